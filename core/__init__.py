@@ -1,0 +1,1 @@
+"""Wheelhouse core: everything the dashboard, the sidecar and the command line share (no streamlit here)."""

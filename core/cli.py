@@ -1,0 +1,64 @@
+"""`python -m core COMMAND`: the command line for scripts and operators (DESIGN section 8).
+
+Every command takes `--database-url`; errors go to stderr as one line with a non-zero exit status;
+`--format json` prints exactly one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from core.config import ConfigError, get_settings
+from core.db.engine import DatabaseError
+
+log = logging.getLogger("wheelhouse")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandError(RuntimeError):
+    """A user-facing failure of a command: printed as one line, exit status 1."""
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", metavar="URL",
+                        help="database to use (overrides DATABASE_URL; default sqlite:///data/wheelhouse.db)")
+    return common
+
+
+def database_url(args: argparse.Namespace) -> str:
+    """The URL a command should use: --database-url, else the configured DATABASE_URL."""
+    return args.database_url or get_settings().database_url
+
+
+def emit_json(document: object) -> None:
+    json.dump(document, sys.stdout, default=str)
+    sys.stdout.write("\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from core.commands import register_all
+
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    register_all(commands, _common())
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (ConfigError, DatabaseError, CommandError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,12 @@
+"""Subcommands of `python -m core`; each module exposes `register(subparsers, common)`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register_all(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    from core.commands import db
+
+    for module in (db,):
+        module.register(commands, common)

@@ -1,0 +1,65 @@
+"""One typed settings object, read from the environment and an optional `.env` file.
+
+The dashboard, the sidecar, the command line and Alembic all call `get_settings()`, so a variable means the
+same thing everywhere. Secrets live here only as values read from the environment; they are never printed
+(`Settings.__repr__` masks them) and never written to `.streamlit/`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///data/wheelhouse.db"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field maps to an upper-case environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    market_data_provider: Literal["synthetic", "yfinance", "csv"] = "synthetic"
+    market_data_source: str | None = Field(default=None, description="folder for the csv provider")
+    risk_free_rate: float = Field(default=0.04, ge=-0.05, le=0.5)
+    sync_interval_minutes: int = Field(default=30, ge=1)
+    sync_market_hours_only: bool = True
+    yf_requests_per_second: float = Field(default=2.0, gt=0)
+    yf_max_retries: int = Field(default=4, ge=0)
+    yf_timeout_seconds: float = Field(default=20.0, gt=0)
+    synthetic_seed: int = 7
+    wheelhouse_secret_key: SecretStr | None = None
+    scanner_sandbox: Literal["required", "degraded"] = "required"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_is_parseable(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"DATABASE_URL is not a database URL: {exc}") from None
+        return value
+
+
+class ConfigError(RuntimeError):
+    """The environment holds a setting that cannot be used; the message names the variable and why."""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once; tests call `get_settings.cache_clear()` after changing env)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,126 @@
+"""One engine per process and a unit of work per click, job or symbol.
+
+SQLite runs with foreign keys on (so documented cascades really happen), WAL (readers never block the
+sidecar's writer) and a busy timeout (a writer waits for the lock instead of failing at once).
+PostgreSQL connections are pre-pinged so a restarted server costs one retry, not a broken page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import get_settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+class DatabaseError(RuntimeError):
+    """A database problem worth one clear line to the user (bad URL, server down), not a traceback."""
+
+
+def parse_database_url(url: str) -> URL:
+    """Parse and sanity-check a database URL, or raise `DatabaseError` saying what is wrong."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"malformed database URL {url!r}: expected e.g. sqlite:///data/wheelhouse.db "
+                            "or postgresql+psycopg2://user@host:5432/dbname") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+    return parsed
+
+
+def describe_url(url: str | URL) -> str:
+    """The URL with any password masked, for logs and the sidebar."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the pysqlite driver, decide when transactions begin (see _sqlite_begin): the
+    # driver's own implicit BEGIN breaks SAVEPOINT and transactional DDL.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def create_db_engine(url: str) -> Engine:
+    """A new engine for `url` with Wheelhouse's connection settings (most callers want `get_engine`)."""
+    parsed = parse_database_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                   connect_args={"connect_timeout": 10})
+    except NoSuchModuleError as exc:
+        raise DatabaseError(f"no driver for {describe_url(parsed)}: {exc}") from None
+    return engine
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for `url` (default: the configured `DATABASE_URL`)."""
+    url = url or get_settings().database_url
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = create_db_engine(url)
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, and the sidecar after a fork)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise `DatabaseError` with one readable line if the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(f"cannot reach database {describe_url(engine.url)}: {reason}") from None
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises.
+
+    Managers take this session and never commit themselves, so the caller decides what is atomic.
+    """
+    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,32 @@
+"""Every model, imported so `Base.metadata` knows all tables (Alembic and tests import this package)."""
+
+from core.db.base import Base
+from core.db.models.accounts import *  # noqa: F403
+from core.db.models.calendars import *  # noqa: F403
+from core.db.models.jobs import JobItem, JobRun, ScheduleFire
+from core.db.models.operations import *  # noqa: F403
+from core.db.models.premiums import (
+    QuarantineCount,
+    Stock,
+    StockData,
+    StockPremium,
+    SymbolDailyHistory,
+    TvWatchlist,
+    TvWatchlistSymbol,
+)
+from core.db.models.sandbox import *  # noqa: F403
+from core.db.models.scanning import (
+    ScanHistory,
+    Scanner,
+    ScannerTemplate,
+    ScanResult,
+    ScanSchedule,
+    Setting,
+    Watchlist,
+)
+
+__all__ = [
+    "Base", "JobItem", "JobRun", "QuarantineCount", "ScanHistory", "ScanResult", "ScanSchedule", "Scanner",
+    "ScannerTemplate", "ScheduleFire", "Setting", "Stock", "StockData", "StockPremium", "SymbolDailyHistory",
+    "TvWatchlist", "TvWatchlistSymbol", "Watchlist",
+]

@@ -1,0 +1,26 @@
+"""Overview: which database the dashboard reads and how much is in it."""
+
+import pandas as pd
+import streamlit as st
+
+from core.config import get_settings
+from core.overview import database_overview
+
+st.title("Wheelhouse")
+overview = database_overview(get_settings().database_url)
+st.caption(f"Database: `{overview.database}`")
+
+if overview.error:
+    st.error(f"The database cannot be reached: {overview.error}")
+    st.info("Check DATABASE_URL, then run `python -m core db upgrade`.")
+    st.stop()
+if not overview.revision:
+    st.warning("This database has no schema yet: run `python -m core db upgrade` (or `make run`).")
+    st.stop()
+
+left, mid, right = st.columns(3)
+left.metric("Schema revision", overview.revision)
+mid.metric("Tables", len(overview.tables))
+right.metric("Rows", f"{sum(overview.tables.values()):,}")
+counts = pd.DataFrame({"table": list(overview.tables), "rows": list(overview.tables.values())})
+st.dataframe(counts, hide_index=True, width="stretch")

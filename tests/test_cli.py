@@ -1,0 +1,69 @@
+"""The command line: db upgrade/status on both backends, --help, and one clear line for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_help_lists_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "db" in result.stdout
+
+
+def test_db_upgrade_then_status_json(backend, empty_database_url):
+    url = empty_database_url(backend)
+    up = run_cli("db", "upgrade", "--database-url", url)
+    assert up.returncode == 0, up.stderr
+    assert "is at revision" in up.stdout
+
+    status = run_cli("db", "status", "--format", "json", "--database-url", url)
+    assert status.returncode == 0, status.stderr
+    doc = json.loads(status.stdout)  # exactly one JSON document, nothing else on stdout
+    assert doc["revision"] is not None
+    assert doc["tables"]["stock_premiums"] == 0
+    assert "scanners" in doc["tables"]
+
+
+def test_database_url_from_environment(tmp_path):
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    result = run_cli("db", "upgrade", env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "env.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url", "malformed database URL"),
+        ("mysql://u@h/d", "unsupported database"),
+        ("postgresql+psycopg2://postgres@127.0.0.1:1/none", "cannot reach database"),
+    ],
+)
+def test_bad_database_url_gives_one_clear_line(url, expected):
+    result = run_cli("db", "upgrade", "--database-url", url)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and expected in lines[0]
+
+
+def test_malformed_database_url_in_environment_is_one_line():
+    result = run_cli("db", "status", env={"DATABASE_URL": "::garbage::"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "DATABASE_URL" in result.stderr or "malformed" in result.stderr

@@ -1,0 +1,50 @@
+"""Project files that are read by machines we cannot run here (Docker) or by CI: keep them structurally right."""
+
+from __future__ import annotations
+
+import tomllib
+
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+
+def test_compose_services_wait_for_a_healthy_database_and_migration():
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) >= {"postgres", "migrate", "sidecar", "dashboard"}
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in services["postgres"]["volumes"])
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["migrate"]["command"][-2:] == ["db", "upgrade"]
+    for name in ("sidecar", "dashboard"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgresql+psycopg2://")
+        assert services[name]["build"] == "."
+    assert services["sidecar"]["command"] == ["python", "-m", "core.sync"]
+    assert "pgdata" in compose["volumes"]
+    assert (REPO_ROOT / "Dockerfile").is_file()
+
+
+def test_streamlit_config_is_locked_down_and_holds_no_secrets():
+    text = (REPO_ROOT / ".streamlit" / "config.toml").read_text()
+    config = tomllib.loads(text)
+    assert config["server"]["headless"] is True
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["enableStaticServing"] is False
+    assert config["client"]["showErrorDetails"] == "none"
+    assert not any(word in text.lower() for word in ("password", "secret_key", "api_key"))
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+    head = "\n".join((REPO_ROOT / "README.md").read_text().splitlines()[:40])
+    assert "make run" in head and "make test" in head
+
+
+def test_requirements_are_pinned():
+    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            assert "==" in line, f"unpinned requirement: {line}"
