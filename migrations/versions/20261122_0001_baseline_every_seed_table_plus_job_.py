@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-22 10:52:18.723571
+Create Date: 2026-11-22 10:53:59.363138
 """
 
 from collections.abc import Sequence
@@ -24,15 +24,10 @@ def upgrade() -> None:
         sa.Column("error_type", sa.String(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column(
-            "details",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "details", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("severity", sa.String(), server_default=sa.text("'HIGH'"), nullable=True),
@@ -49,9 +44,7 @@ def upgrade() -> None:
         sa.Column("symbol", sa.String(), nullable=False),
         sa.Column("data_type", sa.String(), nullable=False),
         sa.Column(
-            "data",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_historical_cache")),
@@ -61,9 +54,7 @@ def upgrade() -> None:
         "sandbox_stats",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("user_id", sa.String(), nullable=False),
-        sa.Column(
-            "date", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
-        ),
+        sa.Column("date", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False),
         sa.Column("strategies_created", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_stats")),
     )
@@ -72,9 +63,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("strategy_id", sa.String(), nullable=False),
         sa.Column(
-            "config_data",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "config_data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("is_active", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_strategy_configs")),
@@ -84,10 +73,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("strategy", sa.String(), nullable=False),
         sa.Column(
-            "started_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "started_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("opportunities_found", sa.Integer(), server_default=sa.text("0"), nullable=False),
@@ -111,10 +97,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scanner_templates")),
     )
@@ -125,15 +108,10 @@ def upgrade() -> None:
         "settings",
         sa.Column("key", sa.String(length=100), nullable=False),
         sa.Column(
-            "value",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "value", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_settings")),
     )
@@ -148,10 +126,7 @@ def upgrade() -> None:
         sa.Column("current_price", sa.Float(), nullable=True),
         sa.Column("avg_volume", sa.BigInteger(), nullable=True),
         sa.Column(
-            "last_updated",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "last_updated", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column("exchange", sa.String(length=20), nullable=True),
         sa.Column("dividend_yield", sa.Float(), nullable=True),
@@ -171,16 +146,10 @@ def upgrade() -> None:
         sa.Column("strategy_type", sa.String(length=50), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategies")),
     )
@@ -207,32 +176,22 @@ def upgrade() -> None:
         "system_health_status",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column(
-            "check_timestamp",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "check_timestamp", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column("service_name", sa.String(), nullable=False),
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("response_time_ms", sa.Integer(), nullable=True),
         sa.Column("error_count_24h", sa.Integer(), nullable=True),
         sa.Column(
-            "details",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "details", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_system_health_status")),
     )
     with op.batch_alter_table("system_health_status", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_system_health_status_service_name"), ["service_name"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_system_health_status_service_name"), ["service_name"], unique=False)
 
     op.create_table(
         "trading_hours_templates",
@@ -242,10 +201,7 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=50), server_default=sa.text("'Asia/Kolkata'"), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trading_hours_templates")),
         sa.UniqueConstraint("exchange_code", name=op.f("uq_trading_hours_templates_exchange_code")),
@@ -257,16 +213,10 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("source", sa.String(length=20), nullable=True),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tv_watchlists")),
         sa.UniqueConstraint("name", name=op.f("uq_tv_watchlists_name")),
@@ -278,20 +228,16 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=120), nullable=False),
         sa.Column("password_hash", sa.String(length=256), nullable=False),
         sa.Column("is_admin", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("role", sa.String(length=10), server_default=sa.text("'viewer'"), nullable=False),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("last_login", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
+        sa.CheckConstraint("role IN ('viewer', 'trader', 'admin')", name=op.f("ck_users_role")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
@@ -306,22 +252,14 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column(
-            "symbols",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "symbols", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("exchange", sa.String(length=10), server_default=sa.text("'NSE'"), nullable=True),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_watchlists")),
         sa.UniqueConstraint("name", name=op.f("uq_watchlists_name")),
@@ -339,10 +277,7 @@ def upgrade() -> None:
         sa.Column("ip_address", sa.String(length=45), nullable=True),
         sa.Column("user_agent", sa.String(length=200), nullable=True),
         sa.Column(
-            "timestamp",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "timestamp", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_activity_logs_user_id_users"), ondelete="SET NULL"
@@ -386,17 +321,12 @@ def upgrade() -> None:
         sa.Column("symbol", sa.String(), nullable=False),
         sa.Column("strategy_type", sa.String(), nullable=False),
         sa.Column(
-            "data",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("scan_session_id", sa.String(length=36), nullable=True),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["scan_session_id"],
@@ -407,15 +337,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opportunity_snapshots")),
     )
     with op.batch_alter_table("opportunity_snapshots", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_opportunity_snapshots_opportunity_id"), ["opportunity_id"], unique=True
-        )
-        batch_op.create_index(
-            batch_op.f("ix_opportunity_snapshots_scan_session_id"), ["scan_session_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_opportunity_snapshots_strategy_type"), ["strategy_type"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_opportunity_snapshots_opportunity_id"), ["opportunity_id"], unique=True)
+        batch_op.create_index(batch_op.f("ix_opportunity_snapshots_scan_session_id"), ["scan_session_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_opportunity_snapshots_strategy_type"), ["strategy_type"], unique=False)
         batch_op.create_index(batch_op.f("ix_opportunity_snapshots_symbol"), ["symbol"], unique=False)
 
     op.create_table(
@@ -433,9 +357,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_ai_conversations")),
     )
     with op.batch_alter_table("sandbox_ai_conversations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sandbox_ai_conversations_config_id"), ["config_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_sandbox_ai_conversations_config_id"), ["config_id"], unique=False)
 
     op.create_table(
         "sandbox_test_runs",
@@ -470,24 +392,16 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("code", sa.Text(), nullable=False),
         sa.Column(
-            "parameters",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "parameters", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column("category", sa.String(length=50), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("template_id", sa.Integer(), nullable=True),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["template_id"],
@@ -515,9 +429,7 @@ def upgrade() -> None:
         sa.Column("contracts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("expirations", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column(
-            "quarantined",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "quarantined", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column("sync_status", sa.String(length=20), nullable=True),
         sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=True),
@@ -560,10 +472,7 @@ def upgrade() -> None:
         sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("quality_flag", sa.String(length=30), nullable=True),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.CheckConstraint("option_type IN ('put', 'call')", name=op.f("ck_stock_premiums_option_type")),
         sa.ForeignKeyConstraint(
@@ -595,35 +504,19 @@ def upgrade() -> None:
         sa.Column("account_name", sa.String(length=100), nullable=False),
         sa.Column("broker", sa.String(length=50), nullable=False),
         sa.Column("api_key_encrypted", sa.Text(), nullable=True),
+        sa.Column("host_url", sa.String(length=200), server_default=sa.text("'http://127.0.0.1:5000'"), nullable=True),
         sa.Column(
-            "host_url",
-            sa.String(length=200),
-            server_default=sa.text("'http://127.0.0.1:5000'"),
-            nullable=True,
-        ),
-        sa.Column(
-            "websocket_url",
-            sa.String(length=200),
-            server_default=sa.text("'ws://127.0.0.1:8765'"),
-            nullable=True,
+            "websocket_url", sa.String(length=200), server_default=sa.text("'ws://127.0.0.1:8765'"), nullable=True
         ),
         sa.Column("is_primary", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("last_connected", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("connection_status", sa.String(length=20), server_default=sa.text("'disconnected'"), nullable=True),
         sa.Column(
-            "connection_status", sa.String(length=20), server_default=sa.text("'disconnected'"), nullable=True
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.CheckConstraint("length(account_name) >= 3", name=op.f("check_account_name_length")),
         sa.ForeignKeyConstraint(
@@ -663,9 +556,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trading_sessions")),
-        sa.UniqueConstraint(
-            "template_id", "day_of_week", name=op.f("uq_trading_sessions_template_id_day_of_week")
-        ),
+        sa.UniqueConstraint("template_id", "day_of_week", name=op.f("uq_trading_sessions_template_id_day_of_week")),
     )
     with op.batch_alter_table("trading_sessions", schema=None) as batch_op:
         batch_op.create_index("idx_trading_sessions_day_of_week", ["day_of_week"], unique=False)
@@ -679,10 +570,7 @@ def upgrade() -> None:
         sa.Column("exchange", sa.String(length=20), nullable=True),
         sa.Column("position", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["watchlist_id"],
@@ -695,9 +583,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tv_watchlist_symbols", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tv_watchlist_symbols_symbol"), ["symbol"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_tv_watchlist_symbols_watchlist_id"), ["watchlist_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_tv_watchlist_symbols_watchlist_id"), ["watchlist_id"], unique=False)
 
     op.create_table(
         "failover_events",
@@ -706,10 +592,7 @@ def upgrade() -> None:
         sa.Column("to_account_id", sa.Integer(), nullable=True),
         sa.Column("reason", sa.String(length=100), nullable=True),
         sa.Column(
-            "timestamp",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "timestamp", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column("success", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("error_message", sa.Text(), nullable=True),
@@ -746,10 +629,7 @@ def upgrade() -> None:
         sa.Column("invested_value", sa.Float(), nullable=True),
         sa.Column("current_value", sa.Float(), nullable=True),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -781,10 +661,7 @@ def upgrade() -> None:
         sa.Column("filled_quantity", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("average_price", sa.Float(), nullable=True),
         sa.Column(
-            "placed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "placed_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column("executed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -818,10 +695,7 @@ def upgrade() -> None:
         sa.Column("day_change", sa.Float(), nullable=True),
         sa.Column("day_change_percent", sa.Float(), nullable=True),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -850,22 +724,13 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.ForeignKeyConstraint(
-            ["scanner_id"],
-            ["scanners.id"],
-            name=op.f("fk_scan_history_scanner_id_scanners"),
-            ondelete="CASCADE",
+            ["scanner_id"], ["scanners.id"], name=op.f("fk_scan_history_scanner_id_scanners"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["watchlist_id"],
@@ -894,34 +759,21 @@ def upgrade() -> None:
         sa.Column("last_run", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_run", sa.DateTime(timezone=True), nullable=True),
         sa.Column("market_hours_only", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column("timezone", sa.String(length=50), server_default=sa.text("'America/New_York'"), nullable=False),
         sa.Column(
-            "timezone", sa.String(length=50), server_default=sa.text("'America/New_York'"), nullable=False
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.CheckConstraint(
-            "schedule_type IN ('once', 'interval', 'daily', 'weekly')",
-            name=op.f("ck_scan_schedules_schedule_type"),
+            "schedule_type IN ('once', 'interval', 'daily', 'weekly')", name=op.f("ck_scan_schedules_schedule_type")
         ),
         sa.CheckConstraint(
-            "interval_minutes IS NULL OR interval_minutes > 0",
-            name=op.f("ck_scan_schedules_interval_positive"),
+            "interval_minutes IS NULL OR interval_minutes > 0", name=op.f("ck_scan_schedules_interval_positive")
         ),
         sa.ForeignKeyConstraint(
-            ["scanner_id"],
-            ["scanners.id"],
-            name=op.f("fk_scan_schedules_scanner_id_scanners"),
-            ondelete="CASCADE",
+            ["scanner_id"], ["scanners.id"], name=op.f("fk_scan_schedules_scanner_id_scanners"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["watchlist_id"],
@@ -997,9 +849,7 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(length=200), nullable=False),
         sa.Column("active_scope", sa.String(length=200), nullable=True),
         sa.Column(
-            "params",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "params", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column("status", sa.String(length=20), server_default=sa.text("'queued'"), nullable=False),
         sa.Column("requested_by", sa.String(length=80), nullable=True),
@@ -1010,24 +860,18 @@ def upgrade() -> None:
         sa.Column("no_options_items", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("contracts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column(
-            "quarantined",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "quarantined", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column("error_message", sa.Text(), nullable=True),
         sa.Column("scan_history_id", sa.Integer(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.CheckConstraint("kind IN ('sync', 'scan')", name=op.f("ck_job_runs_kind")),
         sa.CheckConstraint(
-            "status IN ('queued', 'running', 'completed', 'failed', 'cancelled')",
-            name=op.f("ck_job_runs_status"),
+            "status IN ('queued', 'running', 'completed', 'failed', 'cancelled')", name=op.f("ck_job_runs_status")
         ),
         sa.ForeignKeyConstraint(
             ["scan_history_id"],
@@ -1050,15 +894,10 @@ def upgrade() -> None:
         sa.Column("exchange", sa.String(length=10), nullable=True),
         sa.Column("signal", sa.String(length=50), nullable=True),
         sa.Column(
-            "metrics",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "metrics", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column(
-            "timestamp",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
+            "timestamp", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["scan_history_id"],
@@ -1067,10 +906,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["scanner_id"],
-            ["scanners.id"],
-            name=op.f("fk_scan_results_scanner_id_scanners"),
-            ondelete="CASCADE",
+            ["scanner_id"], ["scanners.id"], name=op.f("fk_scan_results_scanner_id_scanners"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scan_results")),
     )
@@ -1092,9 +928,7 @@ def upgrade() -> None:
         sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("contracts", sa.Integer(), nullable=True),
         sa.Column(
-            "quarantined",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "quarantined", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column("error_message", sa.Text(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),

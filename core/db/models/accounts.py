@@ -60,8 +60,8 @@ __all__ = [
     "TradingAccount", "User", "WebSocketConnection",
 ]
 
-# Deletes that the database cascades: the ORM deletes children it has loaded and leaves the rest to the DB.
 _ACCOUNT_ID = "trading_accounts.id"
+# Deletes that the database cascades: the ORM deletes children it has loaded and leaves the rest to the DB.
 _DB_CASCADE = {"cascade": "all, delete-orphan", "passive_deletes": True}
 
 
@@ -79,13 +79,20 @@ class User(Timestamps, Base):
     """A person who signs in. Only the password hash is stored (argon2, hashed elsewhere)."""
 
     __tablename__ = "users"
-    __table_args__ = (Index("idx_username", "username"), Index("idx_email", "email"))
+    __table_args__ = (
+        Index("idx_username", "username"),
+        Index("idx_email", "email"),
+        CheckConstraint("role IN ('viewer', 'trader', 'admin')", name="role"),
+    )
 
     id: Mapped[intpk]
     username: Mapped[str] = mapped_column(String(80), unique=True)
     email: Mapped[str] = mapped_column(String(120), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Our addition (DESIGN section 10): what the user may do, enforced in core functions. `is_admin` is kept
+    # for seed compatibility and stays equal to role == 'admin'.
+    role: Mapped[str] = mapped_column(String(10), default="viewer", server_default=text("'viewer'"))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     last_login: Mapped[dt.datetime | None]
 
