@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     yf_max_retries: int = Field(default=4, ge=0)
     yf_timeout_seconds: float = Field(default=20.0, gt=0)
     synthetic_seed: int = 7
+    synthetic_universe_size: int = Field(default=1200, ge=1, le=20000)
     wheelhouse_secret_key: SecretStr | None = None
     scanner_sandbox: Literal["required", "degraded"] = "required"
     log_level: str = "INFO"

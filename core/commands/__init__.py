@@ -6,7 +6,7 @@ import argparse
 
 
 def register_all(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from core.commands import db
+    from core.commands import db, sync
 
-    for module in (db,):
+    for module in (db, sync):
         module.register(commands, common)

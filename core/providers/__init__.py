@@ -1,1 +1,41 @@
-"""Market-data providers behind one interface (see base.py); `get_provider(name)` picks one."""
+"""Market-data providers behind one interface (base.py); `get_provider` builds one by name."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.providers.base import MarketDataProvider
+
+PROVIDER_NAMES = ("synthetic", "yfinance", "csv")
+
+
+class UnknownProvider(ValueError):
+    """A provider name that is not one of PROVIDER_NAMES, or a provider missing what it needs."""
+
+
+def get_provider(name: str | None = None, *, source: str | None = None, as_of: dt.date | None = None,
+                 n_symbols: int | None = None) -> MarketDataProvider:
+    """The provider called `name` (default: MARKET_DATA_PROVIDER). Only the yfinance adapter imports yfinance."""
+    from core.config import get_settings
+
+    settings = get_settings()
+    name = name or settings.market_data_provider
+    if name == "synthetic":
+        from core.providers.synthetic import SyntheticProvider
+
+        return SyntheticProvider(seed=settings.synthetic_seed, as_of=as_of,
+                                 n_symbols=n_symbols or settings.synthetic_universe_size,
+                                 risk_free_rate=settings.risk_free_rate)
+    if name == "yfinance":
+        from core.providers.yfinance_provider import YFinanceProvider
+
+        return YFinanceProvider(requests_per_second=settings.yf_requests_per_second,
+                                max_retries=settings.yf_max_retries, timeout=settings.yf_timeout_seconds)
+    if name == "csv":
+        from core.providers.csv_provider import CsvProvider
+
+        source = source or settings.market_data_source
+        if not source:
+            raise UnknownProvider("the csv provider needs a folder: pass --source DIR or set MARKET_DATA_SOURCE")
+        return CsvProvider(source, as_of=as_of)
+    raise UnknownProvider(f"unknown market data provider {name!r}: choose one of {', '.join(PROVIDER_NAMES)}")

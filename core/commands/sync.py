@@ -1,0 +1,97 @@
+"""`python -m core sync (--all | --watchlist NAME | --symbols A,B) [--provider] [--source] [--inline]`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import sys
+import time
+
+from core.cli import CommandError, database_url, emit_json
+from core.db.engine import check_connection, get_engine, unit_of_work
+from core.db.models import JobRun
+from core.providers import PROVIDER_NAMES, UnknownProvider
+from core.sync.requests import SyncRequest, SyncRequestError, enqueue_sync, parse_symbols
+from core.sync.worker import SyncWorker
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    sync = commands.add_parser("sync", parents=[common], help="refresh option chains (enqueue, or --inline)")
+    scope = sync.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--all", action="store_true", help="every active stock (the provider's universe if none)")
+    scope.add_argument("--watchlist", metavar="NAME", help="the symbols of one watchlist")
+    scope.add_argument("--symbols", metavar="A,B,...", help="comma-separated symbols")
+    sync.add_argument("--provider", choices=PROVIDER_NAMES, help="default: MARKET_DATA_PROVIDER")
+    sync.add_argument("--source", metavar="PATH", help="folder for the csv provider")
+    sync.add_argument("--as-of", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                      help="market date for the synthetic provider (default today, New York)")
+    sync.add_argument("--inline", action="store_true", help="do the work in this process and wait for it")
+    sync.add_argument("--format", choices=("table", "json"), default="table")
+    sync.set_defaults(handler=_sync)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    try:
+        request = SyncRequest(
+            all_symbols=args.all, watchlist=args.watchlist,
+            symbols=parse_symbols(args.symbols) if args.symbols else (), provider=args.provider,
+            source=args.source, as_of=args.as_of, requested_by=f"cli:{getpass.getuser()}",
+        )
+        engine = get_engine(database_url(args))
+        check_connection(engine)
+        with unit_of_work(engine) as session:
+            run, created = enqueue_sync(session, request)
+            run_id = run.id
+    except (SyncRequestError, UnknownProvider) as exc:
+        raise CommandError(str(exc)) from None
+    if not args.inline:
+        if args.format == "json":
+            emit_json({"run_id": run_id, "created": created})
+        else:
+            print(f"sync run {run_id} {'queued' if created else 'already queued or running'}")
+        return 0
+    started = time.monotonic()
+    bar = ProgressBar(enabled=sys.stderr.isatty() and args.format != "json")
+    worker = SyncWorker(engine)
+    worker.run_until_idle(run_id, on_batch=lambda _: bar.show(_load(engine, run_id)))
+    run = _load(engine, run_id)
+    bar.finish(run)
+    summary = {
+        "run_id": run.id, "status": run.status, "symbols": run.total_items, "done": run.done_items,
+        "failed": run.failed_items, "no_options": run.no_options_items, "contracts": run.contracts,
+        "quarantined": run.quarantined or {}, "seconds": round(time.monotonic() - started, 2),
+    }
+    if args.format == "json":
+        emit_json(summary)
+    else:
+        print(f"sync run {run.id} {run.status}: {run.done_items}/{run.total_items} symbols, "
+              f"{run.contracts:,} contracts, {run.failed_items} failed, {run.no_options_items} without options "
+              f"in {summary['seconds']} s")
+    return 0 if run.status == "completed" else 1
+
+
+def _load(engine, run_id: int) -> JobRun:
+    with unit_of_work(engine) as session:
+        return session.get(JobRun, run_id)
+
+
+class ProgressBar:
+    """A one-line terminal progress bar on stderr (silent when stderr is not a terminal)."""
+
+    def __init__(self, enabled: bool, width: int = 30):
+        self.enabled, self.width = enabled, width
+
+    def show(self, run: JobRun) -> None:
+        if not self.enabled or not run.total_items:
+            return
+        done = run.done_items / run.total_items
+        filled = int(done * self.width)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {run.done_items}/{run.total_items} "
+                         f"symbols, {run.contracts:,} contracts, {run.failed_items} failed")
+        sys.stderr.flush()
+
+    def finish(self, run: JobRun) -> None:
+        if self.enabled:
+            self.show(run)
+            sys.stderr.write("\n")

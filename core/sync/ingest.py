@@ -1,0 +1,301 @@
+"""One path from a provider's snapshot to stored rows: normalise -> validate -> enrich -> write.
+
+Every provider and every import goes through `prepare` (pure: no I/O) and `write` (one transaction, the
+caller's). `prepare` types the chain, drops rows that cannot be a contract (no strike, no expiry, expired)
+and flags the rest by the quality rules, solves IV where the provider's is missing or a placeholder, and
+computes greeks and premiums with the one definition in `core.pricing`, vectorised over the whole chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from core.db.models import SymbolDailyHistory
+from core.pricing import bsm, iv, metrics, quality
+from core.providers.base import ChainSnapshot
+from core.sync import store
+
+EXCHANGE_TZ = ZoneInfo("America/New_York")
+EXPIRY_CLOSE = dt.time(16, 0)  # options stop trading at the close of their expiry day, New York time
+UNKEYABLE = frozenset({"non_finite_key", "strike_not_positive", "expired"})
+IV_HISTORY_DAYS = 365
+
+
+@dataclass
+class PreparedSymbol:
+    """One symbol ready to write: its contracts (column arrays), profile, current state and today's history."""
+
+    symbol: str
+    contracts: dict[str, np.ndarray]
+    stock: dict[str, Any]
+    state: dict[str, Any]
+    history: dict[str, Any]
+    quarantined: Counter = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def stored(self) -> int:
+        return int(self.contracts["strike_price"].size)
+
+
+def _numeric(chain: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in chain:
+        return np.full(len(chain), np.nan)
+    try:
+        return chain[name].to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):  # text such as '-' or '1,234': coerce, bad cells become NaN
+        return pd.to_numeric(chain[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+_OPTION_TYPES = {"call": "call", "calls": "call", "c": "call", "put": "put", "puts": "put", "p": "put"}
+
+
+def _option_types(values: pd.Series) -> np.ndarray:
+    unique, inverse = np.unique(values.to_numpy(dtype=object).astype(str), return_inverse=True)
+    mapped = np.array([_OPTION_TYPES.get(u.strip().lower()) for u in unique] + [None], dtype=object)
+    return mapped[inverse] if unique.size else np.array([], dtype=object)
+
+
+def _dates(values) -> np.ndarray:
+    if values is None:
+        return np.array([], dtype="datetime64[D]")
+    try:
+        return np.asarray(values.to_numpy(), dtype="datetime64[D]")
+    except (TypeError, ValueError):
+        return pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[D]")
+
+
+def _utc_naive(values, n: int) -> np.ndarray:
+    """Timestamps as naive datetime64[us] meaning UTC (NaT where missing or unreadable)."""
+    if values is None:
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    stamps = pd.to_datetime(values, errors="coerce", utc=True)
+    return stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+
+
+def _years_to_expiry(expirations: np.ndarray, quote_time: dt.datetime) -> np.ndarray:
+    """Fractional years from the quote to each expiry's close (16:00 New York), per row."""
+    unique, inverse = np.unique(expirations, return_inverse=True)
+    seconds = np.array([
+        (dt.datetime.combine(day.astype(dt.date), EXPIRY_CLOSE, EXCHANGE_TZ) - quote_time).total_seconds()
+        for day in unique
+    ])
+    return (seconds / (365.0 * 86400.0))[inverse] if unique.size else np.array([])
+
+
+def normalise(snapshot: ChainSnapshot) -> dict[str, np.ndarray]:
+    """The snapshot's chain as typed column arrays, one row per contract key (the provider's last quote wins).
+
+    Rows whose key cannot be read (no option type, expiry or finite strike) come back with a None option_type,
+    NaT expiry or NaN strike; `prepare` counts and drops them.
+    """
+    chain = snapshot.chain
+    n = len(chain)
+    columns = {
+        "option_type": _option_types(chain["option_type"]) if n else np.array([], dtype=object),
+        "expiration_date": _dates(chain["expiration"]) if n else np.array([], dtype="datetime64[D]"),
+        "strike_price": _numeric(chain, "strike"),
+        "bid": _numeric(chain, "bid"), "ask": _numeric(chain, "ask"), "last": _numeric(chain, "lastPrice"),
+        "volume": _numeric(chain, "volume"), "open_interest": _numeric(chain, "openInterest"),
+        "provider_iv": _numeric(chain, "impliedVolatility"),
+        "contract_symbol": chain["contractSymbol"].to_numpy(dtype=object, na_value=None)
+        if "contractSymbol" in chain else np.full(n, None, dtype=object),
+        "last_trade_time": _utc_naive(chain.get("lastTradeDate"), n),
+    }
+    if n > 1:
+        order = np.lexsort((np.arange(n), columns["strike_price"], columns["option_type"] == "call",
+                            columns["expiration_date"]))
+        keys = [columns[k][order] for k in ("expiration_date", "option_type", "strike_price")]
+        same_as_next = np.ones(n - 1, dtype=bool)
+        for key in keys:
+            same_as_next &= key[:-1] == key[1:]
+        if same_as_next.any():
+            keep = np.sort(order[np.append(~same_as_next, True)])
+            columns = {name: values[keep] for name, values in columns.items()}
+    return columns
+
+
+def prepare(snapshot: ChainSnapshot, *, fetched_at: dt.datetime, risk_free_rate: float) -> PreparedSymbol:
+    """Normalise, validate and enrich one snapshot (pure; see the module docstring)."""
+    quote, profile = snapshot.quote, snapshot.profile
+    symbol = quote.symbol.strip().upper()
+    spot = float(quote.price) if quote.price is not None else np.nan
+    quote_time = quote.quote_time
+    as_of = quote_time.astimezone(EXCHANGE_TZ).date()
+    q = float(profile.dividend_yield or 0.0)
+    cols = normalise(snapshot)
+
+    keyable = np.not_equal(cols["option_type"], None) & ~np.isnat(cols["expiration_date"])
+    keyable &= np.isfinite(cols["strike_price"])
+    counts: Counter[str] = Counter()
+    if not keyable.all():
+        counts["non_finite_key"] += int((~keyable).sum())
+        cols = {name: values[keyable] for name, values in cols.items()}
+
+    expiry = cols["expiration_date"]
+    is_call = cols["option_type"] == "call"
+    strike, bid, ask = cols["strike_price"], cols["bid"], cols["ask"]
+    days = metrics.dte(expiry, np.datetime64(as_of, "D"))
+    t = _years_to_expiry(expiry, quote_time)
+    mid = metrics.mid(bid, ask)
+    provider_iv = cols["provider_iv"]
+    use_provider = ~metrics.is_placeholder_iv(provider_iv) & np.isfinite(provider_iv)
+    implied = provider_iv.copy()
+    solve = ~use_provider & np.isfinite(mid)
+    if solve.any():
+        with np.errstate(all="ignore"):
+            implied[solve] = iv.implied_vol(mid[solve], spot, strike[solve], t[solve], risk_free_rate, q,
+                                            is_call[solve])
+    implied[~use_provider & ~solve] = np.nan
+    reasons = quality.quality_reasons(bid, ask, strike, spot, days, implied)
+    counts.update(r for r in reasons if r is not None)
+
+    stored = ~np.isin(reasons.astype(str), list(UNKEYABLE))
+    with np.errstate(all="ignore"):
+        g = bsm.greeks(spot, strike, t, implied, risk_free_rate, q, is_call)
+    n = int(stored.sum())
+    iv_source = np.where(use_provider, "provider", np.where(np.isfinite(implied), "solved", None))
+    contracts = {
+        "symbol": np.full(n, symbol, dtype=object),
+        "expiration_date": expiry[stored], "option_type": cols["option_type"][stored], "strike_price": strike[stored],
+        "contract_symbol": cols["contract_symbol"][stored], "bid": bid[stored], "ask": ask[stored],
+        "last": cols["last"][stored], "mid": mid[stored], "premium": metrics.premium(mid[stored]),
+        "volume": cols["volume"][stored], "open_interest": cols["open_interest"][stored],
+        "implied_volatility": implied[stored], "iv_source": iv_source[stored],
+        "delta": g.delta[stored], "gamma": g.gamma[stored], "theta": g.theta[stored], "vega": g.vega[stored],
+        "underlying_price": np.full(n, spot), "last_trade_time": cols["last_trade_time"][stored],
+        "quote_time": np.full(n, _naive_utc(quote_time)), "fetched_at": np.full(n, _naive_utc(fetched_at)),
+        "quality_flag": reasons[stored],
+    }
+    iv30, put30, call30 = atm_summary(days[stored], strike[stored], is_call[stored], implied[stored], mid[stored],
+                                      np.equal(reasons[stored], None), spot)
+    stock = {
+        "symbol": symbol, "name": profile.name, "sector": profile.sector, "industry": profile.industry,
+        "market_cap": profile.market_cap, "avg_volume": profile.avg_volume, "current_price": _finite(spot),
+        "exchange": profile.exchange, "dividend_yield": profile.dividend_yield,
+        "next_earnings_date": profile.next_earnings, "last_updated": fetched_at,
+    }
+    state = {
+        "symbol": symbol, "price": _finite(spot), "previous_close": quote.previous_close, "quote_time": quote_time,
+        "iv30": iv30, "contracts": n, "expirations": len(snapshot.expirations),
+        "quarantined": dict(counts) or None, "sync_status": "synced", "fetched_at": fetched_at,
+    }
+    history = {
+        "symbol": symbol, "date": as_of, "close": _finite(spot), "iv30": iv30, "atm_put_mid_30d": put30,
+        "atm_call_mid_30d": call30, "contracts": n,
+        "total_volume": int(np.nansum(contracts["volume"])), "fetched_at": fetched_at,
+        "total_open_interest": int(np.nansum(contracts["open_interest"])),
+    }
+    return PreparedSymbol(symbol, contracts, stock, state, history, counts, list(snapshot.warnings))
+
+
+def _naive_utc(moment: dt.datetime) -> np.datetime64:
+    return np.datetime64(moment.astimezone(dt.UTC).replace(tzinfo=None), "us")
+
+
+def contracts_frame(prepared: list[PreparedSymbol]) -> pd.DataFrame:
+    """One DataFrame of every prepared symbol's contracts (store.CONTRACT_COLUMNS, UTC-aware times)."""
+    frame = pd.DataFrame({
+        name: np.concatenate([p.contracts[name] for p in prepared]) for name in store.CONTRACT_COLUMNS
+    })
+    for name in ("last_trade_time", "quote_time", "fetched_at"):
+        frame[name] = pd.DatetimeIndex(frame[name]).tz_localize("UTC")
+    frame["expiration_date"] = frame["expiration_date"].to_numpy(dtype="datetime64[D]").astype(object)
+    return frame
+
+
+def _finite(value) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def atm_summary(expiry_days: np.ndarray, strike: np.ndarray, is_call: np.ndarray, implied: np.ndarray,
+                mid: np.ndarray, rankable: np.ndarray, spot: float) -> tuple[float | None, ...]:
+    """ATM IV interpolated to 30 days in total variance, and the ATM put and call mids nearest 30 days.
+
+    Per expiry, the ATM strike is the listed strike nearest the spot among rankable rows with an IV; its call
+    and put IVs are averaged. Arrays in, plain floats out (pure NumPy: this runs once per synced symbol).
+    """
+    ok = rankable & np.isfinite(implied) & (expiry_days > 0)
+    if not ok.any() or not np.isfinite(spot):
+        return None, None, None
+    days, k, call, vol, mids = expiry_days[ok], strike[ok], is_call[ok], implied[ok], mid[ok]
+    expiries, group = np.unique(days, return_inverse=True)
+    distance = np.abs(k - spot)
+    nearest = np.full(expiries.size, np.inf)
+    np.minimum.at(nearest, group, distance)
+    atm = distance == nearest[group]
+    count = np.bincount(group[atm], minlength=expiries.size)
+    vols = np.bincount(group[atm], weights=vol[atm], minlength=expiries.size) / np.maximum(count, 1)
+    variance = vols**2 * expiries
+    if expiries[0] >= 30:
+        iv30 = vols[0]
+    elif expiries[-1] <= 30:
+        iv30 = vols[-1]
+    else:
+        iv30 = np.sqrt(np.interp(30.0, expiries, variance) / 30.0)
+    target = int(np.argmin(np.abs(expiries - 30)))
+    in_target = atm & (group == target)
+    return float(iv30), _first(mids[in_target & ~call]), _first(mids[in_target & call])
+
+
+def _first(values: np.ndarray) -> float | None:
+    return float(values[0]) if values.size and np.isfinite(values[0]) else None
+
+
+def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str], fetched_at: dt.datetime) -> None:
+    """Store a batch in the caller's transaction: contracts, stocks, state, history and IV rank."""
+    symbols = [p.symbol for p in prepared]
+    if prepared:
+        store.upsert_stocks(conn, [p.stock for p in prepared])
+        store.upsert_contracts(conn, contracts_frame(prepared))
+        store.delete_unlisted(conn, symbols, fetched_at)
+        store.upsert_daily_history(conn, [p.history for p in prepared])
+        ranks = iv_ranks(conn, symbols, {p.symbol: p.history["date"] for p in prepared})
+        store.upsert_stock_data(conn, [{**p.state, **ranks.get(p.symbol, _NO_RANK)} for p in prepared])
+    if no_options:
+        store.ensure_stocks(conn, no_options)
+        store.delete_unlisted(conn, no_options, fetched_at)
+        store.upsert_stock_data(conn, [
+            {"symbol": s, "contracts": 0, "expirations": 0, "sync_status": "no_options", "fetched_at": fetched_at,
+             "iv30": None, "iv_rank": None, "iv_percentile": None, "quarantined": None}
+            for s in no_options
+        ])
+
+
+_NO_RANK = {"iv_rank": None, "iv_percentile": None}
+
+
+def iv_ranks(conn: Connection, symbols: list[str], dates: dict[str, dt.date]) -> dict[str, dict[str, float]]:
+    """IV rank and percentile (0-100) of each symbol's latest iv30 within its past year of our own history."""
+    oldest = min(dates.values()) - dt.timedelta(days=IV_HISTORY_DAYS)
+    rows = conn.execute(
+        select(SymbolDailyHistory.symbol, SymbolDailyHistory.date, SymbolDailyHistory.iv30)
+        .where(SymbolDailyHistory.symbol.in_(symbols), SymbolDailyHistory.date >= oldest,
+               SymbolDailyHistory.iv30.is_not(None))
+    ).all()
+    by_symbol: dict[str, list[tuple[dt.date, float]]] = {}
+    for row in rows:
+        by_symbol.setdefault(row.symbol, []).append((row.date, row.iv30))
+    ranks = {}
+    for symbol, points in by_symbol.items():
+        today = dates[symbol]
+        window = [v for d, v in points if today - dt.timedelta(days=IV_HISTORY_DAYS) <= d <= today]
+        current = next((v for d, v in points if d == today), None)
+        if current is None or len(window) < 2:
+            continue
+        low, high = min(window), max(window)
+        rank = 100.0 * (current - low) / (high - low) if high > low else 50.0
+        percentile = 100.0 * sum(v < current for v in window) / (len(window) - 1)
+        ranks[symbol] = {"iv_rank": rank, "iv_percentile": percentile}
+    return ranks
+
+
+__all__ = ["PreparedSymbol", "atm_summary", "iv_ranks", "normalise", "prepare", "write"]

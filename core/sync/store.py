@@ -1,0 +1,157 @@
+"""Writing one batch of synced symbols to the database: contracts, stocks, current state, daily history.
+
+Contracts are the hot path (about 200 per symbol, a million per Sync All), so they bypass the ORM:
+- PostgreSQL: COPY the batch into a session-local staging table, then one `INSERT ... SELECT ... ON CONFLICT
+  DO UPDATE`. Row-by-row `executemany` is 5-20 times slower here because every row is a round trip.
+- SQLite: one `executemany` of `INSERT ... ON CONFLICT DO UPDATE` inside the caller's transaction.
+Every value travels as a bound parameter or through COPY's data stream, never inside the SQL text.
+Contracts of a synced symbol that the provider no longer lists are deleted, so the table holds exactly the
+current chains. None of these functions commit: the caller's unit of work decides what is atomic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.db.models import Stock, StockData, StockPremium, SymbolDailyHistory
+
+CONTRACT_KEY = ("symbol", "expiration_date", "option_type", "strike_price")
+CONTRACT_COLUMNS = (
+    *CONTRACT_KEY, "contract_symbol", "bid", "ask", "last", "mid", "premium", "volume", "open_interest",
+    "implied_volatility", "iv_source", "delta", "gamma", "theta", "vega", "underlying_price",
+    "last_trade_time", "quote_time", "fetched_at", "quality_flag",
+)
+_UPDATED = [c for c in CONTRACT_COLUMNS if c not in CONTRACT_KEY]
+_TIME_COLUMNS = ("last_trade_time", "quote_time", "fetched_at")
+_INT_COLUMNS = ("volume", "open_interest")
+_SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite
+_STAGE = "_stage_premiums"
+
+
+def upsert_contracts(conn: Connection, contracts: pd.DataFrame) -> int:
+    """Insert or update every row of `contracts` (CONTRACT_COLUMNS, unique on CONTRACT_KEY); returns rows."""
+    if contracts.empty:
+        return 0
+    missing = set(CONTRACT_COLUMNS) - set(contracts.columns)
+    if missing:
+        raise ValueError(f"contracts frame lacks columns {sorted(missing)}")
+    if conn.dialect.name == "postgresql":
+        return _upsert_contracts_postgres(conn, contracts)
+    return _upsert_contracts_sqlite(conn, contracts)
+
+
+def _upsert_contracts_postgres(conn: Connection, frame: pd.DataFrame) -> int:
+    cols = ", ".join(CONTRACT_COLUMNS)
+    # Identifiers below are module constants; values travel through COPY's data stream.
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "  # noqa: S608
+        f"SELECT {cols} FROM stock_premiums WITH NO DATA"
+    )
+    buffer = io.StringIO()
+    out = frame.loc[:, list(CONTRACT_COLUMNS)].copy()
+    for name in _INT_COLUMNS:
+        out[name] = pd.array(out[name], dtype="Int64")
+    out.to_csv(buffer, index=False, header=False, na_rep="", date_format="%Y-%m-%d %H:%M:%S.%f%z")
+    buffer.seek(0)
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY {_STAGE} ({cols}) FROM STDIN WITH (FORMAT csv)", buffer)
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED)
+    result = conn.exec_driver_sql(
+        f"INSERT INTO stock_premiums ({cols}) SELECT {cols} FROM {_STAGE} "  # noqa: S608
+        f"ON CONFLICT ON CONSTRAINT uq_stock_premiums_contract DO UPDATE SET {assignments}"
+    )
+    conn.exec_driver_sql(f"TRUNCATE {_STAGE}")
+    return result.rowcount
+
+
+def _sqlite_values(frame: pd.DataFrame) -> list[tuple]:
+    columns: list[list[Any]] = []
+    for name in CONTRACT_COLUMNS:
+        series = frame[name]
+        if name in _TIME_COLUMNS:
+            ts = pd.to_datetime(series, utc=True)
+            text = ts.dt.tz_localize(None).dt.strftime(_SQLITE_TIME_FORMAT)
+            columns.append(text.where(ts.notna(), None).tolist())
+        elif name == "expiration_date":
+            columns.append([d.isoformat() for d in series])
+        elif series.dtype.kind == "f":
+            values = series.to_numpy(dtype=float)
+            obj = values.astype(object)
+            obj[~np.isfinite(values)] = None
+            if name in _INT_COLUMNS:
+                obj[np.isfinite(values)] = values[np.isfinite(values)].astype(np.int64).tolist()
+            columns.append(obj.tolist())
+        else:
+            columns.append(series.astype(object).where(series.notna(), None).tolist())
+    return list(zip(*columns, strict=True))
+
+
+def _upsert_contracts_sqlite(conn: Connection, frame: pd.DataFrame) -> int:
+    cols = ", ".join(CONTRACT_COLUMNS)
+    marks = ", ".join("?" for _ in CONTRACT_COLUMNS)
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
+    rows = _sqlite_values(frame)
+    conn.exec_driver_sql(  # identifiers are module constants; every value is a bound parameter
+        f"INSERT INTO stock_premiums ({cols}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(CONTRACT_KEY)}) DO UPDATE SET {assignments}",
+        rows,
+    )
+    return len(rows)
+
+
+def delete_unlisted(conn: Connection, symbols: Sequence[str], fetched_at: dt.datetime) -> int:
+    """Delete contracts of `symbols` not refreshed by the sync stamped `fetched_at` (no longer listed)."""
+    if not symbols:
+        return 0
+    table = StockPremium.__table__
+    result = conn.execute(
+        delete(table).where(table.c.symbol.in_(list(symbols)), table.c.fetched_at < fetched_at)
+    )
+    return result.rowcount
+
+
+def _upsert_rows(conn: Connection, table, rows: list[dict[str, Any]], key: Sequence[str]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    updates = {c: statement.excluded[c] for c in rows[0] if c not in key}
+    conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updates), rows)
+
+
+def upsert_stocks(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert or refresh `stocks` rows keyed by symbol (every row must carry the same keys)."""
+    _upsert_rows(conn, Stock.__table__, list(rows), ("symbol",))
+
+
+def upsert_stock_data(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert or refresh `stock_data` rows keyed by symbol."""
+    _upsert_rows(conn, StockData.__table__, list(rows), ("symbol",))
+
+
+def upsert_daily_history(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert or refresh one `symbol_daily_history` row per (symbol, date)."""
+    _upsert_rows(conn, SymbolDailyHistory.__table__, list(rows), ("symbol", "date"))
+
+
+def ensure_stocks(conn: Connection, symbols: Iterable[str]) -> None:
+    """Make sure a `stocks` row exists for each symbol (contracts reference it), leaving existing rows alone."""
+    rows = [{"symbol": s} for s in symbols]
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(Stock.__table__).on_conflict_do_nothing(index_elements=["symbol"]), rows)
+
+
+__all__ = [
+    "CONTRACT_COLUMNS", "CONTRACT_KEY", "delete_unlisted", "ensure_stocks", "upsert_contracts",
+    "upsert_daily_history", "upsert_stock_data", "upsert_stocks",
+]

@@ -1,0 +1,164 @@
+"""The sync worker: claim a batch of queued symbols, fetch their chains, write them, record the outcomes.
+
+The same code runs inside the sidecar and inside `python -m core sync --inline`. A batch of symbols is
+written in one transaction together with the items' outcomes, so an item is marked synced exactly when its
+contracts are stored; a crash loses at most the batch in flight, whose leases then lapse and whose items are
+claimed again. A symbol that fails (provider error, garbage, a database error of its own) is recorded as
+failed with its reason and the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, insert, select
+
+from core.config import get_settings
+from core.db.base import utcnow
+from core.db.models import CriticalErrorLog, JobRun
+from core.providers import get_provider
+from core.providers.base import MarketDataProvider, NoOptions, ProviderError, SymbolNotFound
+from core.sync import ingest, queue
+
+log = logging.getLogger("wheelhouse.sync")
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+ProviderFactory = Callable[..., MarketDataProvider]
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    outcomes: list[queue.ItemOutcome] = field(default_factory=list)
+
+
+class SyncWorker:
+    """Works the `sync` items of the queue; see the module docstring."""
+
+    def __init__(self, engine: Engine, *, worker_id: str | None = None, batch_size: int = 25,
+                 lease: dt.timedelta = queue.DEFAULT_LEASE, stop: threading.Event | None = None,
+                 provider_factory: ProviderFactory = get_provider):
+        self.engine = engine
+        self.worker_id = worker_id or new_worker_id()
+        self.batch_size = batch_size
+        self.lease = lease
+        self.stop = stop or threading.Event()
+        self._provider_factory = provider_factory
+        self._providers: dict[tuple, MarketDataProvider] = {}
+        self._risk_free_rate = get_settings().risk_free_rate
+
+    def run_until_idle(self, run_id: int | None = None, on_batch: Callable[[BatchResult], None] | None = None) -> int:
+        """Work batches until nothing is claimable (or `stop` is set); returns how many items were done."""
+        done = 0
+        while not self.stop.is_set():
+            result = self.work_once(run_id)
+            if not result.claimed:
+                break
+            done += len(result.outcomes)
+            if on_batch:
+                on_batch(result)
+        return done
+
+    def work_once(self, run_id: int | None = None) -> BatchResult:
+        with self.engine.begin() as conn:
+            claims = queue.claim_items(conn, self.worker_id, self.batch_size, self.lease, run_id=run_id)
+        result = BatchResult(claimed=len(claims))
+        if not claims:
+            return result
+        runs = self._runs({c.run_id for c in claims})
+        fetched_at = utcnow()
+        prepared: list[tuple[queue.Claim, ingest.PreparedSymbol]] = []
+        no_options: list[queue.Claim] = []
+        last_beat = time.monotonic()
+        for index, claim in enumerate(claims):
+            if self.stop.is_set():
+                self._release([c.item_id for c in claims[index:]])
+                break
+            if time.monotonic() - last_beat > self.lease.total_seconds() / 3:
+                with self.engine.begin() as conn:
+                    queue.extend_leases(conn, self.worker_id, [c.item_id for c in claims[index:]], self.lease)
+                last_beat = time.monotonic()
+            outcome = self._fetch(claim, runs[claim.run_id], fetched_at, prepared, no_options)
+            if outcome is not None:
+                result.outcomes.append(outcome)
+        result.outcomes.extend(self._write(prepared, no_options, fetched_at))
+        self._record(result.outcomes, {c.item_id: c for c in claims})
+        return result
+
+    def _runs(self, run_ids: set[int]) -> dict[int, JobRun]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(JobRun.id, JobRun.provider, JobRun.params).where(JobRun.id.in_(run_ids)))
+            return {row.id: row for row in rows}
+
+    def provider_for(self, run) -> MarketDataProvider:
+        params = run.params or {}
+        as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None
+        key = (run.provider, params.get("source"), as_of)
+        if key not in self._providers:
+            self._providers[key] = self._provider_factory(run.provider, source=params.get("source"), as_of=as_of)
+        return self._providers[key]
+
+    def _fetch(self, claim, run, fetched_at, prepared, no_options) -> queue.ItemOutcome | None:
+        try:
+            snapshot = self.provider_for(run).snapshot(claim.symbol)
+            prepared.append((claim, ingest.prepare(snapshot, fetched_at=fetched_at,
+                                                   risk_free_rate=self._risk_free_rate)))
+            return None
+        except NoOptions:
+            no_options.append(claim)
+            return None
+        except SymbolNotFound as exc:
+            return queue.ItemOutcome(claim.item_id, "failed", error=f"unknown symbol: {exc}")
+        except ProviderError as exc:
+            return queue.ItemOutcome(claim.item_id, "failed", error=str(exc) or type(exc).__name__)
+        except Exception as exc:  # garbage from a provider must fail the symbol, not the run
+            log.warning("symbol %s failed: %s: %s", claim.symbol, type(exc).__name__, exc)
+            return queue.ItemOutcome(claim.item_id, "failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _write(self, prepared, no_options, fetched_at) -> list[queue.ItemOutcome]:
+        try:
+            with self.engine.begin() as conn:
+                ingest.write(conn, [p for _, p in prepared], [c.symbol for c in no_options], fetched_at)
+        except Exception as exc:
+            if len(prepared) + len(no_options) <= 1:
+                claims = [c for c, _ in prepared] + no_options
+                return [queue.ItemOutcome(c.item_id, "failed", error=f"database: {exc}") for c in claims]
+            log.warning("batch write failed (%s); writing its symbols one at a time", exc)
+            outcomes = []
+            for pair in prepared:
+                outcomes.extend(self._write([pair], [], fetched_at))
+            for claim in no_options:
+                outcomes.extend(self._write([], [claim], fetched_at))
+            return outcomes
+        outcomes = [queue.ItemOutcome(c.item_id, "synced", contracts=p.stored, quarantined=dict(p.quarantined))
+                    for c, p in prepared]
+        return outcomes + [queue.ItemOutcome(c.item_id, "no_options") for c in no_options]
+
+    def _record(self, outcomes: list[queue.ItemOutcome], claims: dict[int, queue.Claim]) -> None:
+        if not outcomes:
+            return
+        with self.engine.begin() as conn:
+            queue.record_outcomes(conn, self.worker_id, outcomes)
+            failures = [o for o in outcomes if o.status == "failed"]
+            if failures:
+                conn.execute(insert(CriticalErrorLog), [
+                    {"error_type": "sync_item_failed", "severity": "MEDIUM", "message": o.error or "failed",
+                     "details": {"symbol": claims[o.item_id].symbol, "run_id": claims[o.item_id].run_id,
+                                 "item_id": o.item_id, "worker": self.worker_id}} for o in failures
+                ])
+
+    def _release(self, item_ids: list[int]) -> None:
+        with self.engine.begin() as conn:
+            queue.release_items(conn, self.worker_id, item_ids)
