@@ -6,7 +6,7 @@ import argparse
 
 
 def register_all(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from core.commands import db, sync
+    from core.commands import db, imports, sync
 
-    for module in (db, sync):
+    for module in (db, sync, imports):
         module.register(commands, common)

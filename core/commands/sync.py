@@ -9,7 +9,8 @@ import sys
 import time
 
 from core.cli import CommandError, database_url, emit_json
-from core.db.engine import check_connection, get_engine, unit_of_work
+from core.db.engine import get_engine, unit_of_work
+from core.db.migrate import require_current_schema
 from core.db.models import JobRun
 from core.providers import PROVIDER_NAMES, UnknownProvider
 from core.sync.requests import SyncRequest, SyncRequestError, enqueue_sync, parse_symbols
@@ -39,7 +40,7 @@ def _sync(args: argparse.Namespace) -> int:
             source=args.source, as_of=args.as_of, requested_by=f"cli:{getpass.getuser()}",
         )
         engine = get_engine(database_url(args))
-        check_connection(engine)
+        require_current_schema(engine)
         with unit_of_work(engine) as session:
             run, created = enqueue_sync(session, request)
             run_id = run.id

@@ -2,8 +2,9 @@
 
 A kernel takes flat float arrays (or Python floats for inputs that were scalars) and returns a tuple of flat
 arrays. `run_blocked` broadcasts the inputs, feeds the kernel `BLOCK` elements at a time so that a kernel's
-temporaries stay in the CPU cache (about twice as fast as whole-array NumPy expressions at a million
-options), and reassembles outputs of the broadcast shape; an all-scalar call returns NumPy scalars.
+temporaries stay in the CPU cache (at a million options, 1.5 x faster than whole arrays for greeks and
+1.7 x for implied volatility), and reassembles outputs of the broadcast shape; an all-scalar call returns
+NumPy scalars.
 """
 
 from __future__ import annotations

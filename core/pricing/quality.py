@@ -58,6 +58,19 @@ def quality_reasons(bid, ask, strike, underlying, days, iv=None) -> np.ndarray:
     return out
 
 
+NO_IV = "no_iv"  # applied after IV solving (see `flag_unsolved_iv`), so it is not part of REASONS' order
+
+
+def flag_unsolved_iv(reasons, iv) -> np.ndarray:
+    """Mark rows that passed every rule but still have no usable IV (the mid is below intrinsic, or the
+    solver found no volatility within its bounds) as 'no_iv': without an IV there is no delta to filter on.
+    Call it after the sync has solved missing IVs; rows already failing keep their first reason."""
+    out = np.array(reasons, dtype=object, copy=True)
+    missing = ~np.isfinite(np.asarray(iv, dtype=np.float64))
+    out[np.equal(out, None) & missing] = NO_IV
+    return out
+
+
 def count_reasons(reasons) -> dict[str, int]:
     """How many rows failed for each reason, in `REASONS` order (zeros included), plus 'ok'."""
     reasons = np.asarray(reasons, dtype=object)

@@ -159,7 +159,7 @@ class SyntheticProvider(MarketDataProvider):
         return pd.DataFrame({
             "open": _cents(open_), "high": _cents(np.maximum(open_, close) * np.exp(0.5 * sig * np.abs(z[:, 1]))),
             "low": _cents(np.minimum(open_, close) * np.exp(-0.5 * sig * np.abs(z[:, 2]))), "close": _cents(close),
-            "volume": np.maximum(volume, 1).astype(np.int64),
+            "volume": np.maximum(np.round(volume), 1),  # whole shares, float64 like the other providers
         }, index=self._session_index[window], columns=list(OHLCV_COLUMNS))
 
     # ---- prices -------------------------------------------------------------------------------------

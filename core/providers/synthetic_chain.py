@@ -148,6 +148,7 @@ def price_chains(b: ChainBatch, rngs: list[np.random.Generator]) -> dict[str, np
         "strike": strike, "lastPrice": last_c / 100, "bid": bid_c / 100, "ask": ask_c / 100,
         "change": np.round(change_c / 100, 2),
         "percentChange": np.where(traded, change_c / np.maximum(last_c - change_c, 1) * 100, 0.0),
-        "volume": volume, "openInterest": open_interest, "impliedVolatility": iv, "inTheMoney": itm,
+        "volume": volume, "openInterest": open_interest.astype(float),  # float64, like the other providers
+        "impliedVolatility": iv, "inTheMoney": itm,
         "stale_sessions": np.where(traded, 0, stale), "trade_second": seconds,
     }

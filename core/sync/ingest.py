@@ -154,7 +154,7 @@ def prepare(snapshot: ChainSnapshot, *, fetched_at: dt.datetime, risk_free_rate:
             implied[solve] = iv.implied_vol(mid[solve], spot, strike[solve], t[solve], risk_free_rate, q,
                                             is_call[solve])
     implied[~use_provider & ~solve] = np.nan
-    reasons = quality.quality_reasons(bid, ask, strike, spot, days, implied)
+    reasons = quality.flag_unsolved_iv(quality.quality_reasons(bid, ask, strike, spot, days, implied), implied)
     counts.update(r for r in reasons if r is not None)
 
     stored = (strike > 0) & (days > 0)  # not a contract, or nothing left to trade: counted, never stored

@@ -81,3 +81,12 @@ def test_vectorised_counts_and_nothing_raises():
     assert list(counts) == [*quality.REASONS, "ok"]
     assert counts["ok"] == 1 and counts["bid_not_positive"] == 1 and counts["strike_not_positive"] == 0
     assert sum(counts.values()) == 6
+
+
+def test_unsolved_iv_is_flagged_only_where_nothing_else_failed():
+    from core.pricing.quality import flag_unsolved_iv
+
+    reasons = np.array([None, None, "bid_not_positive"], dtype=object)
+    flagged = flag_unsolved_iv(reasons, [0.3, np.nan, np.nan])
+    assert flagged.tolist() == [None, "no_iv", "bid_not_positive"]
+    assert reasons.tolist() == [None, None, "bid_not_positive"]  # the input is not modified

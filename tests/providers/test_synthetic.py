@@ -147,6 +147,9 @@ def test_chain_has_yfinance_columns_and_types(market):
     assert str(frame.lastTradeDate.dt.tz) == "UTC"
     assert frame.lastTradeDate.max() <= pd.Timestamp(market.quote("AAPL").quote_time)
     assert set(frame.option_type) == {"call", "put"}
+    numeric = ["strike", "lastPrice", "bid", "ask", "change", "percentChange", "volume", "openInterest",
+               "impliedVolatility"]
+    assert (frame[numeric].dtypes == "float64").all() and frame.inTheMoney.dtype == bool
     assert (frame.contractSize == "REGULAR").all() and (frame.currency == "USD").all()
     for row in frame.itertuples():
         root, yymmdd, cp, strike = OCC.match(row.contractSymbol).groups()
@@ -289,6 +292,7 @@ def test_history_ends_at_the_quote_and_is_consistent(market):
     for symbol in ["AAPL", "O", *market.universe()[100:1200:220]]:
         hist = market.history(symbol, dt.date(2025, 1, 1), dt.date(2026, 12, 31))
         assert list(hist.columns) == list(OHLCV_COLUMNS) and isinstance(hist.index, pd.DatetimeIndex)
+        assert (hist.dtypes == "float64").all() and hist.index.name == "date"
         assert hist.index.is_monotonic_increasing and hist.index[-1].date() == AS_OF
         assert hist.close.iloc[-1] == market.quote(symbol).price
         assert hist.close.iloc[-2] == market.quote(symbol).previous_close

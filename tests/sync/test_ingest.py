@@ -142,3 +142,11 @@ def test_iv_rank_from_own_history(committed_engine):
     # iv30 went 0.30, 0.60, 0.45: today's 0.45 sits halfway between the low and the high, above one of two
     assert abs(state.iv_rank - 50.0) < 1e-9
     assert abs(state.iv_percentile - 50.0) < 1e-9
+
+
+def test_mid_below_intrinsic_is_flagged_no_iv():
+    # a deep in-the-money put quoted below its intrinsic value: no volatility explains it
+    prepared = _prepare(chains.snapshot([chains.row(150, bid=40.0, ask=41.0), chains.row(95)]))
+    flags = dict(zip(prepared.contracts["strike_price"], prepared.contracts["quality_flag"], strict=True))
+    assert flags == {150.0: "no_iv", 95.0: None}
+    assert prepared.quarantined == {"no_iv": 1}

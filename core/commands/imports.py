@@ -1,0 +1,55 @@
+"""`python -m core import-chains PATH...`: load chain snapshot files into the database."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from core.cli import CommandError, database_url, emit_json
+from core.db.engine import get_engine
+from core.db.migrate import require_current_schema
+from core.sync.imports import import_chains
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    cmd = commands.add_parser("import-chains", parents=[common],
+                              help="load chain snapshot files (csv: yfinance, Cboe, Wheelhouse layouts)")
+    cmd.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders to search for .csv files")
+    cmd.add_argument("--underlying-price", type=float, metavar="PX",
+                     help="spot at the quote, for files that do not carry it (bare yfinance exports)")
+    cmd.add_argument("--quote-time", type=_moment, metavar="ISO",
+                     help="when the chain was quoted (e.g. 2024-10-01T20:00Z), for files that do not say")
+    cmd.add_argument("--format", choices=("table", "json"), default="table")
+    cmd.set_defaults(handler=_import)
+
+
+def _moment(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone: add Z or an offset such as -04:00")
+    return moment
+
+
+def _import(args: argparse.Namespace) -> int:
+    engine = get_engine(database_url(args))
+    require_current_schema(engine)
+    try:
+        reports = import_chains(engine, args.paths, underlying_price=args.underlying_price,
+                                quote_time=args.quote_time)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
+    if not reports:
+        raise CommandError("no .csv files found under the paths given")
+    if args.format == "json":
+        emit_json({"files": [{**r.__dict__, "quarantined": dict(r.quarantined)} for r in reports]})
+    else:
+        for r in reports:
+            if r.error:
+                print(f"FAILED  {r.path}: {r.error}")
+                continue
+            print(f"ok      {r.path} [{r.layout}] {r.contracts:,} contracts for {', '.join(r.symbols) or 'no symbol'}"
+                  f" ({r.rows_rejected} of {r.rows_read} rows not loaded"
+                  f"{', quarantined ' + str(dict(r.quarantined)) if r.quarantined else ''})")
+            for why in r.skipped:
+                print(f"        skipped {why}")
+    return 1 if any(r.error for r in reports) else 0
