@@ -62,7 +62,7 @@ def floor_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
                 prepared.append(ingest.prepare(provider.snapshot(symbol), fetched_at=fetched_at, risk_free_rate=0.04))
         frame = ingest.contracts_frame(prepared)
         if engine.dialect.name == "postgresql":
-            batches.append((store.postgres_copy_payload(frame).getvalue(), len(frame)))
+            batches.append((store.postgres_copy_payload(frame).getvalue(), len(frame)))  # binary COPY
         else:
             batches.append((store.sqlite_values(frame), len(frame)))
     cols = ", ".join(store.CONTRACT_COLUMNS)
@@ -75,7 +75,7 @@ def floor_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
                 conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS _floor ON COMMIT DELETE ROWS AS "
                                      f"SELECT {cols} FROM stock_premiums WITH NO DATA")
                 with conn.connection.driver_connection.cursor() as cur:
-                    cur.copy_expert(f"COPY _floor ({cols}) FROM STDIN WITH (FORMAT csv)", io.StringIO(payload))
+                    cur.copy_expert(f"COPY _floor ({cols}) FROM STDIN WITH (FORMAT binary)", io.BytesIO(payload))
                 conn.exec_driver_sql(f"INSERT INTO stock_premiums ({cols}) SELECT {cols} FROM _floor "
                                      f"ON CONFLICT ON CONSTRAINT uq_stock_premiums_contract DO UPDATE SET {updates}")
             else:

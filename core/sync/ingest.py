@@ -76,6 +76,8 @@ def _utc_naive(values, n: int) -> np.ndarray:
     """Timestamps as naive datetime64[us] meaning UTC (NaT where missing or unreadable)."""
     if values is None:
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    if isinstance(values.dtype, pd.DatetimeTZDtype):  # already aware: NumPy's view of it is UTC
+        return values.to_numpy(dtype="datetime64[us]")
     stamps = pd.to_datetime(values, errors="coerce", utc=True)
     return stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
 

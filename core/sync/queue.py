@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,13 +149,17 @@ def extend_leases(conn: Connection, worker: str, item_ids: list[int], lease: dt.
 
 def record_outcomes(conn: Connection, worker: str, outcomes: list[ItemOutcome]) -> None:
     """Store each item's outcome and refresh its run's totals (in the caller's transaction)."""
+    if not outcomes:
+        return
     now = utcnow()
-    for outcome in outcomes:
-        conn.execute(
-            update(JobItem).where(JobItem.id == outcome.item_id)
-            .values(status=outcome.status, contracts=outcome.contracts, quarantined=outcome.quarantined or None,
-                    error_message=outcome.error, finished_at=now, lease_owner=None, lease_expires_at=None)
-        )
+    conn.execute(
+        update(JobItem).where(JobItem.id == bindparam("item"))
+        .values(status=bindparam("new_status"), contracts=bindparam("new_contracts"),
+                quarantined=bindparam("new_quarantined"), error_message=bindparam("error"), finished_at=now,
+                lease_owner=None, lease_expires_at=None),
+        [{"item": o.item_id, "new_status": o.status, "new_contracts": o.contracts,
+          "new_quarantined": o.quarantined or None, "error": o.error} for o in outcomes],
+    )
     run_ids = conn.execute(select(JobItem.run_id).where(JobItem.id.in_([o.item_id for o in outcomes]))
                            ).scalars().all()
     for run_id in sorted(set(run_ids)):

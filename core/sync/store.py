@@ -1,7 +1,7 @@
 """Writing one batch of synced symbols to the database: contracts, stocks, current state, daily history.
 
 Contracts are the hot path (about 200 per symbol, a million per Sync All), so they bypass the ORM:
-- PostgreSQL: COPY the batch into a session-local staging table, then one `INSERT ... SELECT ... ON CONFLICT
+- PostgreSQL: binary COPY of the batch into a session-local staging table, then one `INSERT ... SELECT ... ON CONFLICT
   DO UPDATE`. Row-by-row `executemany` is 5-20 times slower here because every row is a round trip.
 - SQLite: one `executemany` of `INSERT ... ON CONFLICT DO UPDATE` inside the caller's transaction.
 Every value travels as a bound parameter or through COPY's data stream, never inside the SQL text.
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.db.models import Stock, StockData, StockPremium, SymbolDailyHistory
+from core.sync import pgcopy
 
 CONTRACT_KEY = ("symbol", "expiration_date", "option_type", "strike_price")
 CONTRACT_COLUMNS = (
@@ -56,7 +57,7 @@ def _upsert_contracts_postgres(conn: Connection, frame: pd.DataFrame) -> int:
         f"SELECT {cols} FROM stock_premiums WITH NO DATA"
     )
     with conn.connection.driver_connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {_STAGE} ({cols}) FROM STDIN WITH (FORMAT csv)", postgres_copy_payload(frame))
+        cursor.copy_expert(f"COPY {_STAGE} ({cols}) FROM STDIN WITH (FORMAT binary)", postgres_copy_payload(frame))
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED)
     result = conn.exec_driver_sql(
         f"INSERT INTO stock_premiums ({cols}) SELECT {cols} FROM {_STAGE} "  # noqa: S608
@@ -66,49 +67,31 @@ def _upsert_contracts_postgres(conn: Connection, frame: pd.DataFrame) -> int:
     return result.rowcount
 
 
-_CSV_SPECIAL = (",", '"', "\r", "\n")
+_PG_ENCODERS = {
+    "symbol": pgcopy.text, "expiration_date": pgcopy.date, "option_type": pgcopy.text,
+    "contract_symbol": pgcopy.text, "volume": pgcopy.int8, "open_interest": pgcopy.int8,
+    "iv_source": pgcopy.text, "quality_flag": pgcopy.text,
+    "last_trade_time": pgcopy.timestamp, "quote_time": pgcopy.timestamp, "fetched_at": pgcopy.timestamp,
+}
 
 
-def _csv_text(values: np.ndarray) -> list[str]:
-    text = ["" if v is None or v is pd.NA else str(v) for v in values.tolist()]
-    joined = "\x00".join(text)
-    if any(c in joined for c in _CSV_SPECIAL):
-        text = ['"' + t.replace('"', '""') + '"' if any(c in t for c in _CSV_SPECIAL) else t for t in text]
-    return text
+def _naive_utc(series: pd.Series) -> np.ndarray:
+    return pd.to_datetime(series, utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
 
 
-def _csv_numbers(values: np.ndarray, integer: bool) -> list[str]:
-    """Shortest round-trip text of each finite number, '' for NaN; repeated values are formatted once."""
-    finite = np.isfinite(values)
-    text = np.full(values.size, "", dtype=object)
-    if finite.any():
-        unique, inverse = np.unique(values[finite], return_inverse=True)
-        formatted = unique.astype(np.int64).tolist() if integer else unique.tolist()
-        text[finite] = np.array(list(map(str if integer else repr, formatted)), dtype=object)[inverse]
-    return text.tolist()
-
-
-def _csv_column(series: pd.Series, name: str) -> list[str]:
-    if name in _TIME_COLUMNS:
-        stamps = pd.to_datetime(series, utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-        text = np.datetime_as_string(stamps, unit="us").astype(object) + "+00:00"
-        text[np.isnat(stamps)] = ""
-        return text.tolist()
-    if name == "expiration_date":
-        return [d.isoformat() for d in series.tolist()]
-    if series.dtype.kind in "fiu":
-        return _csv_numbers(series.to_numpy(dtype=float), integer=name in _INT_COLUMNS)
-    return _csv_text(series.to_numpy(dtype=object))
-
-
-def postgres_copy_payload(frame: pd.DataFrame) -> io.StringIO:
-    """The contracts as CSV for COPY: CONTRACT_COLUMNS in order, NULL as an empty field, UTC times.
-
-    Hand-rolled because it is the hot path: about five times faster than `DataFrame.to_csv` here, mostly by
-    formatting each column once with NumPy instead of each cell through pandas' writer.
-    """
-    columns = [_csv_column(frame[name], name) for name in CONTRACT_COLUMNS]
-    return io.StringIO("\n".join(",".join(row) for row in zip(*columns, strict=True)) + "\n")
+def postgres_copy_payload(frame: pd.DataFrame) -> io.BytesIO:
+    """The contracts as a binary COPY stream (CONTRACT_COLUMNS in order); see core/sync/pgcopy.py for why."""
+    fields = []
+    for name in CONTRACT_COLUMNS:
+        encoder = _PG_ENCODERS.get(name, pgcopy.float8)
+        if name in _TIME_COLUMNS:
+            values = _naive_utc(frame[name])
+        elif name == "expiration_date":
+            values = np.array(frame[name].tolist(), dtype="datetime64[D]")
+        else:
+            values = frame[name].to_numpy()
+        fields.append(encoder(values))
+    return pgcopy.encode(fields)
 
 
 def sqlite_values(frame: pd.DataFrame) -> list[tuple]:

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, insert, select
@@ -60,27 +61,48 @@ class SyncWorker:
         self._risk_free_rate = get_settings().risk_free_rate
 
     def run_until_idle(self, run_id: int | None = None, on_batch: Callable[[BatchResult], None] | None = None) -> int:
-        """Work batches until nothing is claimable (or `stop` is set); returns how many items were done."""
+        """Work batches until nothing is claimable (or `stop` is set); returns how many items were done.
+
+        Two stages overlap: while a background thread writes batch N (the database works on the other core),
+        this thread fetches and prepares batch N+1. At most one batch waits, so memory stays bounded.
+        """
         done = 0
-        while not self.stop.is_set():
-            result = self.work_once(run_id)
-            if not result.claimed:
-                break
-            done += len(result.outcomes)
-            if on_batch:
-                on_batch(result)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-writer") as writer:
+            pending: Future[BatchResult] | None = None
+            while not self.stop.is_set():
+                batch = self._claim_and_fetch(run_id)
+                if pending is not None:
+                    done += self._finished(pending, on_batch)
+                    pending = None
+                if batch is None:
+                    break
+                pending = writer.submit(self._write_and_record, *batch)
+            if pending is not None:
+                done += self._finished(pending, on_batch)
         return done
 
+    @staticmethod
+    def _finished(pending: Future[BatchResult], on_batch) -> int:
+        result = pending.result()
+        if on_batch:
+            on_batch(result)
+        return len(result.outcomes)
+
     def work_once(self, run_id: int | None = None) -> BatchResult:
+        """Claim, fetch, prepare and write one batch in this thread."""
+        batch = self._claim_and_fetch(run_id)
+        return BatchResult() if batch is None else self._write_and_record(*batch)
+
+    def _claim_and_fetch(self, run_id: int | None):
         with self.engine.begin() as conn:
             claims = queue.claim_items(conn, self.worker_id, self.batch_size, self.lease, run_id=run_id)
-        result = BatchResult(claimed=len(claims))
         if not claims:
-            return result
+            return None
         runs = self._runs({c.run_id for c in claims})
         fetched_at = utcnow()
         prepared: list[tuple[queue.Claim, ingest.PreparedSymbol]] = []
         no_options: list[queue.Claim] = []
+        outcomes: list[queue.ItemOutcome] = []
         last_beat = time.monotonic()
         for index, claim in enumerate(claims):
             if self.stop.is_set():
@@ -92,7 +114,11 @@ class SyncWorker:
                 last_beat = time.monotonic()
             outcome = self._fetch(claim, runs[claim.run_id], fetched_at, prepared, no_options)
             if outcome is not None:
-                result.outcomes.append(outcome)
+                outcomes.append(outcome)
+        return claims, prepared, no_options, outcomes, fetched_at
+
+    def _write_and_record(self, claims, prepared, no_options, outcomes, fetched_at) -> BatchResult:
+        result = BatchResult(claimed=len(claims), outcomes=list(outcomes))
         result.outcomes.extend(self._write(prepared, no_options, fetched_at))
         self._record(result.outcomes, {c.item_id: c for c in claims})
         return result

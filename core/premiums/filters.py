@@ -1,0 +1,57 @@
+"""What a premium screen asks for: one immutable value shared by the page, the CLI and saved screens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Strategy = Literal["csp", "cc"]  # cash-secured put / covered call
+RankKey = Literal["annualized_return", "monthly_return", "premium", "cushion_pct"]
+RANK_KEYS: tuple[str, ...] = ("annualized_return", "monthly_return", "premium", "cushion_pct")
+
+
+@dataclass(frozen=True)
+class PremiumFilters:
+    """Filters of the Scan Premiums screen. Ranges are inclusive (low, high); None means "no limit".
+
+    Units: delta is absolute (0.25-0.40 means |delta|, puts are stored negative); returns, spread and
+    cushion in percent; IV in percent points (20-60 means 20 %-60 %; stored as a fraction); prices in dollars.
+    """
+
+    strategy: Strategy = "csp"
+    dte: tuple[int, int] = (7, 45)
+    delta: tuple[float, float] | None = (0.25, 0.40)
+    price: tuple[float, float] | None = None
+    min_premium: float | None = None
+    min_monthly_return: float | None = None
+    min_annualized_return: float | None = None
+    min_volume: int | None = None
+    min_open_interest: int | None = None
+    max_spread_pct: float | None = None
+    iv: tuple[float, float] | None = None
+    min_iv_rank: float | None = None
+    sectors: tuple[str, ...] = field(default_factory=tuple)
+    watchlist: str | None = None
+    exclude_earnings: bool = False
+    all_contracts: bool = False
+    as_of: dt.date | None = None
+    rank_by: RankKey = "annualized_return"
+    limit: int = 500
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (for saved screens in `settings`)."""
+        doc = asdict(self)
+        doc["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> PremiumFilters:
+        """The inverse of `to_json`; unknown keys are ignored, tuples restored."""
+        known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
+        for key in ("dte", "delta", "price", "iv", "sectors"):
+            if isinstance(known.get(key), list):
+                known[key] = tuple(known[key])
+        if known.get("as_of"):
+            known["as_of"] = dt.date.fromisoformat(known["as_of"])
+        return cls(**known)
