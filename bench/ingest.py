@@ -39,7 +39,7 @@ def run_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
             except NoOptions:
                 no_options.append(symbol)
         t1 = time.perf_counter()
-        prepared = [ingest.prepare(s, fetched_at=fetched_at, risk_free_rate=0.04) for s in snaps]
+        prepared = ingest.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04)
         t2 = time.perf_counter()
         with engine.begin() as conn:
             ingest.write(conn, prepared, no_options, fetched_at)
@@ -56,10 +56,11 @@ def floor_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
     batches = []
     fetched_at = utcnow()
     for start in range(0, len(symbols), batch):
-        prepared = []
+        snaps = []
         for symbol in symbols[start:start + batch]:
             with contextlib.suppress(NoOptions):
-                prepared.append(ingest.prepare(provider.snapshot(symbol), fetched_at=fetched_at, risk_free_rate=0.04))
+                snaps.append(provider.snapshot(symbol))
+        prepared = ingest.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04)
         frame = ingest.contracts_frame(prepared)
         if engine.dialect.name == "postgresql":
             batches.append((store.postgres_copy_payload(frame).getvalue(), len(frame)))  # binary COPY
@@ -92,7 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--symbols", type=int, default=5000)
     parser.add_argument("--backend", choices=("postgresql", "sqlite", "both"), default="both")
-    parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
     header(f"ingest: {args.symbols} synthetic symbols, batches of {args.batch}")
     provider = SyntheticProvider(seed=7, n_symbols=args.symbols)

@@ -82,13 +82,13 @@ def import_file(engine: Engine, path: Path, *, underlying_price: float | None = 
         return report
     report.layout, report.rows_read, report.rows_rejected = loaded.layout, loaded.rows_read, loaded.rejected_rows
     fetched_at = utcnow()
-    prepared = []
+    snapshots = []
     for snapshot, why in _snapshots(loaded.frame, loaded.name):
         if snapshot is None:
             report.skipped.append(why)
-            continue
-        prepared.append(ingest.prepare(snapshot, fetched_at=fetched_at,
-                                       risk_free_rate=get_settings().risk_free_rate))
+        else:
+            snapshots.append(snapshot)
+    prepared = ingest.prepare_batch(snapshots, fetched_at=fetched_at, risk_free_rate=get_settings().risk_free_rate)
     with engine.begin() as conn:
         stored = dict(conn.execute(select(StockData.symbol, StockData.quote_time)
                                    .where(StockData.symbol.in_([p.symbol for p in prepared]))).all())

@@ -82,25 +82,18 @@ def _utc_naive(values, n: int) -> np.ndarray:
     return stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
 
 
-def _years_to_expiry(expirations: np.ndarray, quote_time: dt.datetime) -> np.ndarray:
-    """Fractional years from the quote to each expiry's close (16:00 New York), per row."""
-    unique, inverse = np.unique(expirations, return_inverse=True)
-    seconds = np.array([
-        (dt.datetime.combine(day.astype(dt.date), EXPIRY_CLOSE, EXCHANGE_TZ) - quote_time).total_seconds()
-        for day in unique
-    ])
-    return (seconds / (365.0 * 86400.0))[inverse] if unique.size else np.array([])
+def normalise(snapshots: list[ChainSnapshot]) -> dict[str, np.ndarray]:
+    """The snapshots' chains as typed column arrays, one row per contract key (the provider's last quote wins).
 
-
-def normalise(snapshot: ChainSnapshot) -> dict[str, np.ndarray]:
-    """The snapshot's chain as typed column arrays, one row per contract key (the provider's last quote wins).
-
-    Rows whose key cannot be read (no option type, expiry or finite strike) come back with a None option_type,
-    NaT expiry or NaN strike; `prepare` counts and drops them.
+    Rows keep the snapshots' order; `snapshot` holds each row's position in `snapshots`. Rows whose key cannot
+    be read (no option type, expiry or finite strike) come back with a None option_type, NaT expiry or NaN
+    strike; `prepare_batch` counts and drops them.
     """
-    chain = snapshot.chain
+    frames = [s.chain for s in snapshots]
+    chain = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     n = len(chain)
     columns = {
+        "snapshot": np.repeat(np.arange(len(frames)), [len(f) for f in frames]),
         "option_type": _option_types(chain["option_type"]) if n else np.array([], dtype=object),
         "expiration_date": _dates(chain["expiration"]) if n else np.array([], dtype="datetime64[D]"),
         "strike_price": _numeric(chain, "strike"),
@@ -113,39 +106,62 @@ def normalise(snapshot: ChainSnapshot) -> dict[str, np.ndarray]:
     }
     if n > 1:
         order = np.lexsort((np.arange(n), columns["strike_price"], columns["option_type"] == "call",
-                            columns["expiration_date"]))
-        keys = [columns[k][order] for k in ("expiration_date", "option_type", "strike_price")]
+                            columns["expiration_date"], columns["snapshot"]))
         same_as_next = np.ones(n - 1, dtype=bool)
-        for key in keys:
-            same_as_next &= key[:-1] == key[1:]
+        for key in ("snapshot", "expiration_date", "option_type", "strike_price"):
+            ordered = columns[key][order]
+            same_as_next &= ordered[:-1] == ordered[1:]
         if same_as_next.any():
             keep = np.sort(order[np.append(~same_as_next, True)])
             columns = {name: values[keep] for name, values in columns.items()}
     return columns
 
 
+def _epoch_seconds(moments: list[dt.datetime]) -> np.ndarray:
+    return np.array([m.timestamp() for m in moments], dtype=np.float64)
+
+
+def _expiry_close_seconds(expiry: np.ndarray) -> np.ndarray:
+    """Per row, the POSIX time of its expiry day's 16:00 New York close."""
+    unique, inverse = np.unique(expiry, return_inverse=True)
+    closes = _epoch_seconds([dt.datetime.combine(d.astype(dt.date), EXPIRY_CLOSE, EXCHANGE_TZ) for d in unique])
+    return closes[inverse] if unique.size else np.array([])
+
+
 def prepare(snapshot: ChainSnapshot, *, fetched_at: dt.datetime, risk_free_rate: float) -> PreparedSymbol:
     """Normalise, validate and enrich one snapshot (pure; see the module docstring)."""
-    quote, profile = snapshot.quote, snapshot.profile
-    symbol = quote.symbol.strip().upper()
-    spot = float(quote.price) if quote.price is not None else np.nan
-    quote_time = quote.quote_time
-    as_of = quote_time.astimezone(EXCHANGE_TZ).date()
-    q = float(profile.dividend_yield or 0.0)
-    cols = normalise(snapshot)
+    return prepare_batch([snapshot], fetched_at=fetched_at, risk_free_rate=risk_free_rate)[0]
+
+
+def prepare_batch(snapshots: list[ChainSnapshot], *, fetched_at: dt.datetime,
+                  risk_free_rate: float) -> list[PreparedSymbol]:
+    """`prepare` for many snapshots at once: one vectorised pass over all their rows (the sync's hot path).
+
+    Per-call NumPy overhead dominates a 200-row chain, so a batch of symbols is priced as one array and split
+    back per symbol at the end; the numbers are identical to preparing each symbol alone.
+    """
+    if not snapshots:
+        return []
+    symbols = [s.quote.symbol.strip().upper() for s in snapshots]
+    spots = np.array([float(s.quote.price) if s.quote.price is not None else np.nan for s in snapshots])
+    quote_times = [s.quote.quote_time for s in snapshots]
+    as_ofs = [qt.astimezone(EXCHANGE_TZ).date() for qt in quote_times]
+    yields = np.array([float(s.profile.dividend_yield or 0.0) for s in snapshots])
+    cols = normalise(snapshots)
 
     keyable = np.not_equal(cols["option_type"], None) & ~np.isnat(cols["expiration_date"])
     keyable &= np.isfinite(cols["strike_price"])
-    counts: Counter[str] = Counter()
+    unkeyable = np.bincount(cols["snapshot"][~keyable], minlength=len(snapshots))
     if not keyable.all():
-        counts["non_finite_key"] += int((~keyable).sum())
         cols = {name: values[keyable] for name, values in cols.items()}
 
+    row = cols["snapshot"]
     expiry = cols["expiration_date"]
+    spot, q = spots[row], yields[row]
     is_call = cols["option_type"] == "call"
     strike, bid, ask = cols["strike_price"], cols["bid"], cols["ask"]
-    days = metrics.dte(expiry, np.datetime64(as_of, "D"))
-    t = _years_to_expiry(expiry, quote_time)
+    days = metrics.dte(expiry, np.array(as_ofs, dtype="datetime64[D]")[row])
+    t = (_expiry_close_seconds(expiry) - _epoch_seconds(quote_times)[row]) / (365.0 * 86400.0)
     mid = metrics.mid(bid, ask)
     provider_iv = cols["provider_iv"]
     use_provider = ~metrics.is_placeholder_iv(provider_iv) & np.isfinite(provider_iv)
@@ -153,31 +169,47 @@ def prepare(snapshot: ChainSnapshot, *, fetched_at: dt.datetime, risk_free_rate:
     solve = ~use_provider & np.isfinite(mid)
     if solve.any():
         with np.errstate(all="ignore"):
-            implied[solve] = iv.implied_vol(mid[solve], spot, strike[solve], t[solve], risk_free_rate, q,
-                                            is_call[solve])
+            implied[solve] = iv.implied_vol(mid[solve], spot[solve], strike[solve], t[solve], risk_free_rate,
+                                            q[solve], is_call[solve])
     implied[~use_provider & ~solve] = np.nan
     reasons = quality.flag_unsolved_iv(quality.quality_reasons(bid, ask, strike, spot, days, implied), implied)
-    counts.update(r for r in reasons if r is not None)
-
-    stored = (strike > 0) & (days > 0)  # not a contract, or nothing left to trade: counted, never stored
     with np.errstate(all="ignore"):
         g = bsm.greeks(spot, strike, t, implied, risk_free_rate, q, is_call)
-    n = int(stored.sum())
     iv_source = np.where(use_provider, "provider", np.where(np.isfinite(implied), "solved", None))
-    contracts = {
-        "symbol": np.full(n, symbol, dtype=object),
-        "expiration_date": expiry[stored], "option_type": cols["option_type"][stored], "strike_price": strike[stored],
-        "contract_symbol": cols["contract_symbol"][stored], "bid": bid[stored], "ask": ask[stored],
-        "last": cols["last"][stored], "mid": mid[stored], "premium": metrics.premium(mid[stored]),
-        "volume": cols["volume"][stored], "open_interest": cols["open_interest"][stored],
-        "implied_volatility": implied[stored], "iv_source": iv_source[stored],
-        "delta": g.delta[stored], "gamma": g.gamma[stored], "theta": g.theta[stored], "vega": g.vega[stored],
-        "underlying_price": np.full(n, spot), "last_trade_time": cols["last_trade_time"][stored],
-        "quote_time": np.full(n, _naive_utc(quote_time)), "fetched_at": np.full(n, _naive_utc(fetched_at)),
-        "quality_flag": reasons[stored],
+    stored = (strike > 0) & (days > 0)  # not a contract, or nothing left to trade: counted, never stored
+    batch = {
+        "symbol": np.array(symbols, dtype=object)[row], "expiration_date": expiry,
+        "option_type": cols["option_type"], "strike_price": strike, "contract_symbol": cols["contract_symbol"],
+        "bid": bid, "ask": ask, "last": cols["last"], "mid": mid, "premium": metrics.premium(mid),
+        "volume": cols["volume"], "open_interest": cols["open_interest"], "implied_volatility": implied,
+        "iv_source": iv_source, "delta": g.delta, "gamma": g.gamma, "theta": g.theta, "vega": g.vega,
+        "underlying_price": spot, "last_trade_time": cols["last_trade_time"],
+        "quote_time": np.array([_naive_utc(qt) for qt in quote_times], dtype="datetime64[us]")[row],
+        "fetched_at": np.full(row.size, _naive_utc(fetched_at)), "quality_flag": reasons,
+        "_days": days, "_is_call": is_call, "_row": row,
     }
-    iv30, put30, call30 = atm_summary(days[stored], strike[stored], is_call[stored], implied[stored], mid[stored],
-                                      np.equal(reasons[stored], None), spot)
+    batch = {name: values[stored] for name, values in batch.items()}
+    bounds = np.searchsorted(batch["_row"], np.arange(len(snapshots) + 1))
+    prepared = []
+    for i, snapshot in enumerate(snapshots):
+        mine = slice(bounds[i], bounds[i + 1])
+        contracts = {name: values[mine] for name, values in batch.items()}
+        counts: Counter[str] = Counter(r for r in reasons[row == i] if r is not None)
+        if unkeyable[i]:
+            counts["non_finite_key"] += int(unkeyable[i])
+        prepared.append(_summarise(snapshot, symbols[i], float(spots[i]), as_ofs[i], contracts, counts, fetched_at))
+    return prepared
+
+
+def _summarise(snapshot: ChainSnapshot, symbol: str, spot: float, as_of: dt.date, contracts: dict[str, np.ndarray],
+               counts: Counter, fetched_at: dt.datetime) -> PreparedSymbol:
+    """Split off the bookkeeping columns and build the symbol's stock, state and history rows."""
+    days, is_call = contracts.pop("_days"), contracts.pop("_is_call")
+    contracts.pop("_row")
+    quote, profile = snapshot.quote, snapshot.profile
+    n = int(days.size)
+    iv30, put30, call30 = atm_summary(days, contracts["strike_price"], is_call, contracts["implied_volatility"],
+                                      contracts["mid"], np.equal(contracts["quality_flag"], None), spot)
     stock = {
         "symbol": symbol, "name": profile.name, "sector": profile.sector, "industry": profile.industry,
         "market_cap": profile.market_cap, "avg_volume": profile.avg_volume, "current_price": _finite(spot),
@@ -185,14 +217,14 @@ def prepare(snapshot: ChainSnapshot, *, fetched_at: dt.datetime, risk_free_rate:
         "next_earnings_date": profile.next_earnings, "last_updated": fetched_at,
     }
     state = {
-        "symbol": symbol, "price": _finite(spot), "previous_close": quote.previous_close, "quote_time": quote_time,
-        "iv30": iv30, "contracts": n, "expirations": len(snapshot.expirations),
+        "symbol": symbol, "price": _finite(spot), "previous_close": quote.previous_close,
+        "quote_time": quote.quote_time, "iv30": iv30, "contracts": n, "expirations": len(snapshot.expirations),
         "quarantined": dict(counts) or None, "sync_status": "synced", "fetched_at": fetched_at,
     }
     history = {
         "symbol": symbol, "date": as_of, "close": _finite(spot), "iv30": iv30, "atm_put_mid_30d": put30,
-        "atm_call_mid_30d": call30, "contracts": n,
-        "total_volume": int(np.nansum(contracts["volume"])), "fetched_at": fetched_at,
+        "atm_call_mid_30d": call30, "contracts": n, "fetched_at": fetched_at,
+        "total_volume": int(np.nansum(contracts["volume"])),
         "total_open_interest": int(np.nansum(contracts["open_interest"])),
     }
     return PreparedSymbol(symbol, contracts, stock, state, history, counts, list(snapshot.warnings))

@@ -26,7 +26,7 @@ from core.config import get_settings
 from core.db.base import utcnow
 from core.db.models import CriticalErrorLog, JobRun
 from core.providers import get_provider
-from core.providers.base import MarketDataProvider, NoOptions, ProviderError, SymbolNotFound
+from core.providers.base import ChainSnapshot, MarketDataProvider, NoOptions, ProviderError, SymbolNotFound
 from core.sync import ingest, queue
 
 log = logging.getLogger("wheelhouse.sync")
@@ -48,7 +48,7 @@ class BatchResult:
 class SyncWorker:
     """Works the `sync` items of the queue; see the module docstring."""
 
-    def __init__(self, engine: Engine, *, worker_id: str | None = None, batch_size: int = 25,
+    def __init__(self, engine: Engine, *, worker_id: str | None = None, batch_size: int = 100,
                  lease: dt.timedelta = queue.DEFAULT_LEASE, stop: threading.Event | None = None,
                  provider_factory: ProviderFactory = get_provider):
         self.engine = engine
@@ -100,22 +100,42 @@ class SyncWorker:
             return None
         runs = self._runs({c.run_id for c in claims})
         fetched_at = utcnow()
-        prepared: list[tuple[queue.Claim, ingest.PreparedSymbol]] = []
+        fetched: list[tuple[queue.Claim, ChainSnapshot]] = []
         no_options: list[queue.Claim] = []
         outcomes: list[queue.ItemOutcome] = []
         last_beat = time.monotonic()
         for index, claim in enumerate(claims):
             if self.stop.is_set():
                 self._release([c.item_id for c in claims[index:]])
+                claims = claims[:index]
                 break
             if time.monotonic() - last_beat > self.lease.total_seconds() / 3:
                 with self.engine.begin() as conn:
                     queue.extend_leases(conn, self.worker_id, [c.item_id for c in claims[index:]], self.lease)
                 last_beat = time.monotonic()
-            outcome = self._fetch(claim, runs[claim.run_id], fetched_at, prepared, no_options)
+            outcome = self._fetch(claim, runs[claim.run_id], fetched, no_options)
             if outcome is not None:
                 outcomes.append(outcome)
-        return claims, prepared, no_options, outcomes, fetched_at
+        prepared, failures = self._prepare(fetched, fetched_at)
+        return claims, prepared, no_options, outcomes + failures, fetched_at
+
+    def _prepare(self, fetched, fetched_at):
+        """Prepare the batch in one vectorised pass; if that fails, symbol by symbol so garbage fails alone."""
+        try:
+            batch = ingest.prepare_batch([s for _, s in fetched], fetched_at=fetched_at,
+                                         risk_free_rate=self._risk_free_rate)
+            return list(zip([c for c, _ in fetched], batch, strict=True)), []
+        except Exception as exc:
+            log.warning("batch preparation failed (%s); preparing its %d symbols one at a time", exc, len(fetched))
+        prepared, failures = [], []
+        for claim, snapshot in fetched:
+            try:
+                prepared.append((claim, ingest.prepare(snapshot, fetched_at=fetched_at,
+                                                       risk_free_rate=self._risk_free_rate)))
+            except Exception as exc:  # garbage from a provider must fail the symbol, not the run
+                log.warning("symbol %s failed: %s: %s", claim.symbol, type(exc).__name__, exc)
+                failures.append(queue.ItemOutcome(claim.item_id, "failed", error=f"{type(exc).__name__}: {exc}"))
+        return prepared, failures
 
     def _write_and_record(self, claims, prepared, no_options, outcomes, fetched_at) -> BatchResult:
         result = BatchResult(claimed=len(claims), outcomes=list(outcomes))
@@ -136,11 +156,9 @@ class SyncWorker:
             self._providers[key] = self._provider_factory(run.provider, source=params.get("source"), as_of=as_of)
         return self._providers[key]
 
-    def _fetch(self, claim, run, fetched_at, prepared, no_options) -> queue.ItemOutcome | None:
+    def _fetch(self, claim, run, fetched, no_options) -> queue.ItemOutcome | None:
         try:
-            snapshot = self.provider_for(run).snapshot(claim.symbol)
-            prepared.append((claim, ingest.prepare(snapshot, fetched_at=fetched_at,
-                                                   risk_free_rate=self._risk_free_rate)))
+            fetched.append((claim, self.provider_for(run).snapshot(claim.symbol)))
             return None
         except NoOptions:
             no_options.append(claim)

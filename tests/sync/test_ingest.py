@@ -150,3 +150,20 @@ def test_mid_below_intrinsic_is_flagged_no_iv():
     flags = dict(zip(prepared.contracts["strike_price"], prepared.contracts["quality_flag"], strict=True))
     assert flags == {150.0: "no_iv", 95.0: None}
     assert prepared.quarantined == {"no_iv": 1}
+
+
+def test_batch_preparation_equals_one_symbol_at_a_time():
+    from core.providers.synthetic import SyntheticProvider
+
+    provider = SyntheticProvider(seed=3, as_of=dt.date(2026, 11, 20))
+    snaps = [provider.snapshot(s) for s in ("AAPL", "MSFT", "KO")]
+    snaps.append(chains.snapshot([chains.row(95), chains.row(95, bid=0.0), chains.row(0.0, bid=1.0, ask=1.1),
+                                  chains.row(97, option_type="straddle")], symbol="ODD"))
+    fetched_at = utcnow()
+    together = ingest.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04)
+    for snap, batched in zip(snaps, together, strict=True):
+        alone = ingest.prepare(snap, fetched_at=fetched_at, risk_free_rate=0.04)
+        assert batched.symbol == alone.symbol and batched.quarantined == alone.quarantined
+        assert batched.state == alone.state and batched.history == alone.history
+        for name, values in alone.contracts.items():
+            np.testing.assert_array_equal(batched.contracts[name], values, err_msg=name)
