@@ -7,10 +7,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev-venv migrate run dashboard test lint format bench clean
+.PHONY: help venv dev-venv system-deps test-system-deps migrate run dashboard test lint format bench clean
+
+# Debian packages the project needs: bubblewrap (the scanner sandbox) for everything, chromium for the browser
+# test. Installed with apt-get when missing and we are root; otherwise we say what is missing.
+RUN_APT := bubblewrap
+TEST_APT := bubblewrap chromium
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(VENV)/.runtime: requirements.txt
 	@echo "==> creating $(VENV) and installing requirements.txt"
@@ -24,23 +29,42 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
+define apt_install
+	@missing=""; for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "==> installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "==> missing Debian packages:$$missing (install them as root; dependent tests skip or fail)"; fi; \
+	fi
+endef
+
+system-deps: ## install the Debian packages the app needs (bubblewrap)
+	$(call apt_install,$(RUN_APT))
+
+test-system-deps:
+	$(call apt_install,$(TEST_APT))
+
 venv: $(VENV)/.runtime ## create the virtualenv with the runtime requirements
 
 dev-venv: $(VENV)/.dev ## the virtualenv plus test and lint tools
 
-migrate: venv ## migrate the configured database (DATABASE_URL, default SQLite) to the newest schema
+migrate: venv system-deps ## migrate the configured database (DATABASE_URL, default SQLite) to the newest schema
 	@echo "==> migrating the database"
 	@$(PY) -m core db upgrade
 
-run: migrate ## install, migrate, and start the dashboard on http://$(HOST):$(PORT)
+run: migrate ## install, migrate, and start the dashboard on http://127.0.0.1:8501
 	@echo "==> starting the dashboard on http://$(HOST):$(PORT) (Ctrl-C stops it)"
 	@$(PY) -m streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
 
-test: dev-venv ## lint and run every test (PostgreSQL tests need 127.0.0.1:5432 or TEST_DATABASE_URL)
+test: dev-venv test-system-deps ## lint and run every test (PostgreSQL tests need 127.0.0.1:5432 or TEST_DATABASE_URL)
 	@echo "==> ruff check"
 	@$(VENV)/bin/ruff check .
 	@echo "==> pytest"
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: dev-venv ## print the benchmark figures (minutes; needs PostgreSQL): see docs/benchmarks.md
+	@for b in greeks synthetic ingest; do $(PY) bench/$$b.py || exit 1; done
 
 lint: dev-venv ## ruff only
 	@$(VENV)/bin/ruff check .
