@@ -19,7 +19,7 @@ from core.config import get_settings
 from core.db.base import utcnow
 from core.db.models import StockData
 from core.providers.base import ChainSnapshot, Profile, Quote
-from core.providers.csv_provider import ChainFileError, NotAChainFile, load_chain_file
+from core.providers.chain_files import ChainFileError, NotAChainFile, load_chain_file
 from core.sync import ingest
 
 

@@ -1,0 +1,550 @@
+"""Reading chain snapshot files in the layouts met in practice (DESIGN section 5): one normalised frame each.
+
+`read_chain_file(path)` finds the header (the layout is told from it, in English or French, comma or
+semicolon separated, decimal point or comma) and returns one normalised frame: CHAIN_COLUMNS plus `symbol`,
+`option_type`, `expiration` (a date), `underlying_price`, `quote_time` (aware UTC), and extras a source
+carries (Cboe's `delta`, `gamma`). Layouts:
+
+- `wheelhouse` / `yfinance`: the 14 `option_chain()` columns, with or without symbol, option_type, expiration,
+  underlying_price, quote_time; what is missing comes from the OCC contract code (AAPL250620C00195000) and
+  from a sidecar `<file stem>.meta.json` ({"symbol", "underlying_price", "quote_time", "name"}).
+- `cboe`: Cboe's delayed-quote download: `<name>,Last: <px>` and `Date: <when>` above the header, then one row
+  per (expiry, strike) with the call on the left and the put on the right.
+- `yfinance_derived` (ticker, optionType, spotPrice ...) and `yahoo_web` (Yahoo's web table: IV in percent,
+  `-` for missing, `% Change` as text).
+
+A file that cannot be read raises `ChainFileError` naming the file and line. A row that cannot be parsed is
+never dropped silently: it is counted in `frame.attrs["rejected_rows"]` and described, with its line and
+column, in `frame.attrs["problems"]`; a cell that is not a number becomes NaN and is reported the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from core.providers.base import (
+    CHAIN_COLUMNS,
+)
+
+log = logging.getLogger(__name__)
+NEW_YORK = ZoneInfo("America/New_York")
+META_COLUMNS = ("symbol", "option_type", "expiration", "underlying_price", "quote_time")
+EXTRA_COLUMNS = ("delta", "gamma")
+MAX_PROBLEMS = 50  # messages kept per file; the counts are always complete
+
+
+class ChainFileError(ValueError):
+    """A chain file that cannot be read, with the file and, where known, the line and column."""
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None, column: str | None = None):
+        self.path, self.line, self.column = Path(path), line, column
+        where = f"{path}" + (f", line {line}" if line else "") + (f", column {column!r}" if column else "")
+        super().__init__(f"{where}: {message}")
+
+
+class NotAChainFile(ChainFileError):
+    """No header of a known chain layout: a folder scan skips such files (manifest.csv, notes)."""
+
+
+# -- header vocabulary: keys are folded (accents dropped, lower case, letters, digits and % only) -------------
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+
+
+def _key(cell: str) -> str:
+    return re.sub(r"[^a-z0-9%]", "", _fold(cell))
+
+
+_FLAT = {
+    "contractSymbol": "contractsymbol contractname contract optionsymbol symboleducontrat",
+    "lastTradeDate": "lasttradedate lasttrade datedeladernieretransaction dernieretransaction",
+    "strike": "strike strikeprice prixdexercice",
+    "lastPrice": "lastprice last lastsale dernierprix dernier dernierevente",
+    "bid": "bid achat", "ask": "ask vente",
+    "change": "change variation net", "percentChange": "percentchange %change changepercent %variation",
+    "volume": "volume", "openInterest": "openinterest interetouvert",
+    "impliedVolatility": "impliedvolatility iv vi volatiliteimplicite",
+    "inTheMoney": "inthemoney", "contractSize": "contractsize", "currency": "currency devise",
+    "symbol": "symbol ticker underlyingsymbol underlying sousjacent",
+    "option_type": "optiontype type putcall callput",
+    "expiration": "expiration expirationdate expiry expirydate datedexpiration echeance",
+    "underlying_price": "underlyingprice spotprice spot prixdusousjacent",
+    "quote_time": "quotetime asof", "delta": "delta", "gamma": "gamma",
+}
+_CBOE_SIDE = {
+    "lastPrice": "lastsale last dernierevente dernier dernierprix", "change": "net change variation",
+    "bid": "bid achat", "ask": "ask vente", "volume": "volume",
+    "impliedVolatility": "iv vi impliedvolatility volatiliteimplicite", "delta": "delta", "gamma": "gamma",
+    "openInterest": "openinterest interetouvert positionsouvertes",
+}
+_CBOE_EXPIRATION = {"expirationdate", "expiration", "datedexpiration", "dateexpiration", "echeance"}
+_CBOE_STRIKE = {"strike", "prixdexercice", "exercice"}
+_CBOE_CALLS, _CBOE_PUTS = {"calls", "call", "optionsdachat"}, {"puts", "put", "optionsdevente"}
+
+
+def _lookup(table: dict[str, str]) -> dict[str, str]:
+    return {synonym: name for name, synonyms in table.items() for synonym in synonyms.split()}
+
+
+_FLAT_KEYS, _CBOE_KEYS = _lookup(_FLAT), _lookup(_CBOE_SIDE)
+_KIND = {"lastTradeDate": "time", "quote_time": "time", "expiration": "day", "option_type": "type",
+         "inTheMoney": "bool", "contractSymbol": "text", "contractSize": "text", "currency": "text",
+         "symbol": "text"}  # everything else is a number
+_MISSING = {"", "-", "--", "n/a", "na", "nan", "none", "null"}
+
+
+@dataclass
+class _Part:
+    """Columns of one block of rows (a flat file, or one side of a Cboe file): field -> (cells, label)."""
+
+    cells: dict[str, tuple[pd.Series, str]]
+    constants: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Layout:
+    name: str
+    header: list[str]
+    width: int
+    parts: list[tuple[dict[str, int], dict[str, Any]]]  # field -> column index, constants
+    ignored: list[str]
+
+
+def _flat_fields(row: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Header cells recognised as chain fields (field -> column index), and the names of the others."""
+    mapping: dict[str, int] = {}
+    ignored = []
+    for i, k in enumerate(_key(cell) for cell in row):
+        name = _FLAT_KEYS.get(k)
+        if name and name not in mapping:
+            mapping[name] = i
+        elif k and not k.startswith("unnamed"):
+            ignored.append(row[i].strip())
+    return mapping, ignored
+
+
+def _detect(row: list[str]) -> _Layout | None:
+    keys = [_key(cell) for cell in row]
+    calls = next((i for i, k in enumerate(keys) if k in _CBOE_CALLS), None)
+    puts = next((i for i, k in enumerate(keys) if k in _CBOE_PUTS), None)
+    strike = next((i for i, k in enumerate(keys) if k in _CBOE_STRIKE), None)
+    expiry = next((i for i, k in enumerate(keys) if k in _CBOE_EXPIRATION), None)
+    if None not in (calls, puts, strike, expiry) and expiry < calls < strike < puts:
+        shared = {"expiration": expiry, "strike": strike}
+        left = {_CBOE_KEYS[k]: i for i, k in enumerate(keys[calls + 1:strike], calls + 1) if k in _CBOE_KEYS}
+        right = {_CBOE_KEYS[k]: i for i, k in enumerate(keys[puts + 1:], puts + 1) if k in _CBOE_KEYS}
+        listed = {"contractSize": "REGULAR", "currency": "USD"}  # Cboe lists US equity and index options
+        parts = [({**shared, "contractSymbol": calls, **left}, {"option_type": "call", **listed}),
+                 ({**shared, "contractSymbol": puts, **right}, {"option_type": "put", **listed})]
+        return _Layout("cboe", row, len(row), parts, [])
+    mapping, ignored = _flat_fields(row)
+    has_key = "contractSymbol" in mapping or {"symbol", "expiration", "option_type", "strike"} <= set(mapping)
+    has_price = bool({"bid", "ask", "lastPrice"} & set(mapping))
+    if not (has_key and has_price and len(mapping) >= 4):
+        return None
+    if "contractname" in keys:
+        name = "yahoo_web"
+    elif "spotprice" in keys or "timetomaturity" in keys:
+        name = "yfinance_derived"
+    elif set(CHAIN_COLUMNS) | set(META_COLUMNS) <= set(mapping):
+        name = "wheelhouse"
+    else:
+        name = "yfinance"
+    return _Layout(name, row, len(row), [(mapping, {})], ignored)
+
+
+# -- values ---------------------------------------------------------------------------------------------------
+_MONTHS = {name: number for number, names in enumerate((
+    "jan january janv janvier", "feb february fev fevr fevrier", "mar march mars", "apr april avr avril",
+    "may mai", "jun june juin", "jul july juil juillet", "aug august aout", "sep sept september septembre",
+    "oct october octobre", "nov november novembre", "dec december decembre"), start=1) for name in names.split()}
+_ZONES = {"edt": -4, "est": -5, "cdt": -5, "cst": -6, "hae": -4, "hne": -5, "hac": -5, "hnc": -6,
+          "utc": 0, "gmt": 0, "z": 0}
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_day(text: str, dayfirst: bool = False) -> dt.date | None:
+    """A calendar day from ISO, numeric or written dates in English or French ('Fri Aug 25 2023', 'ven. 25 août
+    2023', 'September 14, 2023'); the month name next to the day wins, the one after it first."""
+    folded = _fold(text)
+    try:
+        if m := re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", folded):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.search(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b", folded):
+            day, month = (m[1], m[2]) if dayfirst else (m[2], m[1])
+            return dt.date(int(m[3]), int(month), int(day))
+        tokens = re.findall(r"[a-z]+|\d+", folded)
+        year = next((int(t) for t in tokens if len(t) == 4 and t.isdigit()), None)
+        for i, token in enumerate(tokens):
+            if year and token.isdigit() and len(token) <= 2:
+                for j in (i + 1, i - 1):
+                    if 0 <= j < len(tokens) and tokens[j] in _MONTHS:
+                        return dt.date(year, _MONTHS[tokens[j]], int(token))
+    except ValueError:
+        return None
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_moment(text: str, dayfirst: bool = False) -> pd.Timestamp | None:
+    """A moment from text such as 'September 14, 2023 at 4:31 PM EDT', '14 septembre 2023 à 16 h 31 HAE' or
+    '2020-02-24 3:53PM EST', as aware UTC; without a zone, New York time (where US options are quoted)."""
+    day = _parse_day(text, dayfirst)
+    if day is None:
+        return None
+    folded = _fold(text)
+    hour = minute = second = 0
+    if m := re.search(r"(\d{1,2})\s*[:h]\s*(\d{2})(?::(\d{2}))?\s*([ap])?\.?\s*m?\b", folded):
+        hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
+        if m[4] == "p" and hour < 12:
+            hour += 12
+        elif m[4] == "a" and hour == 12:
+            hour = 0
+    zone: dt.tzinfo = NEW_YORK
+    if m := re.search(r"\b(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?", folded):
+        offset = dt.timedelta(hours=int(m[2]), minutes=int(m[3] or 0))
+        zone = dt.timezone(offset if m[1] == "+" else -offset)
+    else:
+        named = next((t for t in re.findall(r"[a-z]+", folded) if t in _ZONES), None)
+        if named:
+            zone = dt.timezone(dt.timedelta(hours=_ZONES[named]))
+    try:
+        moment = dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=zone)
+    except ValueError:
+        return None
+    return pd.Timestamp(moment).tz_convert("UTC")
+
+
+def _blank(cells: pd.Series) -> pd.Series:
+    return cells.isna() | cells.str.strip().str.lower().isin(_MISSING)
+
+
+def _to_number(cells: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
+    missing = _blank(cells)
+    text = cells.str.replace(r"[\s\u00a0\u202f%+]", "", regex=True)
+    if decimal == ",":
+        comma = text.str.contains(",", regex=False, na=False)
+        text = text.where(~comma, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    else:
+        text = text.str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
+    return numbers, numbers.isna() & ~missing
+
+
+def _to_time(cells: pd.Series, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
+    missing = _blank(cells)
+    text = cells.str.strip().where(~missing)
+    times = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")  # naive means UTC (yfinance)
+    todo = times.isna() & ~missing
+    if todo.any():
+        times.loc[todo] = pd.to_datetime(text[todo].map(lambda v: _parse_moment(v, dayfirst)), utc=True)
+    return times, times.isna() & ~missing
+
+
+def _to_day(cells: pd.Series, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
+    missing = _blank(cells)
+    days = cells.where(~missing).map(lambda v: _parse_day(v, dayfirst) if isinstance(v, str) else None)
+    return days.astype(object), days.isna() & ~missing
+
+
+def _to_words(cells: pd.Series, words: dict[str, Any]) -> tuple[pd.Series, pd.Series]:
+    missing = _blank(cells)
+    values = cells.map(lambda v: words.get(_key(v)) if isinstance(v, str) else None)
+    return values, values.isna() & ~missing
+
+
+_TYPES = {"call": "call", "calls": "call", "c": "call", "optiondachat": "call",
+          "put": "put", "puts": "put", "p": "put", "optiondevente": "put"}
+_BOOLS = {w: True for w in ("true", "1", "yes", "y", "t", "vrai", "oui")} | {
+    w: False for w in ("false", "0", "no", "n", "f", "faux", "non")}
+_OCC = re.compile(r"^(?P<root>[A-Z0-9.^]+?)(?P<day>\d{6})(?P<kind>[CP])(?P<strike>\d{8})$")
+
+
+# -- reading one file -----------------------------------------------------------------------------------------
+@dataclass
+class _Context:
+    path: Path
+    decimal: str = "."
+    dayfirst: bool = False
+    rejected_lines: set[int] = field(default_factory=set)
+    problem_count: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def report(self, message: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(message)
+
+    def reject(self, line: int, why: str) -> None:
+        self.rejected_lines.add(int(line))
+        self.report(f"line {line}: {why}")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ChainFileError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+    if b"\x00" in data[:65536]:
+        raise ChainFileError(path, "binary data, not CSV text", line=data[:data.index(b"\x00")].count(b"\n") + 1)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")  # what Excel writes for "CSV (séparateur: point-virgule)"
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            raise ChainFileError(path, f"neither UTF-8 nor Windows-1252 text (byte {exc.start})", line) from exc
+    if not text.strip():
+        raise ChainFileError(path, "the file is empty")
+    return text
+
+
+def _scan(path: Path, text: str) -> tuple[_Layout, list[list[str]], list[tuple[int, list[str]]], str]:
+    """The layout, the rows above the header, the data rows with their line numbers, and the delimiter."""
+    nearest: tuple[int, int, list[str]] = (2, 0, [])  # fields recognised, line, their names
+    for delimiter in (",", ";", "\t"):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        preamble: list[list[str]] = []
+        try:
+            for row in reader:
+                layout = _detect(row)
+                if layout:
+                    rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
+                    return layout, preamble, rows, delimiter
+                fields = list(_flat_fields(row)[0])
+                if len(fields) > nearest[0]:
+                    nearest = (len(fields), reader.line_num, fields)
+                preamble.append(row)
+                if len(preamble) >= 15:
+                    break
+        except csv.Error as exc:
+            raise ChainFileError(path, f"not valid CSV: {exc}", reader.line_num) from exc
+    message = "no header of a known option-chain layout in the first 15 lines"
+    if nearest[1]:
+        message += (f"; the nearest has {', '.join(nearest[2])} but needs contractSymbol (or symbol, "
+                    "expiration, option_type and strike) and a bid, ask or last price")
+    raise NotAChainFile(path, message, nearest[1] or None)
+
+
+def _preamble(rows: list[list[str]], decimal: str) -> dict[str, Any]:
+    """What Cboe writes above its header: `<name>,Last: 450.81,...` and `Date: September 14, 2023 at ...`."""
+    found: dict[str, Any] = {}
+    for row in rows:
+        for i, cell in enumerate(row):
+            label, _, value = cell.partition(":")
+            label_key = _key(label)
+            if label_key in ("last", "dernier", "derniere", "dernierprix", "dernierevente") and value.strip():
+                number, bad = _to_number(pd.Series([value.strip()], dtype=object), decimal)
+                if not bad.iloc[0] and pd.notna(number.iloc[0]):
+                    found["underlying_price"] = float(number.iloc[0])
+                    if i > 0 and row[0].strip():
+                        found["name"] = row[0].strip()
+            elif label_key == "date" and value.strip():
+                moment = _parse_moment(value.strip(), decimal == ",")
+                if moment is not None:
+                    found["quote_time"] = moment
+    return found
+
+
+def _sidecar(path: Path) -> dict[str, Any]:
+    meta = path.with_name(path.stem + ".meta.json")
+    if not meta.is_file():
+        return {}
+    try:
+        values = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ChainFileError(meta, f"unreadable sidecar: {exc}") from exc
+    if not isinstance(values, dict):
+        raise ChainFileError(meta, "a sidecar must hold one JSON object")
+    found: dict[str, Any] = {}
+    try:
+        if values.get("symbol"):
+            found["symbol"] = str(values["symbol"]).upper()
+        if values.get("name"):
+            found["name"] = str(values["name"])
+        if values.get("underlying_price") is not None:
+            found["underlying_price"] = float(values["underlying_price"])
+        if values.get("quote_time"):
+            found["quote_time"] = _utc_timestamp(values["quote_time"])
+    except (TypeError, ValueError) as exc:
+        raise ChainFileError(meta, f"unreadable sidecar value: {exc}") from exc
+    return found
+
+
+def _utc_timestamp(value: Any) -> pd.Timestamp:
+    """A moment as aware UTC; a naive one is taken as UTC already."""
+    moment = pd.Timestamp(value)
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
+def _file_name_time(path: Path) -> pd.Timestamp | None:
+    """`..._asof2024-10-01...`: that day's 16:00 New York close, the usual moment of a saved chain."""
+    if m := re.search(r"asof[-_]?(\d{4}-\d{2}-\d{2})", path.name, re.IGNORECASE):
+        try:
+            day = dt.date.fromisoformat(m[1])
+        except ValueError:
+            return None
+        return pd.Timestamp(dt.datetime(day.year, day.month, day.day, 16, tzinfo=NEW_YORK)).tz_convert("UTC")
+    return None
+
+
+def _convert(part: _Part, lines: np.ndarray, ctx: _Context, layout: str) -> pd.DataFrame:
+    out: dict[str, pd.Series] = {}
+    for name, (cells, label) in part.cells.items():
+        kind = _KIND.get(name, "number")
+        if kind == "text":
+            values, bad = cells.where(~_blank(cells)).str.strip(), None
+        elif kind == "time":
+            values, bad = _to_time(cells, ctx.dayfirst)
+        elif kind == "day":
+            values, bad = _to_day(cells, ctx.dayfirst)
+        elif kind == "type":
+            values, bad = _to_words(cells, _TYPES)
+        elif kind == "bool":
+            values, bad = _to_words(cells, _BOOLS)
+        else:
+            values, bad = _to_number(cells, ctx.decimal)
+        if bad is not None and bad.any():
+            for line, cell in zip(lines[bad.to_numpy()], cells[bad], strict=True):
+                ctx.report(f"line {line}, {label}: {cell!r} is not a valid {kind} (kept as missing)")
+        out[name] = values
+    frame = pd.DataFrame(out, index=range(len(lines)))
+    if layout == "yahoo_web" and "impliedVolatility" in frame:
+        frame["impliedVolatility"] = frame["impliedVolatility"] / 100.0  # the web table shows percent
+    for name, value in part.constants.items():
+        frame[name] = value
+    return frame
+
+
+def _complete(frame: pd.DataFrame, lines: np.ndarray, fills: dict[str, Any], ctx: _Context) -> pd.DataFrame:
+    """Fill what the columns lack from the contract code and the file's context; drop rows without identity."""
+    frame = frame.reindex(columns=[*CHAIN_COLUMNS, *META_COLUMNS, *[c for c in EXTRA_COLUMNS if c in frame]])
+    codes = frame["contractSymbol"].astype(object).where(frame["contractSymbol"].notna(), "")
+    occ = codes.str.upper().str.strip().str.extract(_OCC)
+    occ_day = pd.to_datetime(occ["day"], format="%y%m%d", errors="coerce").dt.date.astype(object)
+    # A root with trailing digits (AMD1) is an adjusted contract: its deliverable is not 100 shares.
+    base = occ["root"].str.replace(r"\d+$", "", regex=True)
+    adjusted = (occ["root"].notna() & (occ["root"] != base)).to_numpy()
+    frame["symbol"] = frame["symbol"].where(frame["symbol"].notna(), fills.get("symbol"))
+    frame["symbol"] = frame["symbol"].where(frame["symbol"].notna(), base).str.upper()
+    frame["option_type"] = frame["option_type"].where(frame["option_type"].notna(),
+                                                      occ["kind"].map({"C": "call", "P": "put"}))
+    frame["expiration"] = frame["expiration"].where(frame["expiration"].notna(), occ_day.where(occ_day.notna()))
+    strikes = pd.to_numeric(occ["strike"], errors="coerce") / 1000.0
+    frame["strike"] = frame["strike"].astype("float64").fillna(strikes)
+    for name in ("underlying_price", "quote_time"):
+        if fills.get(name) is not None:
+            frame[name] = frame[name].where(frame[name].notna(), fills[name])
+    missing = {name: frame[name].isna().to_numpy() for name in ("symbol", "option_type", "expiration", "strike")}
+    unidentified = np.logical_or.reduce(list(missing.values()))
+    for i in np.flatnonzero(unidentified):
+        lacking = ", ".join(name for name, mask in missing.items() if mask[i])
+        ctx.reject(lines[i], f"row not loaded, no {lacking} (and no contract code to infer it from)")
+    for i in np.flatnonzero(adjusted & ~unidentified):
+        ctx.reject(lines[i], f"{codes.iloc[i]} not loaded: an adjusted contract (root {occ['root'].iloc[i]}), "
+                             f"its deliverable is not 100 shares of {base.iloc[i]}")
+    frame = frame.loc[~(unidentified | adjusted)].reset_index(drop=True)
+    return _finish_types(frame)
+
+
+def _finish_types(frame: pd.DataFrame) -> pd.DataFrame:
+    for name in ("strike", "lastPrice", "bid", "ask", "change", "percentChange", "volume", "openInterest",
+                 "impliedVolatility", "underlying_price", *[c for c in EXTRA_COLUMNS if c in frame]):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    for name in ("lastTradeDate", "quote_time"):
+        frame[name] = pd.to_datetime(frame[name], utc=True, errors="coerce")
+    frame["contractSymbol"] = frame["contractSymbol"].astype(object)
+    no_code = frame["contractSymbol"].isna()
+    if no_code.any():  # yfinance_derived has none: write the OCC code the other layouts carry
+        f = frame[no_code]
+        frame.loc[no_code, "contractSymbol"] = (
+            f["symbol"].str.lstrip("^") + f["expiration"].map(lambda d: d.strftime("%y%m%d"))
+            + f["option_type"].str[0].str.upper() + (f["strike"] * 1000).round().astype("int64").map("{:08d}".format))
+    itm = np.where(frame["option_type"] == "call", frame["strike"] < frame["underlying_price"],
+                   frame["strike"] > frame["underlying_price"])
+    computed = pd.Series(itm, index=frame.index, dtype="boolean").where(frame["underlying_price"].notna())
+    frame["inTheMoney"] = frame["inTheMoney"].astype("boolean").fillna(computed)
+    for name in ("contractSymbol", "contractSize", "currency", "symbol", "option_type"):
+        frame[name] = frame[name].astype("str")
+    frame["expiration"] = frame["expiration"].astype(object)
+    return frame
+
+
+@dataclass
+class ChainFile:
+    """One file read: the normalised frame and what was learned on the way."""
+
+    frame: pd.DataFrame
+    layout: str
+    rows_read: int
+    rejected_rows: int
+    problems: list[str]
+    problem_count: int
+    name: str | None = None
+
+
+def load_chain_file(path: str | Path, *, symbol: str | None = None, underlying_price: float | None = None,
+                    quote_time: dt.datetime | None = None) -> ChainFile:
+    """Read a chain file of any known layout. Values the file lacks come, in order, from these arguments, the
+    sidecar `<stem>.meta.json`, the lines above a Cboe header, and an `asof<YYYY-MM-DD>` in the file name."""
+    path = Path(path)
+    layout, preamble, rows, delimiter = _scan(path, _read_text(path))
+    ctx = _Context(path)
+    if delimiter != ",":
+        sample = [c for _, r in rows[:200] for c in r]
+        commas = sum(bool(re.fullmatch(r"-?\d+,\d+", c.strip())) for c in sample)
+        points = sum(bool(re.fullmatch(r"-?\d+\.\d+", c.strip())) for c in sample)
+        ctx.decimal, ctx.dayfirst = ("," if commas > points else "."), commas > points
+    good: list[tuple[int, list[str]]] = []
+    for line, row in rows:
+        while len(row) > layout.width and not row[-1].strip():
+            row = row[:-1]  # trailing separators, as spreadsheets write them
+        if len(row) != layout.width:
+            ctx.reject(line, f"row not loaded, {len(row)} fields where the header has {layout.width}")
+        else:
+            good.append((line, row))
+    fills: dict[str, Any] = {"quote_time": _file_name_time(path)}
+    fills.update({k: v for k, v in _preamble(preamble, ctx.decimal).items() if v is not None})
+    fills.update(_sidecar(path))
+    explicit = {"symbol": symbol.upper() if symbol else None, "underlying_price": underlying_price,
+                "quote_time": _utc_timestamp(quote_time) if quote_time else None}
+    fills.update({k: v for k, v in explicit.items() if v is not None})
+    lines = np.array([line for line, _ in good], dtype="int64")
+    table = pd.DataFrame([row for _, row in good], columns=range(layout.width), dtype=object)
+    frames = []
+    for mapping, constants in layout.parts:
+        cells = {name: (table[i], f"column {i + 1} {layout.header[i].strip()!r}") for name, i in mapping.items()}
+        frames.append(_convert(_Part(cells, constants), lines, ctx, layout.name))
+    frame = _complete(pd.concat(frames, ignore_index=True), np.concatenate([lines] * len(frames)), fills, ctx)
+    if rows and frame.empty:
+        first = ctx.problems[0] if ctx.problems else "no row could be read"
+        raise ChainFileError(path, f"none of {len(rows)} rows could be read; first problem: {first}")
+    rejected = len(ctx.rejected_lines)
+    frame.attrs.update(source=str(path), layout=layout.name, rows_read=len(rows), rejected_rows=rejected,
+                       problems=list(ctx.problems), problem_count=ctx.problem_count,
+                       ignored_columns=list(layout.ignored))
+    return ChainFile(frame, layout.name, len(rows), rejected, ctx.problems, ctx.problem_count, fills.get("name"))
+
+
+def read_chain_file(path: str | Path) -> pd.DataFrame:
+    """The normalised frame of one chain file; `attrs` carries layout, rows_read, rejected_rows, problems."""
+    return load_chain_file(path).frame
+
+
+__all__ = ["EXTRA_COLUMNS", "META_COLUMNS", "NEW_YORK", "ChainFile", "ChainFileError", "NotAChainFile",
+           "load_chain_file", "read_chain_file"]
