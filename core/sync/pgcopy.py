@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
@@ -59,7 +60,7 @@ def timestamp(values: np.ndarray) -> Field:
 def text(values: np.ndarray) -> Field:
     """text / varchar from an object array of str (None becomes NULL), UTF-8 encoded."""
     values = np.asarray(values, dtype=object)
-    ok = np.not_equal(values, None)
+    ok = ~pd.isna(values)  # None, NaN and pd.NA are all missing (pandas 3 turns None into NaN in str columns)
     strings = values[ok].tolist()
     lengths = np.full(values.size, -1, dtype=np.int64)
     if not strings:

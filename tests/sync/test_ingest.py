@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.db.base import utcnow
 from core.db.models import StockData, StockPremium, SymbolDailyHistory
@@ -98,7 +98,7 @@ def test_resync_updates_prices_in_place_and_drops_unlisted_contracts(committed_e
     _write(committed_engine, [chains.snapshot(chains.strikes(90, 95, 100))])
     before = _stored(committed_engine).set_index("strike_price")
     later = chains.QUOTE_TIME + dt.timedelta(days=3)
-    moved = [chains.row(95, bid=4.0, ask=4.2), chains.row(100, bid=6.0, ask=6.4), chains.row(110)]
+    moved = [chains.row(95, bid=4.0, ask=4.2), chains.row(100, bid=6.0, ask=6.4), chains.row(110, spot=98.0)]
     _write(committed_engine, [chains.snapshot(moved, spot=98.0, quote_time=later)])
     after = _stored(committed_engine).set_index("strike_price")
     assert sorted(after.index) == [95.0, 100.0, 110.0]  # 90 is no longer listed
@@ -106,6 +106,10 @@ def test_resync_updates_prices_in_place_and_drops_unlisted_contracts(committed_e
     assert after.loc[95.0, "bid"] == 4.0 and after.loc[100.0, "mid"] == 6.2
     assert after.loc[95.0, "underlying_price"] == 98.0
     assert after.loc[95.0, "quote_time"] == later
+    with committed_engine.connect() as conn:  # NULL, not the text 'nan': only NULL rows are ranked
+        unflagged = conn.execute(select(func.count()).where(StockPremium.quality_flag.is_(None))).scalar_one()
+    assert unflagged == 3
+    assert set(after["iv_source"]) == {"solved"} and after["contract_symbol"].str.startswith("TEST").all()
 
 
 def test_no_options_clears_old_contracts_and_failed_symbols_keep_theirs(committed_engine):
