@@ -1,0 +1,192 @@
+"""`python -m core premiums [filters] [--format table|csv|json]`: the Scan Premiums query (DESIGN section 8).
+
+JSON is one document: {"as_of", "strategy", "rank_by", "filters", "count", "rows": [...]}; dates are ISO
+strings, times ISO with +00:00, missing numbers null. Bad input is one `error:` line on stderr, exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import math
+import sys
+
+import pandas as pd
+
+from core.cli import CommandError, database_url, emit_json
+from core.db.engine import get_engine, unit_of_work
+from core.db.migrate import require_current_schema
+from core.premiums.filters import RANK_KEYS, PremiumFilters
+from core.premiums.scanner import COLUMNS, DatabaseScanner, InvalidFilters, validate
+
+_DEFAULT = PremiumFilters()
+
+# The table format's columns: (frame column, heading, format); csv and json carry every column.
+_TABLE = (
+    ("symbol", "symbol", "{}"), ("expiration_date", "expiry", "{}"), ("dte", "dte", "{}"),
+    ("strike", "strike", "{:.2f}"), ("bid", "bid", "{:.2f}"), ("ask", "ask", "{:.2f}"),
+    ("premium", "premium", "{:.0f}"), ("delta", "delta", "{:.2f}"), ("iv", "iv", "{:.1%}"),
+    ("monthly_return", "mo%", "{:.2f}"), ("annualized_return", "ann%", "{:.1f}"), ("breakeven", "breakeven", "{:.2f}"),
+    ("cushion_pct", "cush%", "{:.1f}"),
+    ("prob_otm", "p(otm)", "{:.0%}"), ("volume", "vol", "{}"), ("open_interest", "oi", "{}"),
+    ("underlying_price", "price", "{:.2f}"), ("sector", "sector", "{}"),
+)
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    cmd = commands.add_parser(
+        "premiums", parents=[common], help="the Scan Premiums query: best put or call per symbol",
+        description="Best cash-secured put (csp) or covered call (cc) per symbol, ranked in the database. "
+                    "Ranges are MIN-MAX and inclusive; 'any' lifts the --delta, --price and --iv limits.")
+    cmd.add_argument("--strategy", choices=("csp", "cc"), default="csp", help="csp: puts, cc: calls (default csp)")
+    dte, delta = "{}-{}".format(*_DEFAULT.dte), "{}-{}".format(*_DEFAULT.delta)
+    cmd.add_argument("--dte", metavar="MIN-MAX", default=dte, help=f"days to expiry (default {dte})")
+    cmd.add_argument("--delta", metavar="MIN-MAX", default=delta, help=f"|delta| (default {delta})")
+    cmd.add_argument("--price", metavar="MIN-MAX", help="underlying price in dollars")
+    cmd.add_argument("--min-premium", metavar="X", help="dollars per contract (mid x 100)")
+    cmd.add_argument("--min-monthly-return", metavar="X", help="percent: premium / capital x 30 / DTE x 100")
+    cmd.add_argument("--min-annualized-return", metavar="X", help="percent: premium / capital x 365 / DTE x 100")
+    cmd.add_argument("--min-volume", metavar="N", help="contracts traded today")
+    cmd.add_argument("--min-open-interest", metavar="N")
+    cmd.add_argument("--max-spread-pct", metavar="X", help="(ask - bid) / mid x 100")
+    cmd.add_argument("--iv", metavar="MIN-MAX", help="implied volatility in percent points, e.g. 20-60")
+    cmd.add_argument("--min-iv-rank", metavar="X", help="IV rank 0-100")
+    cmd.add_argument("--sector", action="append", default=[], metavar="S", help="repeat for several sectors")
+    cmd.add_argument("--watchlist", metavar="NAME")
+    cmd.add_argument("--exclude-earnings", action="store_true", help="drop contracts spanning an earnings date")
+    cmd.add_argument("--all-contracts", action="store_true", help="every passing contract, not one per symbol")
+    cmd.add_argument("--rank-by", choices=RANK_KEYS, default=_DEFAULT.rank_by)
+    cmd.add_argument("--as-of", metavar="YYYY-MM-DD", help="date DTE counts from (default today, New York)")
+    cmd.add_argument("--limit", metavar="N", default=str(_DEFAULT.limit), help=f"rows (default {_DEFAULT.limit})")
+    cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    cmd.set_defaults(handler=_premiums)
+
+
+# ---- parsing: every malformed value is a CommandError (one line, exit 1), never argparse's usage dump ----
+def _float(option: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise CommandError(f"{option}: expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise CommandError(f"{option}: expected a finite number, got {text!r}")
+    return value
+
+
+def _int(option: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise CommandError(f"{option}: expected a whole number, got {text!r}") from None
+
+
+def parse_range(option: str, text: str | None, *, whole: bool = False, optional: bool = True):
+    """'MIN-MAX' -> (min, max); None or 'any' -> None (where allowed). Both ends are required."""
+    if text is None or (optional and text.strip().lower() == "any"):
+        return None
+    example = "7-45" if whole else "0.25-0.40"
+    low, sep, high = text.strip().partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        bounds = (int(low), int(high)) if whole else (float(low), float(high))
+    except ValueError:
+        kind = "whole numbers" if whole else "numbers"
+        raise CommandError(f"{option}: expected MIN-MAX {kind} such as {example}, got {text!r}") from None
+    if not all(math.isfinite(b) for b in bounds):
+        raise CommandError(f"{option}: expected finite numbers, got {text!r}")
+    if bounds[0] > bounds[1]:
+        raise CommandError(f"{option}: MIN {low.strip()} is above MAX {high.strip()} in {text!r}")
+    return bounds
+
+
+def filters_from_args(args: argparse.Namespace) -> PremiumFilters:
+    """The PremiumFilters the command line asks for (raises CommandError on malformed values)."""
+    def opt(option: str, parse):
+        text = getattr(args, option.lstrip("-").replace("-", "_"))
+        return None if text is None else parse(option, text)
+
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = dt.date.fromisoformat(args.as_of)
+        except ValueError:
+            raise CommandError(f"--as-of: expected a date YYYY-MM-DD, got {args.as_of!r}") from None
+    return PremiumFilters(
+        strategy=args.strategy, dte=parse_range("--dte", args.dte, whole=True, optional=False),
+        delta=parse_range("--delta", args.delta), price=parse_range("--price", args.price),
+        min_premium=opt("--min-premium", _float), min_monthly_return=opt("--min-monthly-return", _float),
+        min_annualized_return=opt("--min-annualized-return", _float), min_volume=opt("--min-volume", _int),
+        min_open_interest=opt("--min-open-interest", _int), max_spread_pct=opt("--max-spread-pct", _float),
+        iv=parse_range("--iv", args.iv), min_iv_rank=opt("--min-iv-rank", _float), sectors=tuple(args.sector),
+        watchlist=args.watchlist, exclude_earnings=args.exclude_earnings, all_contracts=args.all_contracts,
+        as_of=as_of, rank_by=args.rank_by, limit=_int("--limit", args.limit),
+    )
+
+
+# ---- output ----------------------------------------------------------------------------------------------
+def _json_value(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # NumPy scalars
+        return _json_value(value.item())
+    return value
+
+
+def json_rows(frame: pd.DataFrame) -> list[dict]:
+    """The frame as JSON-safe dicts in COLUMNS order: ISO dates, NaN/NA -> None."""
+    names = [c for c in COLUMNS if c in frame.columns]
+    return [{name: _json_value(value) for name, value in zip(names, row, strict=True)}
+            for row in frame[names].astype(object).itertuples(index=False, name=None)]
+
+
+def _cell(value, fmt: str) -> str:
+    value = _json_value(value)
+    return "" if value is None else fmt.format(value)
+
+
+def render_table(frame: pd.DataFrame) -> str:
+    """Readable aligned text: numbers right-aligned, text left-aligned."""
+    cells = [[_cell(row[name], fmt) for name, _, fmt in _TABLE] for row in frame.to_dict("records")]
+    headings = [heading for _, heading, _ in _TABLE]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headings)]
+    text_cols = {"symbol", "expiration_date", "sector"}
+    lines = []
+    for row in [headings, *cells]:
+        lines.append("  ".join(value.ljust(w) if name in text_cols else value.rjust(w)
+                               for value, w, (name, _, _) in zip(row, widths, _TABLE, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _premiums(args: argparse.Namespace) -> int:
+    filters = filters_from_args(args)
+    try:
+        validate(filters)  # before touching the database: a bad value is the user's, not the database's, problem
+        engine = get_engine(database_url(args))
+        require_current_schema(engine)
+        with unit_of_work(engine) as session:
+            frame = DatabaseScanner(session).best_per_symbol(filters)
+    except InvalidFilters as exc:
+        raise CommandError(str(exc)) from None
+    as_of = frame.attrs["as_of"]
+    if args.format == "json":
+        emit_json({"as_of": as_of.isoformat(), "strategy": filters.strategy, "rank_by": filters.rank_by,
+                   "filters": {**filters.to_json(), "as_of": as_of.isoformat()}, "count": len(frame),
+                   "rows": json_rows(frame)})
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows([["" if row[c] is None else row[c] for c in COLUMNS] for row in json_rows(frame)])
+    else:
+        kind = "contracts" if filters.all_contracts else "symbols"
+        if frame.empty:
+            print(f"no contracts match (as of {as_of}, {filters.strategy}, DTE {filters.dte[0]}-{filters.dte[1]})")
+        else:
+            print(render_table(frame))
+            print(f"{len(frame)} {kind}, {filters.strategy}, as of {as_of}, ranked by {filters.rank_by}")
+    return 0

@@ -1,0 +1,270 @@
+"""The SQL of the Scan Premiums screen: the DESIGN section-4 numbers as expressions, one statement per shape.
+
+A statement depends only on the *shape* of the filters (strategy, rank key, mode, which filters are set), so it is
+built once per shape (`lru_cache`) and executed with the values as bound parameters; user text never reaches the
+SQL. Column and rank-key names come from the allow-lists here. `core.premiums.scanner` runs these statements.
+
+The query has two stages so that the database sorts narrow rows, not whole contracts:
+1. rank: the rankable contracts of the strategy that pass the filters, reduced to one per symbol
+   (`DISTINCT ON (symbol)` on PostgreSQL, `ROW_NUMBER() OVER (PARTITION BY symbol ...) = 1` on SQLite),
+   ordered by the rank key and cut to the limit -- only ids, keys and the rank value travel through the sorts;
+2. page: those ids joined back to their contracts, stocks and stock_data for the output columns.
+Ties break the same way on both backends: rank value desc, then expiration_date asc (the nearer expiry), then
+strike asc (for a put the safer strike, for a call the one nearer the money), and across symbols by symbol asc
+(bytewise, whatever the server's locale) -- so the answer is deterministic.
+
+The DTE range is bound as an expiration-date range (as_of + min .. as_of + max), which `idx_sp_rank` serves;
+DTE itself and every number that depends on it are computed per row in SQL against the bound as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+
+from core.db.models import Stock, StockData, StockPremium
+from core.premiums.filters import RANK_KEYS, PremiumFilters
+
+# What a screen returns, in this order (prob_otm is added by the scanner; a chain adds quality_flag).
+COLUMNS: tuple[str, ...] = (
+    "symbol", "name", "sector", "option_type", "contract_symbol", "expiration_date", "dte", "strike", "bid",
+    "ask", "mid", "premium", "capital", "delta", "iv", "volume", "open_interest", "monthly_return",
+    "annualized_return", "breakeven", "cushion_pct", "prob_otm", "spread_pct", "underlying_price", "iv_rank",
+    "next_earnings_date", "dividend_yield", "fetched_at",
+)
+SQL_COLUMNS = tuple(c for c in COLUMNS if c != "prob_otm")
+
+_SP, _ST, _SD = StockPremium.__table__, Stock.__table__, StockData.__table__
+_DIV_PRECEDENCE = operators._PRECEDENCE[operators.truediv]  # so "a - b" on either side gets parentheses
+
+
+def _const(text: str) -> ColumnElement[float]:
+    """A numeric constant of this module (never user text), typed so SQLAlchemy emits a plain float '/'."""
+    return literal_column(text, Float)
+
+
+class Metrics:
+    """The DESIGN section-4 numbers of one contracts table (or alias) as SQL, against one as-of date.
+
+    `is_call` fixes the strategy (True / False), or None for a per-row CASE on option_type (chains).
+    Divisors go through NULLIF/CASE so that no row can raise division by zero, whatever order the database
+    evaluates its conditions in; such rows are never ranked anyway.
+    """
+
+    def __init__(self, table, dialect: str, as_of: BindParameter, is_call: bool | None):
+        c, hundred = table.c, _const("100")
+        if dialect == "postgresql":
+            self.dte = c.expiration_date - cast(as_of, Date)  # date - date is integer days
+        else:
+            self.dte = cast(func.julianday(c.expiration_date) - func.julianday(as_of), Integer)
+        days = case((self.dte > 0, cast(self.dte, Float)))  # NULL when no day is left: no return
+        self.premium = c.mid * hundred
+
+        def nonzero(x) -> ColumnElement[float]:
+            return func.nullif(x, 0, type_=Float)
+
+        def div(a, b) -> ColumnElement[float]:  # plain '/': both sides are already double precision
+            return a.op("/", precedence=_DIV_PRECEDENCE, return_type=Float)(b)
+
+        def pick(call, put):
+            if is_call is None:
+                return case((c.option_type == "call", call), else_=put)
+            return call if is_call else put
+
+        self.capital = pick(c.underlying_price, c.strike_price) * hundred
+        per_day = div(self.premium, nonzero(self.capital))
+        self.monthly_return = per_day * div(_const("30"), days) * hundred
+        self.annualized_return = per_day * div(_const("365"), days) * hundred
+        self.breakeven = pick(c.underlying_price + c.mid, c.strike_price - c.mid)
+        gap = pick(self.breakeven - c.underlying_price, c.underlying_price - self.breakeven)
+        self.cushion_pct = div(gap, nonzero(c.underlying_price)) * hundred
+        self.spread_pct = div(c.ask - c.bid, nonzero(c.mid)) * hundred
+        self.abs_delta = func.abs(c.delta)
+        self.iv_pct = c.implied_volatility * hundred
+
+    def rank_key(self, name: str) -> ColumnElement[float]:
+        """The SQL expression of an allow-listed rank key (RANK_KEYS); anything else is refused."""
+        if name not in RANK_KEYS:
+            raise ValueError(f"rank_by must be one of {', '.join(RANK_KEYS)}, got {name!r}")
+        return getattr(self, name)
+
+
+def output_columns(sp, m: Metrics) -> list[ColumnElement]:
+    c = sp.c
+    return [
+        c.symbol, _ST.c.name, _ST.c.sector, c.option_type, c.contract_symbol, c.expiration_date,
+        m.dte.label("dte"), c.strike_price.label("strike"), c.bid, c.ask, c.mid, m.premium.label("premium"),
+        m.capital.label("capital"), c.delta, c.implied_volatility.label("iv"), c.volume, c.open_interest,
+        m.monthly_return.label("monthly_return"), m.annualized_return.label("annualized_return"),
+        m.breakeven.label("breakeven"), m.cushion_pct.label("cushion_pct"), m.spread_pct.label("spread_pct"),
+        c.underlying_price, _SD.c.iv_rank, _ST.c.next_earnings_date, _ST.c.dividend_yield, c.fetched_at,
+    ]
+
+
+# ---- the statements, one per shape of filters -------------------------------------------------------------
+_OPTIONAL = ("delta", "price", "iv", "min_premium", "min_monthly_return", "min_annualized_return", "min_volume",
+             "min_open_interest", "max_spread_pct", "min_iv_rank", "sectors")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What decides the SQL text: the strategy, the rank key, the mode and which filters are set."""
+
+    strategy: str
+    rank_by: str
+    all_contracts: bool
+    exclude_earnings: bool
+    watchlist: bool
+    present: frozenset[str]
+
+    @classmethod
+    def of(cls, f: PremiumFilters, watchlist: bool) -> Shape:
+        # an empty sector list (a page's multiselect with nothing picked) means no sector filter
+        present = frozenset(n for n in _OPTIONAL if getattr(f, n) is not None and (n != "sectors" or len(f.sectors)))
+        return cls(f.strategy, f.rank_by, bool(f.all_contracts), bool(f.exclude_earnings), watchlist, present)
+
+
+def bound_values(f: PremiumFilters, as_of: dt.date, symbols: list[str] | None) -> dict[str, Any]:
+    """The bound values of a screen; the DTE range becomes an expiry-date range (DTE <= 0 never ranks)."""
+    values: dict[str, Any] = {
+        "as_of": as_of, "option_type": "call" if f.strategy == "cc" else "put", "row_limit": int(f.limit),
+        "first_expiry": as_of + dt.timedelta(days=max(int(f.dte[0]), 1)),
+        "last_expiry": as_of + dt.timedelta(days=int(f.dte[1])),
+    }
+    for name in ("delta", "price", "iv"):
+        if getattr(f, name) is not None:
+            values[f"{name}_low"], values[f"{name}_high"] = (float(v) for v in getattr(f, name))
+    for name in ("min_premium", "min_monthly_return", "min_annualized_return", "min_volume", "min_open_interest",
+                 "max_spread_pct", "min_iv_rank"):
+        if getattr(f, name) is not None:
+            values[name] = float(getattr(f, name))
+    if f.sectors:
+        values["sectors"] = list(f.sectors)
+    if symbols is not None:
+        values["symbols"] = symbols
+    return values
+
+
+def _value(name: str, type_=Float) -> BindParameter:
+    return bindparam(name, type_=type_)
+
+
+def _candidates(shape: Shape, dialect: str):
+    """The rank stage's alias, metrics, FROM and WHERE: rankable rows of the strategy, then each set filter."""
+    cand = _SP.alias("candidate")
+    m = Metrics(cand, dialect, _value("as_of", Date), shape.strategy == "cc")
+    c, has = cand.c, shape.present.__contains__
+    source = cand
+    if has("sectors") or shape.exclude_earnings:
+        source = source.join(_ST, _ST.c.symbol == c.symbol)
+    if has("min_iv_rank"):
+        source = source.join(_SD, _SD.c.symbol == c.symbol)
+    where = [
+        c.option_type == _value("option_type", String), c.quality_flag.is_(None),
+        c.expiration_date >= _value("first_expiry", Date), c.expiration_date <= _value("last_expiry", Date),
+        c.mid > 0, c.strike_price > 0, c.underlying_price > 0,
+    ]
+    for name, expr in (("delta", m.abs_delta), ("price", c.underlying_price), ("iv", m.iv_pct)):
+        if has(name):
+            where.append(expr.between(_value(f"{name}_low"), _value(f"{name}_high")))
+    for name, expr in (("min_premium", m.premium), ("min_monthly_return", m.monthly_return),
+                       ("min_annualized_return", m.annualized_return), ("min_volume", c.volume),
+                       ("min_open_interest", c.open_interest), ("min_iv_rank", _SD.c.iv_rank)):
+        if has(name):
+            where.append(expr >= _value(name))
+    if has("max_spread_pct"):
+        where.append(m.spread_pct <= _value("max_spread_pct"))
+    if has("sectors"):
+        where.append(_ST.c.sector.in_(bindparam("sectors", expanding=True)))
+    if shape.watchlist:
+        where.append(c.symbol.in_(bindparam("symbols", expanding=True)))
+    if shape.exclude_earnings:
+        earnings = _ST.c.next_earnings_date
+        where.append(or_(earnings.is_(None), earnings < _value("as_of", Date), earnings > c.expiration_date))
+    return cand, m, source, and_(*where)
+
+
+@lru_cache(maxsize=512)
+def screen_statement(dialect: str, shape: Shape) -> Select:
+    """rank stage (one row per symbol unless all_contracts, cut to the page) -> contracts, stocks, stock_data."""
+    cand, m, source, where = _candidates(shape, dialect)
+    rank = m.rank_key(shape.rank_by)
+    keys = [cand.c.id, cand.c.symbol, cand.c.expiration_date, cand.c.strike_price, rank.label("rank_value")]
+    within = (rank.desc(), cand.c.expiration_date, cand.c.strike_price)
+    ranked = select(*keys).select_from(source).where(where)
+    if shape.all_contracts:
+        best = ranked.subquery("best")
+    elif dialect == "postgresql":
+        best = ranked.ext(distinct_on(cand.c.symbol)).order_by(cand.c.symbol, *within).subquery("best")
+    else:
+        row_number = func.row_number().over(partition_by=cand.c.symbol, order_by=within).label("rn")
+        best = ranked.add_columns(row_number).subquery("ranked")
+    page = select(best.c.id, best.c.rank_value, best.c.symbol, best.c.expiration_date, best.c.strike_price)
+    if "rn" in best.c:
+        page = page.where(best.c.rn == 1)
+    page = (page.order_by(best.c.rank_value.desc(), bytewise(best.c.symbol, dialect), best.c.expiration_date,
+                          best.c.strike_price)
+            .limit(_value("row_limit", Integer)).subquery("page"))
+    out = Metrics(_SP, dialect, _value("as_of", Date), shape.strategy == "cc")
+    return (
+        select(*output_columns(_SP, out))
+        .select_from(page.join(_SP, _SP.c.id == page.c.id).join(_ST, _ST.c.symbol == _SP.c.symbol)
+                     .outerjoin(_SD, _SD.c.symbol == _SP.c.symbol))
+        .order_by(page.c.rank_value.desc(), bytewise(page.c.symbol, dialect), page.c.expiration_date,
+                  page.c.strike_price)
+    )
+
+
+@lru_cache(maxsize=512)
+def count_statement(dialect: str, shape: Shape) -> Select:
+    """How many symbols (contracts, with all_contracts) pass the rank stage's WHERE, with no limit."""
+    cand, _, source, where = _candidates(shape, dialect)
+    what = func.count() if shape.all_contracts else func.count(cand.c.symbol.distinct())
+    return select(what).select_from(source).where(where)
+
+
+def chain_statement(dialect: str, *, option_type: str | None, strikes: int | None) -> Select:
+    """One symbol's contracts of one expiry (bound: symbol, expiration, as_of[, option_type][, strikes]), flagged
+    rows included, limited to the `strikes` strikes nearest the underlying per option type; by type and strike."""
+    m = Metrics(_SP, dialect, bindparam("as_of", type_=Date), None)
+    cols = [*output_columns(_SP, m), _SP.c.quality_flag]
+    where = [_SP.c.symbol == bindparam("symbol", type_=String), _SP.c.expiration_date == bindparam("expiration",
+                                                                                                 type_=Date)]
+    if option_type:
+        where.append(_SP.c.option_type == bindparam("option_type", type_=String))
+    source = _SP.join(_ST, _ST.c.symbol == _SP.c.symbol).outerjoin(_SD, _SD.c.symbol == _SP.c.symbol)
+    if strikes is None:
+        return select(*cols).select_from(source).where(*where).order_by(_SP.c.option_type, _SP.c.strike_price)
+    nearness = func.abs(_SP.c.strike_price - _SP.c.underlying_price)
+    cols.append(func.row_number().over(partition_by=_SP.c.option_type, order_by=(nearness, _SP.c.strike_price))
+                .label("nearness"))
+    chain = select(*cols).select_from(source).where(*where).subquery("chain")
+    return (select(*(chain.c[name] for name in (*SQL_COLUMNS, "quality_flag")))
+            .where(chain.c.nearness <= bindparam("strikes", type_=Integer))
+            .order_by(chain.c.option_type, chain.c.strike))
+
+
+def bytewise(column, dialect: str):
+    """Symbol order independent of the server's locale (SQLite's default BINARY is already bytewise)."""
+    return column.collate("C") if dialect == "postgresql" else column

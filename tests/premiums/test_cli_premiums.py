@@ -1,0 +1,126 @@
+"""`python -m core premiums` end to end, in a subprocess, on both databases."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from core.premiums.filters import PremiumFilters
+from tests.premiums import dataset
+from tests.premiums.dataset import AS_OF
+from tests.test_cli import run_cli
+
+# DESIGN section 8: what every JSON row carries at least.
+REQUIRED = ("symbol", "option_type", "expiration_date", "dte", "strike", "bid", "ask", "mid", "premium", "delta",
+            "iv", "volume", "open_interest", "monthly_return", "annualized_return", "breakeven", "cushion_pct",
+            "prob_otm", "underlying_price", "sector", "fetched_at")
+ENV = {"RISK_FREE_RATE": str(dataset.RATE)}
+
+
+@pytest.fixture
+def loaded(committed_engine, db_url):
+    rows = dataset.build()
+    with Session(committed_engine) as session:
+        dataset.insert_dataset(session, rows)
+        dataset.add_watchlists(session)
+        session.commit()
+    return db_url, rows
+
+
+def premiums(url: str, *args: str):
+    return run_cli("premiums", "--database-url", url, "--as-of", AS_OF.isoformat(), *args, env=ENV)
+
+
+def test_json_is_one_document_matching_the_oracle(loaded):
+    url, rows = loaded
+    result = premiums(url, "--format", "json", "--delta", "any", "--dte", "1-60", "--limit", "12")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)  # exactly one document: json.loads refuses trailing text
+    assert doc["as_of"] == AS_OF.isoformat() and doc["count"] == len(doc["rows"]) == 12
+    assert doc["filters"]["dte"] == [1, 60] and doc["filters"]["delta"] is None
+    wanted = dataset.expected(rows, PremiumFilters(as_of=AS_OF, dte=(1, 60), delta=None, limit=12))
+    got = doc["rows"]
+    assert [(r["symbol"], r["expiration_date"], r["strike"]) for r in got] == [
+        (s, e.isoformat(), k) for s, e, k in zip(wanted.symbol, wanted.expiration_date, wanted.strike_price,
+                                                 strict=True)]
+    for name in ("dte", "premium", "monthly_return", "annualized_return", "breakeven", "cushion_pct", "prob_otm"):
+        np.testing.assert_allclose([np.nan if r[name] is None else r[name] for r in got], wanted[name], rtol=1e-9,
+                                   err_msg=name)
+    for row in got:
+        assert set(REQUIRED) <= set(row)
+        assert row["fetched_at"].startswith("2026-03-13T21:00:00") and row["fetched_at"].endswith("+00:00")
+    assert any(r["volume"] is None for r in got) or any(r["delta"] is None for r in got), "NaN/NA -> null"
+
+
+def test_filters_reach_the_query(loaded):
+    url, rows = loaded
+    result = premiums(url, "--format", "json", "--strategy", "cc", "--delta", "0.1-0.6", "--dte", "1-100",
+                      "--sector", "Technology", "--sector", "Energy", "--exclude-earnings", "--min-volume", "10",
+                      "--rank-by", "premium", "--all-contracts")
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)["rows"]
+    f = PremiumFilters(as_of=AS_OF, strategy="cc", delta=(0.1, 0.6), dte=(1, 100), sectors=("Technology", "Energy"),
+                       exclude_earnings=True, min_volume=10, rank_by="premium", all_contracts=True)
+    wanted = dataset.expected(rows, f)
+    assert len(got) == len(wanted) > 0
+    assert [(r["symbol"], r["strike"]) for r in got] == list(zip(wanted.symbol, wanted.strike_price, strict=True))
+
+    watched = json.loads(premiums(url, "--format", "json", "--watchlist", "tv-only", "--delta", "any").stdout)
+    wanted = dataset.expected(rows, dataclasses.replace(PremiumFilters(as_of=AS_OF), delta=None),
+                              watchlist=dataset.WATCHLISTS["tv-only"])
+    assert [r["symbol"] for r in watched["rows"]] == list(wanted.symbol)
+
+
+def test_csv_has_a_header_and_one_line_per_row(loaded):
+    url, _ = loaded
+    result = premiums(url, "--format", "csv", "--delta", "any", "--limit", "5")
+    assert result.returncode == 0, result.stderr
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(table) == 5 and set(REQUIRED) <= set(table[0])
+    assert all(len(r["expiration_date"]) == 10 for r in table)
+
+
+def test_table_is_readable(loaded):
+    url, _ = loaded
+    result = premiums(url, "--sector", "Utilities")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["symbol", "expiry", "dte"]
+    assert [line.split()[0] for line in lines[1:3]] == ["TIEA", "TIEB"]
+    assert "2 symbols" in lines[-1]
+    empty = premiums(url, "--sector", "Nothing")
+    assert empty.returncode == 0 and "no contracts match" in empty.stdout
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--dte", "5-"], "--dte: expected MIN-MAX"),
+    (["--dte", "a-b"], "--dte: expected MIN-MAX"),
+    (["--dte", "10-5"], "--dte: MIN 10 is above MAX 5"),
+    (["--delta", "0.4"], "--delta: expected MIN-MAX"),
+    (["--delta", "25-40"], "delta: must be at most 1"),
+    (["--iv", "x-60"], "--iv: expected MIN-MAX"),
+    (["--limit", "-3"], "limit: must be a whole number of at least 1"),
+    (["--limit", "ten"], "--limit: expected a whole number"),
+    (["--min-premium", "lots"], "--min-premium: expected a number"),
+    (["--as-of", "2026-13-01"], "--as-of: expected a date"),
+])
+def test_bad_input_is_one_clear_line(tmp_path, args, expected):
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    result = run_cli("premiums", "--database-url", url, *args)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], result.stderr
+
+
+def test_unknown_watchlist_is_one_clear_line(loaded):
+    url, _ = loaded
+    result = premiums(url, "--watchlist", "nope", "--format", "json")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == "error: invalid filter watchlist: no watchlist named 'nope'"
