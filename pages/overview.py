@@ -6,7 +6,7 @@ import streamlit as st
 from core.config import get_settings
 from core.overview import database_overview
 
-st.title("Wheelhouse")
+st.title("Overview")
 overview = database_overview(get_settings().database_url)
 st.caption(f"Database: `{overview.database}`")
 

@@ -34,7 +34,8 @@ def parse_database_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise DatabaseError(f"malformed database URL {url!r}: expected e.g. sqlite:///data/wheelhouse.db "
+        # The text is not echoed: a malformed URL may still hold a password.
+        raise DatabaseError("malformed database URL: expected e.g. sqlite:///data/wheelhouse.db "
                             "or postgresql+psycopg2://user@host:5432/dbname") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
@@ -62,8 +63,17 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def create_db_engine(url: str) -> Engine:
-    """A new engine for `url` with Wheelhouse's connection settings (most callers want `get_engine`)."""
+def _sqlite_begin_immediate(conn) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_db_engine(url: str, *, sqlite_immediate: bool = False) -> Engine:
+    """A new engine for `url` with Wheelhouse's connection settings (most callers want `get_engine`).
+
+    `sqlite_immediate` makes every SQLite transaction take the write lock when it begins (the sidecar, whose
+    threads all write): a deferred transaction that reads and then writes fails at once with "database is
+    locked" when another writer got in between, because SQLite cannot wait on a stale snapshot.
+    """
     parsed = parse_database_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
@@ -71,7 +81,7 @@ def create_db_engine(url: str) -> Engine:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
             event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "begin", _sqlite_begin)
+            event.listen(engine, "begin", _sqlite_begin_immediate if sqlite_immediate else _sqlite_begin)
         else:
             # values_plus_batch: executemany of UPDATEs goes out in pages, not one round trip per row
             engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5,

@@ -1,0 +1,49 @@
+"""Saved premium screens: a named `PremiumFilters.to_json()` in `settings` under the key `screen:<name>`."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from core.db.models import Setting
+from core.premiums.filters import PremiumFilters
+
+PREFIX = "screen:"
+MAX_NAME = 100 - len(PREFIX)  # settings.key is VARCHAR(100)
+
+
+class ScreenError(ValueError):
+    """A screen name that cannot be used, or a screen that does not exist."""
+
+
+def screen_names(session: Session) -> list[str]:
+    keys = session.scalars(select(Setting.key).where(Setting.key.startswith(PREFIX, autoescape=True))
+                           .order_by(Setting.key))
+    return [key.removeprefix(PREFIX) for key in keys]
+
+
+def save_screen(session: Session, name: str, filters: PremiumFilters) -> str:
+    """Save (or overwrite) a screen; returns the cleaned name. Does not commit."""
+    name = (name or "").strip()
+    if not name:
+        raise ScreenError("a saved screen needs a name")
+    if len(name) > MAX_NAME:
+        raise ScreenError(f"a screen name has at most {MAX_NAME} characters")
+    row = session.get(Setting, PREFIX + name)
+    if row is None:
+        session.add(Setting(key=PREFIX + name, value=filters.to_json()))
+    else:
+        row.value = filters.to_json()
+    session.flush()
+    return name
+
+
+def load_screen(session: Session, name: str) -> PremiumFilters:
+    row = session.get(Setting, PREFIX + name)
+    if row is None or not isinstance(row.value, dict):
+        raise ScreenError(f"no saved screen named {name!r}")
+    return PremiumFilters.from_json(row.value)
+
+
+def delete_screen(session: Session, name: str) -> None:
+    session.execute(delete(Setting).where(Setting.key == PREFIX + name))

@@ -1,0 +1,105 @@
+"""Scan Premiums: the best cash-secured put or covered call per symbol under filters, and a row in depth."""
+
+import streamlit as st
+
+from core.db.engine import unit_of_work
+from core.premiums.scanner import InvalidFilters
+from core.screens import ScreenError, delete_screen, load_screen, save_screen
+from ui.db import database_url, require_database
+from ui.premium_filters import premium_filters_form, set_filter_state
+from ui.premium_table import premium_columns, render_summary, shown_frame
+from ui.progress import sync_button, sync_progress
+from ui.queries import best_premiums, choices, current_version, today
+from ui.symbol_detail import render_detail, trade_from_row
+
+KEY = "premiums"
+eng = require_database()
+url = database_url()
+state = st.session_state
+
+
+def _notice(kind: str, text: str) -> None:
+    state[f"{KEY}:notice"] = (kind, text)
+
+
+def _load_screen(sectors: list[str], watchlists: list[str]) -> None:
+    name = state.get(f"{KEY}:screen")
+    try:
+        with unit_of_work(eng) as session:
+            flt = load_screen(session, name)
+        set_filter_state(KEY, flt, sectors, watchlists)
+        _notice("success", f"Loaded screen “{name}”.")
+    except ScreenError as exc:
+        _notice("warning", str(exc))
+
+
+def _save_screen() -> None:
+    try:
+        with unit_of_work(eng) as session:
+            name = save_screen(session, state.get(f"{KEY}:screen_name", ""), state[f"{KEY}:current"])
+        state[f"{KEY}:screen"] = name
+        _notice("success", f"Saved screen “{name}”.")
+    except ScreenError as exc:
+        _notice("warning", str(exc))
+
+
+def _delete_screen() -> None:
+    name = state.pop(f"{KEY}:screen", None)
+    with unit_of_work(eng) as session:
+        delete_screen(session, name)
+    _notice("success", f"Deleted screen “{name}”.")
+
+
+st.title("Scan Premiums")
+version = current_version(url)
+opts = choices(url, version)
+button, progress = st.columns([1, 6], vertical_alignment="center")
+with button:
+    sync_button(eng, key=KEY)
+with progress:
+    sync_progress(eng, key=KEY)
+
+flt = premium_filters_form(KEY, opts.sectors, opts.watchlists)
+with st.expander("Saved screens", icon=":material/bookmarks:", expanded=f"{KEY}:notice" in state):
+    if f"{KEY}:notice" in state:
+        kind, text = state.pop(f"{KEY}:notice")
+        getattr(st, kind)(text)
+    if state.get(f"{KEY}:screen") not in opts.screens:
+        state[f"{KEY}:screen"] = None
+    left, load, delete = st.columns([3, 1, 1], vertical_alignment="bottom")
+    chosen = left.selectbox("Saved screen", opts.screens, key=f"{KEY}:screen", placeholder="Choose a screen")
+    load.button("Load", key=f"{KEY}:load", on_click=_load_screen, args=(opts.sectors, opts.watchlists),
+                disabled=chosen is None)
+    delete.button("Delete", key=f"{KEY}:delete", on_click=_delete_screen, disabled=chosen is None)
+    left, save = st.columns([3, 2], vertical_alignment="bottom")
+    left.text_input("Save the current filters as", key=f"{KEY}:screen_name", placeholder="e.g. Weekly puts")
+    save.button("Save screen", key=f"{KEY}:save", on_click=_save_screen)
+
+if opts.synced == 0:
+    st.info("**No option data yet.** Run `python -m core demo` for a synthetic demo universe (about ten seconds), "
+            "or click **Sync All** to fetch chains with the configured provider; the sidecar "
+            "(`python -m core.sync`) does the work and this page fills in when it finishes.",
+            icon=":material/info:")
+    st.stop()
+try:
+    frame = best_premiums(url, flt, version)
+except InvalidFilters as exc:
+    st.warning(f"These filters cannot be used: {exc}")
+    st.stop()
+if frame.empty:
+    st.info("No contract matches these filters. Widen the days-to-expiry or |delta| range, lower the minimum "
+            "premium or return, or clear the sector and watchlist filters.", icon=":material/filter_alt_off:")
+    st.stop()
+
+render_summary(frame)
+shown = shown_frame(frame)
+event = st.dataframe(shown, column_config=premium_columns(shown), hide_index=True, on_select="rerun",
+                     selection_mode="single-row", key=f"{KEY}:table", height=420)
+as_of = str(flt.as_of or today())
+st.download_button("Download CSV", shown.to_csv(index=False), file_name=f"premiums-{flt.strategy}-{as_of}.csv",
+                   mime="text/csv", icon=":material/download:", key=f"{KEY}:csv")
+rows = [r for r in event.selection.rows if r < len(frame)]
+if rows:
+    render_detail(url, trade_from_row(frame.iloc[rows[0]], flt.strategy), as_of, version)
+else:
+    st.caption("Select a row to see its chain around the money, IV smile, IV and premium history, and payoff.")

@@ -1,0 +1,260 @@
+"""The dashboard in a real Chromium: every page renders without an exception box, a filter change redraws the
+table, and Sync All runs to completion through a real sidecar process while the progress bar follows it.
+
+Runs the app as users do (`python -m streamlit run dashboard.py`) against a SQLite file seeded with a small demo,
+with `python -m core.sync` (or, before the sidecar exists, a SyncWorker thread) working the queue. Screenshots
+go to tests/artifacts/ (gitignored). Needs Debian's Chromium at /usr/bin/chromium: skipped without it, except
+under CI=true where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, REPO_ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+DEMO_SYMBOLS = 30
+NO_EXCEPTION = '[data-testid="stException"]'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"CI=true but Chromium is missing at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package to run the browser tests")
+    pytest.importorskip("playwright.sync_api")
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, chromium):
+    """The running dashboard (and a sidecar) over a freshly seeded SQLite demo; yields its base URL."""
+    from core.config import get_settings
+    from core.db import migrate
+    from core.db.engine import create_db_engine
+    from core.demo import run_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'wheelhouse.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "MARKET_DATA_PROVIDER": "synthetic", "PYTHONUNBUFFERED": "1"}
+    migrate.upgrade(url)
+    old_env = {k: os.environ.get(k) for k in ("DATABASE_URL", "MARKET_DATA_PROVIDER")}
+    os.environ.update(DATABASE_URL=url, MARKET_DATA_PROVIDER="synthetic")
+    get_settings.cache_clear()
+    engine = create_db_engine(url)
+    run_demo(engine, n_symbols=DEMO_SYMBOLS, history_weeks=3)
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    logs = []
+    processes = []
+    stop_worker = threading.Event()
+    if (REPO_ROOT / "core" / "sync" / "__main__.py").exists():
+        log = open(ARTIFACTS / "sidecar.log", "w")  # noqa: SIM115 (closed at teardown)
+        logs.append(log)
+        processes.append(subprocess.Popen([sys.executable, "-m", "core.sync", "--database-url", url,
+                                           "--poll-seconds", "0.5"], cwd=REPO_ROOT, env=env, stdout=log,
+                                          stderr=subprocess.STDOUT))
+    else:  # before the sidecar exists: its worker code, in a thread
+        from core.sync.worker import SyncWorker
+
+        def work() -> None:
+            worker = SyncWorker(engine, stop=stop_worker)
+            while not stop_worker.is_set():
+                worker.run_until_idle()
+                stop_worker.wait(0.5)
+
+        threading.Thread(target=work, daemon=True, name="test-sync-worker").start()
+    port = _free_port()
+    log = open(ARTIFACTS / "streamlit.log", "w")  # noqa: SIM115 (closed at teardown)
+    logs.append(log)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    processes.append(app)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/_stcore/health", app)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_worker.set()
+        for process in processes:
+            _stop(process)
+        for log in logs:
+            log.close()
+        engine.dispose()
+        for key, value in old_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def page(app_url, chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1440, "height": 1000})
+        tab.set_default_timeout(60_000)  # generous: the machine is shared
+        yield tab
+        browser.close()
+
+
+def _settle(page) -> None:
+    """Wait until Streamlit has finished the current run (no 'running' indicator) and the page is drawn."""
+    page.wait_for_selector('[data-testid="stApp"]')
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')")
+    page.wait_for_timeout(600)
+
+
+def _shoot(page, name: str, height: int | None = None) -> None:
+    """Screenshot the window; Streamlit scrolls inside its main block, so a tall page needs a tall window."""
+    if height:
+        page.set_viewport_size({"width": 1440, "height": height})
+        page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    if height:
+        page.set_viewport_size({"width": 1440, "height": 1000})
+
+
+def _no_exception(page) -> None:
+    assert page.locator(NO_EXCEPTION).count() == 0, page.locator(NO_EXCEPTION).first.inner_text()
+
+
+def _metric(page, label: str) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def _go(page, title: str) -> None:
+    link = page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=title).first
+    path = link.get_attribute("href").rstrip("/").rsplit("/", 1)[-1]
+    link.click()
+    page.wait_for_url(re.compile(rf"/{re.escape(path)}/?$"))
+    page.wait_for_selector('[data-testid="stMain"] h1')
+    _settle(page)
+
+
+def test_scan_premiums_filter_change_and_row_detail(page, app_url):
+    page.goto(app_url)
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    _settle(page)
+    _no_exception(page)
+    assert page.get_by_text("Synthetic data").count() > 0
+    _shoot(page, "premiums")
+
+    before = _metric(page, "Median annualised")
+    started = time.monotonic()
+    page.get_by_text("Covered call", exact=True).click()
+    page.wait_for_function(
+        "([label, old]) => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+        ".some(m => m.innerText.includes(label) && !m.innerText.includes(old))", arg=["Median annualised", before])
+    redraw = time.monotonic() - started
+    _settle(page)
+    _no_exception(page)
+    (ARTIFACTS / "filter-redraw-seconds.txt").write_text(f"{redraw:.3f}\n")
+    assert redraw < 10, f"the table took {redraw:.1f} s to redraw after a filter change"
+
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)  # the first row's selection checkbox
+    page.wait_for_selector('[data-testid="stPlotlyChart"]')
+    _settle(page)
+    _no_exception(page)
+    _shoot(page, "premiums-detail", height=2000)
+
+
+def _last_run(page) -> int:
+    captions = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Last sync (run ")
+    found = [int(m) for text in captions.all_inner_texts() for m in re.findall(r"Last sync \(run (\d+)\)", text)]
+    return max(found, default=0)
+
+
+def test_sync_all_runs_to_completion_with_a_progress_bar(page, app_url):
+    page.goto(app_url)
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    _settle(page)
+    previous = _last_run(page)
+    page.get_by_role("button", name=re.compile("Sync All")).click()
+    page.wait_for_selector('[data-testid="stProgress"]', timeout=30_000)  # queued or running
+    _shoot(page, "premiums-syncing")
+    finished = re.compile(rf"Last sync \(run {previous + 1}\) completed .*{DEMO_SYMBOLS}/{DEMO_SYMBOLS} symbols")
+    page.locator('[data-testid="stCaptionContainer"]').filter(has_text=finished).first.wait_for(timeout=120_000)
+    assert page.locator('[data-testid="stProgress"]').count() == 0
+    _settle(page)
+    _no_exception(page)
+    _shoot(page, "premiums-after-sync")
+
+
+def test_every_page_renders(page, app_url):
+    page.goto(app_url)
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    titles = [a.inner_text().splitlines()[-1].strip() for a in page.locator('[data-testid="stSidebarNavLink"]').all()]
+    assert titles[:2] == ["Scan Premiums", "Watchlists"] and titles[-2:] == ["History", "Overview"]
+    for title in titles[1:]:
+        _go(page, title)
+        _no_exception(page)
+        _shoot(page, title.lower().replace(" ", "-"))
+
+
+def test_screenshots_for_the_docs(page, app_url):
+    """Copy one screenshot per page to docs/screenshots (only when asked: WHEELHOUSE_UPDATE_SCREENSHOTS=1)."""
+    if os.environ.get("WHEELHOUSE_UPDATE_SCREENSHOTS") != "1":
+        pytest.skip("set WHEELHOUSE_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots")
+    from PIL import Image  # Streamlit depends on Pillow
+
+    target = REPO_ROOT / "docs" / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    for shot in ARTIFACTS.glob("*.png"):
+        if shot.stem in ("premiums-detail", "watchlists", "scanners", "history", "overview"):
+            with Image.open(shot) as image:  # a 256-colour palette keeps each file around 100 KB
+                image.convert("RGB").quantize(colors=256).save(target / shot.name, optimize=True)

@@ -1,0 +1,51 @@
+"""The History page in AppTest: sync runs with charts, scan runs, errors, heartbeats and coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.db.base import utcnow
+from core.db.engine import unit_of_work
+from core.db.models import CriticalErrorLog, SystemHealthStatus
+from tests import factories
+from tests.pages.conftest import DEMO_SYMBOLS, DOWN_URL, no_exception, texts
+
+PAGE = "pages/history.py"
+
+
+def test_empty_database_explains_each_section(open_page, committed_engine, db_url):
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    assert "No sync has run yet" in texts(app.info)
+    assert "No heartbeat yet" in texts(app.info)
+    assert [m.value for m in app.metric][:3] == ["0", "0", "0"]
+
+
+def test_demo_shows_runs_charts_errors_heartbeats_and_coverage(open_page, demo_url, committed_engine):
+    with unit_of_work(committed_engine) as session:
+        scanner = factories.scanner(session, name="Breakout")
+        factories.scan_history(session, scanner, status="completed", symbols_scanned=20, signals_found=3,
+                               execution_time_ms=1500, started_at=utcnow() - dt.timedelta(seconds=2),
+                               completed_at=utcnow())
+        session.add(CriticalErrorLog(error_type="sync_item_failed", message="XYZ: provider timed out",
+                                     details={"symbol": "XYZ"}, severity="MEDIUM"))
+        session.add(SystemHealthStatus(service_name="sidecar", status="ok", details={"pid": 42}))
+    app = open_page(demo_url, PAGE)
+    no_exception(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Stocks"] == str(DEMO_SYMBOLS)
+    assert int(metrics["Fresh chains (24 h)"]) > 0
+    assert int(metrics["Contracts stored"].replace(",", "")) > 1000
+    assert len(app.get("plotly_chart")) == 2  # run durations, contracts per run
+    runs, scans, errors, beats = (d.value for d in app.dataframe)
+    assert runs.iloc[0]["requested_by"] == "demo" and runs.iloc[0]["status"] == "completed"
+    assert runs.iloc[0]["done"] == DEMO_SYMBOLS
+    assert scans.iloc[0]["scanner"] == "Breakout" and scans.iloc[0]["signals_found"] == 3
+    assert "provider timed out" in errors.iloc[0]["message"]
+    assert beats.iloc[0]["service_name"] == "sidecar" and "pid=42" in beats.iloc[0]["details"]
+
+
+def test_database_down_is_a_clear_message(open_page):
+    app = open_page(DOWN_URL, PAGE)
+    no_exception(app)
+    assert "cannot" in app.error[0].value

@@ -1,0 +1,143 @@
+"""The Scan Premiums page in AppTest: empty database, demo data, filters, a selected row, saved screens,
+Sync All, and the database being down -- on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core.db.engine import unit_of_work
+from core.db.models import JobRun, Setting
+from core.demo import demo_symbols, seed_stocks
+from core.premiums.filters import PremiumFilters
+from tests.pages.conftest import DOWN_URL, no_exception, texts
+
+PAGE = "pages/premiums.py"
+
+
+def _table(app):
+    return app.dataframe(key="premiums:table").value
+
+
+def test_empty_database_says_to_run_the_demo_or_sync(open_page, committed_engine, db_url):
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    assert "python -m core demo" in texts(app.info)
+    assert "Sync All" in texts(app.info)
+    assert [b.label for b in app.button][:1] == ["Sync All"]
+
+
+def test_demo_data_shows_best_contract_per_symbol(open_page, demo_url):
+    app = open_page(demo_url, PAGE)
+    no_exception(app)
+    table = _table(app)
+    assert 0 < len(table) <= 20
+    assert table["symbol"].is_unique
+    assert table["annualized_return"].is_monotonic_decreasing
+    assert {m.label for m in app.metric} >= {"Symbols", "Contracts", "Median annualised"}
+    assert app.get("download_button")
+
+
+def test_filter_change_updates_the_table(open_page, demo_url):
+    app = open_page(demo_url, PAGE)
+    before = _table(app)
+    app.radio(key="premiums:strategy").set_value("cc").run()
+    no_exception(app)
+    calls = _table(app)
+    assert len(calls) > 0
+    assert (calls["delta"] > 0).all() and (before["delta"] < 0).all()
+    app.slider(key="premiums:delta").set_value((0.30, 0.32)).run()
+    narrow = _table(app)
+    assert narrow["delta"].between(0.30, 0.32).all()
+    assert len(narrow) <= len(calls)
+
+
+def test_all_contracts_shows_several_per_symbol(open_page, demo_url):
+    app = open_page(demo_url, PAGE)
+    app.toggle(key="premiums:all_contracts").set_value(True).run()
+    no_exception(app)
+    table = _table(app)
+    assert not table["symbol"].is_unique
+
+
+def test_a_filter_that_matches_nothing_explains_itself(open_page, demo_url):
+    app = open_page(demo_url, PAGE)
+    app.number_input(key="premiums:min_premium").set_value(1_000_000.0).run()
+    no_exception(app)
+    assert "No contract matches" in texts(app.info)
+
+
+def test_selecting_a_row_shows_the_symbol_in_depth(open_page, demo_url):
+    app = open_page(demo_url, PAGE)
+    first = _table(app).iloc[0]
+    app.session_state["premiums:table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    app.run()
+    no_exception(app)
+    assert app.subheader[0].value.startswith(f"{first['symbol']} ")
+    assert len(app.get("plotly_chart")) == 3  # smile, payoff, history (two weeks backfilled + today)
+    chain = app.dataframe[1].value  # the chain around the money
+    assert first["strike"] in set(chain["strike"])
+    assert "Breakeven at expiry" in [m.label for m in app.metric]
+
+
+def test_saved_screen_save_load_delete(open_page, demo_url, committed_engine):
+    app = open_page(demo_url, PAGE)
+    app.radio(key="premiums:strategy").set_value("cc").run()
+    app.number_input(key="premiums:min_volume").set_value(5).run()
+    app.text_input(key="premiums:screen_name").input("Covered calls").run()
+    app.button(key="premiums:save").click().run()
+    no_exception(app)
+    with unit_of_work(committed_engine) as session:
+        saved = PremiumFilters.from_json(session.get(Setting, "screen:Covered calls").value)
+    assert saved.strategy == "cc" and saved.min_volume == 5
+
+    app.radio(key="premiums:strategy").set_value("csp").run()
+    app.number_input(key="premiums:min_volume").set_value(None).run()
+    app.selectbox(key="premiums:screen").select("Covered calls").run()
+    app.button(key="premiums:load").click().run()
+    no_exception(app)
+    assert app.radio(key="premiums:strategy").value == "cc"
+    assert app.number_input(key="premiums:min_volume").value == 5
+    assert "Loaded screen" in texts(app.success)
+
+    app.button(key="premiums:delete").click().run()
+    with unit_of_work(committed_engine) as session:
+        assert session.get(Setting, "screen:Covered calls") is None
+    assert app.selectbox(key="premiums:screen").options == []
+
+
+def test_sync_all_twice_enqueues_one_run(open_page, committed_engine, db_url):
+    with unit_of_work(committed_engine) as session:
+        seed_stocks(session, demo_symbols(5))
+    app = open_page(db_url, PAGE)
+    app.button(key="premiums:sync").click().run()
+    no_exception(app)
+    app.button(key="premiums:sync").click().run()
+    no_exception(app)
+    with unit_of_work(committed_engine) as session:
+        runs = session.execute(select(JobRun.scope, JobRun.status, JobRun.total_items)).all()
+    assert [(r.scope, r.status, r.total_items) for r in runs] == [("sync:all", "queued", 5)]
+    assert "queued" in app.get("progress")[0].proto.text
+    assert "No sidecar" in texts(app.warning)
+
+
+def test_progress_bar_follows_the_run_and_refreshes_when_done(open_page, committed_engine, db_url):
+    from core.sync.worker import SyncWorker
+
+    with unit_of_work(committed_engine) as session:
+        seed_stocks(session, demo_symbols(5))
+    app = open_page(db_url, PAGE)
+    app.button(key="premiums:sync").click().run()
+    SyncWorker(committed_engine).run_until_idle()
+    app.run()
+    no_exception(app)
+    assert "completed" in texts(app.caption)
+    assert len(app.dataframe(key="premiums:table").value) > 0
+    with unit_of_work(committed_engine) as session:
+        assert session.scalar(select(func.count()).select_from(JobRun)) == 1
+
+
+def test_database_down_is_a_clear_message(open_page):
+    app = open_page(DOWN_URL, PAGE)
+    no_exception(app)
+    assert "cannot" in app.error[0].value and "127.0.0.1" in app.error[0].value
+    assert "DATABASE_URL" in texts(app.info)

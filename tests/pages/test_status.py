@@ -1,0 +1,65 @@
+"""core.status: the sidebar's facts, and the data version that keys every cached page query."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.db.base import utcnow
+from core.db.engine import unit_of_work
+from core.db.models import JobRun, Setting, SystemHealthStatus
+from core.status import DATA_SOURCE_KEY, dashboard_status, data_version, describe_age, sidecar_health, synthetic_data
+from tests import factories
+from tests.pages.conftest import DOWN_URL
+
+
+def test_describe_age():
+    assert [describe_age(dt.timedelta(seconds=s)) for s in (5, 600, 7200, 200000)] == ["5 s", "10 min", "2 h", "2 d"]
+    assert describe_age(None) == "never"
+
+
+def test_sidecar_health_counts_live_beats(session):
+    now = utcnow()
+    assert not sidecar_health(session, now).alive
+    session.add_all([
+        SystemHealthStatus(service_name="sidecar", status="ok", check_timestamp=now - dt.timedelta(seconds=20)),
+        SystemHealthStatus(service_name="sidecar", status="stopped", check_timestamp=now - dt.timedelta(seconds=5)),
+        SystemHealthStatus(service_name="sidecar", status="ok", check_timestamp=now - dt.timedelta(minutes=30)),
+    ])
+    session.flush()
+    health = sidecar_health(session, now)
+    assert health.status == "stopped" and health.live == 1 and health.alive
+    assert health.age == dt.timedelta(seconds=5)
+
+
+def test_synthetic_flag_from_runs_or_demo_setting(session):
+    assert synthetic_data(session) == (False, None)
+    session.add(JobRun(kind="sync", scope="sync:all", status="completed", provider="yfinance", finished_at=utcnow()))
+    session.flush()
+    assert synthetic_data(session)[0] is False
+    session.add(Setting(key=DATA_SOURCE_KEY, value={"provider": "synthetic"}))
+    session.flush()
+    assert synthetic_data(session)[0] is True
+
+
+def test_data_version_moves_with_watchlists_and_finished_runs(session):
+    before = data_version(session)
+    factories.watchlist(session, name="x")
+    after_list = data_version(session)
+    assert after_list != before
+    session.add(JobRun(kind="sync", scope="sync:all", status="queued"))
+    session.flush()
+    assert data_version(session) == after_list  # a queued run changes nothing on screen yet
+
+
+def test_status_of_a_database_that_is_down():
+    from core.db.engine import create_db_engine
+
+    status = dashboard_status(create_db_engine(DOWN_URL))
+    assert status.error and "cannot reach database" in status.error
+
+
+def test_status_of_an_empty_database(committed_engine):
+    status = dashboard_status(committed_engine)
+    assert status.error is None and status.newest_fetch is None and not status.synthetic
+    with unit_of_work(committed_engine) as session:
+        assert not sidecar_health(session).alive

@@ -1,0 +1,120 @@
+"""The Watchlists page in AppTest: both watchlist tables stay in step, nothing pasted is dropped silently."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.db.engine import unit_of_work
+from core.db.models import JobRun, TvWatchlist, TvWatchlistSymbol, Watchlist
+from tests.pages.conftest import DOWN_URL, no_exception, texts
+
+PAGE = "pages/watchlists.py"
+
+
+def _lists(engine) -> dict[str, tuple[list[str], list[tuple[str, str | None]]]]:
+    """name -> (watchlists.symbols, [(tv symbol, exchange)] in position order)."""
+    with unit_of_work(engine) as session:
+        flux = {w.name: list(w.symbols) for w in session.scalars(select(Watchlist))}
+        tv = {}
+        for row in session.scalars(select(TvWatchlist)):
+            tv[row.name] = [(s.symbol, s.exchange) for s in session.scalars(
+                select(TvWatchlistSymbol).where(TvWatchlistSymbol.watchlist_id == row.id)
+                .order_by(TvWatchlistSymbol.position))]
+    assert set(flux) == set(tv), "both watchlist tables hold the same lists"
+    return {name: (flux[name], tv[name]) for name in flux}
+
+
+def test_empty_database_says_how_to_start(open_page, committed_engine, db_url):
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    assert "No watchlists yet" in texts(app.info)
+
+
+def test_demo_watchlists_show_symbols_with_best_premium_and_age(open_page, demo_url):
+    app = open_page(demo_url, PAGE)
+    no_exception(app)
+    assert set(app.radio(key="watchlists:selected").options) == {"Tech leaders", "Dividend payers", "High IV"}
+    table = next(d.value for d in app.dataframe if "best_put_premium" in d.value.columns)
+    assert len(table) > 0
+    assert table["best_put_premium"].notna().any()
+    assert table["fetched_at"].notna().all()
+    assert [b.label for b in app.button if b.key and b.key.endswith(":sync")] == ["Sync this watchlist"]
+
+
+def test_create_and_paste_reports_every_skipped_entry(open_page, demo_url, committed_engine):
+    app = open_page(demo_url, PAGE)
+    app.text_input(key="watchlists:new_name").input("Wheel").run()
+    app.button(key="watchlists:create").click().run()
+    no_exception(app)
+    assert app.radio(key="watchlists:selected").value == "Wheel"
+    app.text_area(key="watchlists:paste").input(
+        "NASDAQ:AAPL,NYSE:KO,###Section\nmsft\nbad symbol!\nZZZZZZ\nAAPL\nNASDAQ:MSFT:X").run()
+    app.button(key="watchlists:add_pasted").click().run()
+    no_exception(app)
+    assert "added 3 symbol(s)" in texts(app.warning)
+    skipped = app.dataframe[0].value  # the report comes before the symbols table
+    reasons = dict(zip(skipped["entry"], skipped["reason"], strict=True))
+    assert "section header" in reasons["###Section"]
+    assert "malformed" in reasons["bad symbol!"]
+    assert "malformed" in reasons["NASDAQ:MSFT:X"]
+    assert "unknown" in reasons["ZZZZZZ"]
+    assert "duplicate" in reasons["AAPL"]
+    flux, tv = _lists(committed_engine)["Wheel"]
+    assert flux == ["AAPL", "KO", "MSFT"]  # KO: not synced in a 20-symbol demo, but in the provider's universe
+    assert tv == [("AAPL", "NASDAQ"), ("KO", "NYSE"), ("MSFT", "NASDAQ")]
+
+
+def test_upload_csv_rename_and_delete(open_page, demo_url, committed_engine):
+    app = open_page(demo_url, PAGE)
+    app.text_input(key="watchlists:new_name").input("From file").run()
+    app.button(key="watchlists:create").click().run()
+    app.file_uploader(key="watchlists:upload").upload("list.csv", b"Ticker,Exchange\nNVDA,NASDAQ\nJPM,NYSE\n,\n",
+                                                      "text/csv").run()
+    app.button(key="watchlists:add_file").click().run()
+    no_exception(app)
+    assert _lists(committed_engine)["From file"] == (["NVDA", "JPM"], [("NVDA", "NASDAQ"), ("JPM", "NYSE")])
+
+    list_id = next(b.key for b in app.button if b.key.endswith(":sync")).split(":")[1]
+    app.text_input(key=f"watchlists:rename_to:{list_id}").input("Renamed").run()
+    app.button(key="watchlists:rename").click().run()
+    no_exception(app)
+    assert "Renamed" in _lists(committed_engine) and "From file" not in _lists(committed_engine)
+    assert app.radio(key="watchlists:selected").value == "Renamed"
+
+    app.checkbox(key="watchlists:confirm_delete").check().run()
+    app.button(key="watchlists:delete").click().run()
+    no_exception(app)
+    assert "Renamed" not in _lists(committed_engine)
+    assert "Renamed" not in app.radio(key="watchlists:selected").options
+
+
+def test_remove_symbols_and_export(open_page, demo_url, committed_engine):
+    app = open_page(demo_url, PAGE)
+    name = app.radio(key="watchlists:selected").value
+    first = _lists(committed_engine)[name][0][0]
+    app.multiselect(key="watchlists:remove").select(first).run()
+    app.button(key="watchlists:remove_button").click().run()
+    no_exception(app)
+    flux, tv = _lists(committed_engine)[name]
+    assert first not in flux and first not in [s for s, _ in tv]
+    exported = app.code[0].value
+    assert exported.split(",")[0].split(":")[-1] == flux[0]
+    assert ":" in exported  # demo symbols carry their exchange: a TradingView list
+
+
+def test_sync_this_watchlist_enqueues_one_run(open_page, demo_url, committed_engine):
+    app = open_page(demo_url, PAGE)
+    name = app.radio(key="watchlists:selected").value
+    sync = next(b for b in app.button if b.key.endswith(":sync"))
+    sync.click().run()
+    next(b for b in app.button if b.key.endswith(":sync")).click().run()
+    no_exception(app)
+    with unit_of_work(committed_engine) as session:
+        queued = session.scalars(select(JobRun.scope).where(JobRun.status == "queued")).all()
+    assert queued == [f"sync:watchlist:{name}"]
+
+
+def test_database_down_is_a_clear_message(open_page):
+    app = open_page(DOWN_URL, PAGE)
+    no_exception(app)
+    assert "cannot" in app.error[0].value

@@ -1,0 +1,66 @@
+"""How the Scan Premiums results look: which columns, in what order, formatted how; summary metrics."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+cc = st.column_config
+
+SHOWN = ["symbol", "expiration_date", "dte", "strike", "underlying_price", "premium", "annualized_return",
+         "monthly_return", "cushion_pct", "breakeven", "delta", "iv", "prob_otm", "iv_rank", "bid", "ask",
+         "spread_pct", "volume", "open_interest", "next_earnings_date", "sector", "name", "fetched_at"]
+
+
+def _progress_max(frame: pd.DataFrame, column: str, floor: float) -> float:
+    top = frame[column].max() if len(frame) else None
+    return float(max(top, floor)) if top is not None and pd.notna(top) else floor
+
+
+def premium_columns(frame: pd.DataFrame) -> dict:
+    """st.column_config for the results; return and cushion bars scale to the best value on screen."""
+    return {
+        "symbol": cc.TextColumn("Symbol", pinned=True, width="small"),
+        "name": cc.TextColumn("Name", width="medium"),
+        "sector": cc.TextColumn("Sector", width="medium"),
+        "expiration_date": cc.DateColumn("Expiry", format="YYYY-MM-DD"),
+        "dte": cc.NumberColumn("DTE", format="%d", help="Calendar days from the as-of date to expiry."),
+        "strike": cc.NumberColumn("Strike", format="dollar"),
+        "underlying_price": cc.NumberColumn("Stock", format="dollar"),
+        "bid": cc.NumberColumn("Bid", format="dollar"),
+        "ask": cc.NumberColumn("Ask", format="dollar"),
+        "premium": cc.NumberColumn("Premium", format="dollar", help="Mid x 100: dollars per contract."),
+        "annualized_return": cc.ProgressColumn(
+            "Annualised", format="%.1f%%", min_value=0.0, max_value=_progress_max(frame, "annualized_return", 1.0),
+            help="premium / capital x 365 / DTE (simple, not compounded)."),
+        "monthly_return": cc.NumberColumn("Monthly", format="%.2f%%", help="premium / capital x 30 / DTE."),
+        "cushion_pct": cc.ProgressColumn(
+            "Cushion", format="%.1f%%", min_value=0.0, max_value=_progress_max(frame, "cushion_pct", 1.0),
+            help="Distance from the stock price to breakeven, in % of the stock price."),
+        "breakeven": cc.NumberColumn("Breakeven", format="dollar"),
+        "delta": cc.NumberColumn("Delta", format="%.2f", help="Signed: puts are negative."),
+        "iv": cc.NumberColumn("IV", format="percent"),
+        "prob_otm": cc.NumberColumn("P(OTM)", format="percent", help="Black-Scholes N(d2) with the row's IV."),
+        "iv_rank": cc.NumberColumn("IV rank", format="%.0f", help="0-100 within our own past year of IV30."),
+        "spread_pct": cc.NumberColumn("Spread", format="%.1f%%", help="(ask - bid) / mid."),
+        "volume": cc.NumberColumn("Volume", format="localized"),
+        "open_interest": cc.NumberColumn("Open int.", format="localized"),
+        "next_earnings_date": cc.DateColumn("Earnings", format="YYYY-MM-DD"),
+        "fetched_at": cc.DatetimeColumn("Fetched", format="distance"),
+    }
+
+
+def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Exactly the columns the table shows, in its order (also what the CSV export writes)."""
+    shown = frame[[c for c in SHOWN if c in frame.columns]].reset_index(drop=True)
+    shown.attrs = {}  # the scanner's as_of / rank_by notes are not table data (and not JSON-serialisable)
+    return shown
+
+
+def render_summary(frame: pd.DataFrame) -> None:
+    cols = st.columns(5)
+    cols[0].metric("Symbols", f"{frame['symbol'].nunique():,}")
+    cols[1].metric("Contracts", f"{len(frame):,}")
+    cols[2].metric("Median annualised", f"{frame['annualized_return'].median():.1f} %")
+    cols[3].metric("Best annualised", f"{frame['annualized_return'].max():.1f} %")
+    cols[4].metric("Median cushion", f"{frame['cushion_pct'].median():.1f} %")

@@ -1,0 +1,91 @@
+"""The "Sync All" / "Sync this watchlist" button and its progress bar.
+
+The button only inserts a request (core.progress.request_sync -> enqueue_sync: a second click while the run
+is queued or running returns that same run). The sidecar does the work and updates the run's counts after
+each batch; a fragment re-reads that one row every POLL_SECONDS and redraws only itself, so the rest of the
+page is not rerun while a sync is in progress. When the run ends, the fragment reruns the whole page once:
+the data version has changed, so the cached tables are read again.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from core.db.engine import unit_of_work
+from core.progress import RunProgress, active_sync, last_finished_sync, request_sync, run_progress
+from core.status import describe_age, sidecar_health
+from core.sync.queue import sync_scope
+from core.sync.requests import SyncRequest, SyncRequestError
+from ui.db import database_guard
+
+POLL_SECONDS = 1.5
+
+
+def _describe_eta(run: RunProgress) -> str:
+    eta = run.eta
+    return f", about {describe_age(eta)} left" if eta is not None else ""
+
+
+def sync_button(eng: Engine, *, key: str, watchlist: str | None = None, label: str = "Sync All") -> None:
+    """The button; a click enqueues (or finds) the run and the progress bar below starts following it."""
+    if st.button(label, key=f"{key}:sync", icon=":material/sync:",
+                 help="Queue a refresh of the option chains; the sidecar (python -m core.sync) does the work."):
+        request = SyncRequest(all_symbols=watchlist is None, watchlist=watchlist, requested_by="dashboard")
+        try:
+            with database_guard(), unit_of_work(eng) as session:
+                run, created = request_sync(session, request)
+        except SyncRequestError as exc:
+            st.warning(str(exc))
+            return
+        st.session_state[f"{key}:run"] = run.run_id
+        st.toast(f"Sync run {run.run_id} {'queued' if created else 'was already queued or running'}.",
+                 icon=":material/sync:")
+
+
+def sync_progress(eng: Engine, *, key: str, watchlist: str | None = None) -> None:
+    """A progress bar for this scope's queued or running sync; polls only while there is one."""
+    scope = sync_scope(watchlist=watchlist) if watchlist is not None else sync_scope(all_symbols=True)
+    with database_guard(), unit_of_work(eng) as session:
+        active = active_sync(session, scope)
+    following = st.session_state.get(f"{key}:run")
+
+    @st.fragment(run_every=POLL_SECONDS if active is not None or following else None)
+    def poll() -> None:
+        run_id = st.session_state.get(f"{key}:run")
+        with database_guard(), unit_of_work(eng) as session:
+            run = run_progress(session, run_id) if run_id else active_sync(session, scope)
+            run = run or active_sync(session, scope)
+            sidecar = sidecar_health(session)
+            last = last_finished_sync(session) if run is None else None
+        if run is not None and not run.finished:
+            st.session_state[f"{key}:run"] = run.run_id
+            _render_running(run, sidecar.alive)
+            return
+        if run is not None and st.session_state.pop(f"{key}:run", None) is not None:
+            st.rerun()  # the run just ended: refresh the whole page (its data version changed)
+        if run is not None or last is not None:
+            _render_finished(run or last)
+
+    poll()
+
+
+def _render_running(run: RunProgress, sidecar_alive: bool) -> None:
+    if run.status == "queued":
+        st.progress(0.0, text=f"Sync run {run.run_id} queued: {run.total:,} symbols waiting for the sidecar")
+        if not sidecar_alive:
+            st.warning("No sidecar has sent a heartbeat in the last two minutes, so nothing will pick this up: "
+                       "start it with `python -m core.sync` (`make run` starts it for you).",
+                       icon=":material/pause_circle:")
+        return
+    st.progress(run.fraction, text=f"Syncing (run {run.run_id}): {run.summary()}{_describe_eta(run)}")
+
+
+def _render_finished(run: RunProgress) -> None:
+    took = f" in {describe_age(run.elapsed)}" if run.elapsed is not None else ""
+    ago = describe_age(run.now - run.finished_at) if run.finished_at and run.now else "?"
+    text = f"Last sync (run {run.run_id}) {run.status} {ago} ago{took}: {run.summary()}"
+    if run.status == "completed" and not run.failed:
+        st.caption(f":material/check_circle: {text}")
+    else:
+        st.caption(f":material/error: {text}")

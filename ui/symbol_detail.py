@@ -1,0 +1,60 @@
+"""The selected contract's symbol in depth: chain around the money, IV smile, history, payoff at expiry."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from core.symbol_detail import SymbolDetail, Trade, side_by_side
+from ui import charts
+from ui.queries import symbol_detail
+
+cc = st.column_config
+
+
+def trade_from_row(row: pd.Series, strategy: str) -> Trade:
+    return Trade(symbol=str(row["symbol"]), strategy=strategy, expiration_date=row["expiration_date"],
+                 strike=float(row["strike"]), mid=float(row["mid"]), underlying_price=float(row["underlying_price"]))
+
+
+def _chain_columns() -> dict:
+    config = {"strike": cc.NumberColumn("Strike", format="dollar", pinned=True)}
+    for side in ("call", "put"):
+        config |= {
+            f"{side}_bid": cc.NumberColumn(f"{side} bid", format="dollar"),
+            f"{side}_ask": cc.NumberColumn(f"{side} ask", format="dollar"),
+            f"{side}_delta": cc.NumberColumn(f"{side} Δ", format="%.2f"),
+            f"{side}_iv": cc.NumberColumn(f"{side} IV", format="percent"),
+            f"{side}_volume": cc.NumberColumn(f"{side} vol", format="localized"),
+            f"{side}_open_interest": cc.NumberColumn(f"{side} OI", format="localized"),
+            f"{side}_quality_flag": cc.TextColumn(f"{side} flag", help="Why a row is kept out of rankings."),
+        }
+    return config
+
+
+def render_detail(url: str, trade: Trade, as_of: str, version: str) -> None:
+    doc = {**trade.__dict__, "expiration_date": trade.expiration_date.isoformat()}
+    detail: SymbolDetail = symbol_detail(url, json.dumps(doc, sort_keys=True), as_of, version)
+    kind = "put" if trade.strategy == "csp" else "call"
+    st.subheader(f"{trade.symbol} {trade.expiration_date:%Y-%m-%d} {trade.strike:g} {kind}"
+                 + (f" — {detail.name}" if detail.name else ""))
+    cols = st.columns(4)
+    cols[0].metric("Stock", f"${trade.underlying_price:,.2f}")
+    cols[1].metric("Premium", f"${trade.mid * 100:,.0f}", help="Mid x 100, per contract.")
+    cols[2].metric("Breakeven at expiry", f"${detail.breakeven:,.2f}")
+    cols[3].metric("Max profit", f"${detail.max_profit:,.0f}")
+    st.caption("Chain around the money for this expiry (calls | strike | puts)")
+    chain = side_by_side(detail.chain)
+    flags = [c for c in chain.columns if c.endswith("quality_flag")]
+    chain[flags] = chain[flags].astype(object).where(chain[flags].notna(), "")
+    st.dataframe(chain, hide_index=True, column_config=_chain_columns(), key="premiums:detail_chain")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.payoff_figure(detail), key="premiums:payoff")
+    right.plotly_chart(charts.smile_figure(detail), key="premiums:smile")
+    if len(detail.history) > 1:
+        st.plotly_chart(charts.history_figure(detail), key="premiums:history")
+    else:
+        st.info("IV and premium history appears once syncs on more than one day are stored (the demo backfills "
+                "twelve weeks).")

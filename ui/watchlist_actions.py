@@ -1,0 +1,105 @@
+"""The Watchlists page's button callbacks: each is one unit of work through `WatchlistManager`.
+
+They run before the page's widgets are drawn (Streamlit callbacks), so they may move the selected watchlist;
+what they report is kept in session state as plain values and shown by `render_report`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from core.db.engine import unit_of_work
+from core.watchlists import AddResult, Parsed, WatchlistError, WatchlistManager, known_symbols, parse_csv, parse_symbols
+
+KEY = "watchlists"
+state = st.session_state
+
+
+def _k(name: str) -> str:
+    return f"{KEY}:{name}"
+
+
+def _report(kind: str, text: str, result: AddResult | None = None) -> None:
+    state[_k("report")] = (kind, text, result)
+
+
+def _run(action) -> None:
+    try:
+        action()
+    except WatchlistError as exc:
+        _report("warning", str(exc))
+
+
+def create(eng: Engine) -> None:
+    def action():
+        with unit_of_work(eng) as session:
+            info = WatchlistManager(session).create(state.get(_k("new_name"), ""), state.get(_k("new_description")))
+        state[_k("selected")] = info.name
+        state[_k("new_name")] = ""
+        _report("success", f"Created watchlist “{info.name}”. Add symbols below.")
+    _run(action)
+
+
+def rename(eng: Engine, old: str, field: str) -> None:
+    def action():
+        with unit_of_work(eng) as session:
+            info = WatchlistManager(session).rename(old, state.get(field, ""))
+        state[_k("selected")] = info.name
+        _report("success", f"Renamed “{old}” to “{info.name}”.")
+    _run(action)
+
+
+def delete(eng: Engine, name: str) -> None:
+    def action():
+        with unit_of_work(eng) as session:
+            WatchlistManager(session).delete(name)
+        state.pop(_k("selected"), None)
+        state[_k("confirm_delete")] = False
+        _report("success", f"Deleted watchlist “{name}”.")
+    _run(action)
+
+
+def _add(eng: Engine, name: str, parsed: Parsed, source: str) -> None:
+    def action():
+        with unit_of_work(eng) as session:
+            manager = WatchlistManager(session)
+            result = manager.add(name, parsed, known_symbols(session))
+        kind = "success" if result.added and not result.skipped else "warning" if result.skipped else "info"
+        _report(kind, f"{source}: added {len(result.added)} symbol(s) to “{name}”, skipped {len(result.skipped)}.",
+                result)
+    _run(action)
+
+
+def add_pasted(eng: Engine, name: str) -> None:
+    _add(eng, name, parse_symbols(state.get(_k("paste"), "") or ""), "Pasted symbols")
+    state[_k("paste")] = ""
+
+
+def add_file(eng: Engine, name: str) -> None:
+    upload = state.get(_k("upload"))
+    if upload is None:
+        _report("warning", "Choose a CSV file first.")
+        return
+    _add(eng, name, parse_csv(upload.getvalue()), f"File {upload.name}")
+
+
+def remove(eng: Engine, name: str) -> None:
+    def action():
+        with unit_of_work(eng) as session:
+            removed = WatchlistManager(session).remove(name, state.get(_k("remove"), []))
+        state[_k("remove")] = []
+        _report("success", f"Removed {removed} symbol(s) from “{name}”.")
+    _run(action)
+
+
+def render_report() -> None:
+    """Show (once) what the last action did, with every skipped entry and its reason."""
+    report = state.pop(_k("report"), None)
+    if report is None:
+        return
+    kind, text, result = report
+    getattr(st, kind)(text)
+    if result is not None and result.skipped:
+        st.dataframe({"entry": [s.entry for s in result.skipped], "reason": [s.reason for s in result.skipped]},
+                     hide_index=True, key=_k("skipped"))
