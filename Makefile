@@ -53,9 +53,13 @@ migrate: venv system-deps ## migrate the configured database (DATABASE_URL, defa
 	@echo "==> migrating the database"
 	@$(PY) -m core db upgrade
 
-run: migrate ## install, migrate, and start the dashboard on http://127.0.0.1:8501
-	@echo "==> starting the dashboard on http://$(HOST):$(PORT) (Ctrl-C stops it)"
-	@$(PY) -m streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
+run: migrate ## install, migrate, seed a demo if the database is empty, start the sidecar and the dashboard
+	@echo "==> seeding the synthetic demo (only if the database has no stocks yet)"
+	@$(PY) -m core demo --if-empty
+	@echo "==> sidecar in the background, dashboard on http://$(HOST):$(PORT) (Ctrl-C stops both)"
+	@$(PY) -m core.sync & SIDECAR=$$!; \
+	 trap 'kill $$SIDECAR 2>/dev/null; wait $$SIDECAR 2>/dev/null' EXIT INT TERM; \
+	 $(PY) -m streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
 
 test: dev-venv test-system-deps ## lint and run every test (PostgreSQL tests need 127.0.0.1:5432 or TEST_DATABASE_URL)
 	@echo "==> ruff check"

@@ -1,7 +1,5 @@
 """Wheelhouse dashboard: registers the pages; each page is widgets, one core call and rendering."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from ui.db import database_guard
@@ -9,15 +7,10 @@ from ui.sidebar import render_status
 
 st.set_page_config(page_title="Wheelhouse", page_icon=":material/sailing:", layout="wide")
 
-PAGES = Path(__file__).parent / "pages"
-
 pages = [
     st.Page("pages/premiums.py", title="Scan Premiums", icon=":material/payments:", default=True),
     st.Page("pages/watchlists.py", title="Watchlists", icon=":material/list_alt:"),
-]
-if (PAGES / "scanners.py").exists():  # the scanner engine's page; registered once it is in the tree
-    pages.append(st.Page("pages/scanners.py", title="Scanners", icon=":material/radar:"))
-pages += [
+    st.Page("pages/scanners.py", title="Scanners", icon=":material/radar:"),
     st.Page("pages/history.py", title="History", icon=":material/history:"),
     st.Page("pages/overview.py", title="Overview", icon=":material/database:"),
 ]

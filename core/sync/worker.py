@@ -4,7 +4,8 @@ The same code runs inside the sidecar and inside `python -m core sync --inline`.
 written in one transaction together with the items' outcomes, so an item is marked synced exactly when its
 contracts are stored; a crash loses at most the batch in flight, whose leases then lapse and whose items are
 claimed again. A symbol that fails (provider error, garbage, a database error of its own) is recorded as
-failed with its reason and the rest of the batch goes on.
+failed with its reason and the rest of the batch goes on. A lost or busy database (OperationalError) fails no
+symbol: it propagates, and the batch's items are released or their leases lapse, so they are simply redone.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core.config import get_settings
 from core.db.base import utcnow
@@ -175,6 +177,8 @@ class SyncWorker:
         try:
             with self.engine.begin() as conn:
                 ingest.write(conn, [p for _, p in prepared], [c.symbol for c in no_options], fetched_at)
+        except (OperationalError, InterfaceError):
+            raise  # the database is unreachable or busy, not this batch's fault: its items are retried later
         except Exception as exc:
             if len(prepared) + len(no_options) <= 1:
                 claims = [c for c, _ in prepared] + no_options

@@ -4,6 +4,7 @@ from core.db.base import Base
 from core.db.models.accounts import *  # noqa: F403  (each module lists its models in __all__)
 from core.db.models.calendars import *  # noqa: F403
 from core.db.models.jobs import JobItem, JobRun, ScheduleFire
+from core.db.models.market import *  # noqa: F403
 from core.db.models.operations import *  # noqa: F403
 from core.db.models.premiums import (
     QuarantineCount,

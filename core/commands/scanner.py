@@ -1,0 +1,146 @@
+"""`python -m core scanner validate FILE` and `scanner run FILE (--symbols A,B | --watchlist NAME) ...`.
+
+`run` needs no scanner row: FILE is the code. It reads bars through the database cache when the database is
+migrated (and straight from the provider when it is not, for --symbols); --watchlist reads the watchlist from
+the database. A scanner that is rejected or breaks the rules is an error in the output, never a traceback;
+the exit status is 1 when the scanner was rejected or no symbol could be scanned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.cli import CommandError, database_url, emit_json
+from core.db.engine import DatabaseError, get_engine, unit_of_work
+from core.db.migrate import require_current_schema
+from core.providers import PROVIDER_NAMES, UnknownProvider
+from core.scanner.box.validate import validate
+from core.scanner.params import ParamError, parse_params_json
+
+# pandas, NumPy and TA-Lib load only when a scanner actually runs, not for every `python -m core` command.
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    scanner = commands.add_parser("scanner", help="validate and run user scanners (FluxScan-compatible)")
+    actions = scanner.add_subparsers(dest="scanner_command", metavar="ACTION", required=True)
+
+    check = actions.add_parser("validate", parents=[common], help="check a scanner file against the allow-list")
+    check.add_argument("file", metavar="FILE", help="scanner source file ('-' for standard input)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.set_defaults(handler=_validate)
+
+    run = actions.add_parser("run", parents=[common], help="run a scanner file in the sandbox over symbols")
+    run.add_argument("file", metavar="FILE", help="scanner source file ('-' for standard input)")
+    scope = run.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--symbols", metavar="A,B,...", help="comma-separated symbols")
+    scope.add_argument("--watchlist", metavar="NAME", help="the symbols of a watchlist in the database")
+    run.add_argument("--params", metavar="JSON", help='parameters, e.g. \'{"rsi_period": 21}\'')
+    run.add_argument("--provider", choices=PROVIDER_NAMES, help="default: MARKET_DATA_PROVIDER")
+    run.add_argument("--source", metavar="PATH", help="folder for the csv provider")
+    run.add_argument("--format", choices=("table", "json"), default="table")
+    run.set_defaults(handler=_run)
+
+    seed = actions.add_parser("seed-templates", parents=[common], help="add the built-in scanner templates")
+    seed.set_defaults(handler=_seed)
+
+
+def _read(path: str) -> str:
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read scanner file {path}: {exc}") from None
+
+
+def _validate(args: argparse.Namespace) -> int:
+    issues = validate(_read(args.file))
+    if args.format == "json":
+        emit_json({"valid": not issues,
+                   "errors": [{"line": i.line, "column": i.column, "message": i.message} for i in issues]})
+    elif issues:
+        for issue in issues:
+            print(f"{args.file}:{issue.line}:{issue.column}: {issue.message}")
+    else:
+        print(f"{args.file}: ok")
+    return 1 if issues else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from core.scanner.engine import scan_symbols
+    from core.scanner.jobs import ScanRequestError, parse_symbol_list
+    from core.scanner.market import MarketData
+
+    code = _read(args.file)
+    try:
+        params = parse_params_json(args.params)
+        if validate(code):  # rejected: report it without touching the database or the provider
+            return _report(args, scan_symbols(code, [], market=MarketData(None)))
+        if args.watchlist is not None:
+            engine = get_engine(database_url(args))
+            require_current_schema(engine)
+            symbols = _watchlist_symbols(engine, args.watchlist)
+        else:
+            symbols = parse_symbol_list(args.symbols)
+            engine = _cache_engine(database_url(args))
+        market = MarketData(engine, args.provider, source=args.source)
+        report = scan_symbols(code, symbols, market=market, params=params)
+    except (ParamError, ScanRequestError, UnknownProvider) as exc:
+        raise CommandError(str(exc)) from None
+    return _report(args, report)
+
+
+def _report(args: argparse.Namespace, report) -> int:
+    if args.format == "json":
+        emit_json(report.to_json())
+    else:
+        _print_table(report)
+    return 1 if report.rejected or (report.errors and not report.symbols_scanned) else 0
+
+
+def _cache_engine(url: str):
+    """The engine for the bar cache, or None (bars straight from the provider) when there is no usable schema."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    try:
+        engine = get_engine(url)
+        require_current_schema(engine)
+    except DatabaseError as exc:
+        print(f"note: bars are not cached ({exc})", file=sys.stderr)
+        return None
+    return engine
+
+
+def _watchlist_symbols(engine, name: str) -> list[str]:
+    from sqlalchemy import select
+
+    from core.db.models import Watchlist
+    from core.scanner.jobs import parse_symbol_list
+
+    with unit_of_work(engine) as session:
+        symbols = session.scalar(select(Watchlist.symbols).where(Watchlist.name == name))
+    if symbols is None:
+        raise CommandError(f"no watchlist named {name!r}")
+    return parse_symbol_list(",".join(str(s) for s in symbols))
+
+
+def _print_table(report) -> None:
+    for row in report.results:
+        metrics = ", ".join(f"{k}={v}" for k, v in row["metrics"].items())
+        print(f"{row['symbol']:<8} {row['signal']:<12} {metrics}")
+    for error in report.errors:
+        print(f"ERROR {error['symbol'] or '(scanner)'}: {error['error']}")
+    print(f"{report.symbols_scanned} symbols scanned, {report.signals_found} signals, {len(report.errors)} errors "
+          f"in {report.seconds:.2f} s [{report.sandbox or 'not run'}]")
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from core.scanner.templates import seed_templates
+
+    engine = get_engine(database_url(args))
+    require_current_schema(engine)
+    with unit_of_work(engine) as session:
+        added = seed_templates(session)
+    print(json.dumps({"templates_added": added}))
+    return 0

@@ -1,0 +1,255 @@
+"""Queued scanner runs: `enqueue_scan` (the page, schedules) and `run_scan_run` (the sidecar, `--inline`).
+
+A scan run is a `job_runs` row of kind 'scan' with one item per symbol, like a sync. `run_scan_run` claims
+the run's items in chunks under a lease, gathers their bars through the cache, runs the chunk in ONE sandbox
+worker (started once per run, children forked per batch) and writes, in one transaction per chunk, the
+chunk's `scan_results` (linked to the run's `scan_history` row) together with the items' outcomes -- 'synced'
+meaning scanned, 'failed' with the reason -- so a crash repeats at most the chunk in flight and duplicates
+nothing. When the run closes, its `scan_history` gets its final status, counts, time and errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from core.db.base import utcnow
+from core.db.models import JobItem, JobRun, ScanHistory, Scanner, ScanResult, Watchlist
+from core.providers import get_provider
+from core.scanner.box.validate import validate
+from core.scanner.engine import gather_inputs
+from core.scanner.market import MarketData
+from core.scanner.params import ParamError, typed_params
+from core.scanner.sandbox import Limits, Sandbox, SandboxFailed, SandboxUnavailable
+from core.sync import queue
+
+log = logging.getLogger("wheelhouse.scanner")
+
+SYMBOL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,19}$")
+CHUNK = 500
+SCANNED, FAILED = "synced", "failed"  # job_items statuses: a scanned item reuses the sync vocabulary
+
+
+class ScanRequestError(ValueError):
+    """The request names an unknown scanner or watchlist, or no symbols."""
+
+
+def parse_symbol_list(text: str) -> list[str]:
+    """'aapl, MSFT' -> ['AAPL', 'MSFT']; ScanRequestError naming entries that are not tickers."""
+    symbols = [s.strip().upper() for s in str(text).split(",") if s.strip()]
+    bad = [s for s in symbols if not SYMBOL_PATTERN.match(s)]
+    if bad:
+        raise ScanRequestError(f"not ticker symbols: {', '.join(bad[:10])}")
+    if not symbols:
+        raise ScanRequestError("no symbols given")
+    return list(dict.fromkeys(symbols))
+
+
+def enqueue_scan(session: Session, scanner_id: int, watchlist_id: int | None = None,
+                 symbols: list[str] | None = None, requested_by: str | None = None,
+                 params: dict[str, Any] | None = None, provider: str | None = None) -> tuple[JobRun, bool]:
+    """Queue a run of a scanner over a watchlist or symbols; returns (run, created) like a sync.
+
+    A second request for the same scanner and scope while one is queued or running returns that one.
+    """
+    scanner = session.get(Scanner, scanner_id)
+    if scanner is None:
+        raise ScanRequestError(f"no scanner with id {scanner_id}")
+    if watchlist_id is not None:
+        watchlist = session.get(Watchlist, watchlist_id)
+        if watchlist is None:
+            raise ScanRequestError(f"no watchlist with id {watchlist_id}")
+        names = parse_symbol_list(",".join(str(s) for s in watchlist.symbols or [])) if watchlist.symbols else []
+        scope = f"scan:{scanner_id}:watchlist:{watchlist_id}"
+    elif symbols:
+        names = parse_symbol_list(",".join(symbols))
+        scope = f"scan:{scanner_id}:symbols:{hashlib.sha1(','.join(sorted(names)).encode()).hexdigest()[:16]}"
+    else:
+        raise ScanRequestError("say what to scan: a watchlist or some symbols")
+    from core.config import get_settings
+
+    return queue.enqueue_run(
+        session, kind="scan", scope=scope, symbols=names, provider=provider or get_settings().market_data_provider,
+        params={"scanner_id": scanner_id, "watchlist_id": watchlist_id, "params": params or {}},
+        requested_by=requested_by)
+
+
+def run_scan_run(engine: Engine, run_id: int, *, worker_id: str | None = None, chunk: int = CHUNK,
+                 lease: dt.timedelta = queue.DEFAULT_LEASE, stop: threading.Event | None = None,
+                 limits: Limits | None = None,
+                 provider_factory: Callable[..., Any] = get_provider) -> None:
+    """Execute the queued scan run `run_id` until none of its items is left to claim (see the module docstring)."""
+    worker = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    stop = stop or threading.Event()
+    started = time.monotonic()
+    with engine.begin() as conn:
+        run = conn.execute(select(JobRun).where(JobRun.id == run_id)).one_or_none()
+    if run is None or run.kind != "scan":
+        raise ValueError(f"job run {run_id} is not a scan run")
+    if run.status in ("completed", "failed", "cancelled"):
+        _finish_history(engine, run_id)
+        return
+    params = run.params or {}
+    history_id, scanner = _start_history(engine, run_id, params)
+    if scanner is None:
+        _fail_everything(engine, worker, run_id, "the scanner was deleted", lease)
+        return
+    problem = None
+    issues = validate(scanner.code)
+    if issues:
+        problem = "rejected: " + "; ".join(str(i) for i in issues[:5])
+    try:
+        typed = typed_params(scanner.parameters, params.get("params"))
+    except ParamError as exc:
+        problem = problem or str(exc)
+    if problem:
+        _fail_everything(engine, worker, run_id, problem, lease)
+        return
+    market = MarketData(engine, run.provider, source=params.get("source"), provider_factory=provider_factory)
+    exchange = _exchange(engine, params.get("watchlist_id"))
+    claims = _claim(engine, worker, chunk, lease, run_id)
+    try:
+        if claims:  # the worker starts only when there is work: another sidecar may hold every item
+            with Sandbox(limits=limits) as sandbox:
+                while claims and not stop.is_set():
+                    _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history_id, exchange,
+                                lease)
+                    claims = [] if stop.is_set() else _claim(engine, worker, chunk, lease, run_id)
+    except SandboxUnavailable as exc:
+        _fail_everything(engine, worker, run_id, str(exc), lease, claims)
+        return
+    finally:
+        if stop.is_set():
+            with engine.begin() as conn:
+                queue.release_items(conn, worker)
+    log.info("scan run %s: worked %.1f s", run_id, time.monotonic() - started)
+    _finish_history(engine, run_id)
+
+
+def _claim(engine: Engine, worker: str, chunk: int, lease: dt.timedelta, run_id: int) -> list[queue.Claim]:
+    with engine.begin() as conn:
+        return queue.claim_items(conn, worker, chunk, lease, run_id=run_id, kind="scan")
+
+
+def _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history_id, exchange, lease) -> None:
+    by_symbol = {c.symbol: c for c in claims}
+    inputs, missing = gather_inputs(scanner.code, list(by_symbol), market)
+    beat = [time.monotonic()]
+
+    def heartbeat(_done: int) -> None:
+        if time.monotonic() - beat[0] > lease.total_seconds() / 3:
+            with engine.begin() as conn:
+                queue.extend_leases(conn, worker, [c.item_id for c in claims], lease)
+            beat[0] = time.monotonic()
+
+    try:
+        outcomes = sandbox.run(scanner.code, inputs, typed, on_progress=heartbeat)
+    except SandboxFailed as exc:
+        outcomes = []
+        missing.update({i.symbol: f"sandbox failure: {exc}" for i in inputs})
+    now = utcnow()
+    results, records = [], []
+    for outcome in outcomes:
+        claim = by_symbol[outcome.symbol]
+        if outcome.error is not None:
+            records.append(queue.ItemOutcome(claim.item_id, FAILED, error=outcome.error[:1000]))
+            continue
+        records.append(queue.ItemOutcome(claim.item_id, SCANNED))
+        if outcome.result is not None:
+            results.append({"scanner_id": scanner.id, "scan_history_id": history_id, "symbol": outcome.symbol,
+                            "exchange": exchange, "signal": outcome.result["signal"],
+                            "metrics": outcome.result["metrics"], "timestamp": now})
+    records += [queue.ItemOutcome(by_symbol[s].item_id, FAILED, error=e[:1000]) for s, e in missing.items()]
+    scanned = sum(r.status == SCANNED for r in records)
+    with engine.begin() as conn:
+        if results:
+            conn.execute(insert(ScanResult), results)
+        queue.record_outcomes(conn, worker, records)
+        conn.execute(update(ScanHistory).where(ScanHistory.id == history_id).values(
+            symbols_scanned=func.coalesce(ScanHistory.symbols_scanned, 0) + scanned,
+            signals_found=func.coalesce(ScanHistory.signals_found, 0) + len(results)))
+
+
+def _start_history(engine: Engine, run_id: int, params: dict[str, Any]) -> tuple[int | None, Any]:
+    """The run's scan_history id (created on its first start) and its scanner's row (None if deleted)."""
+    with engine.begin() as conn:
+        scanner = conn.execute(select(Scanner.id, Scanner.code, Scanner.parameters)
+                               .where(Scanner.id == params.get("scanner_id"))).one_or_none()
+        history_id = conn.execute(select(JobRun.scan_history_id).where(JobRun.id == run_id)).scalar_one()
+        if scanner is None or history_id is not None:
+            return history_id, scanner
+        history_id = conn.execute(insert(ScanHistory).values(
+            scanner_id=scanner.id, watchlist_id=params.get("watchlist_id"), status="running", symbols_scanned=0,
+            signals_found=0, started_at=utcnow()).returning(ScanHistory.id)).scalar_one()
+        claimed = conn.execute(update(JobRun).where(JobRun.id == run_id, JobRun.scan_history_id.is_(None))
+                               .values(scan_history_id=history_id)).rowcount
+        if not claimed:  # another worker linked its own row first: use that one
+            conn.execute(ScanHistory.__table__.delete().where(ScanHistory.id == history_id))
+            history_id = conn.execute(select(JobRun.scan_history_id).where(JobRun.id == run_id)).scalar_one()
+    return history_id, scanner
+
+
+def _fail_everything(engine: Engine, worker: str, run_id: int, reason: str, lease: dt.timedelta,
+                     held: list[queue.Claim] | None = None) -> None:
+    """Mark every remaining item of the run (and the `held` ones) failed with `reason`: rejected, no sandbox."""
+    claims = list(held or [])
+    while True:
+        with engine.begin() as conn:
+            claims += queue.claim_items(conn, worker, 5000, lease, run_id=run_id, kind="scan")
+            if not claims:
+                break
+            queue.record_outcomes(conn, worker, [queue.ItemOutcome(c.item_id, FAILED, error=reason[:1000])
+                                                 for c in claims])
+        claims = []
+    with engine.begin() as conn:
+        history_id = conn.execute(select(JobRun.scan_history_id).where(JobRun.id == run_id)).scalar_one()
+        if history_id is not None:
+            conn.execute(update(ScanHistory).where(ScanHistory.id == history_id).values(error_message=reason))
+    _finish_history(engine, run_id)
+
+
+def _finish_history(engine: Engine, run_id: int) -> None:
+    """Once the run is closed, give its scan_history row the final status, counts, time and errors."""
+    with engine.begin() as conn:
+        run = conn.execute(select(JobRun.status, JobRun.scan_history_id, JobRun.started_at, JobRun.finished_at,
+                                  JobRun.total_items, JobRun.failed_items).where(JobRun.id == run_id)).one()
+        if run.scan_history_id is None or run.status not in ("completed", "failed", "cancelled"):
+            return
+        history = conn.execute(select(ScanHistory.completed_at, ScanHistory.started_at, ScanHistory.error_message)
+                               .where(ScanHistory.id == run.scan_history_id)).one_or_none()
+        if history is None or history.completed_at is not None:
+            return
+        errors = conn.execute(select(JobItem.symbol, JobItem.error_message)
+                              .where(JobItem.run_id == run_id, JobItem.status == FAILED).limit(5)).all()
+        summary = history.error_message
+        if errors and not summary:
+            summary = "; ".join(f"{s}: {e}" for s, e in errors)
+            if run.failed_items > len(errors):
+                summary += f" (and {run.failed_items - len(errors)} more)"
+        started = history.started_at or run.started_at or utcnow()
+        finished = run.finished_at or utcnow()
+        results = conn.execute(select(func.count()).select_from(ScanResult)
+                               .where(ScanResult.scan_history_id == run.scan_history_id)).scalar_one()
+        conn.execute(update(ScanHistory).where(ScanHistory.id == run.scan_history_id).values(
+            status=run.status, completed_at=finished, signals_found=results,
+            execution_time_ms=max(0, int((finished - started).total_seconds() * 1000)),
+            error_message=summary[:4000] if summary else None))
+
+
+def _exchange(engine: Engine, watchlist_id: int | None) -> str | None:
+    if watchlist_id is None:
+        return None
+    with engine.connect() as conn:
+        return conn.execute(select(Watchlist.exchange).where(Watchlist.id == watchlist_id)).scalar_one_or_none()

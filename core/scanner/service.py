@@ -1,0 +1,245 @@
+"""What the Scanners page calls: one function per action, plain dataclasses and frames back, no ORM objects.
+
+The page stays widgets + one call + rendering (STYLE principle 1). Nothing here runs user code in the
+dashboard process: the dry run goes to a sandbox worker process, reads bars from the cache only (the synthetic
+market is computed, never fetched) and writes nothing; runs over a watchlist go through the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import desc, func, select
+
+from core.db.engine import DatabaseError, get_engine, unit_of_work
+from core.db.migrate import require_current_schema
+from core.db.models import JobRun, ScanHistory, Scanner, ScannerTemplate, ScanResult, ScanSchedule, Watchlist
+from core.scanner import jobs, schedules, templates
+from core.scanner.box.validate import Issue, validate
+from core.scanner.engine import scan_symbols
+from core.scanner.market import MarketData
+from core.scanner.params import ParamError, parse_params_json, typed_params
+from core.scanner.sandbox import sandbox_status
+
+SCHEDULE_TYPES = ("once", "interval", "daily", "weekly")
+DAY_NAMES = schedules.DAY_NAMES
+
+
+@dataclass(frozen=True)
+class ScannerRow:
+    id: int
+    name: str
+    category: str | None
+    description: str | None
+    code: str
+    parameters: str  # JSON text for the form
+    template_id: int | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class ScannersPage:
+    scanners: list[ScannerRow] = field(default_factory=list)
+    templates: list[Choice] = field(default_factory=list)
+    watchlists: list[Choice] = field(default_factory=list)
+    sandbox: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Saved:
+    scanner_id: int | None
+    issues: list[Issue]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DryRun:
+    symbol: str
+    signal: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    printed: str = ""
+    sandbox: str = ""
+
+
+@dataclass(frozen=True)
+class Progress:
+    status: str
+    done: int
+    total: int
+    failed: int
+    history_id: int | None
+
+
+@dataclass(frozen=True)
+class Results:
+    summary: str
+    frame: pd.DataFrame
+
+
+def scanners_page(url: str) -> ScannersPage:
+    """Everything the page lists: scanners, templates, watchlists and whether the sandbox can run here."""
+    try:
+        engine = get_engine(url)
+        require_current_schema(engine)
+    except DatabaseError as exc:
+        return ScannersPage(error=str(exc))
+    with unit_of_work(engine) as session:
+        scanners = [ScannerRow(s.id, s.name, s.category, s.description, s.code,
+                               json.dumps(s.parameters or {}, indent=2), s.template_id)
+                    for s in session.scalars(select(Scanner).order_by(Scanner.name))]
+        template_rows = session.execute(select(ScannerTemplate.id, ScannerTemplate.name, ScannerTemplate.category)
+                                        .order_by(ScannerTemplate.category, ScannerTemplate.name)).all()
+        watch_rows = session.execute(select(Watchlist.id, Watchlist.name, Watchlist.symbols)
+                                     .order_by(Watchlist.name)).all()
+    return ScannersPage(
+        scanners=scanners, templates=[Choice(t.id, f"{t.name} ({t.category})") for t in template_rows],
+        watchlists=[Choice(w.id, f"{w.name} ({len(w.symbols or [])} symbols)") for w in watch_rows],
+        sandbox=sandbox_status().describe())
+
+
+def seed_templates(url: str) -> int:
+    with unit_of_work(get_engine(url)) as session:
+        return templates.seed_templates(session)
+
+
+def create_from_template(url: str, template_id: int, name: str | None = None) -> str:
+    """A new scanner from a template; returns its name (made unique)."""
+    with unit_of_work(get_engine(url)) as session:
+        return templates.scanner_from_template(session, template_id, name).name
+
+
+def check(code: str) -> list[Issue]:
+    """The validator's issues for `code` (empty: it may run)."""
+    return validate(code)
+
+
+def save_scanner(url: str, scanner_id: int | None, name: str, code: str, parameters: str,
+                 description: str | None = None) -> Saved:
+    """Save (create when `scanner_id` is None) a scanner; the code is saved even with issues, which come back."""
+    issues = validate(code)
+    try:
+        schema = parse_params_json(parameters)
+        typed_params(schema)
+    except ParamError as exc:
+        return Saved(scanner_id, issues, f"parameters: {exc}")
+    if not name.strip():
+        return Saved(scanner_id, issues, "a scanner needs a name")
+    with unit_of_work(get_engine(url)) as session:
+        clash = session.scalar(select(Scanner.id).where(Scanner.name == name.strip()))
+        if clash is not None and clash != scanner_id:
+            return Saved(scanner_id, issues, f"another scanner is already called {name.strip()!r}")
+        row = session.get(Scanner, scanner_id) if scanner_id is not None else None
+        if row is None:
+            row = Scanner(name=name.strip(), code=code)
+            session.add(row)
+        row.name, row.code, row.parameters = name.strip(), code, schema
+        if description is not None:
+            row.description = description
+        session.flush()
+        return Saved(row.id, issues)
+
+
+def delete_scanner(url: str, scanner_id: int) -> None:
+    with unit_of_work(get_engine(url)) as session:
+        row = session.get(Scanner, scanner_id)
+        if row is not None:
+            session.delete(row)
+
+
+def dry_run(url: str, code: str, symbol: str, parameters: str, values: str = "") -> DryRun:
+    """Run `code` on one symbol in the sandbox with the cached bars; the namespace's values come back."""
+    symbol = symbol.strip().upper()
+    try:
+        schema, supplied = parse_params_json(parameters), parse_params_json(values)
+    except ParamError as exc:
+        return DryRun(symbol, error=str(exc))
+    market = MarketData(get_engine(url), read_only=True)
+    report = scan_symbols(code, [symbol], market=market, params=supplied, schema=schema, debug=True)
+    if report.errors and report.errors[0]["symbol"] is None:
+        return DryRun(symbol, error="; ".join(e["error"] for e in report.errors), sandbox=report.sandbox)
+    outcome = report.outcomes[0] if report.outcomes else None
+    debug = (outcome.debug if outcome else None) or {}
+    return DryRun(symbol, signal=(outcome.result or {}).get("signal") if outcome else None,
+                  metrics=(outcome.result or {}).get("metrics", {}) if outcome else {},
+                  error=outcome.error if outcome else (report.errors[0]["error"] if report.errors else None),
+                  variables=debug.get("variables", {}), inputs=debug.get("inputs", {}),
+                  printed=debug.get("printed", ""), sandbox=report.sandbox)
+
+
+def start_scan(url: str, scanner_id: int, watchlist_id: int, requested_by: str = "dashboard") -> tuple[int, bool]:
+    """Queue a run over a watchlist for the sidecar; (run id, created)."""
+    with unit_of_work(get_engine(url)) as session:
+        run, created = jobs.enqueue_scan(session, scanner_id, watchlist_id=watchlist_id, requested_by=requested_by)
+        return run.id, created
+
+
+def scan_progress(url: str, run_id: int) -> Progress | None:
+    with get_engine(url).connect() as conn:
+        row = conn.execute(select(JobRun.status, JobRun.done_items, JobRun.total_items, JobRun.failed_items,
+                                  JobRun.scan_history_id).where(JobRun.id == run_id)).one_or_none()
+    return None if row is None else Progress(*row)
+
+
+def active_run(url: str, scanner_id: int) -> int | None:
+    """The newest queued or running scan run of this scanner, if any (the page resumes its progress bar)."""
+    with get_engine(url).connect() as conn:
+        runs = conn.execute(select(JobRun.id, JobRun.params).where(
+            JobRun.kind == "scan", JobRun.status.in_(("queued", "running"))).order_by(desc(JobRun.id))).all()
+    return next((r.id for r in runs if (r.params or {}).get("scanner_id") == scanner_id), None)
+
+
+def latest_results(url: str, scanner_id: int) -> Results:
+    """The results of the scanner's newest run with its summary line (an empty frame before any run)."""
+    with unit_of_work(get_engine(url)) as session:
+        history = session.scalars(select(ScanHistory).where(ScanHistory.scanner_id == scanner_id)
+                                  .order_by(desc(ScanHistory.id)).limit(1)).first()
+        if history is None:
+            return Results("no runs yet", pd.DataFrame(columns=["symbol", "signal"]))
+        rows = session.execute(select(ScanResult.symbol, ScanResult.signal, ScanResult.metrics, ScanResult.timestamp)
+                               .where(ScanResult.scan_history_id == history.id).order_by(ScanResult.symbol)).all()
+        summary = (f"run {history.id} {history.status}: {history.symbols_scanned or 0} symbols scanned, "
+                   f"{history.signals_found or 0} signals"
+                   + (f" in {history.execution_time_ms / 1000:.1f} s" if history.execution_time_ms else "")
+                   + (f"; errors: {history.error_message[:300]}" if history.error_message else ""))
+    frame = pd.DataFrame([{"symbol": r.symbol, "signal": r.signal, **(r.metrics or {}), "time": r.timestamp}
+                          for r in rows])
+    return Results(summary, frame if len(frame) else pd.DataFrame(columns=["symbol", "signal"]))
+
+
+def results_csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def add_schedule(url: str, scanner_id: int, watchlist_id: int, schedule_type: str, *, interval_minutes: int | None,
+                 run_time: dt.time | None, days: list[int], market_hours_only: bool) -> str:
+    """Add a schedule; returns its description (ScheduleError says what is missing)."""
+    with unit_of_work(get_engine(url)) as session:
+        row = schedules.create_schedule(session, scanner_id, watchlist_id, schedule_type,
+                                        interval_minutes=interval_minutes, run_time=run_time, days_of_week=days,
+                                        market_hours_only=market_hours_only)
+        return schedules.describe(row)
+
+
+def schedule_table(url: str, scanner_id: int) -> pd.DataFrame:
+    with unit_of_work(get_engine(url)) as session:
+        rows = [{"id": s.id, "when": schedules.describe(s), "watchlist": s.watchlist_id, "active": s.is_active,
+                 "next run": s.next_run, "last run": s.last_run}
+                for s in schedules.scanner_schedules(session, scanner_id)]
+        counts = session.scalar(select(func.count()).select_from(ScanSchedule))
+    return pd.DataFrame(rows) if counts and rows else pd.DataFrame(columns=["id", "when", "watchlist", "active"])
+
+
+ScheduleError = schedules.ScheduleError

@@ -1,0 +1,140 @@
+"""Scanners: write, validate, dry-run, run on a watchlist, see results and schedule FluxScan-style scanners."""
+
+import datetime as dt
+
+import streamlit as st
+
+from core.config import get_settings
+from core.scanner import service
+
+URL = get_settings().database_url
+NEW = "+ New scanner from a template"
+
+st.title("Scanners")
+page = service.scanners_page(URL)
+if page.error:
+    st.error(f"The database is not ready: {page.error}")
+    st.stop()
+st.caption(f"Sandbox: {page.sandbox}. User code never runs in the dashboard: it runs in sandboxed worker processes.")
+
+by_name = {s.name: s for s in page.scanners}
+with st.expander(f"All scanners ({len(by_name)})"):
+    st.dataframe([{"name": s.name, "category": s.category, "description": s.description} for s in page.scanners],
+                 hide_index=True, width="stretch")
+if "scanners.created" in st.session_state:  # select a scanner just made (before the selectbox exists)
+    st.session_state["scanners.choice"] = st.session_state.pop("scanners.created")
+choice = st.selectbox("Scanner", [*by_name, NEW], key="scanners.choice")
+if choice == NEW:
+    if not page.templates:
+        st.info("There are no scanner templates yet.")
+        if st.button("Add the built-in templates", key="scanners.seed"):
+            service.seed_templates(URL)
+            st.rerun()
+        st.stop()
+    template = st.selectbox("Template", page.templates, format_func=lambda c: c.label, key="scanners.template")
+    name = st.text_input("Name (default: the template's)", key="scanners.new_name")
+    if st.button("Create scanner", type="primary", key="scanners.create"):
+        st.session_state["scanners.created"] = service.create_from_template(URL, template.id, name or None)
+        st.rerun()
+    st.stop()
+
+scanner = by_name[choice]
+code_tab, dry_tab, run_tab, results_tab, schedule_tab = st.tabs(["Code", "Dry run", "Run", "Results", "Schedule"])
+
+with code_tab:
+    code = st.text_area("Code", scanner.code, height=360, key=f"scanners.code.{scanner.id}")
+    parameters = st.text_area("Parameters (JSON: name -> default, or {default, type, min, max})",
+                              scanner.parameters, height=140, key=f"scanners.params.{scanner.id}")
+    validate_col, save_col, delete_col = st.columns(3)
+    if validate_col.button("Validate", key="scanners.validate"):
+        issues = service.check(code)
+        for issue in issues:
+            st.error(f"Line {issue.line}, column {issue.column}: {issue.message}")
+        if not issues:
+            st.success("The code passes validation.")
+    if save_col.button("Save", type="primary", key="scanners.save"):
+        saved = service.save_scanner(URL, scanner.id, scanner.name, code, parameters)
+        if saved.error:
+            st.error(saved.error)
+        else:
+            st.success("Saved." if not saved.issues else f"Saved, with {len(saved.issues)} validation problems.")
+    if delete_col.button("Delete scanner", key="scanners.delete"):
+        service.delete_scanner(URL, scanner.id)
+        st.session_state.pop("scanners.choice", None)
+        st.rerun()
+    with st.expander("Highlighted source"):
+        st.code(code, language="python", line_numbers=True)
+
+with dry_tab:
+    st.caption("Runs the code above on one symbol in the sandbox, with its cached daily bars.")
+    symbol = st.text_input("Symbol", "AAPL", key="scanners.dry_symbol")
+    values = st.text_input("Parameter values (JSON, optional)", "", key="scanners.dry_values")
+    if st.button("Dry run", key="scanners.dry"):
+        with st.spinner("Running in the sandbox..."):
+            dry = service.dry_run(URL, code, symbol, parameters, values)
+        if dry.error:
+            st.error(dry.error)
+        elif dry.signal:
+            st.success(f"{dry.symbol}: {dry.signal}")
+            st.json(dry.metrics)
+        else:
+            st.info(f"{dry.symbol}: no signal")
+        left, right = st.columns(2)
+        left.markdown("**Your variables**")
+        left.json(dry.variables)
+        right.markdown("**Inputs**")
+        right.json(dry.inputs)
+        if dry.printed:
+            st.code(dry.printed, language="text")
+
+with run_tab:
+    run_key = f"scanners.run.{scanner.id}"
+    if not page.watchlists:
+        st.info("There are no watchlists to scan yet.")
+    else:
+        watchlist = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label, key="scanners.wl")
+        if st.button("Run on watchlist", type="primary", key="scanners.run"):
+            run_id, created = service.start_scan(URL, scanner.id, watchlist.id)
+            st.session_state[run_key] = run_id
+            st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
+
+    @st.fragment(run_every=2)
+    def show_progress(run_id: int) -> None:
+        progress = service.scan_progress(URL, run_id)
+        if progress is None:
+            return
+        st.progress(progress.done / max(progress.total, 1),
+                    text=f"Run {run_id} {progress.status}: {progress.done}/{progress.total} symbols, "
+                         f"{progress.failed} failed")
+        if progress.status == "queued":
+            st.caption("Waiting for the sidecar (`python -m core.sync`) to pick the run up.")
+
+    active = st.session_state.get(run_key) or service.active_run(URL, scanner.id)
+    if active:
+        show_progress(active)
+
+with results_tab:
+    results = service.latest_results(URL, scanner.id)
+    st.caption(results.summary)
+    st.dataframe(results.frame, hide_index=True, width="stretch")
+    st.download_button("Export CSV", service.results_csv(results.frame), file_name=f"{scanner.name}-results.csv",
+                       mime="text/csv", key="scanners.csv", disabled=results.frame.empty)
+
+with schedule_tab:
+    st.dataframe(service.schedule_table(URL, scanner.id), hide_index=True, width="stretch")
+    if page.watchlists:
+        with st.form("scanners.schedule"):
+            target = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label)
+            kind = st.selectbox("Repeat", service.SCHEDULE_TYPES, index=2)
+            minutes = st.number_input("Every N minutes (interval)", min_value=1, value=30)
+            at = st.time_input("At (exchange time, New York)", dt.time(9, 45))
+            days = st.multiselect("Days (weekly): 0 = Monday ... 6 = Sunday", list(range(7)), default=[0],
+                                  format_func=lambda d: f"{d} = {service.DAY_NAMES[d]}")
+            market_only = st.checkbox("Only while the market is open", value=True)
+            if st.form_submit_button("Add schedule"):
+                try:
+                    text = service.add_schedule(URL, scanner.id, target.id, kind, interval_minutes=int(minutes),
+                                                run_time=at, days=days, market_hours_only=market_only)
+                    st.success(f"Scheduled: {text}.")
+                except service.ScheduleError as exc:
+                    st.error(str(exc))

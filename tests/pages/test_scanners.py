@@ -1,0 +1,86 @@
+"""The Scanners page in AppTest: an empty database, templates, creating a scanner, validation at its lines."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import get_settings
+from core.db.engine import unit_of_work
+from core.scanner.templates import TEMPLATES, seed_templates
+from tests import factories
+from tests.conftest import REPO_ROOT
+
+
+@pytest.fixture
+def page(monkeypatch):
+    def open_with(url: str) -> AppTest:
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        return AppTest.from_file(str(REPO_ROOT / "pages" / "scanners.py"), default_timeout=30).run()
+
+    yield open_with
+    get_settings.cache_clear()
+
+
+def test_renders_with_an_empty_database(page, db_url, committed_engine):
+    app = page(db_url)
+    assert not app.exception
+    assert app.title[0].value == "Scanners"
+    assert any("Sandbox:" in c.value for c in app.caption)
+    assert app.info[0].value == "There are no scanner templates yet."
+    app.button(key="scanners.seed").click().run()
+    assert not app.exception
+    assert len(app.selectbox(key="scanners.template").options) == len(TEMPLATES)
+
+
+def test_create_from_a_template_and_see_its_tabs(page, db_url, committed_engine):
+    with unit_of_work(committed_engine) as session:
+        seed_templates(session)
+    app = page(db_url)
+    template = app.selectbox(key="scanners.template")
+    template.select(next(o for o in template.options if o.startswith("RSI Oversold"))).run()
+    app.button(key="scanners.create").click().run()
+    assert not app.exception
+    assert app.selectbox(key="scanners.choice").value == "RSI Oversold"
+    assert [t.label for t in app.tabs] == ["Code", "Dry run", "Run", "Results", "Schedule"]
+    assert "RSI(close" in app.text_area[0].value
+    assert any("no runs yet" in c.value for c in app.caption)
+
+
+def test_validate_shows_errors_at_their_lines(page, db_url, committed_engine):
+    with unit_of_work(committed_engine) as session:
+        scanner = factories.scanner(session, name="Mine", code="signal = close[-1] > close[-2]")
+        scanner_id = scanner.id
+    app = page(db_url)
+    app.selectbox(key="scanners.choice").select("Mine").run()
+    app.text_area(key=f"scanners.code.{scanner_id}").input("x = 1\nimport os\ny = df.__class__\n").run()
+    app.button(key="scanners.validate").click().run()
+    assert not app.exception
+    errors = [e.value for e in app.error]
+    assert errors == ["Line 2, column 1: import of 'os' is not allowed (only datetime, math, numpy, pandas, "
+                      "statistics, talib)", "Line 3, column 8: dunder attribute '.__class__' is not allowed"]
+    app.text_area(key=f"scanners.code.{scanner_id}").input("signal = True\n").run()
+    app.button(key="scanners.validate").click().run()
+    assert app.success[0].value == "The code passes validation."
+
+
+def test_dry_run_queue_a_run_and_schedule(page, db_url, committed_engine, monkeypatch):
+    from core.scanner.sandbox import sandbox_status
+
+    monkeypatch.setenv("MARKET_DATA_PROVIDER", "synthetic")
+    with unit_of_work(committed_engine) as session:
+        factories.scanner(session, name="Mine", code="rsi = RSI(close, 14)\nsignal = True\nmetrics = {'rsi': rsi[-1]}")
+        factories.watchlist(session, name="Tech", symbols=["AAPL", "MSFT"])
+    app = page(db_url)
+    app.selectbox(key="scanners.choice").select("Mine").run()
+    if sandbox_status().usable:
+        app.button(key="scanners.dry").click().run()
+        assert not app.exception
+        assert app.success[0].value == "AAPL: BUY"
+    app.button(key="scanners.run").click().run()
+    assert not app.exception
+    assert any("queued" in c.value for c in app.caption)
+    app.button[-1].click().run()  # the schedule form's submit: daily at 09:45 by default
+    assert not app.exception
+    assert app.success[-1].value == "Scheduled: daily at 09:45 (market hours only)."

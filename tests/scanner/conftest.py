@@ -1,0 +1,48 @@
+"""Fixtures of the scanner tests: one sandbox worker per module, OHLCV blocks, a canary outside the sandbox."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.scanner.sandbox import Limits, Sandbox, SymbolInput, sandbox_status
+from tests.conftest import IN_CI
+
+# Short limits: a hostile scanner costs a second or two, not the production five.
+TEST_LIMITS = Limits(wall_per_symbol=2.0, cpu_base=3, cpu_per_symbol=1, max_kills=2)
+
+
+def bars(n: int = 300, seed: int = 1, start_day: int = 19_000, trend: float = 0.0) -> np.ndarray:
+    """A (6, n) block: day numbers, then open/high/low/close/volume of a seeded random walk."""
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(trend, 0.02, n)))
+    opens = close * (1 + rng.normal(0, 0.005, n))
+    high = np.maximum(opens, close) * 1.01
+    low = np.minimum(opens, close) * 0.99
+    volume = rng.integers(100_000, 1_000_000, n).astype(float)
+    return np.vstack([np.arange(start_day, start_day + n, dtype=float), opens, high, low, close, volume])
+
+
+def item(symbol: str = "AAA", **kw) -> SymbolInput:
+    return SymbolInput(symbol, bars(**kw))
+
+
+@pytest.fixture(scope="session")
+def sandbox_required():
+    """Skip (or fail under CI) where bubblewrap namespaces are unavailable: the tests are about the real sandbox."""
+    status = sandbox_status("required")
+    if not status.confined:
+        if IN_CI:
+            pytest.fail(f"CI=true but the scanner sandbox cannot run: {status.reason}", pytrace=False)
+        pytest.skip(f"scanner sandbox unavailable here: {status.reason}")
+    return status
+
+
+@pytest.fixture(scope="module")
+def sandbox(sandbox_required):
+    with Sandbox("required", limits=TEST_LIMITS, max_children=2) as box:
+        yield box
+
+
+def run_one(box: Sandbox, code: str, params=None, check: bool = True, **kw):
+    return box.run(code, [item(**kw)], params or {}, check=check)[0]

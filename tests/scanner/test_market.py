@@ -1,0 +1,134 @@
+"""Bars through the `ohlcv_daily` cache (refreshed at most daily) and option rows with their metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select, update
+
+from core.db.base import utcnow
+from core.db.models import OhlcvDaily, OhlcvFetch, StockData
+from core.pricing.metrics import premium_metrics
+from core.providers.base import ProviderError
+from core.providers.synthetic import SyntheticProvider
+from core.scanner.market import MarketData, frame_block, new_york_today, option_rows
+from tests import factories
+
+AS_OF = dt.date(2026, 11, 20)
+SYMBOLS = ["AAPL", "MSFT", "NVDA"]
+
+
+class CountingProvider(SyntheticProvider):
+    """The synthetic market, counting history calls; `fail` makes every call fail."""
+
+    def __init__(self, **kw):
+        super().__init__(as_of=AS_OF, n_symbols=200, **kw)
+        self.calls: list[tuple[str, dt.date, dt.date]] = []
+        self.fail = False
+
+    def history(self, symbol, start, end):
+        self.calls.append((symbol, start, end))
+        if self.fail:
+            raise ProviderError("provider down")
+        return super().history(symbol, start, end)
+
+
+@pytest.fixture
+def provider():
+    return CountingProvider()
+
+
+def _market(engine, provider, **kw) -> MarketData:
+    return MarketData(engine, "synthetic", as_of=AS_OF, provider_factory=lambda *a, **k: provider, **kw)
+
+
+def test_bars_are_fetched_once_a_day_and_match_the_provider(committed_engine, provider):
+    market = _market(committed_engine, provider)
+    first, errors = market.bars(SYMBOLS)
+    assert errors == {} and len(provider.calls) == 3
+    again, _ = _market(committed_engine, provider).bars(SYMBOLS)
+    assert len(provider.calls) == 3, "a second scan the same day must not refetch"
+    direct = frame_block(provider.history("AAPL", AS_OF - dt.timedelta(days=400), AS_OF))
+    assert np.array_equal(first["AAPL"], direct) and np.array_equal(again["AAPL"], direct)
+    assert first["AAPL"].shape[0] == 6 and first["AAPL"].shape[1] > 250
+
+
+def test_a_stale_cache_is_refreshed_from_its_last_bar_without_duplicates(committed_engine, provider):
+    market = _market(committed_engine, provider)
+    market.bars(["AAPL"])
+    with committed_engine.begin() as conn:
+        rows_before = conn.execute(select(func.count()).select_from(OhlcvDaily)).scalar_one()
+        conn.execute(update(OhlcvFetch).values(fetched_at=utcnow() - dt.timedelta(days=1)))
+    provider.calls.clear()
+    market.bars(["AAPL"])
+    [(symbol, start, end)] = provider.calls
+    assert symbol == "AAPL" and end == AS_OF and (AS_OF - start).days < 30, "only the recent days are asked for"
+    with committed_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OhlcvDaily)).scalar_one() == rows_before
+
+
+def test_a_failing_provider_leaves_the_stale_cache_in_use(committed_engine, provider):
+    market = _market(committed_engine, provider)
+    cached, _ = market.bars(["AAPL"])
+    with committed_engine.begin() as conn:
+        conn.execute(update(OhlcvFetch).values(fetched_at=utcnow() - dt.timedelta(days=2)))
+    provider.fail = True
+    blocks, errors = market.bars(["AAPL", "MSFT"])
+    assert np.array_equal(blocks["AAPL"], cached["AAPL"])
+    assert errors == {"MSFT": "no daily bars: provider down"}
+
+
+def test_without_a_database_bars_come_straight_from_the_provider(provider):
+    blocks, errors = _market(None, provider).bars(["AAPL", "NOPE"])
+    assert set(blocks) == {"AAPL"} and "unknown symbol" in errors["NOPE"]
+
+
+def test_read_only_never_writes(committed_engine, provider):
+    blocks, errors = _market(committed_engine, provider, read_only=True).bars(["AAPL"])
+    assert "AAPL" in blocks and errors == {}  # the synthetic market is computed, not fetched
+    with committed_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OhlcvDaily)).scalar_one() == 0
+
+
+def test_csv_history_is_read_from_its_folder_and_not_cached(committed_engine, tmp_path):
+    (tmp_path / "ohlcv").mkdir()
+    today = new_york_today()
+    lines = ["Date,Open,High,Low,Close,Volume"] + [
+        f"{today - dt.timedelta(days=d)},{10 + d},{11 + d},{9 + d},{10.5 + d},{1000 + d}" for d in range(30, 0, -1)]
+    (tmp_path / "ohlcv" / "CSVX.csv").write_text("\n".join(lines) + "\n")
+    blocks, errors = MarketData(committed_engine, "csv", source=str(tmp_path)).bars(["CSVX"])
+    assert errors == {} and blocks["CSVX"].shape == (6, 30) and blocks["CSVX"][4, -1] == 11.5
+    with committed_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OhlcvDaily)).scalar_one() == 0
+
+
+def test_option_rows_carry_the_section_4_metrics(session):
+    today = dt.date(2030, 1, 1)
+    stock = factories.stock(session, symbol="OPTX", dividend_yield=0.01)
+    session.add(StockData(symbol="OPTX", price=100.0, iv_rank=72.5, iv30=0.31))
+    factories.premium(session, stock, expiration_date=dt.date(2030, 1, 31), option_type="put", strike_price=95.0,
+                      bid=1.9, ask=2.1, implied_volatility=0.3, delta=-0.25, underlying_price=100.0)
+    factories.premium(session, stock, expiration_date=dt.date(2030, 1, 31), option_type="call", strike_price=105.0,
+                      bid=0.0, ask=0.5, implied_volatility=0.3, underlying_price=100.0)
+    factories.premium(session, stock, expiration_date=dt.date(2029, 12, 1), option_type="put", strike_price=90.0)
+    data = option_rows(session.connection(), ["OPTX", "NONE"], today, 0.04)
+    optx = data["OPTX"]
+    assert optx.spot == 100.0 and optx.extras["iv_rank"] == 72.5 and len(optx.rows) == 2  # the expired one is out
+    put = next(r for r in optx.rows if r["option_type"] == "put")
+    expected = premium_metrics(1.9, 2.1, 95.0, 100.0, 30, 0.3, 0.04, 0.01, "put")
+    assert put["dte"] == 30 and put["strike"] == 95.0 and put["expiration_date"] == "2030-01-31"
+    for name in ("mid", "premium", "monthly_return", "annualized_return", "breakeven", "cushion_pct", "prob_otm"):
+        assert put[name] == pytest.approx(float(getattr(expected, name))), name
+    call = next(r for r in optx.rows if r["option_type"] == "call")
+    assert call["mid"] is None and call["monthly_return"] is None  # no tradable mid: nothing to rank on
+    assert data["NONE"].rows == [] and data["NONE"].spot is None
+
+
+def test_only_the_columns_a_scanner_names_are_read(committed_engine, provider):
+    market = _market(committed_engine, provider)
+    full, _ = market.bars(["AAPL"])
+    some, _ = market.bars(["AAPL"], ("close", "volume"))
+    assert np.array_equal(some["AAPL"][[0, 4, 5]], full["AAPL"][[0, 4, 5]])
+    assert np.isnan(some["AAPL"][1:4]).all()
