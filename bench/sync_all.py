@@ -1,6 +1,6 @@
 """Sync All benchmark: N synthetic symbols (about 200 contracts each) through real sidecar processes into PostgreSQL.
 
-    python bench/sync_all.py [--symbols 5000] [--sidecars 1 2] [--passes 1] [--batch-size 25]
+    python bench/sync_all.py [--symbols 5000] [--sidecars 1 2] [--passes 1] [--batch-size 100]
 
 For each sidecar count: a fresh migrated database, one Sync All enqueued (the synthetic universe of --symbols),
 then that many `python -m core.sync --drain --worker-only` processes started together. Reported per pass:
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=5000)
     parser.add_argument("--sidecars", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--passes", type=int, default=1, choices=(1, 2))
-    parser.add_argument("--batch-size", type=int, default=25)
+    parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 11, 20))
     args = parser.parse_args()
     os.environ["SYNTHETIC_UNIVERSE_SIZE"] = str(args.symbols)
