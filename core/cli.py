@@ -26,8 +26,15 @@ class CommandError(RuntimeError):
     """A user-facing failure of a command: printed as one line, exit status 1."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (`error: ...`, exit 2), like every other error of the CLI."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument("--database-url", metavar="URL",
                         help="database to use (overrides DATABASE_URL; default sqlite:///data/wheelhouse.db)")
     return common
@@ -46,7 +53,7 @@ def emit_json(document: object) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from core.commands import register_all
 
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_all(commands, _common())
     return parser

@@ -12,7 +12,7 @@ cc = st.column_config
 eng = require_database()
 
 st.title("History")
-with unit_of_work(eng) as session:
+with unit_of_work(eng, write=False) as session:
     report = history_report(session)
 
 coverage = report.coverage

@@ -98,7 +98,10 @@ with run_tab:
             st.session_state[run_key] = run_id
             st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
 
-    @st.fragment(run_every=2)
+    ended_key = f"{run_key}.ended"  # the run whose end the whole page has been redrawn for
+    active = st.session_state.get(run_key) or service.active_run(URL, scanner.id)
+
+    @st.fragment(run_every=None if active and st.session_state.get(ended_key) == active else 2)
     def show_progress(run_id: int) -> None:
         progress = service.scan_progress(URL, run_id)
         if progress is None:
@@ -108,8 +111,10 @@ with run_tab:
                          f"{progress.failed} failed")
         if progress.status == "queued":
             st.caption("Waiting for the sidecar (`python -m core.sync`) to pick the run up.")
+        elif progress.status != "running" and st.session_state.get(ended_key) != run_id:
+            st.session_state[ended_key] = run_id
+            st.rerun()  # the run ended: redraw the page once so Results shows it (and stop polling)
 
-    active = st.session_state.get(run_key) or service.active_run(URL, scanner.id)
     if active:
         show_progress(active)
 

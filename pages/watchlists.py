@@ -14,7 +14,7 @@ eng = require_database()
 state = st.session_state
 
 st.title("Watchlists")
-with unit_of_work(eng) as session:
+with unit_of_work(eng, write=False) as session:
     names = WatchlistManager(session).names()
 if state.get(f"{KEY}:selected") not in names:
     state[f"{KEY}:selected"] = names[0] if names else None

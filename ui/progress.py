@@ -46,14 +46,14 @@ def sync_button(eng: Engine, *, key: str, watchlist: str | None = None, label: s
 def sync_progress(eng: Engine, *, key: str, watchlist: str | None = None) -> None:
     """A progress bar for this scope's queued or running sync; polls only while there is one."""
     scope = sync_scope(watchlist=watchlist) if watchlist is not None else sync_scope(all_symbols=True)
-    with database_guard(), unit_of_work(eng) as session:
+    with database_guard(), unit_of_work(eng, write=False) as session:
         active = active_sync(session, scope)
     following = st.session_state.get(f"{key}:run")
 
     @st.fragment(run_every=POLL_SECONDS if active is not None or following else None)
     def poll() -> None:
         run_id = st.session_state.get(f"{key}:run")
-        with database_guard(), unit_of_work(eng) as session:
+        with database_guard(), unit_of_work(eng, write=False) as session:
             run = run_progress(session, run_id) if run_id else active_sync(session, scope)
             run = run or active_sync(session, scope)
             sidecar = sidecar_health(session)

@@ -41,21 +41,21 @@ def today() -> dt.date:
 
 def current_version(url: str) -> str:
     """The data version right now (three indexed aggregates: cheap enough for every rerun)."""
-    with unit_of_work(engine()) as session:
+    with unit_of_work(engine(), write=False) as session:
         return data_version(session)
 
 
 def choices(url: str, version: str) -> Choices:
     """Sectors, watchlists (cached by version) and saved screens (always fresh: they are not in the version)."""
     sectors, watchlists, synced = _choices(url, version)
-    with unit_of_work(engine()) as session:
+    with unit_of_work(engine(), write=False) as session:
         screens = screen_names(session)
     return Choices(sectors, watchlists, screens, synced)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _choices(url: str, version: str) -> tuple[list[str], list[str], int]:
-    with unit_of_work(engine()) as session:
+    with unit_of_work(engine(), write=False) as session:
         sectors = [s for s in session.scalars(select(Stock.sector).distinct().order_by(Stock.sector)) if s]
         synced = session.scalar(select(func.count()).select_from(StockData).where(StockData.contracts > 0)) or 0
         return sectors, WatchlistManager(session).names(), synced
@@ -70,7 +70,7 @@ def best_premiums(url: str, filters: PremiumFilters, version: str) -> pd.DataFra
 def _best(url: str, filters_json: str, as_of: str, version: str) -> pd.DataFrame:
     from core.premiums.scanner import DatabaseScanner
 
-    with unit_of_work(engine()) as session:
+    with unit_of_work(engine(), write=False) as session:
         return DatabaseScanner(session).best_per_symbol(PremiumFilters.from_json(json.loads(filters_json)))
 
 
@@ -81,5 +81,5 @@ def symbol_detail(url: str, trade_json: str, as_of: str, version: str):
 
     doc = json.loads(trade_json)
     trade = Trade(**{**doc, "expiration_date": dt.date.fromisoformat(doc["expiration_date"])})
-    with unit_of_work(engine()) as session:
+    with unit_of_work(engine(), write=False) as session:
         return detail(session, trade, as_of=dt.date.fromisoformat(as_of))

@@ -37,6 +37,8 @@ def parse_database_url(url: str) -> URL:
         # The text is not echoed: a malformed URL may still hold a password.
         raise DatabaseError("malformed database URL: expected e.g. sqlite:///data/wheelhouse.db "
                             "or postgresql+psycopg2://user@host:5432/dbname") from None
+    if parsed.drivername in ("postgresql", "postgres"):  # SQLAlchemy 2.1 would pick psycopg 3, not installed
+        parsed = parsed.set(drivername="postgresql+psycopg2")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
     return parsed
@@ -59,8 +61,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+WRITE_OPTION = "wheelhouse_write"  # execution option: this transaction will write (SQLite: take the lock now)
+
+
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A deferred transaction that reads and then writes fails at once with "database is locked" when another
+    # writer committed in between (SQLite cannot upgrade a stale snapshot, and the busy timeout does not
+    # apply); a transaction that says it will write takes the write lock up front and waits its turn instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
 
 def _sqlite_begin_immediate(conn) -> None:
@@ -86,7 +94,7 @@ def create_db_engine(url: str, *, sqlite_immediate: bool = False) -> Engine:
             # values_plus_batch: executemany of UPDATEs goes out in pages, not one round trip per row
             engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5,
                                    executemany_mode="values_plus_batch", connect_args={"connect_timeout": 10})
-    except NoSuchModuleError as exc:
+    except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseError(f"no driver for {describe_url(parsed)}: {exc}") from None
     return engine
 
@@ -120,12 +128,17 @@ def check_connection(engine: Engine) -> None:
 
 
 @contextmanager
-def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises.
 
-    Managers take this session and never commit themselves, so the caller decides what is atomic.
+    Managers take this session and never commit themselves, so the caller decides what is atomic. On SQLite a
+    writing unit of work (the default) begins IMMEDIATE so it queues behind the sidecar instead of failing;
+    pass `write=False` for a read-only one that never waits for the write lock.
     """
-    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    engine = engine or get_engine()
+    if write:
+        engine = engine.execution_options(**{WRITE_OPTION: True})
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
     session = factory()
     try:
         yield session

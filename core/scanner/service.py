@@ -96,7 +96,7 @@ def scanners_page(url: str) -> ScannersPage:
         require_current_schema(engine)
     except DatabaseError as exc:
         return ScannersPage(error=str(exc))
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=False) as session:
         scanners = [ScannerRow(s.id, s.name, s.category, s.description, s.code,
                                json.dumps(s.parameters or {}, indent=2), s.template_id)
                     for s in session.scalars(select(Scanner).order_by(Scanner.name))]
@@ -203,7 +203,7 @@ def active_run(url: str, scanner_id: int) -> int | None:
 
 def latest_results(url: str, scanner_id: int) -> Results:
     """The results of the scanner's newest run with its summary line (an empty frame before any run)."""
-    with unit_of_work(get_engine(url)) as session:
+    with unit_of_work(get_engine(url), write=False) as session:
         history = session.scalars(select(ScanHistory).where(ScanHistory.scanner_id == scanner_id)
                                   .order_by(desc(ScanHistory.id)).limit(1)).first()
         if history is None:
@@ -234,7 +234,7 @@ def add_schedule(url: str, scanner_id: int, watchlist_id: int, schedule_type: st
 
 
 def schedule_table(url: str, scanner_id: int) -> pd.DataFrame:
-    with unit_of_work(get_engine(url)) as session:
+    with unit_of_work(get_engine(url), write=False) as session:
         rows = [{"id": s.id, "when": schedules.describe(s), "watchlist": s.watchlist_id, "active": s.is_active,
                  "next run": s.next_run, "last run": s.last_run}
                 for s in schedules.scanner_schedules(session, scanner_id)]

@@ -148,12 +148,16 @@ def extend_leases(conn: Connection, worker: str, item_ids: list[int], lease: dt.
 
 
 def record_outcomes(conn: Connection, worker: str, outcomes: list[ItemOutcome]) -> None:
-    """Store each item's outcome and refresh its run's totals (in the caller's transaction)."""
+    """Store each item's outcome and refresh its run's totals (in the caller's transaction).
+
+    Only items `worker` still holds are updated: a worker whose lease lapsed and was taken over must not
+    overwrite the new owner's bookkeeping (its data write was an idempotent upsert, so nothing is lost).
+    """
     if not outcomes:
         return
     now = utcnow()
     conn.execute(
-        update(JobItem).where(JobItem.id == bindparam("item"))
+        update(JobItem).where(JobItem.id == bindparam("item"), JobItem.lease_owner == worker)
         .values(status=bindparam("new_status"), contracts=bindparam("new_contracts"),
                 quarantined=bindparam("new_quarantined"), error_message=bindparam("error"), finished_at=now,
                 lease_owner=None, lease_expires_at=None),
@@ -178,7 +182,13 @@ def release_items(conn: Connection, worker: str, item_ids: list[int] | None = No
 
 
 def refresh_run(conn: Connection, run_id: int) -> None:
-    """Recount a run's items; close the run when none is left to do."""
+    """Recount a run's items; close the run when none is left to do.
+
+    The run row is locked first: two workers recording a run's last two items at once would otherwise each
+    count before the other committed, each see one item still running, and leave the run open for ever. With
+    the lock, the second waits, and under READ COMMITTED its count then sees the first one's update.
+    """
+    conn.execute(select(JobRun.id).where(JobRun.id == run_id).with_for_update())
     counts = dict(conn.execute(select(JobItem.status, func.count()).where(JobItem.run_id == run_id)
                                .group_by(JobItem.status)).all())
     contracts = conn.execute(select(func.coalesce(func.sum(JobItem.contracts), 0))

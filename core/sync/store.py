@@ -35,6 +35,9 @@ _TIME_COLUMNS = ("last_trade_time", "quote_time", "fetched_at")
 _INT_COLUMNS = ("volume", "open_interest")
 _SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite
 _STAGE = "_stage_premiums"
+# A worker whose lease lapsed mid-batch may write after the worker that took its items over: never let an
+# older fetch overwrite a newer quote of the same contract.
+_FRESHER = "WHERE stock_premiums.fetched_at <= EXCLUDED.fetched_at"
 
 
 def upsert_contracts(conn: Connection, contracts: pd.DataFrame) -> int:
@@ -61,7 +64,7 @@ def _upsert_contracts_postgres(conn: Connection, frame: pd.DataFrame) -> int:
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED)
     result = conn.exec_driver_sql(
         f"INSERT INTO stock_premiums ({cols}) SELECT {cols} FROM {_STAGE} "  # noqa: S608
-        f"ON CONFLICT ON CONSTRAINT uq_stock_premiums_contract DO UPDATE SET {assignments}"
+        f"ON CONFLICT ON CONSTRAINT uq_stock_premiums_contract DO UPDATE SET {assignments} {_FRESHER}"
     )
     conn.exec_driver_sql(f"TRUNCATE {_STAGE}")
     return result.rowcount
@@ -124,7 +127,8 @@ def _upsert_contracts_sqlite(conn: Connection, frame: pd.DataFrame) -> int:
     rows = sqlite_values(frame)
     conn.exec_driver_sql(  # identifiers are module constants; every value is a bound parameter
         f"INSERT INTO stock_premiums ({cols}) VALUES ({marks}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(CONTRACT_KEY)}) DO UPDATE SET {assignments}",
+        f"ON CONFLICT ({', '.join(CONTRACT_KEY)}) DO UPDATE SET {assignments} "
+        f"{_FRESHER.replace('EXCLUDED', 'excluded')}",
         rows,
     )
     return len(rows)

@@ -1,9 +1,9 @@
 """The sync worker: claim a batch of queued symbols, fetch their chains, write them, record the outcomes.
 
 The same code runs inside the sidecar and inside `python -m core sync --inline`. A batch of symbols is
-written in one transaction together with the items' outcomes, so an item is marked synced exactly when its
-contracts are stored; a crash loses at most the batch in flight, whose leases then lapse and whose items are
-claimed again. A symbol that fails (provider error, garbage, a database error of its own) is recorded as
+written in one transaction, and the items' outcomes in the next one; a crash between the two only means the
+batch is claimed again once its leases lapse and rewritten by the idempotent upsert, so nothing is lost or
+duplicated. A symbol that fails (provider error, garbage, a database error of its own) is recorded as
 failed with its reason and the rest of the batch goes on. A lost or busy database (OperationalError) fails no
 symbol: it propagates, and the batch's items are released or their leases lapse, so they are simply redone.
 """
@@ -113,7 +113,8 @@ class SyncWorker:
                 break
             if time.monotonic() - last_beat > self.lease.total_seconds() / 3:
                 with self.engine.begin() as conn:
-                    queue.extend_leases(conn, self.worker_id, [c.item_id for c in claims[index:]], self.lease)
+                    # every claimed item, fetched ones too: they are not written until the batch is
+                    queue.extend_leases(conn, self.worker_id, [c.item_id for c in claims], self.lease)
                 last_beat = time.monotonic()
             outcome = self._fetch(claim, runs[claim.run_id], fetched, no_options)
             if outcome is not None:

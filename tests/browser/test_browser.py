@@ -9,6 +9,7 @@ under CI=true where a missing browser is a failure.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -31,6 +32,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync"]
 DEMO_SYMBOLS = 30
 NO_EXCEPTION = '[data-testid="stException"]'
+# docs/screenshots/<name>.png <- tests/artifacts/<artifact>.png (the Scanners page in use, not its empty form)
+DOC_SHOTS = {"premiums-detail": "premiums-detail", "watchlists": "watchlists", "scanners-code": "scanners",
+             "scanners-results": "scanners-results", "history": "history", "overview": "overview"}
+STARTED = time.time()  # the docs are refreshed only from screenshots this run took
 
 
 def _free_port() -> int:
@@ -201,8 +206,8 @@ def test_scan_premiums_filter_change_and_row_detail(page, app_url):
     redraw = time.monotonic() - started
     _settle(page)
     _no_exception(page)
+    # The redraw time is recorded, not asserted: speed belongs in bench/ and docs/benchmarks.md.
     (ARTIFACTS / "filter-redraw-seconds.txt").write_text(f"{redraw:.3f}\n")
-    assert redraw < 10, f"the table took {redraw:.1f} s to redraw after a filter change"
 
     grid = page.locator('[data-testid="stDataFrame"]').first
     box = grid.bounding_box()
@@ -246,15 +251,144 @@ def test_every_page_renders(page, app_url):
         _shoot(page, title.lower().replace(" ", "-"))
 
 
+def _choose(page, label: str, option: str | re.Pattern, within=None) -> None:
+    """Pick `option` in the selectbox labelled `label` (a combobox, inside `within` if given; its options are a
+    listbox drawn at the page's end while it is open)."""
+    (within or page).get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option).first.click()
+    _settle(page)
+
+
+def _type_into(area, text: str) -> None:
+    """Replace a text area's value and commit it (Streamlit takes a text area's value on Ctrl+Enter or blur)."""
+    area.fill(text)
+    area.press("Control+Enter")
+    _settle(area.page)
+
+
+def _tab(page, name: str):
+    """Open the tab `name` and return its panel (the hidden panels hold widgets with the same labels)."""
+    page.get_by_role("tab", name=name, exact=True).click()
+    panel = page.get_by_role("tabpanel", name=name, exact=True)
+    panel.wait_for()
+    return panel
+
+
+def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app_url):
+    """The Scanners page's main flow: template -> validate (and its errors) -> save -> dry run -> queued run ->
+    results, with `python -m core.sync` working the scan run (core.scanner.jobs.run_scan_run). Leaves the
+    scanners-code and scanners-results screenshots the docs use."""
+    page.goto(app_url)
+    page.wait_for_selector('[data-testid="stDataFrame"]')  # dashboard.py has run: the sidebar is its navigation
+    _settle(page)
+    _go(page, "Scanners")
+    _no_exception(page)
+
+    _choose(page, "Scanner", "+ New scanner from a template")
+    _choose(page, "Template", re.compile(r"^RSI Oversold \("))
+    page.get_by_role("button", name="Create scanner").click()
+    code_tab = _tab(page, "Code")
+    _settle(page)
+    _no_exception(page)
+    assert page.get_by_role("combobox", name="Scanner", exact=True).input_value().startswith("RSI Oversold")
+    _shoot(page, "scanners-created")
+
+    editor = code_tab.get_by_role("textbox", name="Code", exact=True)
+    original = editor.input_value()
+    assert "RSI(close" in original
+    code_tab.get_by_role("button", name="Validate").click()
+    code_tab.get_by_text("The code passes validation.").first.wait_for()
+    _no_exception(page)
+
+    # A forbidden import, then a syntax error, both on line 4; each is reported at its line and column.
+    lines = original.splitlines()
+    for bad_line, message in (("import os", "Line 4, column 1: import of 'os' is not allowed"),
+                              ("rsi = RSI(close,", "Line 4, column 10: syntax error: '(' was never closed")):
+        _type_into(editor, "\n".join([*lines[:3], bad_line, *lines[3:]]) + "\n")
+        code_tab.get_by_role("button", name="Validate").click()
+        code_tab.get_by_text(message).first.wait_for()
+        _settle(page)
+        _no_exception(page)
+        assert code_tab.get_by_text("The code passes validation.").count() == 0
+    _shoot(page, "scanners-invalid", height=1300)
+
+    # The template's code back and saved (runs use the saved code), with a looser oversold level: at 60 the demo's
+    # "Tech leaders" has had signals on every day of the synthetic market's history (at 50, ~3 % of days have none).
+    _type_into(editor, original)
+    params_box = code_tab.get_by_role("textbox", name=re.compile(r"^Parameters"))
+    schema = json.loads(params_box.input_value())
+    schema["oversold_level"]["default"] = 60.0
+    _type_into(params_box, json.dumps(schema, indent=2))
+    code_tab.get_by_role("button", name="Validate").click()
+    code_tab.get_by_text("The code passes validation.").first.wait_for()
+    assert code_tab.get_by_text(re.compile(r"^Line \d+, column \d+:")).count() == 0
+    code_tab.get_by_role("button", name="Save").click()
+    code_tab.get_by_text("Saved.", exact=True).first.wait_for()
+    _settle(page)
+    _no_exception(page)
+
+    # A dry run on one demo symbol shows the scanner's own variables (with the edited level) and its inputs.
+    dry_tab = _tab(page, "Dry run")
+    assert dry_tab.get_by_role("textbox", name="Symbol", exact=True).input_value() == "AAPL"
+    dry_tab.get_by_role("button", name="Dry run", exact=True).click()
+    dry_tab.get_by_text("Your variables").first.wait_for(timeout=120_000)
+    _settle(page)
+    _no_exception(page)
+    assert dry_tab.get_by_text(re.compile(r"^AAPL: (BUY|no signal)$")).count() == 1
+    shown = "\n".join(dry_tab.locator('[data-testid="stJson"]').all_inner_texts())
+    for value in (r'"symbol"\s*:\s*"AAPL"', r'"rsi_period"\s*:', r'"period"\s*:\s*14\b', r'"level"\s*:\s*60\b',
+                  r'"rsi"\s*:', r'"PositionalSeries"', r'"close"\s*:', r'"volume"\s*:'):
+        assert re.search(value, shown), f"{value} is not in the dry run's namespace:\n{shown}"
+    _shoot(page, "scanners-dry-run", height=1700)
+
+    # A run on a watchlist goes through the queue; the sidecar works it while the progress bar follows.
+    run_tab = _tab(page, "Run")
+    _choose(page, "Watchlist", re.compile(r"^Tech leaders \("), within=run_tab)
+    size = int(re.search(r"\((\d+) symbols\)",
+                         run_tab.get_by_role("combobox", name="Watchlist", exact=True).input_value()).group(1))
+    run_tab.get_by_role("button", name="Run on watchlist").click()
+    bar = run_tab.locator('[data-testid="stProgress"]')
+    bar.first.wait_for()  # queued, running or (12 symbols go fast) already completed
+    done = re.compile(rf"^Run \d+ completed: {size}/{size} symbols, 0 failed$")
+    bar.filter(has_text=done).first.wait_for(timeout=180_000)
+    _settle(page)
+    assert bar.count() == 1
+    _no_exception(page)
+    _shoot(page, "scanners-run")
+
+    # The results of that run, without reloading the page.
+    results_tab = _tab(page, "Results")
+    summary = results_tab.get_by_text(re.compile(rf"^run \d+ completed: {size} symbols scanned, \d+ signals")).first
+    summary.wait_for(timeout=30_000)
+    signals = int(re.search(r"(\d+) signals", summary.inner_text()).group(1))
+    assert signals > 0, summary.inner_text()
+    results_tab.locator('[data-testid="stDataFrame"]').first.wait_for()
+    assert results_tab.get_by_role("button", name="Export CSV").is_enabled()
+    _no_exception(page)
+    _shoot(page, "scanners-results")
+
+    # What the docs show: the scanner's code, validated, after its run.
+    code_tab = _tab(page, "Code")
+    code_tab.get_by_role("button", name="Validate").click()
+    code_tab.get_by_text("The code passes validation.").first.wait_for()
+    _settle(page)
+    _no_exception(page)
+    for box in (code_tab.get_by_role("textbox", name="Code", exact=True), params_box):
+        box.evaluate("area => { area.scrollTop = 0; }")  # editing left them scrolled to their ends
+    _shoot(page, "scanners-code", height=1100)
+
+
 def test_screenshots_for_the_docs(page, app_url):
     """Copy one screenshot per page to docs/screenshots (only when asked: WHEELHOUSE_UPDATE_SCREENSHOTS=1)."""
     if os.environ.get("WHEELHOUSE_UPDATE_SCREENSHOTS") != "1":
         pytest.skip("set WHEELHOUSE_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots")
     from PIL import Image  # Streamlit depends on Pillow
 
+    stale = [name for name in DOC_SHOTS if not (ARTIFACTS / f"{name}.png").exists()
+             or (ARTIFACTS / f"{name}.png").stat().st_mtime < STARTED]
+    assert not stale, f"not taken by this run (run the whole module, every test passing): {stale}"
     target = REPO_ROOT / "docs" / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
-    for shot in ARTIFACTS.glob("*.png"):
-        if shot.stem in ("premiums-detail", "watchlists", "scanners", "history", "overview"):
-            with Image.open(shot) as image:  # a 256-colour palette keeps each file around 100 KB
-                image.convert("RGB").quantize(colors=256).save(target / shot.name, optimize=True)
+    for source, name in DOC_SHOTS.items():
+        with Image.open(ARTIFACTS / f"{source}.png") as image:  # a 256-colour palette keeps each around 100 KB
+            image.convert("RGB").quantize(colors=256).save(target / f"{name}.png", optimize=True)

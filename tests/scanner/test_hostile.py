@@ -1,12 +1,16 @@
 """Hostile scanners: each is rejected by validation or stopped at run time with a reason; nothing leaks.
 
-Three groups. REJECTED: code the validator refuses, with a line and column; the worker re-validates and
+Five groups. REJECTED: code the validator refuses, with a line and column; the worker re-validates and
 refuses it again. STOPPED: code that passes validation but breaks a limit at run time (time, memory,
 recursion). UNCHECKED: attacks sent with validation switched off (`check=False`), so only the operating-system
 layer stands in the way -- namespaces, a filesystem without the app's files, an empty environment, rlimits and
-seccomp. After every case the same worker still runs a good scanner, the canary file outside the sandbox is
-unread and unchanged, nothing new appears beside it, and the secret in this process's environment never
-shows up in any output.
+seccomp. DISPATCHED: code that passes validation and builds method names as strings at run time for pandas to
+look up (`df.agg("ev" + "al", expr=...)`); NEUTRALISED: pandas/NumPy evaluators and file functions called with
+validation switched off. Those two are stopped by the worker's lockdown (box/lockdown.py) with a
+PermissionError, and run both in `required` mode and in `degraded` mode (bubblewrap missing, simulated), where
+the lockdown is what keeps the host's files out of reach. After every case the same worker still runs a good
+scanner, the canary file outside the sandbox is unread and unchanged, nothing new appears beside it, and the
+secret in this process's environment never shows up in any output.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ import re
 
 import pytest
 
+from core.scanner import launch
 from core.scanner.box.validate import validate
 from core.scanner.sandbox import Sandbox
 from tests.conftest import REPO_ROOT
-from tests.scanner.conftest import TEST_LIMITS, item
+from tests.scanner.conftest import TEST_LIMITS, bars, item
 
 SECRET = "wh-secret-7d1f0c9a"
 CANARY_TEXT = "canary-content-do-not-read-51c2"
@@ -130,19 +135,122 @@ UNCHECKED = [
                       "        pass\nOS['_exit'](0)", r"malformed result"),
 ]
 
+# Strings pandas looks up as method names, built at run time so that validation (which reads constants) passes
+# them. `G` names the module globals of pandas.core.series through the expression engine of DataFrame.eval.
+LOCKED = r"PermissionError: .*not available to scanners"
+G = ('u = "_" + "_"\n'
+     'g = "close." + u + "class" + u + "." + u + "init" + u + "." + u + "glob" + "als" + u\n')
+
+DISPATCHED = [
+    # The reviewer's chain: DataFrame.eval by name, then attribute access to the real builtin open.
+    ("reviewer_eval_to_open", G + 'o = df.agg("ev" + "al", expr=g + ".get(\'" + u + "built" + "ins" + u + "\')'
+                                  '.get(\'open\')")\nsignal = True\nmetrics = {"leak": str(list(o(params["canary"])))}',
+     LOCKED),
+    ("eval_to_np_fromfile", G + 'leak = df.agg("ev" + "al", expr=g + ".get(\'np\').fromfile(\'" + params["canary"] + '
+                                '"\', dtype=\'uint8\').tobytes().decode()")\nsignal = True\nmetrics = {"leak": leak}',
+     LOCKED),
+    ("eval_to_read_csv", 'leak = df.agg("ev" + "al", expr="@p.read_" + "csv(\'" + params["canary"] + "\')",'
+                         ' local_dict={"p": pd})\nsignal = True\nmetrics = {"leak": str(leak)}', LOCKED),
+    ("apply_query", 'x = df.apply("qu" + "ery", expr="close > 0")', LOCKED),
+    ("transform_eval", 'x = df.transform("ev" + "al", expr="close * 2")', LOCKED),
+    ("pipe_through_agg", 'x = df.pipe(pd.DataFrame.agg, "ev" + "al", expr="close * 2")', LOCKED),
+    ("pipe_by_name", 'x = df.pipe(("qu" + "ery", "expr"), "close > 0")', LOCKED),
+    ("series_agg_np_load", 'x = close.agg("lo" + "ad", allow_pickle=True)', LOCKED),
+    ("series_agg_writer", 'x = close.agg("to_" + "pick" + "le", params["folder"] + "/x.pkl")', LOCKED),
+    ("series_agg_list", 'x = close.agg(["mean", "to_" + "csv"])', LOCKED),
+    ("series_agg_dunder", 'x = close.agg("_" + "_class_" + "_")', LOCKED),
+    ("agg_style_jinja", 's = df.agg("sty" + "le")\nt = s.env.from_string("{{ 7 * 7 }}").render()', LOCKED),
+    ("agg_dict_value", 'x = df.agg({"close": "ev" + "al"})', LOCKED),
+    ("agg_series_of_names", 'x = df.agg(pd.Series({"close": "qu" + "ery"}))', LOCKED),
+    ("agg_generator", 'x = close.agg(n for n in ["ev" + "al"])', LOCKED),
+    ("rolling_agg", 'x = close.rolling(5).agg(["mean", "pi" + "pe"])', LOCKED),
+    ("ewm_agg", 'x = close.ewm(span=5).agg("ap" + "ply", lambda v: v)', LOCKED),
+    ("expanding_agg", 'x = close.expanding().agg("to_" + "json")', LOCKED),
+    ("groupby_named_agg", 'x = df.groupby(df.index.month).agg(n=("close", "ev" + "al"))', LOCKED),
+    ("groupby_apply", 'x = df.groupby(df.index.month).apply("qu" + "ery", "close > 0")', LOCKED),
+    ("resample_agg", 'x = df.resample("W").agg({"close": "ev" + "al"})', LOCKED),
+    ("plot_backend_import", 'x = close.plot(backend="anti" + "gravity")', LOCKED),
+    ("pandas_test_runs_files", 'x = pd.test(extra_args=[params["repo"] + "/tests/scanner"])', LOCKED),
+    ("timezone_file_probe", 'x = pd.Timestamp("2024-01-02", tz="dateutil/" + params["canary"])', LOCKED),
+    ("show_versions_writes", 'pd.show_versions(as_json=params["folder"] + "/versions.json")', LOCKED),
+]
+
+# The evaluators and file functions themselves, called with validation switched off: replaced in the worker.
+NEUTRALISED = [
+    ("pd_read_csv", 'x = pd.read_csv(params["canary"])', LOCKED),
+    ("pd_io_parsers_read_csv", 'x = pd.io.parsers.read_csv(params["canary"])', LOCKED),
+    ("pd_read_pickle", 'x = pd.read_pickle(params["canary"])', LOCKED),
+    ("pd_read_fwf", 'x = pd.read_fwf(params["canary"])', LOCKED),
+    ("pd_get_handle", 'x = pd.io.common.get_handle(params["canary"], "r")', LOCKED),
+    ("pd_eval", 'x = pd.eval("1 + 1")', LOCKED),
+    ("df_eval", 'x = df.eval("close * 2")', LOCKED),
+    ("df_query", 'x = df.query("close > 0")', LOCKED),
+    ("expression_engine", 'x = pd.core.computation.expr.Expr("1 + 1")', LOCKED),
+    ("to_csv_path", 'df.to_csv(params["folder"] + "/x.csv")', LOCKED),
+    ("to_csv_string", 'x = df.to_csv()', LOCKED),
+    ("to_pickle", 'close.to_pickle(params["folder"] + "/x.pkl")', LOCKED),
+    ("to_json", 'x = close.to_json()', LOCKED),
+    ("to_string_path", 'df.to_string(params["folder"] + "/x.txt")', LOCKED),
+    ("hdf_store", 'x = pd.HDFStore(params["folder"] + "/x.h5")', LOCKED),
+    ("style", 'x = df.style', LOCKED),
+    ("np_load", 'x = np.load(params["canary"])', LOCKED),
+    ("np_fromfile", 'x = np.fromfile(params["canary"], dtype="uint8")', LOCKED),
+    ("np_loadtxt", 'x = np.loadtxt(params["canary"], dtype=str)', LOCKED),
+    ("np_genfromtxt", 'x = np.genfromtxt(params["canary"], dtype=str)', LOCKED),
+    ("np_rec_fromfile", 'x = np.rec.fromfile(params["canary"], formats="u1")', LOCKED),
+    ("np_memmap", 'x = np.memmap(params["canary"], dtype="uint8", mode="r")', LOCKED),
+    ("np_open_memmap", 'x = np.lib.format.open_memmap(params["canary"], mode="r")', LOCKED),
+    ("np_datasource", 'x = np.lib.npyio.DataSource(None).open(params["canary"]).read()', LOCKED),
+    ("np_save", 'np.save(params["folder"] + "/x.npy", close.values)', LOCKED),
+    ("np_savetxt", 'np.savetxt(params["folder"] + "/x.txt", close.values)', LOCKED),
+    # ndarray.dump imports its Python half from the scanner's frame: the import guard or the lockdown stops it.
+    ("ndarray_dump", 'close.values.dump(params["folder"] + "/x.pkl")', LOCKED + "|ImportError: import of"),
+    ("np_ctypeslib", 'x = np.ctypeslib.load_library("libc", "/lib")', LOCKED),
+    ("np_ctypeslib_ctypes", 'x = np.ctypeslib.ctypes.CDLL(None)', LOCKED),
+    ("numpy_test", 'x = np.test()', LOCKED),
+    # A C method of an immutable type cannot be replaced. Called from scanner code it finds no `open` among the
+    # scanner's builtins (SystemError); from anywhere else seccomp refuses opening for writing, RLIMIT_FSIZE is 0.
+    ("ndarray_tofile", 'close.values.tofile(params["folder"] + "/x.bin")',
+     r"Permission denied|No such file|SystemError"),
+]
+
 
 @pytest.fixture(scope="module")
-def hostile(sandbox_required, tmp_path_factory):
-    """A worker started while this process holds a secret in its environment, and a canary beside it."""
+def outside(tmp_path_factory):
+    """A canary file in a folder of its own, and a secret in this process's environment while workers start."""
     folder = tmp_path_factory.mktemp("outside")
     canary = folder / "canary.txt"
     canary.write_text(CANARY_TEXT)
     os.environ["WHEELHOUSE_TEST_SECRET"] = SECRET
     try:
-        with Sandbox("required", limits=TEST_LIMITS, max_children=2) as box:
-            yield box, folder, canary
+        yield folder, canary
     finally:
         os.environ.pop("WHEELHOUSE_TEST_SECRET", None)
+
+
+@pytest.fixture(scope="module")
+def hostile(sandbox_required, outside):
+    """A worker in bubblewrap (SCANNER_SANDBOX=required) started while this process holds the secret."""
+    with Sandbox("required", limits=TEST_LIMITS, max_children=2) as box:
+        yield box, *outside
+
+
+@pytest.fixture(scope="module")
+def hostile_degraded(outside):
+    """A SCANNER_SANDBOX=degraded worker on a machine where bubblewrap is missing (simulated): no namespaces, so
+    it sees the host's files; only validation, the lockdown, rlimits and seccomp stand in the way."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(launch, "_probe", lambda: (False, "bubblewrap (bwrap) is not installed (simulated)"))
+        box = Sandbox("degraded", limits=TEST_LIMITS, max_children=2)
+    assert not box.confined and box.status.describe().startswith("DEGRADED")
+    with box:
+        yield box, *outside
+
+
+@pytest.fixture(params=["required", "degraded"])
+def either_mode(request):
+    """The same case against both workers."""
+    return request.getfixturevalue("hostile" if request.param == "required" else "hostile_degraded")
 
 
 def _untouched(box: Sandbox, folder, canary, *outputs) -> None:
@@ -155,7 +263,7 @@ def _untouched(box: Sandbox, folder, canary, *outputs) -> None:
 
 
 def test_battery_is_large_enough():
-    assert len(REJECTED) + len(STOPPED) + len(UNCHECKED) >= 30
+    assert len(REJECTED) + len(STOPPED) + len(UNCHECKED) + len(DISPATCHED) + len(NEUTRALISED) >= 100
 
 
 @pytest.mark.parametrize(("case", "code", "fragment"), REJECTED, ids=[c[0] for c in REJECTED])
@@ -226,3 +334,67 @@ def test_a_scanner_that_keeps_breaking_limits_is_stopped_whole(hostile):
     assert len(stopped) == TEST_LIMITS.max_kills
     assert all(o.error.startswith("not run: the scanner was stopped") for o in outcomes if o not in stopped)
     _untouched(box, folder, canary, *outcomes)
+
+
+def _params(folder, canary) -> dict:
+    return {"canary": str(canary), "folder": str(folder), "repo": str(REPO_ROOT)}
+
+
+@pytest.mark.parametrize(("case", "code", "reason"), DISPATCHED, ids=[c[0] for c in DISPATCHED])
+def test_string_dispatch_stopped_in_both_modes(either_mode, case, code, reason):
+    box, folder, canary = either_mode
+    assert validate(code) == [], f"{case} passes validation: the worker's lockdown has to stop it"
+    outcome = box.run(code, [item()], _params(folder, canary))[0]
+    assert outcome.result is None
+    assert re.search(reason, outcome.error or ""), outcome.error
+    _untouched(box, folder, canary, outcome)
+
+
+@pytest.mark.parametrize(("case", "code", "reason"), NEUTRALISED, ids=[c[0] for c in NEUTRALISED])
+def test_evaluators_and_file_functions_neutralised_in_both_modes(either_mode, case, code, reason):
+    box, folder, canary = either_mode
+    outcome = box.run(code, [item()], _params(folder, canary), check=False)[0]
+    assert outcome.result is None
+    assert re.search(reason, outcome.error or ""), outcome.error
+    _untouched(box, folder, canary, outcome)
+
+
+def test_reviewer_exploit_does_not_leak_in_degraded_mode(hostile_degraded):
+    """The reported bypass, end to end, where nothing but the worker's own defences stand in the way."""
+    box, folder, canary = hostile_degraded
+    code = DISPATCHED[0][1]
+    assert validate(code) == []
+    for check in (True, False):  # the lockdown does not depend on validation
+        outcome = box.run(code, [item()], _params(folder, canary), check=check)[0]
+        assert outcome.result is None
+        assert "PermissionError: DataFrame.agg('eval') is not available to scanners" in outcome.error
+        _untouched(box, folder, canary, outcome)
+
+
+def test_lockdown_is_in_place_in_both_modes(either_mode):
+    box, _, _ = either_mode
+    assert box.facts["lockdown"] >= 100  # what the worker replaced before its warm-up and first fork
+
+
+def test_allowed_string_dispatch_still_works(either_mode):
+    box, folder, canary = either_mode
+    code = """
+weekly = df.resample("W").agg({"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
+stats = df.agg(["sum", "mean"])
+monthly = df.groupby(df.index.month).agg(top=("close", "max"), low=pd.NamedAgg("low", "min"))
+signal = True
+metrics = {"weeks": len(weekly), "mean": stats["close"]["mean"], "roll": close.rolling(5).agg("mean")[-1],
+           "ewm": close.ewm(span=5).agg(["mean", "std"])["mean"][-1], "cum": close.transform("cumsum")[-1],
+           "pipe": close.pipe(lambda s, n: s.shift(n), 1)[-1], "apply": df.apply(np.max)["high"],
+           "months": len(monthly), "text": len(str(df.tail(3)))}
+"""
+    assert validate(code) == []
+    outcome = box.run(code, [item()])[0]
+    assert outcome.error is None, outcome.error
+    metrics = outcome.result["metrics"]
+    block = bars()
+    assert metrics["mean"] == pytest.approx(block[4].mean()) and metrics["cum"] == pytest.approx(block[4].sum())
+    assert metrics["roll"] == pytest.approx(block[4, -5:].mean()) and metrics["pipe"] == pytest.approx(block[4, -2])
+    assert metrics["apply"] == pytest.approx(block[2].max()) and metrics["weeks"] >= 40 and metrics["months"] >= 10
+    assert metrics["ewm"] > 0 and metrics["text"] > 0
+    _untouched(box, folder, canary, outcome)

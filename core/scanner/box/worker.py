@@ -4,6 +4,8 @@ Started by the host (core/scanner/sandbox.py) under bubblewrap with an empty env
 stdout (box.wire): the host sends `config`, then `batch` messages and finally `end`; the worker answers
 `ready`, then one `batch` reply per batch, in completion order. Up to `max_children` children run at once.
 
+Before the warm-up and the first fork the worker neutralises pandas' and NumPy's string evaluators and file
+I/O and limits pandas' dispatch of method names given as strings (box/lockdown.py); every child inherits that.
 A child closes every descriptor but its result pipe, sets its rlimits, installs the child seccomp filter,
 re-validates the code and runs it symbol by symbol, writing one JSON line per symbol. The worker kills a
 child that makes no progress for `wall_per_symbol` seconds or writes more than its output allowance, and
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import limits, wire
+from . import limits, lockdown, wire
 from .namespace import FILENAME, SymbolData, run_one
 from .validate import names_used, validate
 
@@ -114,6 +116,12 @@ def _startup() -> dict[str, Any]:
             wire.write(1, facts)
             sys.exit(3)
     config.setdefault("limits", {})["seccomp"] = facts["seccomp"]
+    try:  # before the warm-up and every fork: each child inherits the neutralised modules (box/lockdown.py)
+        facts["lockdown"] = len(lockdown.install())
+    except Exception as exc:  # never run user code with half of it in place, in either mode
+        facts["error"] = f"could not neutralise pandas/NumPy evaluators and I/O: {type(exc).__name__}: {exc}"
+        wire.write(1, facts)
+        sys.exit(3)
     _warm_up()
     gc.collect()
     gc.freeze()  # objects made so far are never scanned again, so children do not copy their pages
