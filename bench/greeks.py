@@ -26,19 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from core.pricing import greeks, implied_vol, price
-
-
-def random_options(n: int, seed: int = 42) -> tuple[np.ndarray, ...]:
-    """Spot 5-1000, strike 0.5-1.5x spot, t 1 day-2 years, sigma 5-150 %, r 0-8 %, q 0-5 %, half calls."""
-    rng = np.random.default_rng(seed)
-    spot = np.exp(rng.uniform(math.log(5.0), math.log(1000.0), n))
-    strike = spot * rng.uniform(0.5, 1.5, n)
-    t = rng.uniform(1 / 365, 2.0, n)
-    sigma = rng.uniform(0.05, 1.5, n)
-    r = rng.uniform(0.0, 0.08, n)
-    q = rng.uniform(0.0, 0.05, n)
-    is_call = rng.random(n) < 0.5
-    return spot, strike, t, sigma, r, q, is_call
+from core.pricing.samples import random_contracts as random_options
 
 
 def median_seconds(fn, runs: int) -> float:

@@ -12,20 +12,7 @@ import QuantLib as ql
 
 from core.pricing import bsm, norm_cdf, norm_pdf
 from core.pricing.normal import cdf_pdf
-
-
-def random_contracts(n: int, seed: int) -> tuple[np.ndarray, ...]:
-    """Random European contracts: spot 5-1000 (log-uniform), strike 0.5-1.5x spot, t 1 day-2 years,
-    sigma 5-150 %, r 0-8 %, q 0-5 %, calls and puts."""
-    rng = np.random.default_rng(seed)
-    spot = np.exp(rng.uniform(math.log(5.0), math.log(1000.0), n))
-    strike = spot * rng.uniform(0.5, 1.5, n)
-    t = rng.uniform(1 / 365, 2.0, n)
-    sigma = rng.uniform(0.05, 1.5, n)
-    r = rng.uniform(0.0, 0.08, n)
-    q = rng.uniform(0.0, 0.05, n)
-    is_call = rng.random(n) < 0.5
-    return spot, strike, t, sigma, r, q, is_call
+from core.pricing.samples import random_contracts
 
 
 def quantlib_greeks(spot, strike, t, sigma, r, q, is_call) -> dict[str, np.ndarray]:
