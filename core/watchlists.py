@@ -24,8 +24,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.db.models import Stock, StockData, TvWatchlist, TvWatchlistSymbol, Watchlist
+from core.sync.requests import SYMBOL_PATTERN
 
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,19}$")  # the same rule as core.sync.requests
 EXCHANGE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")  # watchlists.exchange holds 10 characters
 MAX_NAME = 100
 _SPLIT = re.compile(r"[,\n\r\t;]+")

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from core.db.engine import unit_of_work
 from core.db.models import Stock, StockData
 from core.premiums.filters import PremiumFilters
+from core.premiums.scanner import default_as_of
 from core.screens import screen_names
 from core.status import data_version
 from core.watchlists import WatchlistManager
@@ -36,7 +37,7 @@ class Choices:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(NEW_YORK).date()
+    return default_as_of()
 
 
 def current_version(url: str) -> str:

@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
 import json
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -39,10 +36,21 @@ import pandas as pd
 from core.providers.base import (
     CHAIN_COLUMNS,
 )
+from core.providers.chain_layouts import _KIND, META_COLUMNS, _detect, _flat_fields, _key, _Layout, _Part
+from core.providers.chain_values import (
+    _BOOLS,
+    _OCC,
+    _TYPES,
+    NEW_YORK,
+    _blank,
+    _parse_moment,
+    _to_day,
+    _to_number,
+    _to_time,
+    _to_words,
+)
 
 log = logging.getLogger(__name__)
-NEW_YORK = ZoneInfo("America/New_York")
-META_COLUMNS = ("symbol", "option_type", "expiration", "underlying_price", "quote_time")
 EXTRA_COLUMNS = ("delta", "gamma")
 MAX_PROBLEMS = 50  # messages kept per file; the counts are always complete
 
@@ -58,220 +66,6 @@ class ChainFileError(ValueError):
 
 class NotAChainFile(ChainFileError):
     """No header of a known chain layout: a folder scan skips such files (manifest.csv, notes)."""
-
-
-# -- header vocabulary: keys are folded (accents dropped, lower case, letters, digits and % only) -------------
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
-
-
-def _key(cell: str) -> str:
-    return re.sub(r"[^a-z0-9%]", "", _fold(cell))
-
-
-_FLAT = {
-    "contractSymbol": "contractsymbol contractname contract optionsymbol symboleducontrat",
-    "lastTradeDate": "lasttradedate lasttrade datedeladernieretransaction dernieretransaction",
-    "strike": "strike strikeprice prixdexercice",
-    "lastPrice": "lastprice last lastsale dernierprix dernier dernierevente",
-    "bid": "bid achat", "ask": "ask vente",
-    "change": "change variation net", "percentChange": "percentchange %change changepercent %variation",
-    "volume": "volume", "openInterest": "openinterest interetouvert",
-    "impliedVolatility": "impliedvolatility iv vi volatiliteimplicite",
-    "inTheMoney": "inthemoney", "contractSize": "contractsize", "currency": "currency devise",
-    "symbol": "symbol ticker underlyingsymbol underlying sousjacent",
-    "option_type": "optiontype type putcall callput",
-    "expiration": "expiration expirationdate expiry expirydate datedexpiration echeance",
-    "underlying_price": "underlyingprice spotprice spot prixdusousjacent",
-    "quote_time": "quotetime asof", "delta": "delta", "gamma": "gamma",
-}
-_CBOE_SIDE = {
-    "lastPrice": "lastsale last dernierevente dernier dernierprix", "change": "net change variation",
-    "bid": "bid achat", "ask": "ask vente", "volume": "volume",
-    "impliedVolatility": "iv vi impliedvolatility volatiliteimplicite", "delta": "delta", "gamma": "gamma",
-    "openInterest": "openinterest interetouvert positionsouvertes",
-}
-_CBOE_EXPIRATION = {"expirationdate", "expiration", "datedexpiration", "dateexpiration", "echeance"}
-_CBOE_STRIKE = {"strike", "prixdexercice", "exercice"}
-_CBOE_CALLS, _CBOE_PUTS = {"calls", "call", "optionsdachat"}, {"puts", "put", "optionsdevente"}
-
-
-def _lookup(table: dict[str, str]) -> dict[str, str]:
-    return {synonym: name for name, synonyms in table.items() for synonym in synonyms.split()}
-
-
-_FLAT_KEYS, _CBOE_KEYS = _lookup(_FLAT), _lookup(_CBOE_SIDE)
-_KIND = {"lastTradeDate": "time", "quote_time": "time", "expiration": "day", "option_type": "type",
-         "inTheMoney": "bool", "contractSymbol": "text", "contractSize": "text", "currency": "text",
-         "symbol": "text"}  # everything else is a number
-_MISSING = {"", "-", "--", "n/a", "na", "nan", "none", "null"}
-
-
-@dataclass
-class _Part:
-    """Columns of one block of rows (a flat file, or one side of a Cboe file): field -> (cells, label)."""
-
-    cells: dict[str, tuple[pd.Series, str]]
-    constants: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class _Layout:
-    name: str
-    header: list[str]
-    width: int
-    parts: list[tuple[dict[str, int], dict[str, Any]]]  # field -> column index, constants
-    ignored: list[str]
-
-
-def _flat_fields(row: list[str]) -> tuple[dict[str, int], list[str]]:
-    """Header cells recognised as chain fields (field -> column index), and the names of the others."""
-    mapping: dict[str, int] = {}
-    ignored = []
-    for i, k in enumerate(_key(cell) for cell in row):
-        name = _FLAT_KEYS.get(k)
-        if name and name not in mapping:
-            mapping[name] = i
-        elif k and not k.startswith("unnamed"):
-            ignored.append(row[i].strip())
-    return mapping, ignored
-
-
-def _detect(row: list[str]) -> _Layout | None:
-    keys = [_key(cell) for cell in row]
-    calls = next((i for i, k in enumerate(keys) if k in _CBOE_CALLS), None)
-    puts = next((i for i, k in enumerate(keys) if k in _CBOE_PUTS), None)
-    strike = next((i for i, k in enumerate(keys) if k in _CBOE_STRIKE), None)
-    expiry = next((i for i, k in enumerate(keys) if k in _CBOE_EXPIRATION), None)
-    if None not in (calls, puts, strike, expiry) and expiry < calls < strike < puts:
-        shared = {"expiration": expiry, "strike": strike}
-        left = {_CBOE_KEYS[k]: i for i, k in enumerate(keys[calls + 1:strike], calls + 1) if k in _CBOE_KEYS}
-        right = {_CBOE_KEYS[k]: i for i, k in enumerate(keys[puts + 1:], puts + 1) if k in _CBOE_KEYS}
-        listed = {"contractSize": "REGULAR", "currency": "USD"}  # Cboe lists US equity and index options
-        parts = [({**shared, "contractSymbol": calls, **left}, {"option_type": "call", **listed}),
-                 ({**shared, "contractSymbol": puts, **right}, {"option_type": "put", **listed})]
-        return _Layout("cboe", row, len(row), parts, [])
-    mapping, ignored = _flat_fields(row)
-    has_key = "contractSymbol" in mapping or {"symbol", "expiration", "option_type", "strike"} <= set(mapping)
-    has_price = bool({"bid", "ask", "lastPrice"} & set(mapping))
-    if not (has_key and has_price and len(mapping) >= 4):
-        return None
-    if "contractname" in keys:
-        name = "yahoo_web"
-    elif "spotprice" in keys or "timetomaturity" in keys:
-        name = "yfinance_derived"
-    elif set(CHAIN_COLUMNS) | set(META_COLUMNS) <= set(mapping):
-        name = "wheelhouse"
-    else:
-        name = "yfinance"
-    return _Layout(name, row, len(row), [(mapping, {})], ignored)
-
-
-# -- values ---------------------------------------------------------------------------------------------------
-_MONTHS = {name: number for number, names in enumerate((
-    "jan january janv janvier", "feb february fev fevr fevrier", "mar march mars", "apr april avr avril",
-    "may mai", "jun june juin", "jul july juil juillet", "aug august aout", "sep sept september septembre",
-    "oct october octobre", "nov november novembre", "dec december decembre"), start=1) for name in names.split()}
-_ZONES = {"edt": -4, "est": -5, "cdt": -5, "cst": -6, "hae": -4, "hne": -5, "hac": -5, "hnc": -6,
-          "utc": 0, "gmt": 0, "z": 0}
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_day(text: str, dayfirst: bool = False) -> dt.date | None:
-    """A calendar day from ISO, numeric or written dates in English or French ('Fri Aug 25 2023', 'ven. 25 août
-    2023', 'September 14, 2023'); the month name next to the day wins, the one after it first."""
-    folded = _fold(text)
-    try:
-        if m := re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", folded):
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        if m := re.search(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b", folded):
-            day, month = (m[1], m[2]) if dayfirst else (m[2], m[1])
-            return dt.date(int(m[3]), int(month), int(day))
-        tokens = re.findall(r"[a-z]+|\d+", folded)
-        year = next((int(t) for t in tokens if len(t) == 4 and t.isdigit()), None)
-        for i, token in enumerate(tokens):
-            if year and token.isdigit() and len(token) <= 2:
-                for j in (i + 1, i - 1):
-                    if 0 <= j < len(tokens) and tokens[j] in _MONTHS:
-                        return dt.date(year, _MONTHS[tokens[j]], int(token))
-    except ValueError:
-        return None
-    return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_moment(text: str, dayfirst: bool = False) -> pd.Timestamp | None:
-    """A moment from text such as 'September 14, 2023 at 4:31 PM EDT', '14 septembre 2023 à 16 h 31 HAE' or
-    '2020-02-24 3:53PM EST', as aware UTC; without a zone, New York time (where US options are quoted)."""
-    day = _parse_day(text, dayfirst)
-    if day is None:
-        return None
-    folded = _fold(text)
-    hour = minute = second = 0
-    if m := re.search(r"(\d{1,2})\s*[:h]\s*(\d{2})(?::(\d{2}))?\s*([ap])?\.?\s*m?\b", folded):
-        hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
-        if m[4] == "p" and hour < 12:
-            hour += 12
-        elif m[4] == "a" and hour == 12:
-            hour = 0
-    zone: dt.tzinfo = NEW_YORK
-    if m := re.search(r"\b(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?", folded):
-        offset = dt.timedelta(hours=int(m[2]), minutes=int(m[3] or 0))
-        zone = dt.timezone(offset if m[1] == "+" else -offset)
-    else:
-        named = next((t for t in re.findall(r"[a-z]+", folded) if t in _ZONES), None)
-        if named:
-            zone = dt.timezone(dt.timedelta(hours=_ZONES[named]))
-    try:
-        moment = dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=zone)
-    except ValueError:
-        return None
-    return pd.Timestamp(moment).tz_convert("UTC")
-
-
-def _blank(cells: pd.Series) -> pd.Series:
-    return cells.isna() | cells.str.strip().str.lower().isin(_MISSING)
-
-
-def _to_number(cells: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
-    missing = _blank(cells)
-    text = cells.str.replace(r"[\s\u00a0\u202f%+]", "", regex=True)
-    if decimal == ",":
-        comma = text.str.contains(",", regex=False, na=False)
-        text = text.where(~comma, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    else:
-        text = text.str.replace(",", "", regex=False)
-    numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
-    return numbers, numbers.isna() & ~missing
-
-
-def _to_time(cells: pd.Series, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
-    missing = _blank(cells)
-    text = cells.str.strip().where(~missing)
-    times = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")  # naive means UTC (yfinance)
-    todo = times.isna() & ~missing
-    if todo.any():
-        times.loc[todo] = pd.to_datetime(text[todo].map(lambda v: _parse_moment(v, dayfirst)), utc=True)
-    return times, times.isna() & ~missing
-
-
-def _to_day(cells: pd.Series, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
-    missing = _blank(cells)
-    days = cells.where(~missing).map(lambda v: _parse_day(v, dayfirst) if isinstance(v, str) else None)
-    return days.astype(object), days.isna() & ~missing
-
-
-def _to_words(cells: pd.Series, words: dict[str, Any]) -> tuple[pd.Series, pd.Series]:
-    missing = _blank(cells)
-    values = cells.map(lambda v: words.get(_key(v)) if isinstance(v, str) else None)
-    return values, values.isna() & ~missing
-
-
-_TYPES = {"call": "call", "calls": "call", "c": "call", "optiondachat": "call",
-          "put": "put", "puts": "put", "p": "put", "optiondevente": "put"}
-_BOOLS = {w: True for w in ("true", "1", "yes", "y", "t", "vrai", "oui")} | {
-    w: False for w in ("false", "0", "no", "n", "f", "faux", "non")}
-_OCC = re.compile(r"^(?P<root>[A-Z0-9.^]+?)(?P<day>\d{6})(?P<kind>[CP])(?P<strike>\d{8})$")
 
 
 # -- reading one file -----------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import re
 import socket
 import threading
 import time
@@ -34,10 +33,10 @@ from core.scanner.market import MarketData
 from core.scanner.params import ParamError, typed_params
 from core.scanner.sandbox import Limits, Sandbox, SandboxFailed, SandboxUnavailable
 from core.sync import queue
+from core.sync.requests import SYMBOL_PATTERN
 
 log = logging.getLogger("wheelhouse.scanner")
 
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,19}$")
 CHUNK = 500
 SCANNED, FAILED = "synced", "failed"  # job_items statuses: a scanned item reuses the sync vocabulary
 

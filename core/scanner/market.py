@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.db.base import utcnow
 from core.db.models import OhlcvDaily, OhlcvFetch, Stock, StockData, StockPremium
+from core.premiums.scanner import default_as_of
 from core.pricing.metrics import premium_metrics
 from core.providers import get_provider
 from core.providers.base import MarketDataProvider, ProviderError
@@ -43,7 +44,7 @@ OHLCV = ("open", "high", "low", "close", "volume")
 
 
 def new_york_today() -> dt.date:
-    return dt.datetime.now(NEW_YORK).date()
+    return default_as_of()
 
 
 @dataclass
