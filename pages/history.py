@@ -26,46 +26,47 @@ if coverage.quarantined:
     st.caption("Rows kept out of rankings at the last sync, by reason: "
                + ", ".join(f"{reason} {n:,}" for reason, n in coverage.quarantined.items()))
 
+
+def _when(label: str):
+    return cc.DatetimeColumn(label, format="YYYY-MM-DD HH:mm:ss")
+
+
+def _table(frame, name: str, empty: str, config: dict, notice=st.info) -> None:
+    """The tab's table, or what to do when it has no rows yet."""
+    if frame.empty:
+        notice(empty)
+    else:
+        st.dataframe(frame, hide_index=True, key=f"{KEY}:{name}", column_config=config)
+
+
 runs, scans, errors, beats = st.tabs(["Sync runs", "Scan runs", "Critical errors", "Sidecar heartbeats"])
 with runs:
-    if report.sync_runs.empty:
-        st.info("No sync has run yet: click **Sync All** on Scan Premiums, or run `python -m core demo`.")
-    else:
+    if not report.sync_runs.empty:
         left, right = st.columns(2)
         left.plotly_chart(charts.run_durations_figure(report.sync_runs), key=f"{KEY}:durations")
         right.plotly_chart(charts.contracts_per_run_figure(report.sync_runs), key=f"{KEY}:contracts")
-        st.dataframe(report.sync_runs, hide_index=True, key=f"{KEY}:runs", column_config={
-            "id": cc.NumberColumn("Run", format="%d"), "requested_by": "Asked by",
-            "created_at": cc.DatetimeColumn("Requested", format="YYYY-MM-DD HH:mm:ss"),
-            "started_at": cc.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm:ss"),
-            "finished_at": cc.DatetimeColumn("Finished", format="YYYY-MM-DD HH:mm:ss"),
-            "duration_s": cc.NumberColumn("Seconds", format="%.1f"), "no_options": "No options",
-            "contracts": cc.NumberColumn("Contracts", format="localized"),
-            "quarantined": cc.TextColumn("Quarantined rows", help="Rows kept out of rankings, by reason."),
-        })
+    _table(report.sync_runs, "runs",
+           "No sync has run yet: click **Sync All** on Scan Premiums, or run `python -m core demo`.", {
+               "id": cc.NumberColumn("Run", format="%d"), "requested_by": "Asked by",
+               "created_at": _when("Requested"), "started_at": _when("Started"), "finished_at": _when("Finished"),
+               "duration_s": cc.NumberColumn("Seconds", format="%.1f"), "no_options": "No options",
+               "contracts": cc.NumberColumn("Contracts", format="localized"),
+               "quarantined": cc.TextColumn("Quarantined rows", help="Rows kept out of rankings, by reason."),
+           })
 with scans:
-    if report.scan_runs.empty:
-        st.info("No scanner has run yet (the Scanners page and the sidecar's schedules fill this in).")
-    else:
-        st.dataframe(report.scan_runs, hide_index=True, key=f"{KEY}:scans", column_config={
-            "execution_s": cc.NumberColumn("Seconds", format="%.2f"),
-            "started_at": cc.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm:ss"),
-            "completed_at": cc.DatetimeColumn("Completed", format="YYYY-MM-DD HH:mm:ss"),
-        })
+    _table(report.scan_runs, "scans",
+           "No scanner has run yet (the Scanners page and the sidecar's schedules fill this in).", {
+               "execution_s": cc.NumberColumn("Seconds", format="%.2f"),
+               "started_at": _when("Started"), "completed_at": _when("Completed"),
+           })
 with errors:
-    if report.errors.empty:
-        st.success("No critical errors recorded.")
-    else:
-        st.dataframe(report.errors, hide_index=True, key=f"{KEY}:errors", column_config={
-            "created_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
-            "resolved_at": cc.DatetimeColumn("Resolved", format="YYYY-MM-DD HH:mm:ss"),
-            "message": cc.TextColumn("Message", width="large"),
-        })
+    _table(report.errors, "errors", "No critical errors recorded.", {
+        "created_at": _when("When"), "resolved_at": _when("Resolved"),
+        "message": cc.TextColumn("Message", width="large"),
+    }, notice=st.success)
 with beats:
-    if report.heartbeats.empty:
-        st.info("No heartbeat yet: the sidecar (`python -m core.sync`) writes one every few seconds while it runs.")
-    else:
-        st.dataframe(report.heartbeats, hide_index=True, key=f"{KEY}:beats", column_config={
-            "check_timestamp": cc.DatetimeColumn("Last beat", format="distance"),
-            "details": cc.TextColumn("Details", width="large"),
-        })
+    _table(report.heartbeats, "beats",
+           "No heartbeat yet: the sidecar (`python -m core.sync`) writes one every few seconds while it runs.", {
+               "check_timestamp": cc.DatetimeColumn("Last beat", format="distance"),
+               "details": cc.TextColumn("Details", width="large"),
+           })

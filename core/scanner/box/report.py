@@ -98,13 +98,7 @@ def read(namespace: dict[str, Any], columns: dict[str, Any]) -> dict[str, Any] |
     if "Filter" in namespace and truth(namespace["Filter"]):
         return {"signal": "EXPLORE", "metrics": metrics_map(columns)}
     if "signal" in namespace and truth(namespace["signal"]):
-        raw = namespace["signal"]
-        kind = raw if isinstance(raw, str) else namespace.get("signal_type")
-        metrics = metrics_map(namespace.get("metrics"))
-        for extra in SIGNAL_EXTRAS:
-            if namespace.get(extra) is not None:
-                metrics[extra] = scalar(namespace[extra])
-        return {"signal": signal_name(kind), "metrics": metrics}
+        return _signal(namespace)
     scan = namespace.get("scan")
     if isinstance(scan, types.FunctionType):
         return scan_result(scan(namespace["data"], namespace["params"]))
@@ -118,12 +112,17 @@ def scan_result(returned: Any) -> dict[str, Any] | None:
         raise ReportError(f"scan() must return a dict or None, not {type(returned).__name__}")
     if not truth(returned.get("signal")):
         return None
-    raw = returned["signal"]
-    kind = raw if isinstance(raw, str) else returned.get("signal_type")
-    metrics = metrics_map(returned.get("metrics"))
+    return _signal(returned)
+
+
+def _signal(source: dict[str, Any]) -> dict[str, Any]:
+    """The "signal" style's result from a namespace or a scan() dict: signal (or signal_type), metrics, extras."""
+    raw = source["signal"]
+    kind = raw if isinstance(raw, str) else source.get("signal_type")
+    metrics = metrics_map(source.get("metrics"))
     for extra in SIGNAL_EXTRAS:
-        if returned.get(extra) is not None:
-            metrics[extra] = scalar(returned[extra])
+        if source.get(extra) is not None:
+            metrics[extra] = scalar(source[extra])
     return {"signal": signal_name(kind), "metrics": metrics}
 
 
