@@ -62,8 +62,9 @@ run: migrate ## install, migrate, seed a demo if the database is empty, start th
 	 $(PY) -m streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
 
 test: dev-venv test-system-deps ## lint and run every test (PostgreSQL tests need 127.0.0.1:5432 or TEST_DATABASE_URL)
-	@echo "==> ruff check"
+	@echo "==> ruff check, ruff format --check"
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
 	@echo "==> pytest"
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -44,20 +44,32 @@ def quantlib_speed(options: tuple[np.ndarray, ...], prices: np.ndarray) -> tuple
 
     spot, strike, t, sigma, r, q, is_call = options
     columns = (spot, strike, t, sigma, r, q)
-    rows = [(ql.Option.Call if c else ql.Option.Put, *map(float, values))
-            for *values, c in zip(*columns, is_call, strict=True)]
+    rows = [
+        (ql.Option.Call if c else ql.Option.Put, *map(float, values))
+        for *values, c in zip(*columns, is_call, strict=True)
+    ]
 
     def all_greeks():
         for kind, s, k, tt, v, rr, qq in rows:
-            calc = ql.BlackCalculator(ql.PlainVanillaPayoff(kind, k), s * math.exp((rr - qq) * tt),
-                                      v * math.sqrt(tt), math.exp(-rr * tt))
+            calc = ql.BlackCalculator(
+                ql.PlainVanillaPayoff(kind, k), s * math.exp((rr - qq) * tt), v * math.sqrt(tt), math.exp(-rr * tt)
+            )
             calc.value(), calc.delta(s), calc.gamma(s), calc.thetaPerDay(s, tt), calc.vega(tt), calc.rho(tt)
 
     def all_iv():
         for (kind, s, k, tt, _, rr, qq), p in zip(rows, prices, strict=True):
             with contextlib.suppress(RuntimeError):  # QuantLib raises where the price has no volatility
-                ql.blackFormulaImpliedStdDev(kind, k, s * math.exp((rr - qq) * tt), float(p),
-                                             math.exp(-rr * tt), 0.0, 0.5 * math.sqrt(tt), 1e-10, 100)
+                ql.blackFormulaImpliedStdDev(
+                    kind,
+                    k,
+                    s * math.exp((rr - qq) * tt),
+                    float(p),
+                    math.exp(-rr * tt),
+                    0.0,
+                    0.5 * math.sqrt(tt),
+                    1e-10,
+                    100,
+                )
 
     return median_seconds(all_greeks, 3) / len(rows), median_seconds(all_iv, 3) / len(rows)
 
@@ -70,8 +82,10 @@ def main() -> None:
 
     print(f"date     {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"command  .venv/bin/python bench/greeks.py {' '.join(sys.argv[1:])}".rstrip())
-    print(f"machine  {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-          f"numpy {np.__version__}")
+    print(
+        f"machine  {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
+        f"numpy {np.__version__}"
+    )
     options = random_options(args.n)
     spot, strike, t, sigma, r, q, is_call = options
     prices = price(*options)
@@ -82,18 +96,26 @@ def main() -> None:
     n = args.n
     print(f"\n{n:,} random options, median of {args.runs} runs")
     print(f"floor    np.exp + np.log      {n / floor / 1e6:8.1f} M options/s   ({floor * 1e3:7.1f} ms)")
-    print(f"greeks   price + 5 greeks     {n / g / 1e6:8.1f} M options/s   ({g * 1e3:7.1f} ms)"
-          f"   = {g / floor:5.1f} x floor")
-    print(f"IV       implied_vol          {n / v / 1e6:8.1f} M options/s   ({v * 1e3:7.1f} ms)"
-          f"   = {v / floor:5.1f} x floor")
+    print(
+        f"greeks   price + 5 greeks     {n / g / 1e6:8.1f} M options/s   ({g * 1e3:7.1f} ms)"
+        f"   = {g / floor:5.1f} x floor"
+    )
+    print(
+        f"IV       implied_vol          {n / v / 1e6:8.1f} M options/s   ({v * 1e3:7.1f} ms)"
+        f"   = {v / floor:5.1f} x floor"
+    )
 
     sample = tuple(a[:10_000] for a in options)
     ql_greeks, ql_iv = quantlib_speed(sample, prices[:10_000])
     print("\nQuantLib, 10,000 of the same options, one Python call per option")
-    for label, per_option, ours in (("greeks   BlackCalculator    ", ql_greeks, g / n),
-                                    ("IV       blackFormulaImplied", ql_iv, v / n)):
-        print(f"{label}  {1 / per_option / 1e6:8.3f} M options/s   ({per_option * 1e6:6.2f} us/option)"
-              f"   ours {per_option / ours:5.1f} x faster")
+    for label, per_option, ours in (
+        ("greeks   BlackCalculator    ", ql_greeks, g / n),
+        ("IV       blackFormulaImplied", ql_iv, v / n),
+    ):
+        print(
+            f"{label}  {1 / per_option / 1e6:8.3f} M options/s   ({per_option * 1e6:6.2f} us/option)"
+            f"   ours {per_option / ours:5.1f} x faster"
+        )
 
 
 if __name__ == "__main__":

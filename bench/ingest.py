@@ -33,7 +33,7 @@ def run_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
         fetched_at = utcnow()
         t0 = time.perf_counter()
         snaps, no_options = [], []
-        for symbol in symbols[start:start + batch]:
+        for symbol in symbols[start : start + batch]:
             try:
                 snaps.append(provider.snapshot(symbol))
             except NoOptions:
@@ -62,7 +62,7 @@ def floor_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
     seconds, rows = 0.0, 0
     for start in range(0, len(symbols), batch):
         snaps = []
-        for symbol in symbols[start:start + batch]:
+        for symbol in symbols[start : start + batch]:
             with contextlib.suppress(NoOptions):
                 snaps.append(provider.snapshot(symbol))
         frame = ingest.contracts_frame(ingest.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04))
@@ -71,18 +71,23 @@ def floor_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
         started = time.perf_counter()
         with engine.begin() as conn:
             if postgres:
-                conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS _floor ON COMMIT DELETE ROWS AS "
-                                     f"SELECT {cols} FROM stock_premiums WITH NO DATA")
+                conn.exec_driver_sql(
+                    f"CREATE TEMP TABLE IF NOT EXISTS _floor ON COMMIT DELETE ROWS AS "
+                    f"SELECT {cols} FROM stock_premiums WITH NO DATA"
+                )
                 with conn.connection.driver_connection.cursor() as cur:
                     cur.copy_expert(f"COPY _floor ({cols}) FROM STDIN WITH (FORMAT binary)", io.BytesIO(payload))
-                conn.exec_driver_sql(f"INSERT INTO stock_premiums ({cols}) SELECT {cols} FROM _floor "
-                                     f"ON CONFLICT ON CONSTRAINT uq_stock_premiums_contract DO UPDATE SET {updates}")
+                conn.exec_driver_sql(
+                    f"INSERT INTO stock_premiums ({cols}) SELECT {cols} FROM _floor "
+                    f"ON CONFLICT ON CONSTRAINT uq_stock_premiums_contract DO UPDATE SET {updates}"
+                )
             else:
                 marks = ", ".join("?" for _ in store.CONTRACT_COLUMNS)
                 conn.exec_driver_sql(
                     f"INSERT INTO stock_premiums ({cols}) VALUES ({marks}) ON CONFLICT "
                     f"({', '.join(store.CONTRACT_KEY)}) DO UPDATE SET {updates.replace('EXCLUDED', 'excluded')}",
-                    payload)
+                    payload,
+                )
         seconds += time.perf_counter() - started
         rows += len(frame)
     return {"seconds": seconds, "contracts": rows}
@@ -104,17 +109,23 @@ def main() -> None:
             for label in ("insert into empty table", "update of full table"):
                 r = run_pass(engine, provider, symbols, args.batch)
                 rate = r["contracts"] / r["seconds"]
-                print(f"{backend:<10} {label:<24} {r['contracts']:>9,} contracts {r['seconds']:7.2f} s "
-                      f"{rate:>9,.0f}/s  [provider {r['provider']:.2f} s, prepare {r['prepare']:.2f} s, "
-                      f"write {r['write']:.2f} s]")
+                print(
+                    f"{backend:<10} {label:<24} {r['contracts']:>9,} contracts {r['seconds']:7.2f} s "
+                    f"{rate:>9,.0f}/s  [provider {r['provider']:.2f} s, prepare {r['prepare']:.2f} s, "
+                    f"write {r['write']:.2f} s]"
+                )
             print(f"{backend:<10} peak RSS so far {peak_rss_mb():.0f} MB (end-to-end passes)")
             f = floor_pass(engine, provider, symbols, args.batch)
             floor_rate = f["contracts"] / f["seconds"]
             end_to_end_ex_provider = r["contracts"] / (r["prepare"] + r["write"])
-            print(f"{backend:<10} {'floor (db merge only)':<24} {f['contracts']:>9,} contracts {f['seconds']:7.2f} s "
-                  f"{floor_rate:>9,.0f}/s")
-            print(f"{backend:<10} ratio: ours (prepare+write, full table) / floor = "
-                  f"{end_to_end_ex_provider / floor_rate:.2f}")
+            print(
+                f"{backend:<10} {'floor (db merge only)':<24} {f['contracts']:>9,} contracts {f['seconds']:7.2f} s "
+                f"{floor_rate:>9,.0f}/s"
+            )
+            print(
+                f"{backend:<10} ratio: ours (prepare+write, full table) / floor = "
+                f"{end_to_end_ex_provider / floor_rate:.2f}"
+            )
             engine.dispose()
     print(f"peak RSS {peak_rss_mb():.0f} MB (whole process)")
 

@@ -34,9 +34,9 @@ from core.sync import ingest
 
 PROPOSED_INDEX = {
     "postgresql": "CREATE INDEX idx_sp_rank_delta ON stock_premiums (option_type, expiration_date, abs(delta)) "
-                  "INCLUDE (symbol, strike_price, mid, underlying_price, delta, id) WHERE quality_flag IS NULL",
+    "INCLUDE (symbol, strike_price, mid, underlying_price, delta, id) WHERE quality_flag IS NULL",
     "sqlite": "CREATE INDEX idx_sp_rank_delta ON stock_premiums (option_type, expiration_date, abs(delta), symbol, "
-              "strike_price, mid, underlying_price, delta) WHERE quality_flag IS NULL",
+    "strike_price, mid, underlying_price, delta) WHERE quality_flag IS NULL",
 }
 
 
@@ -73,10 +73,24 @@ def add_history(engine, days: int, as_of: dt.date) -> int:
     for back in range(1, days + 1):
         day = as_of - dt.timedelta(days=back)
         with engine.begin() as conn:
-            conn.execute(insert(SymbolDailyHistory), [
-                {"symbol": s, "date": day, "close": 100.0, "iv30": 0.3, "atm_put_mid_30d": 2.0,
-                 "atm_call_mid_30d": 2.1, "contracts": 190, "total_volume": 1000, "total_open_interest": 9000,
-                 "fetched_at": now} for s in symbols])
+            conn.execute(
+                insert(SymbolDailyHistory),
+                [
+                    {
+                        "symbol": s,
+                        "date": day,
+                        "close": 100.0,
+                        "iv30": 0.3,
+                        "atm_put_mid_30d": 2.0,
+                        "atm_call_mid_30d": 2.1,
+                        "contracts": 190,
+                        "total_volume": 1000,
+                        "total_open_interest": 9000,
+                        "fetched_at": now,
+                    }
+                    for s in symbols
+                ],
+            )
         rows += len(symbols)
     return rows
 
@@ -131,8 +145,10 @@ def p(values: list[float], q: float) -> float:
 
 def report(backend: str, label: str, result: dict) -> None:
     ours, floor = result["ours"], result["floor"]
-    print(f"{backend:<10} {label:<34} rows {result['rows']:>4}  ours p50 {p(ours, 50):6.1f} ms p90 {p(ours, 90):6.1f}"
-          f"  floor p50 {p(floor, 50):6.1f} ms p90 {p(floor, 90):6.1f}  ratio p50 {p(ours, 50) / p(floor, 50):.2f}")
+    print(
+        f"{backend:<10} {label:<34} rows {result['rows']:>4}  ours p50 {p(ours, 50):6.1f} ms p90 {p(ours, 90):6.1f}"
+        f"  floor p50 {p(floor, 50):6.1f} ms p90 {p(floor, 90):6.1f}  ratio p50 {p(ours, 50) / p(floor, 50):.2f}"
+    )
 
 
 def explain(engine, filters: PremiumFilters) -> None:
@@ -151,8 +167,10 @@ def bench(url: str, backend: str, args, *, fresh: bool) -> None:
         if fresh:
             started = time.perf_counter()
             contracts = build(engine, args.symbols, args.as_of)
-            print(f"{backend:<10} built {contracts:,} contracts for {args.symbols:,} symbols "
-                  f"in {time.perf_counter() - started:.0f} s")
+            print(
+                f"{backend:<10} built {contracts:,} contracts for {args.symbols:,} symbols "
+                f"in {time.perf_counter() - started:.0f} s"
+            )
         repaired = repair_text_nan_flags(engine)
         if repaired:
             print(f"{backend:<10} WARNING: {repaired:,} rankable rows had quality_flag 'nan' (sync bug); set to NULL")

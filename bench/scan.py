@@ -54,28 +54,55 @@ def cache(engine, symbols, days, ohlcv) -> None:
     fetched = utcnow()
     dates = [d.item() for d in days]
     with engine.begin() as conn:
-        conn.execute(OhlcvFetch.__table__.insert(), [
-            {"provider": "synthetic", "symbol": s, "fetched_at": fetched, "first_date": dates[0],
-             "last_date": dates[-1]} for s in symbols])
+        conn.execute(
+            OhlcvFetch.__table__.insert(),
+            [
+                {
+                    "provider": "synthetic",
+                    "symbol": s,
+                    "fetched_at": fetched,
+                    "first_date": dates[0],
+                    "last_date": dates[-1],
+                }
+                for s in symbols
+            ],
+        )
     if engine.dialect.name == "postgresql":
         buffer = io.StringIO()
         for i, symbol in enumerate(symbols):
             block = ohlcv[i]
             for j, day in enumerate(dates):
-                buffer.write(f"synthetic\t{symbol}\t{day}\t{block[0, j]}\t{block[1, j]}\t{block[2, j]}\t"
-                             f"{block[3, j]}\t{block[4, j]}\t{fetched.isoformat()}\n")
+                buffer.write(
+                    f"synthetic\t{symbol}\t{day}\t{block[0, j]}\t{block[1, j]}\t{block[2, j]}\t"
+                    f"{block[3, j]}\t{block[4, j]}\t{fetched.isoformat()}\n"
+                )
         buffer.seek(0)
         with engine.begin() as conn, conn.connection.driver_connection.cursor() as cursor:
-            cursor.copy_expert("COPY ohlcv_daily (provider, symbol, date, open, high, low, close, volume, "
-                               "fetched_at) FROM STDIN", buffer)
+            cursor.copy_expert(
+                "COPY ohlcv_daily (provider, symbol, date, open, high, low, close, volume, fetched_at) FROM STDIN",
+                buffer,
+            )
         return
     with engine.begin() as conn:
         for i, symbol in enumerate(symbols):
             block = ohlcv[i]
-            conn.execute(OhlcvDaily.__table__.insert(), [
-                {"provider": "synthetic", "symbol": symbol, "date": day, "open": block[0, j], "high": block[1, j],
-                 "low": block[2, j], "close": block[3, j], "volume": block[4, j], "fetched_at": fetched}
-                for j, day in enumerate(dates)])
+            conn.execute(
+                OhlcvDaily.__table__.insert(),
+                [
+                    {
+                        "provider": "synthetic",
+                        "symbol": symbol,
+                        "date": day,
+                        "open": block[0, j],
+                        "high": block[1, j],
+                        "low": block[2, j],
+                        "close": block[3, j],
+                        "volume": block[4, j],
+                        "fetched_at": fetched,
+                    }
+                    for j, day in enumerate(dates)
+                ],
+            )
 
 
 def queued_run(engine, symbols) -> dict:
@@ -96,8 +123,13 @@ def queued_run(engine, symbols) -> dict:
     with unit_of_work(engine) as session:
         run = session.get(JobRun, run_id)
         history = session.get(ScanHistory, run.scan_history_id)
-        return {"seconds": seconds, "status": history.status, "scanned": history.symbols_scanned,
-                "signals": history.signals_found, "failed": run.failed_items}
+        return {
+            "seconds": seconds,
+            "status": history.status,
+            "scanned": history.symbols_scanned,
+            "signals": history.signals_found,
+            "failed": run.failed_items,
+        }
 
 
 def sandbox_overhead(engine, symbols) -> dict:
@@ -140,10 +172,18 @@ def sandbox_overhead(engine, symbols) -> dict:
         run_one(compiled, entry, params, needed=needed)
     unsandboxed = time.perf_counter() - started
     n = len(symbols)
-    return {"read": read_seconds, "startup": startup, "sandboxed": sandboxed, "unsandboxed": unsandboxed,
-            "engine": engine_seconds, "signals": report.signals_found,
-            "overhead_ms": (sandboxed - unsandboxed) / n * 1000, "sandboxed_ms": sandboxed / n * 1000,
-            "unsandboxed_ms": unsandboxed / n * 1000, "child_ms": (one_per_child - batched) * 1000}
+    return {
+        "read": read_seconds,
+        "startup": startup,
+        "sandboxed": sandboxed,
+        "unsandboxed": unsandboxed,
+        "engine": engine_seconds,
+        "signals": report.signals_found,
+        "overhead_ms": (sandboxed - unsandboxed) / n * 1000,
+        "sandboxed_ms": sandboxed / n * 1000,
+        "unsandboxed_ms": unsandboxed / n * 1000,
+        "child_ms": (one_per_child - batched) * 1000,
+    }
 
 
 def main() -> None:
@@ -159,20 +199,30 @@ def main() -> None:
             engine = get_engine(url)
             started = time.perf_counter()
             cache(engine, symbols, days, ohlcv)
-            print(f"\n[{backend}] cached {args.symbols * args.bars:,} bars in {time.perf_counter() - started:.1f} s "
-                  "(setup, not timed below)")
+            print(
+                f"\n[{backend}] cached {args.symbols * args.bars:,} bars in {time.perf_counter() - started:.1f} s "
+                "(setup, not timed below)"
+            )
             queued = queued_run(engine, symbols)
-            print(f"[{backend}] queued run end to end: {queued['seconds']:.2f} s  ({queued['status']}, "
-                  f"{queued['scanned']:,} scanned, {queued['signals']:,} signals, {queued['failed']} failed)  "
-                  f"budget 10 s: {'OK' if queued['seconds'] <= 10 else 'OVER'}")
+            print(
+                f"[{backend}] queued run end to end: {queued['seconds']:.2f} s  ({queued['status']}, "
+                f"{queued['scanned']:,} scanned, {queued['signals']:,} signals, {queued['failed']} failed)  "
+                f"budget 10 s: {'OK' if queued['seconds'] <= 10 else 'OVER'}"
+            )
             parts = sandbox_overhead(engine, symbols)
-            print(f"[{backend}] cache read {parts['read']:.2f} s; worker start-up {parts['startup']:.2f} s; "
-                  f"scan_symbols with a warm worker {parts['engine']:.2f} s")
-            print(f"[{backend}] scanner code: sandboxed {parts['sandboxed']:.2f} s "
-                  f"({parts['sandboxed_ms']:.3f} ms/symbol, 2 children in parallel) vs unsandboxed in one process "
-                  f"{parts['unsandboxed']:.2f} s ({parts['unsandboxed_ms']:.3f} ms/symbol)")
-            print(f"[{backend}] sandbox overhead {parts['overhead_ms']:+.3f} ms/symbol (wall, batches of 100); "
-                  f"one forked child costs about {parts['child_ms']:.1f} ms")
+            print(
+                f"[{backend}] cache read {parts['read']:.2f} s; worker start-up {parts['startup']:.2f} s; "
+                f"scan_symbols with a warm worker {parts['engine']:.2f} s"
+            )
+            print(
+                f"[{backend}] scanner code: sandboxed {parts['sandboxed']:.2f} s "
+                f"({parts['sandboxed_ms']:.3f} ms/symbol, 2 children in parallel) vs unsandboxed in one process "
+                f"{parts['unsandboxed']:.2f} s ({parts['unsandboxed_ms']:.3f} ms/symbol)"
+            )
+            print(
+                f"[{backend}] sandbox overhead {parts['overhead_ms']:+.3f} ms/symbol (wall, batches of 100); "
+                f"one forked child costs about {parts['child_ms']:.1f} ms"
+            )
     print(f"\npeak RSS of this process: {peak_rss_mb():.0f} MB")
 
 

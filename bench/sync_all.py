@@ -32,13 +32,32 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def one_pass(url: str, sidecars: int, batch_size: int, as_of: dt.date, env: dict[str, str]) -> dict:
     engine = create_db_engine(url)
     with unit_of_work(engine) as session:
-        run, _ = enqueue_sync(session, SyncRequest(all_symbols=True, provider="synthetic", as_of=as_of,
-                                                   requested_by="bench"))
+        run, _ = enqueue_sync(
+            session, SyncRequest(all_symbols=True, provider="synthetic", as_of=as_of, requested_by="bench")
+        )
         run_id = run.id
     started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "core.sync", "--drain", "--worker-only", "--database-url", url,
-                               "--batch-size", str(batch_size), "--log-format", "json"],
-                              cwd=REPO_ROOT, env=env, stderr=subprocess.DEVNULL) for _ in range(sidecars)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "core.sync",
+                "--drain",
+                "--worker-only",
+                "--database-url",
+                url,
+                "--batch-size",
+                str(batch_size),
+                "--log-format",
+                "json",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(sidecars)
+    ]
     rss_mb, statuses = [], []
     for proc in procs:
         _, status, usage = os.wait4(proc.pid, 0)
@@ -48,10 +67,17 @@ def one_pass(url: str, sidecars: int, batch_size: int, as_of: dt.date, env: dict
     wall = time.perf_counter() - started
     with unit_of_work(engine) as session:
         run = session.get(JobRun, run_id)
-        result = {"status": run.status, "symbols": run.total_items, "done": run.done_items,
-                  "failed": run.failed_items, "contracts": run.contracts, "wall": wall,
-                  "run_seconds": (run.finished_at - run.started_at).total_seconds(), "rss_mb": rss_mb,
-                  "exit": statuses}
+        result = {
+            "status": run.status,
+            "symbols": run.total_items,
+            "done": run.done_items,
+            "failed": run.failed_items,
+            "contracts": run.contracts,
+            "wall": wall,
+            "run_seconds": (run.finished_at - run.started_at).total_seconds(),
+            "rss_mb": rss_mb,
+            "exit": statuses,
+        }
     engine.dispose()
     return result
 
@@ -73,11 +99,14 @@ def main() -> None:
             for number in range(1, args.passes + 1):
                 r = one_pass(url, count, args.batch_size, args.as_of, env)
                 label = "insert (empty table)" if number == 1 else "update (full table)"
-                print(f"{count} sidecar{'s' if count > 1 else ' '} {label:<21} {r['status']} "
-                      f"{r['done']}/{r['symbols']} symbols ({r['failed']} failed), {r['contracts']:,} contracts; "
-                      f"wall {r['wall']:.1f} s = {r['contracts'] / r['wall']:,.0f}/s; run {r['run_seconds']:.1f} s = "
-                      f"{r['contracts'] / r['run_seconds']:,.0f}/s; peak RSS "
-                      f"{', '.join(f'{m:.0f}' for m in r['rss_mb'])} MB; exit {r['exit']}", flush=True)
+                print(
+                    f"{count} sidecar{'s' if count > 1 else ' '} {label:<21} {r['status']} "
+                    f"{r['done']}/{r['symbols']} symbols ({r['failed']} failed), {r['contracts']:,} contracts; "
+                    f"wall {r['wall']:.1f} s = {r['contracts'] / r['wall']:,.0f}/s; run {r['run_seconds']:.1f} s = "
+                    f"{r['contracts'] / r['run_seconds']:,.0f}/s; peak RSS "
+                    f"{', '.join(f'{m:.0f}' for m in r['rss_mb'])} MB; exit {r['exit']}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

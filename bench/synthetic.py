@@ -48,13 +48,16 @@ def main(argv: list[str] | None = None) -> None:
     from core.providers.synthetic import SyntheticProvider
 
     def provider() -> SyntheticProvider:
-        return SyntheticProvider(seed=args.seed, as_of=args.as_of, n_symbols=args.symbols,
-                                 strikes_per_expiry=args.strikes_per_expiry)
+        return SyntheticProvider(
+            seed=args.seed, as_of=args.as_of, n_symbols=args.symbols, strikes_per_expiry=args.strikes_per_expiry
+        )
 
     print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"command: python -m bench.synthetic {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cpus; python {platform.python_version()}, "
-          f"numpy {np.__version__}, pandas {pd.__version__}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cpus; python {platform.python_version()}, "
+        f"numpy {np.__version__}, pandas {pd.__version__}"
+    )
 
     times, floors, contracts = [], [], 0
     for _ in range(args.runs):
@@ -65,10 +68,11 @@ def main(argv: list[str] | None = None) -> None:
         floors.append(_floor_seconds(contracts))
     median, floor = statistics.median(times), statistics.median(floors)
     print(f"snapshots(): {args.symbols} symbols, {contracts} contracts ({contracts / args.symbols:.0f} per symbol)")
-    print(f"  runs: {', '.join(f'{t:.2f}' for t in times)} s; median {median:.2f} s, "
-          f"{contracts / median:,.0f} contracts/s")
-    print(f"  floor (normals + exp for {contracts} values): median {floor * 1000:.1f} ms; "
-          f"ratio {median / floor:.0f}x")
+    print(
+        f"  runs: {', '.join(f'{t:.2f}' for t in times)} s; median {median:.2f} s, "
+        f"{contracts / median:,.0f} contracts/s"
+    )
+    print(f"  floor (normals + exp for {contracts} values): median {floor * 1000:.1f} ms; ratio {median / floor:.0f}x")
 
     if args.per_symbol:
         start = time.perf_counter()

@@ -52,8 +52,9 @@ def default_years(today: dt.date | None = None) -> tuple[int, int]:
     return year, year + 1
 
 
-def fill_calendars(session: Session, exchanges=DEFAULT_EXCHANGES, years: tuple[int, int] | None = None,
-                   replace: bool = False) -> list[FillReport]:
+def fill_calendars(
+    session: Session, exchanges=DEFAULT_EXCHANGES, years: tuple[int, int] | None = None, replace: bool = False
+) -> list[FillReport]:
     """Fill (or with `replace`, refresh) each exchange's template, weekly sessions and holidays for `years`."""
     first, last = years or default_years()
     return [_fill_one(session, code, first, last, replace) for code in exchanges]
@@ -68,8 +69,9 @@ def _fill_one(session: Session, code: str, first: int, last: int, replace: bool)
     calendar, covered_to = _exchange_calendar(code, first, last)
     if template is None:
         timezone = _TIMEZONE_ALIASES.get(str(calendar.tz), str(calendar.tz))
-        template = TradingHoursTemplate(name=NAMES.get(code, code), exchange_code=code, timezone=timezone,
-                                        is_active=True)
+        template = TradingHoursTemplate(
+            name=NAMES.get(code, code), exchange_code=code, timezone=timezone, is_active=True
+        )
         session.add(template)
         session.flush()
         report.created_template = True
@@ -80,8 +82,11 @@ def _fill_one(session: Session, code: str, first: int, last: int, replace: bool)
             log.warning("calendar %s: no holidays known for %s (recorded to %s)", code, year, covered_to)
             continue
         if replace:
-            session.execute(delete(MarketHoliday).where(MarketHoliday.template_id == template.id,
-                                                        extract("year", MarketHoliday.date) == year))
+            session.execute(
+                delete(MarketHoliday).where(
+                    MarketHoliday.template_id == template.id, extract("year", MarketHoliday.date) == year
+                )
+            )
         rows = _holiday_rows(calendar, template.id, year, min(dt.date(year, 12, 31), covered_to))
         if rows:
             session.execute(insert(MarketHoliday), rows)
@@ -91,8 +96,13 @@ def _fill_one(session: Session, code: str, first: int, last: int, replace: bool)
 
 def _has_year(session: Session, template: TradingHoursTemplate, year: int) -> bool:
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    return bool(session.scalar(select(func.count()).select_from(MarketHoliday).where(
-        MarketHoliday.template_id == template.id, MarketHoliday.date.between(start, end))))
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(MarketHoliday)
+            .where(MarketHoliday.template_id == template.id, MarketHoliday.date.between(start, end))
+        )
+    )
 
 
 def _exchange_calendar(code: str, first: int, last: int):
@@ -124,12 +134,19 @@ def _fill_sessions(session: Session, template_id: int, calendar, code: str, repl
         if day in have:
             continue
         trading = calendar.weekmask[day] == "1"
-        rows.append({
-            "template_id": template_id, "day_of_week": day, "is_trading_day": trading,
-            "market_open": opens if trading else None, "market_close": closes if trading else None,
-            "pre_market_start": pre_start if trading else None, "pre_market_end": pre_end if trading else None,
-            "post_market_start": post_start if trading else None, "post_market_end": post_end if trading else None,
-        })
+        rows.append(
+            {
+                "template_id": template_id,
+                "day_of_week": day,
+                "is_trading_day": trading,
+                "market_open": opens if trading else None,
+                "market_close": closes if trading else None,
+                "pre_market_start": pre_start if trading else None,
+                "pre_market_end": pre_end if trading else None,
+                "post_market_start": post_start if trading else None,
+                "post_market_end": post_end if trading else None,
+            }
+        )
     if rows:
         session.execute(insert(TradingSession), rows)
     return len(rows)
@@ -153,8 +170,14 @@ def _holiday_rows(calendar, template_id: int, year: int, last_day: dt.date) -> l
         weekday_trades = calendar.weekmask[day.weekday()] == "1"
         if day not in session_days:
             if weekday_trades:
-                rows.append({"template_id": template_id, "date": day, "holiday_type": "full_day",
-                             "description": names.get(day, "Exchange holiday")})
+                rows.append(
+                    {
+                        "template_id": template_id,
+                        "date": day,
+                        "holiday_type": "full_day",
+                        "description": names.get(day, "Exchange holiday"),
+                    }
+                )
             continue
         opened, closed = opens[day], closes[day]
         if weekday_trades and (opened, closed) == (regular_open, regular_close):
@@ -166,11 +189,21 @@ def _holiday_rows(calendar, template_id: int, year: int, last_day: dt.date) -> l
         elif not weekday_trades:
             kind, text = "special", "Special trading session"
         else:
-            changes = [f"late open {opened:%H:%M}" if late_open else "",
-                       f"early close {closed:%H:%M}" if early_close else ""]
+            changes = [
+                f"late open {opened:%H:%M}" if late_open else "",
+                f"early close {closed:%H:%M}" if early_close else "",
+            ]
             kind, text = "special", " and ".join(c for c in changes if c).capitalize()
-        rows.append({"template_id": template_id, "date": day, "holiday_type": kind, "description": text,
-                     "late_open": late_open, "early_close": early_close})
+        rows.append(
+            {
+                "template_id": template_id,
+                "date": day,
+                "holiday_type": kind,
+                "description": text,
+                "late_open": late_open,
+                "early_close": early_close,
+            }
+        )
     return rows
 
 

@@ -96,21 +96,34 @@ class MarketCalendar:
 
 def load_calendar(conn, exchange_code: str) -> MarketCalendar:
     """Read one exchange's template, weekly sessions and holidays (`conn`: a Session or a Connection)."""
-    template = conn.execute(select(TradingHoursTemplate.id, TradingHoursTemplate.timezone)
-                            .where(TradingHoursTemplate.exchange_code == exchange_code)).first()
+    template = conn.execute(
+        select(TradingHoursTemplate.id, TradingHoursTemplate.timezone).where(
+            TradingHoursTemplate.exchange_code == exchange_code
+        )
+    ).first()
     if template is None:
-        raise CalendarNotFound(f"no trading hours for exchange {exchange_code!r}: run the sidecar once, or "
-                               "core.calendar_fill.fill_calendars")
+        raise CalendarNotFound(
+            f"no trading hours for exchange {exchange_code!r}: run the sidecar once, or "
+            "core.calendar_fill.fill_calendars"
+        )
     weekly = {
         row.day_of_week: WeeklySession(row.market_open, row.market_close, bool(row.is_trading_day))
-        for row in conn.execute(select(TradingSession.day_of_week, TradingSession.market_open,
-                                       TradingSession.market_close, TradingSession.is_trading_day)
-                                .where(TradingSession.template_id == template.id))
+        for row in conn.execute(
+            select(
+                TradingSession.day_of_week,
+                TradingSession.market_open,
+                TradingSession.market_close,
+                TradingSession.is_trading_day,
+            ).where(TradingSession.template_id == template.id)
+        )
     }
     exceptions = {
         row.date: (row.late_open, row.early_close)
-        for row in conn.execute(select(MarketHoliday.date, MarketHoliday.late_open, MarketHoliday.early_close)
-                                .where(MarketHoliday.template_id == template.id))
+        for row in conn.execute(
+            select(MarketHoliday.date, MarketHoliday.late_open, MarketHoliday.early_close).where(
+                MarketHoliday.template_id == template.id
+            )
+        )
     }
     return MarketCalendar(exchange_code, ZoneInfo(template.timezone or "UTC"), weekly, exceptions)
 
@@ -126,6 +139,13 @@ def exchange_for_timezone(timezone: str | None) -> str:
 
 
 __all__ = [
-    "DEFAULT_EXCHANGES", "NSE", "NYSE", "CalendarNotFound", "MarketCalendar", "Window", "exchange_for_timezone",
-    "is_market_open", "load_calendar",
+    "DEFAULT_EXCHANGES",
+    "NSE",
+    "NYSE",
+    "CalendarNotFound",
+    "MarketCalendar",
+    "Window",
+    "exchange_for_timezone",
+    "is_market_open",
+    "load_calendar",
 ]

@@ -35,8 +35,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 def _common() -> argparse.ArgumentParser:
     common = OneLineParser(add_help=False)
-    common.add_argument("--database-url", metavar="URL",
-                        help="database to use (overrides DATABASE_URL; default sqlite:///data/wheelhouse.db)")
+    common.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="database to use (overrides DATABASE_URL; default sqlite:///data/wheelhouse.db)",
+    )
     return common
 
 

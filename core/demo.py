@@ -61,8 +61,10 @@ def demo_symbols(n: int) -> list[str]:
     """The first `n` symbols of the configured synthetic universe (a prefix: stable whatever `n` is)."""
     size = get_settings().synthetic_universe_size
     if not 1 <= n <= size:
-        raise DemoError(f"--symbols must be between 1 and {size} (SYNTHETIC_UNIVERSE_SIZE); "
-                        "raise SYNTHETIC_UNIVERSE_SIZE to seed more")
+        raise DemoError(
+            f"--symbols must be between 1 and {size} (SYNTHETIC_UNIVERSE_SIZE); "
+            "raise SYNTHETIC_UNIVERSE_SIZE to seed more"
+        )
     return get_provider("synthetic").universe()[:n]
 
 
@@ -73,12 +75,22 @@ def seed_stocks(session: Session, symbols: list[str], as_of: dt.date | None = No
     rows = []
     for symbol in symbols:
         profile, quote = provider.profile(symbol), provider.quote(symbol)
-        rows.append({
-            "symbol": symbol, "name": profile.name, "sector": profile.sector, "industry": profile.industry,
-            "market_cap": profile.market_cap, "avg_volume": profile.avg_volume, "current_price": quote.price,
-            "exchange": profile.exchange, "dividend_yield": profile.dividend_yield,
-            "next_earnings_date": profile.next_earnings, "last_updated": now, "is_active": True,
-        })
+        rows.append(
+            {
+                "symbol": symbol,
+                "name": profile.name,
+                "sector": profile.sector,
+                "industry": profile.industry,
+                "market_cap": profile.market_cap,
+                "avg_volume": profile.avg_volume,
+                "current_price": quote.price,
+                "exchange": profile.exchange,
+                "dividend_yield": profile.dividend_yield,
+                "next_earnings_date": profile.next_earnings,
+                "last_updated": now,
+                "is_active": True,
+            }
+        )
     store.upsert_stocks(session.connection(), rows)
 
 
@@ -98,15 +110,15 @@ def backfill_history(session: Session, symbols: list[str], weeks: int, as_of: dt
     return len(rows)
 
 
-def sync_symbols(engine: Engine, symbols: list[str], as_of: dt.date | None = None,
-                 timeout: float = 600.0) -> JobRun:
+def sync_symbols(engine: Engine, symbols: list[str], as_of: dt.date | None = None, timeout: float = 600.0) -> JobRun:
     """Queue a synthetic sync of `symbols` and work it here with the sidecar's code; returns the finished run.
 
     If a sidecar is running too, it may take some of the items; we wait for the run to finish either way.
     """
     with unit_of_work(engine) as session:
-        run, _ = enqueue_sync(session, SyncRequest(symbols=tuple(symbols), provider="synthetic", as_of=as_of,
-                                                   requested_by="demo"))
+        run, _ = enqueue_sync(
+            session, SyncRequest(symbols=tuple(symbols), provider="synthetic", as_of=as_of, requested_by="demo")
+        )
         run_id = run.id
     SyncWorker(engine).run_until_idle(run_id)
     deadline = time.monotonic() + timeout
@@ -120,10 +132,11 @@ def sync_symbols(engine: Engine, symbols: list[str], as_of: dt.date | None = Non
 
 def seed_watchlists(session: Session, symbols: list[str]) -> tuple[str, ...]:
     """The demo's watchlists, chosen from the seeded symbols; a list that already exists is left as it is."""
-    stocks = session.execute(select(Stock.symbol, Stock.sector, Stock.market_cap, Stock.dividend_yield,
-                                    Stock.exchange, StockData.iv30)
-                             .outerjoin(StockData, StockData.symbol == Stock.symbol)
-                             .where(Stock.symbol.in_(symbols))).all()
+    stocks = session.execute(
+        select(Stock.symbol, Stock.sector, Stock.market_cap, Stock.dividend_yield, Stock.exchange, StockData.iv30)
+        .outerjoin(StockData, StockData.symbol == Stock.symbol)
+        .where(Stock.symbol.in_(symbols))
+    ).all()
     picks = {
         "Tech leaders": sorted((s for s in stocks if s.sector in TECH_SECTORS), key=lambda s: -(s.market_cap or 0)),
         "Dividend payers": sorted((s for s in stocks if s.dividend_yield), key=lambda s: -s.dividend_yield),
@@ -164,8 +177,12 @@ def has_stocks(engine: Engine) -> bool:
         return session.scalar(select(Stock.id).limit(1)) is not None
 
 
-def run_demo(engine: Engine, n_symbols: int = DEFAULT_SYMBOLS, history_weeks: int = DEFAULT_HISTORY_WEEKS,
-             as_of: dt.date | None = None) -> DemoResult:
+def run_demo(
+    engine: Engine,
+    n_symbols: int = DEFAULT_SYMBOLS,
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    as_of: dt.date | None = None,
+) -> DemoResult:
     """Seed and sync the whole demo (see the module docstring); idempotent."""
     started = time.monotonic()
     symbols = demo_symbols(n_symbols)
@@ -180,5 +197,15 @@ def run_demo(engine: Engine, n_symbols: int = DEFAULT_SYMBOLS, history_weeks: in
     with unit_of_work(engine) as session:
         watchlists = seed_watchlists(session, symbols)
         templates = seed_scanner_templates(session)
-    return DemoResult(len(symbols), history_rows, run.id, run.status, run.contracts, run.failed_items,
-                      run.no_options_items, watchlists, templates, round(time.monotonic() - started, 2))
+    return DemoResult(
+        len(symbols),
+        history_rows,
+        run.id,
+        run.status,
+        run.contracts,
+        run.failed_items,
+        run.no_options_items,
+        watchlists,
+        templates,
+        round(time.monotonic() - started, 2),
+    )

@@ -28,10 +28,36 @@ from core.db.models import (
 
 FRESH_WITHIN = dt.timedelta(hours=24)
 
-SYNC_COLUMNS = ["id", "status", "scope", "provider", "requested_by", "created_at", "started_at", "finished_at",
-                "duration_s", "symbols", "done", "failed", "no_options", "contracts", "quarantined", "error"]
-SCAN_COLUMNS = ["id", "scanner", "watchlist", "status", "symbols_scanned", "signals_found", "execution_s",
-                "started_at", "completed_at", "error"]
+SYNC_COLUMNS = [
+    "id",
+    "status",
+    "scope",
+    "provider",
+    "requested_by",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "symbols",
+    "done",
+    "failed",
+    "no_options",
+    "contracts",
+    "quarantined",
+    "error",
+]
+SCAN_COLUMNS = [
+    "id",
+    "scanner",
+    "watchlist",
+    "status",
+    "symbols_scanned",
+    "signals_found",
+    "execution_s",
+    "started_at",
+    "completed_at",
+    "error",
+]
 ERROR_COLUMNS = ["created_at", "severity", "error_type", "message", "details", "resolved_at"]
 HEARTBEAT_COLUMNS = ["check_timestamp", "service_name", "status", "response_time_ms", "details"]
 
@@ -58,8 +84,13 @@ class HistoryReport:
 
 def history_report(session: Session, limit: int = 200, now: dt.datetime | None = None) -> HistoryReport:
     """Everything the History page shows, in one read-only pass."""
-    return HistoryReport(sync_runs(session, limit), scan_runs(session, limit), critical_errors(session, limit),
-                         heartbeats(session, limit), coverage(session, now))
+    return HistoryReport(
+        sync_runs(session, limit),
+        scan_runs(session, limit),
+        critical_errors(session, limit),
+        heartbeats(session, limit),
+        coverage(session, now),
+    )
 
 
 def _describe_counts(counts: dict | None) -> str:
@@ -74,42 +105,84 @@ def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> float | None
 
 def sync_runs(session: Session, limit: int = 200) -> pd.DataFrame:
     runs = session.scalars(select(JobRun).where(JobRun.kind == "sync").order_by(JobRun.id.desc()).limit(limit))
-    rows = [{
-        "id": r.id, "status": r.status, "scope": r.scope, "provider": r.provider, "requested_by": r.requested_by,
-        "created_at": r.created_at, "started_at": r.started_at, "finished_at": r.finished_at,
-        "duration_s": _seconds(r.started_at, r.finished_at), "symbols": r.total_items, "done": r.done_items,
-        "failed": r.failed_items, "no_options": r.no_options_items, "contracts": r.contracts,
-        "quarantined": _describe_counts(r.quarantined), "error": r.error_message,
-    } for r in runs]
+    rows = [
+        {
+            "id": r.id,
+            "status": r.status,
+            "scope": r.scope,
+            "provider": r.provider,
+            "requested_by": r.requested_by,
+            "created_at": r.created_at,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "duration_s": _seconds(r.started_at, r.finished_at),
+            "symbols": r.total_items,
+            "done": r.done_items,
+            "failed": r.failed_items,
+            "no_options": r.no_options_items,
+            "contracts": r.contracts,
+            "quarantined": _describe_counts(r.quarantined),
+            "error": r.error_message,
+        }
+        for r in runs
+    ]
     return _frame(rows, SYNC_COLUMNS, times=("created_at", "started_at", "finished_at"))
 
 
 def scan_runs(session: Session, limit: int = 200) -> pd.DataFrame:
-    query = (select(ScanHistory, Scanner.name.label("scanner"), Watchlist.name.label("watchlist"))
-             .join(Scanner, Scanner.id == ScanHistory.scanner_id)
-             .outerjoin(Watchlist, Watchlist.id == ScanHistory.watchlist_id)
-             .order_by(ScanHistory.id.desc()).limit(limit))
-    rows = [{
-        "id": h.id, "scanner": scanner, "watchlist": watchlist, "status": h.status,
-        "symbols_scanned": h.symbols_scanned, "signals_found": h.signals_found,
-        "execution_s": None if h.execution_time_ms is None else h.execution_time_ms / 1000,
-        "started_at": h.started_at, "completed_at": h.completed_at, "error": h.error_message,
-    } for h, scanner, watchlist in session.execute(query)]
+    query = (
+        select(ScanHistory, Scanner.name.label("scanner"), Watchlist.name.label("watchlist"))
+        .join(Scanner, Scanner.id == ScanHistory.scanner_id)
+        .outerjoin(Watchlist, Watchlist.id == ScanHistory.watchlist_id)
+        .order_by(ScanHistory.id.desc())
+        .limit(limit)
+    )
+    rows = [
+        {
+            "id": h.id,
+            "scanner": scanner,
+            "watchlist": watchlist,
+            "status": h.status,
+            "symbols_scanned": h.symbols_scanned,
+            "signals_found": h.signals_found,
+            "execution_s": None if h.execution_time_ms is None else h.execution_time_ms / 1000,
+            "started_at": h.started_at,
+            "completed_at": h.completed_at,
+            "error": h.error_message,
+        }
+        for h, scanner, watchlist in session.execute(query)
+    ]
     return _frame(rows, SCAN_COLUMNS, times=("started_at", "completed_at"))
 
 
 def critical_errors(session: Session, limit: int = 200) -> pd.DataFrame:
     errors = session.scalars(select(CriticalErrorLog).order_by(CriticalErrorLog.created_at.desc()).limit(limit))
-    rows = [{"created_at": e.created_at, "severity": e.severity, "error_type": e.error_type, "message": e.message,
-             "details": _describe_details(e.details), "resolved_at": e.resolved_at} for e in errors]
+    rows = [
+        {
+            "created_at": e.created_at,
+            "severity": e.severity,
+            "error_type": e.error_type,
+            "message": e.message,
+            "details": _describe_details(e.details),
+            "resolved_at": e.resolved_at,
+        }
+        for e in errors
+    ]
     return _frame(rows, ERROR_COLUMNS, times=("created_at", "resolved_at"))
 
 
 def heartbeats(session: Session, limit: int = 200) -> pd.DataFrame:
-    beats = session.scalars(select(SystemHealthStatus).order_by(SystemHealthStatus.check_timestamp.desc())
-                            .limit(limit))
-    rows = [{"check_timestamp": b.check_timestamp, "service_name": b.service_name, "status": b.status,
-             "response_time_ms": b.response_time_ms, "details": _describe_details(b.details)} for b in beats]
+    beats = session.scalars(select(SystemHealthStatus).order_by(SystemHealthStatus.check_timestamp.desc()).limit(limit))
+    rows = [
+        {
+            "check_timestamp": b.check_timestamp,
+            "service_name": b.service_name,
+            "status": b.status,
+            "response_time_ms": b.response_time_ms,
+            "details": _describe_details(b.details),
+        }
+        for b in beats
+    ]
     return _frame(rows, HEARTBEAT_COLUMNS, times=("check_timestamp",))
 
 
@@ -117,18 +190,22 @@ def coverage(session: Session, now: dt.datetime | None = None) -> Coverage:
     """How much of the universe has fresh chains, and how many rows the last syncs kept out of rankings."""
     now = now or utcnow()
     stocks = session.scalar(select(func.count()).select_from(Stock)) or 0
-    states = session.execute(select(StockData.sync_status, StockData.fetched_at, StockData.contracts,
-                                    StockData.quarantined)).all()
+    states = session.execute(
+        select(StockData.sync_status, StockData.fetched_at, StockData.contracts, StockData.quarantined)
+    ).all()
     quarantined: Counter[str] = Counter()
     for state in states:
         quarantined.update(state.quarantined or {})
     synced = [s for s in states if s.sync_status == "synced"]
     fresh = sum(1 for s in synced if s.fetched_at is not None and now - s.fetched_at <= FRESH_WITHIN)
     return Coverage(
-        stocks=stocks, synced=len(synced), fresh=fresh,
+        stocks=stocks,
+        synced=len(synced),
+        fresh=fresh,
         no_options=sum(1 for s in states if s.sync_status == "no_options"),
         failed=sum(1 for s in states if s.sync_status == "failed"),
-        contracts=sum(s.contracts or 0 for s in states), quarantined=dict(quarantined.most_common()),
+        contracts=sum(s.contracts or 0 for s in states),
+        quarantined=dict(quarantined.most_common()),
     )
 
 

@@ -62,14 +62,29 @@ class RunProgress:
 
     def summary(self) -> str:
         """'120/300 symbols, 3 failed, 2 without options, 24,310 contracts'."""
-        return (f"{self.done}/{self.total} symbols, {self.failed} failed, {self.no_options} without options, "
-                f"{self.contracts:,} contracts")
+        return (
+            f"{self.done}/{self.total} symbols, {self.failed} failed, {self.no_options} without options, "
+            f"{self.contracts:,} contracts"
+        )
 
 
 def _progress(run: JobRun, now: dt.datetime) -> RunProgress:
-    return RunProgress(run.id, run.scope, run.status, run.provider, run.total_items, run.done_items,
-                       run.failed_items, run.no_options_items, run.contracts, run.created_at, run.started_at,
-                       run.finished_at, run.error_message, now)
+    return RunProgress(
+        run.id,
+        run.scope,
+        run.status,
+        run.provider,
+        run.total_items,
+        run.done_items,
+        run.failed_items,
+        run.no_options_items,
+        run.contracts,
+        run.created_at,
+        run.started_at,
+        run.finished_at,
+        run.error_message,
+        now,
+    )
 
 
 def run_progress(session: Session, run_id: int) -> RunProgress | None:
@@ -87,8 +102,12 @@ def active_sync(session: Session, scope: str | None = None) -> RunProgress | Non
 
 
 def last_finished_sync(session: Session) -> RunProgress | None:
-    run = session.scalar(select(JobRun).where(JobRun.kind == "sync", JobRun.status.in_(FINAL))
-                         .order_by(JobRun.finished_at.desc(), JobRun.id.desc()).limit(1))
+    run = session.scalar(
+        select(JobRun)
+        .where(JobRun.kind == "sync", JobRun.status.in_(FINAL))
+        .order_by(JobRun.finished_at.desc(), JobRun.id.desc())
+        .limit(1)
+    )
     return None if run is None else _progress(run, utcnow())
 
 

@@ -17,8 +17,9 @@ class ScreenError(ValueError):
 
 
 def screen_names(session: Session) -> list[str]:
-    keys = session.scalars(select(Setting.key).where(Setting.key.startswith(PREFIX, autoescape=True))
-                           .order_by(Setting.key))
+    keys = session.scalars(
+        select(Setting.key).where(Setting.key.startswith(PREFIX, autoescape=True)).order_by(Setting.key)
+    )
     return [key.removeprefix(PREFIX) for key in keys]
 
 

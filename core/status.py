@@ -67,8 +67,9 @@ def dashboard_status(engine: Engine) -> DashboardStatus:
                 select(func.max(StockData.fetched_at), func.min(StockData.fetched_at), func.count(StockData.fetched_at))
             ).one()
             synthetic, reason = synthetic_data(session)
-            return DashboardStatus(database, None, _aware(newest), _aware(oldest), count, sidecar_health(session),
-                                   synthetic, reason)
+            return DashboardStatus(
+                database, None, _aware(newest), _aware(oldest), count, sidecar_health(session), synthetic, reason
+            )
     except DatabaseError as exc:
         return DashboardStatus(database, error=str(exc))
 
@@ -78,14 +79,24 @@ def sidecar_health(session: Session, now: dt.datetime | None = None) -> SidecarH
     row = session.execute(
         select(SystemHealthStatus.check_timestamp, SystemHealthStatus.status, SystemHealthStatus.details)
         .where(SystemHealthStatus.service_name == SIDECAR_SERVICE)
-        .order_by(SystemHealthStatus.check_timestamp.desc()).limit(1)
+        .order_by(SystemHealthStatus.check_timestamp.desc())
+        .limit(1)
     ).first()
     now = now or utcnow()
     if row is None:
         return SidecarHealth(now=now)
-    live = session.scalar(select(func.count()).select_from(SystemHealthStatus).where(
-        SystemHealthStatus.service_name == SIDECAR_SERVICE, SystemHealthStatus.status != "stopped",
-        SystemHealthStatus.check_timestamp >= now - SIDECAR_STALE_AFTER)) or 0
+    live = (
+        session.scalar(
+            select(func.count())
+            .select_from(SystemHealthStatus)
+            .where(
+                SystemHealthStatus.service_name == SIDECAR_SERVICE,
+                SystemHealthStatus.status != "stopped",
+                SystemHealthStatus.check_timestamp >= now - SIDECAR_STALE_AFTER,
+            )
+        )
+        or 0
+    )
     return SidecarHealth(_aware(row.check_timestamp), row.status, row.details, now, live)
 
 
@@ -96,8 +107,10 @@ def synthetic_data(session: Session) -> tuple[bool, str | None]:
     database (its settings flag stays until the demo's rows are replaced, so mixed data is still flagged).
     """
     provider = session.scalar(
-        select(JobRun.provider).where(JobRun.kind == "sync", JobRun.status == "completed")
-        .order_by(JobRun.finished_at.desc(), JobRun.id.desc()).limit(1)
+        select(JobRun.provider)
+        .where(JobRun.kind == "sync", JobRun.status == "completed")
+        .order_by(JobRun.finished_at.desc(), JobRun.id.desc())
+        .limit(1)
     )
     if provider == "synthetic":
         return True, "the newest sync used the synthetic provider"

@@ -14,8 +14,21 @@ from sqlalchemy.orm import Session
 from core.premiums.scanner import DatabaseScanner
 from core.pricing.metrics import CONTRACT_MULTIPLIER
 
-CHAIN_COLUMNS = ["option_type", "strike", "bid", "ask", "mid", "premium", "delta", "iv", "volume",
-                 "open_interest", "annualized_return", "prob_otm", "quality_flag"]
+CHAIN_COLUMNS = [
+    "option_type",
+    "strike",
+    "bid",
+    "ask",
+    "mid",
+    "premium",
+    "delta",
+    "iv",
+    "volume",
+    "open_interest",
+    "annualized_return",
+    "prob_otm",
+    "quality_flag",
+]
 SIDE_COLUMNS = ["bid", "ask", "delta", "iv", "volume", "open_interest", "quality_flag"]
 
 
@@ -80,8 +93,9 @@ def breakeven(trade: Trade) -> float:
     return trade.strike - trade.mid if trade.strategy == "csp" else trade.underlying_price - trade.mid
 
 
-def symbol_detail(session: Session, trade: Trade, as_of: dt.date | None = None,
-                  strikes_each_side: int = 8) -> SymbolDetail:
+def symbol_detail(
+    session: Session, trade: Trade, as_of: dt.date | None = None, strikes_each_side: int = 8
+) -> SymbolDetail:
     """The detail view of `trade` (see the module docstring), read through `DatabaseScanner`."""
     scanner = DatabaseScanner(session)
     full = scanner.contract_chain(trade.symbol, trade.expiration_date, strikes=None, as_of=as_of)
@@ -90,7 +104,7 @@ def symbol_detail(session: Session, trade: Trade, as_of: dt.date | None = None,
     strikes = np.sort(full["strike"].unique())
     if strikes.size:  # the strikes nearest the money, and always the selected one
         centre = int(np.argmin(np.abs(strikes - trade.underlying_price)))
-        keep = np.union1d(strikes[max(centre - strikes_each_side, 0):centre + strikes_each_side + 1], [trade.strike])
+        keep = np.union1d(strikes[max(centre - strikes_each_side, 0) : centre + strikes_each_side + 1], [trade.strike])
         chain = full[full["strike"].isin(keep)].reset_index(drop=True)
     else:
         chain = full
@@ -101,5 +115,13 @@ def symbol_detail(session: Session, trade: Trade, as_of: dt.date | None = None,
     payoff = pd.DataFrame({"price": prices, "pnl": payoff_at_expiry(trade, prices)})
     best_case = trade.strike if trade.strategy == "cc" else high  # where the payoff is flat at its maximum
     name = full["name"].iloc[0] if len(full) else None
-    return SymbolDetail(trade, name, chain[[c for c in CHAIN_COLUMNS if c in chain]], smile, history, payoff,
-                        breakeven(trade), float(payoff_at_expiry(trade, np.array([best_case]))[0]))
+    return SymbolDetail(
+        trade,
+        name,
+        chain[[c for c in CHAIN_COLUMNS if c in chain]],
+        smile,
+        history,
+        payoff,
+        breakeven(trade),
+        float(payoff_at_expiry(trade, np.array([best_case]))[0]),
+    )

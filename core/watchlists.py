@@ -223,8 +223,9 @@ class WatchlistManager:
             if entry.symbol in listed:
                 skipped.append(Skipped(entry.tradingview, "already in this watchlist"))
             elif known is not None and entry.symbol not in known:
-                skipped.append(Skipped(entry.tradingview, "unknown symbol: not in the database or the provider's "
-                                                          "universe"))
+                skipped.append(
+                    Skipped(entry.tradingview, "unknown symbol: not in the database or the provider's universe")
+                )
             else:
                 added.append(entry)
                 listed.add(entry.symbol)
@@ -252,8 +253,11 @@ class WatchlistManager:
         names = set(self.names())
         for tv in self.session.scalars(select(TvWatchlist)).all():
             if tv.name not in names:
-                self.session.add(Watchlist(name=tv.name, description=tv.description,
-                                           symbols=[s.symbol for s in tv.symbols], exchange=None))
+                self.session.add(
+                    Watchlist(
+                        name=tv.name, description=tv.description, symbols=[s.symbol for s in tv.symbols], exchange=None
+                    )
+                )
         self.session.flush()
         for name in self.names():
             watchlist = self._watchlist(name)
@@ -280,8 +284,11 @@ class WatchlistManager:
     def _with_exchange(self, entries: list[Entry]) -> list[Entry]:
         """Fill a missing exchange from `stocks`, so exports carry TradingView prefixes where we know them."""
         missing = [e.symbol for e in entries if not e.exchange]
-        exchanges = dict(self.session.execute(select(Stock.symbol, Stock.exchange)
-                                              .where(Stock.symbol.in_(missing))).all()) if missing else {}
+        exchanges = (
+            dict(self.session.execute(select(Stock.symbol, Stock.exchange).where(Stock.symbol.in_(missing))).all())
+            if missing
+            else {}
+        )
         return [e if e.exchange else Entry(e.symbol, exchanges.get(e.symbol)) for e in entries]
 
     def _store(self, watchlist: Watchlist, entries: tuple[Entry, ...]) -> None:
@@ -290,8 +297,10 @@ class WatchlistManager:
         watchlist.exchange = next(iter(exchanges)) if len(exchanges) == 1 and None not in exchanges else None
         tv = self._ensure_tv(watchlist)
         self.session.execute(delete(TvWatchlistSymbol).where(TvWatchlistSymbol.watchlist_id == tv.id))
-        self.session.add_all(TvWatchlistSymbol(watchlist_id=tv.id, symbol=e.symbol, exchange=e.exchange, position=i)
-                             for i, e in enumerate(entries))
+        self.session.add_all(
+            TvWatchlistSymbol(watchlist_id=tv.id, symbol=e.symbol, exchange=e.exchange, position=i)
+            for i, e in enumerate(entries)
+        )
         self.session.flush()
         self.session.expire(tv, ["symbols"])
 
@@ -332,30 +341,60 @@ def watchlist_overview(session: Session, name: str) -> pd.DataFrame:
     if not info.entries:
         return pd.DataFrame(columns=OVERVIEW_COLUMNS)
     symbols = list(info.symbols)
-    profiles = {r.symbol: r for r in session.execute(
-        select(Stock.symbol, Stock.name, Stock.sector, StockData.price, StockData.iv_rank, StockData.fetched_at,
-               StockData.sync_status)
-        .outerjoin(StockData, StockData.symbol == Stock.symbol).where(Stock.symbol.in_(symbols)))}
+    profiles = {
+        r.symbol: r
+        for r in session.execute(
+            select(
+                Stock.symbol,
+                Stock.name,
+                Stock.sector,
+                StockData.price,
+                StockData.iv_rank,
+                StockData.fetched_at,
+                StockData.sync_status,
+            )
+            .outerjoin(StockData, StockData.symbol == Stock.symbol)
+            .where(Stock.symbol.in_(symbols))
+        )
+    }
     best = DatabaseScanner(session).best_per_symbol(PremiumFilters(watchlist=name, limit=max(len(symbols), 1)))
     best = best.set_index("symbol") if len(best) else best
     rows = []
     for entry in info.entries:
         p = profiles.get(entry.symbol)
         b = best.loc[entry.symbol] if len(best) and entry.symbol in best.index else None
-        rows.append({
-            "symbol": entry.symbol, "exchange": entry.exchange, "name": p.name if p else None,
-            "sector": p.sector if p else None, "price": p.price if p else None,
-            "best_put_expiry": b["expiration_date"] if b is not None else None,
-            "best_put_strike": b["strike"] if b is not None else None,
-            "best_put_premium": b["premium"] if b is not None else None,
-            "best_put_annualized": b["annualized_return"] if b is not None else None,
-            "iv_rank": p.iv_rank if p else None, "fetched_at": p.fetched_at if p else None,
-            "sync_status": (p.sync_status or "not synced") if p else "not in the database yet",
-        })
+        rows.append(
+            {
+                "symbol": entry.symbol,
+                "exchange": entry.exchange,
+                "name": p.name if p else None,
+                "sector": p.sector if p else None,
+                "price": p.price if p else None,
+                "best_put_expiry": b["expiration_date"] if b is not None else None,
+                "best_put_strike": b["strike"] if b is not None else None,
+                "best_put_premium": b["premium"] if b is not None else None,
+                "best_put_annualized": b["annualized_return"] if b is not None else None,
+                "iv_rank": p.iv_rank if p else None,
+                "fetched_at": p.fetched_at if p else None,
+                "sync_status": (p.sync_status or "not synced") if p else "not in the database yet",
+            }
+        )
     frame = pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
     return frame
 
 
-OVERVIEW_COLUMNS = ["symbol", "exchange", "name", "sector", "price", "best_put_expiry", "best_put_strike",
-                    "best_put_premium", "best_put_annualized", "iv_rank", "fetched_at", "sync_status"]
+OVERVIEW_COLUMNS = [
+    "symbol",
+    "exchange",
+    "name",
+    "sector",
+    "price",
+    "best_put_expiry",
+    "best_put_strike",
+    "best_put_premium",
+    "best_put_annualized",
+    "iv_rank",
+    "fetched_at",
+    "sync_status",
+]

@@ -23,8 +23,10 @@ cols[2].metric("Contracts stored", f"{coverage.contracts:,}")
 cols[3].metric("Without options", f"{coverage.no_options:,}")
 cols[4].metric("Failed last sync", f"{coverage.failed:,}")
 if coverage.quarantined:
-    st.caption("Rows kept out of rankings at the last sync, by reason: "
-               + ", ".join(f"{reason} {n:,}" for reason, n in coverage.quarantined.items()))
+    st.caption(
+        "Rows kept out of rankings at the last sync, by reason: "
+        + ", ".join(f"{reason} {n:,}" for reason, n in coverage.quarantined.items())
+    )
 
 
 def _when(label: str):
@@ -45,28 +47,52 @@ with runs:
         left, right = st.columns(2)
         left.plotly_chart(charts.run_durations_figure(report.sync_runs), key=f"{KEY}:durations")
         right.plotly_chart(charts.contracts_per_run_figure(report.sync_runs), key=f"{KEY}:contracts")
-    _table(report.sync_runs, "runs",
-           "No sync has run yet: click **Sync All** on Scan Premiums, or run `python -m core demo`.", {
-               "id": cc.NumberColumn("Run", format="%d"), "requested_by": "Asked by",
-               "created_at": _when("Requested"), "started_at": _when("Started"), "finished_at": _when("Finished"),
-               "duration_s": cc.NumberColumn("Seconds", format="%.1f"), "no_options": "No options",
-               "contracts": cc.NumberColumn("Contracts", format="localized"),
-               "quarantined": cc.TextColumn("Quarantined rows", help="Rows kept out of rankings, by reason."),
-           })
+    _table(
+        report.sync_runs,
+        "runs",
+        "No sync has run yet: click **Sync All** on Scan Premiums, or run `python -m core demo`.",
+        {
+            "id": cc.NumberColumn("Run", format="%d"),
+            "requested_by": "Asked by",
+            "created_at": _when("Requested"),
+            "started_at": _when("Started"),
+            "finished_at": _when("Finished"),
+            "duration_s": cc.NumberColumn("Seconds", format="%.1f"),
+            "no_options": "No options",
+            "contracts": cc.NumberColumn("Contracts", format="localized"),
+            "quarantined": cc.TextColumn("Quarantined rows", help="Rows kept out of rankings, by reason."),
+        },
+    )
 with scans:
-    _table(report.scan_runs, "scans",
-           "No scanner has run yet (the Scanners page and the sidecar's schedules fill this in).", {
-               "execution_s": cc.NumberColumn("Seconds", format="%.2f"),
-               "started_at": _when("Started"), "completed_at": _when("Completed"),
-           })
+    _table(
+        report.scan_runs,
+        "scans",
+        "No scanner has run yet (the Scanners page and the sidecar's schedules fill this in).",
+        {
+            "execution_s": cc.NumberColumn("Seconds", format="%.2f"),
+            "started_at": _when("Started"),
+            "completed_at": _when("Completed"),
+        },
+    )
 with errors:
-    _table(report.errors, "errors", "No critical errors recorded.", {
-        "created_at": _when("When"), "resolved_at": _when("Resolved"),
-        "message": cc.TextColumn("Message", width="large"),
-    }, notice=st.success)
+    _table(
+        report.errors,
+        "errors",
+        "No critical errors recorded.",
+        {
+            "created_at": _when("When"),
+            "resolved_at": _when("Resolved"),
+            "message": cc.TextColumn("Message", width="large"),
+        },
+        notice=st.success,
+    )
 with beats:
-    _table(report.heartbeats, "beats",
-           "No heartbeat yet: the sidecar (`python -m core.sync`) writes one every few seconds while it runs.", {
-               "check_timestamp": cc.DatetimeColumn("Last beat", format="distance"),
-               "details": cc.TextColumn("Details", width="large"),
-           })
+    _table(
+        report.heartbeats,
+        "beats",
+        "No heartbeat yet: the sidecar (`python -m core.sync`) writes one every few seconds while it runs.",
+        {
+            "check_timestamp": cc.DatetimeColumn("Last beat", format="distance"),
+            "details": cc.TextColumn("Details", width="large"),
+        },
+    )

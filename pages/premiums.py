@@ -68,18 +68,21 @@ with st.expander("Saved screens", icon=":material/bookmarks:", expanded=f"{KEY}:
         state[f"{KEY}:screen"] = None
     left, load, delete = st.columns([3, 1, 1], vertical_alignment="bottom")
     chosen = left.selectbox("Saved screen", opts.screens, key=f"{KEY}:screen", placeholder="Choose a screen")
-    load.button("Load", key=f"{KEY}:load", on_click=_load_screen, args=(opts.sectors, opts.watchlists),
-                disabled=chosen is None)
+    load.button(
+        "Load", key=f"{KEY}:load", on_click=_load_screen, args=(opts.sectors, opts.watchlists), disabled=chosen is None
+    )
     delete.button("Delete", key=f"{KEY}:delete", on_click=_delete_screen, disabled=chosen is None)
     left, save = st.columns([3, 2], vertical_alignment="bottom")
     left.text_input("Save the current filters as", key=f"{KEY}:screen_name", placeholder="e.g. Weekly puts")
     save.button("Save screen", key=f"{KEY}:save", on_click=_save_screen)
 
 if opts.synced == 0:
-    st.info("**No option data yet.** Run `python -m core demo` for a synthetic demo universe (about ten seconds), "
-            "or click **Sync All** to fetch chains with the configured provider; the sidecar "
-            "(`python -m core.sync`) does the work and this page fills in when it finishes.",
-            icon=":material/info:")
+    st.info(
+        "**No option data yet.** Run `python -m core demo` for a synthetic demo universe (about ten seconds), "
+        "or click **Sync All** to fetch chains with the configured provider; the sidecar "
+        "(`python -m core.sync`) does the work and this page fills in when it finishes.",
+        icon=":material/info:",
+    )
     st.stop()
 try:
     frame = best_premiums(url, flt, version)
@@ -87,17 +90,33 @@ except InvalidFilters as exc:
     st.warning(f"These filters cannot be used: {exc}")
     st.stop()
 if frame.empty:
-    st.info("No contract matches these filters. Widen the days-to-expiry or |delta| range, lower the minimum "
-            "premium or return, or clear the sector and watchlist filters.", icon=":material/filter_alt_off:")
+    st.info(
+        "No contract matches these filters. Widen the days-to-expiry or |delta| range, lower the minimum "
+        "premium or return, or clear the sector and watchlist filters.",
+        icon=":material/filter_alt_off:",
+    )
     st.stop()
 
 render_summary(frame)
 shown = shown_frame(frame)
-event = st.dataframe(shown, column_config=premium_columns(shown), hide_index=True, on_select="rerun",
-                     selection_mode="single-row", key=f"{KEY}:table", height=420)
+event = st.dataframe(
+    shown,
+    column_config=premium_columns(shown),
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"{KEY}:table",
+    height=420,
+)
 as_of = str(flt.as_of or today())
-st.download_button("Download CSV", shown.to_csv(index=False), file_name=f"premiums-{flt.strategy}-{as_of}.csv",
-                   mime="text/csv", icon=":material/download:", key=f"{KEY}:csv")
+st.download_button(
+    "Download CSV",
+    shown.to_csv(index=False),
+    file_name=f"premiums-{flt.strategy}-{as_of}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    key=f"{KEY}:csv",
+)
 rows = [r for r in event.selection.rows if r < len(frame)]
 if rows:
     render_detail(url, trade_from_row(frame.iloc[rows[0]], flt.strategy), as_of, version)

@@ -19,8 +19,11 @@ st.caption(f"Sandbox: {page.sandbox}. User code never runs in the dashboard: it 
 
 by_name = {s.name: s for s in page.scanners}
 with st.expander(f"All scanners ({len(by_name)})"):
-    st.dataframe([{"name": s.name, "category": s.category, "description": s.description} for s in page.scanners],
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        [{"name": s.name, "category": s.category, "description": s.description} for s in page.scanners],
+        hide_index=True,
+        width="stretch",
+    )
 if "scanners.created" in st.session_state:  # select a scanner just made (before the selectbox exists)
     st.session_state["scanners.choice"] = st.session_state.pop("scanners.created")
 choice = st.selectbox("Scanner", [*by_name, NEW], key="scanners.choice")
@@ -43,8 +46,12 @@ code_tab, dry_tab, run_tab, results_tab, schedule_tab = st.tabs(["Code", "Dry ru
 
 with code_tab:
     code = st.text_area("Code", scanner.code, height=360, key=f"scanners.code.{scanner.id}")
-    parameters = st.text_area("Parameters (JSON: name -> default, or {default, type, min, max})",
-                              scanner.parameters, height=140, key=f"scanners.params.{scanner.id}")
+    parameters = st.text_area(
+        "Parameters (JSON: name -> default, or {default, type, min, max})",
+        scanner.parameters,
+        height=140,
+        key=f"scanners.params.{scanner.id}",
+    )
     validate_col, save_col, delete_col = st.columns(3)
     if validate_col.button("Validate", key="scanners.validate"):
         issues = service.check(code)
@@ -106,9 +113,10 @@ with run_tab:
         progress = service.scan_progress(URL, run_id)
         if progress is None:
             return
-        st.progress(progress.done / max(progress.total, 1),
-                    text=f"Run {run_id} {progress.status}: {progress.done}/{progress.total} symbols, "
-                         f"{progress.failed} failed")
+        st.progress(
+            progress.done / max(progress.total, 1),
+            text=f"Run {run_id} {progress.status}: {progress.done}/{progress.total} symbols, {progress.failed} failed",
+        )
         if progress.status == "queued":
             st.caption("Waiting for the sidecar (`python -m core.sync`) to pick the run up.")
         elif progress.status != "running" and st.session_state.get(ended_key) != run_id:
@@ -122,8 +130,14 @@ with results_tab:
     results = service.latest_results(URL, scanner.id)
     st.caption(results.summary)
     st.dataframe(results.frame, hide_index=True, width="stretch")
-    st.download_button("Export CSV", service.results_csv(results.frame), file_name=f"{scanner.name}-results.csv",
-                       mime="text/csv", key="scanners.csv", disabled=results.frame.empty)
+    st.download_button(
+        "Export CSV",
+        service.results_csv(results.frame),
+        file_name=f"{scanner.name}-results.csv",
+        mime="text/csv",
+        key="scanners.csv",
+        disabled=results.frame.empty,
+    )
 
 with schedule_tab:
     st.dataframe(service.schedule_table(URL, scanner.id), hide_index=True, width="stretch")
@@ -133,13 +147,25 @@ with schedule_tab:
             kind = st.selectbox("Repeat", service.SCHEDULE_TYPES, index=2)
             minutes = st.number_input("Every N minutes (interval)", min_value=1, value=30)
             at = st.time_input("At (exchange time, New York)", dt.time(9, 45))
-            days = st.multiselect("Days (weekly): 0 = Monday ... 6 = Sunday", list(range(7)), default=[0],
-                                  format_func=lambda d: f"{d} = {service.DAY_NAMES[d]}")
+            days = st.multiselect(
+                "Days (weekly): 0 = Monday ... 6 = Sunday",
+                list(range(7)),
+                default=[0],
+                format_func=lambda d: f"{d} = {service.DAY_NAMES[d]}",
+            )
             market_only = st.checkbox("Only while the market is open", value=True)
             if st.form_submit_button("Add schedule"):
                 try:
-                    text = service.add_schedule(URL, scanner.id, target.id, kind, interval_minutes=int(minutes),
-                                                run_time=at, days=days, market_hours_only=market_only)
+                    text = service.add_schedule(
+                        URL,
+                        scanner.id,
+                        target.id,
+                        kind,
+                        interval_minutes=int(minutes),
+                        run_time=at,
+                        days=days,
+                        market_hours_only=market_only,
+                    )
                     st.success(f"Scheduled: {text}.")
                 except service.ScheduleError as exc:
                     st.error(str(exc))

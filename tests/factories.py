@@ -36,8 +36,10 @@ def watchlist(session: Session, **kw) -> m.Watchlist:
 
 def scan_history(session: Session, scanner_row: m.Scanner, watchlist_row=None, **kw) -> m.ScanHistory:
     kw.setdefault("status", "completed")
-    return add(session, m.ScanHistory(scanner_id=scanner_row.id,
-                                      watchlist_id=watchlist_row.id if watchlist_row else None, **kw))
+    return add(
+        session,
+        m.ScanHistory(scanner_id=scanner_row.id, watchlist_id=watchlist_row.id if watchlist_row else None, **kw),
+    )
 
 
 def user(session: Session, **kw) -> m.User:

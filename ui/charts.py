@@ -10,8 +10,7 @@ import plotly.graph_objects as go
 
 from core.symbol_detail import SymbolDetail
 
-_LAYOUT = {"height": 320, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-           "legend": {"orientation": "h", "y": -0.2}}
+_LAYOUT = {"height": 320, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
 
 
 def smile_figure(detail: SymbolDetail) -> go.Figure:
@@ -19,12 +18,21 @@ def smile_figure(detail: SymbolDetail) -> go.Figure:
     fig = go.Figure()
     for kind, colour, dash in (("put", "#d62728", "dash"), ("call", "#1f77b4", "solid")):
         side = smile[smile["option_type"] == kind]
-        fig.add_scatter(x=side["strike"], y=side["iv"] * 100, mode="lines+markers", name=f"{kind}s",
-                        line={"color": colour, "dash": dash})
+        fig.add_scatter(
+            x=side["strike"],
+            y=side["iv"] * 100,
+            mode="lines+markers",
+            name=f"{kind}s",
+            line={"color": colour, "dash": dash},
+        )
     fig.add_vline(x=trade.underlying_price, line_dash="dot", annotation_text="spot")
     fig.add_vline(x=trade.strike, line_dash="dash", line_color="#2ca02c", annotation_text="selected")
-    fig.update_layout(title=f"IV smile, {trade.expiration_date:%Y-%m-%d}", xaxis_title="strike ($)",
-                      yaxis_title="implied volatility (%)", **_LAYOUT)
+    fig.update_layout(
+        title=f"IV smile, {trade.expiration_date:%Y-%m-%d}",
+        xaxis_title="strike ($)",
+        yaxis_title="implied volatility (%)",
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -33,10 +41,19 @@ def history_figure(detail: SymbolDetail) -> go.Figure:
     premium = "atm_put_mid_30d" if detail.trade.strategy == "csp" else "atm_call_mid_30d"
     fig = go.Figure()
     fig.add_scatter(x=history["date"], y=history["iv30"] * 100, name="IV30 (%)", mode="lines+markers")
-    fig.add_scatter(x=history["date"], y=history[premium] * 100, name="ATM 30-day premium ($/contract)",
-                    mode="lines+markers", yaxis="y2")
-    fig.update_layout(title=f"{detail.trade.symbol}: IV and premium history", yaxis_title="IV30 (%)",
-                      yaxis2={"title": "premium ($)", "overlaying": "y", "side": "right"}, **_LAYOUT)
+    fig.add_scatter(
+        x=history["date"],
+        y=history[premium] * 100,
+        name="ATM 30-day premium ($/contract)",
+        mode="lines+markers",
+        yaxis="y2",
+    )
+    fig.update_layout(
+        title=f"{detail.trade.symbol}: IV and premium history",
+        yaxis_title="IV30 (%)",
+        yaxis2={"title": "premium ($)", "overlaying": "y", "side": "right"},
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -46,20 +63,35 @@ def payoff_figure(detail: SymbolDetail) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(x=payoff["price"], y=payoff["pnl"], mode="lines", name="P&L at expiry", fill="tozeroy")
     fig.add_hline(y=0, line_color="grey")
-    fig.add_vline(x=detail.breakeven, line_dash="dash", line_color="#d62728",
-                  annotation_text=f"breakeven ${detail.breakeven:,.2f}", annotation_position="bottom left")
+    fig.add_vline(
+        x=detail.breakeven,
+        line_dash="dash",
+        line_color="#d62728",
+        annotation_text=f"breakeven ${detail.breakeven:,.2f}",
+        annotation_position="bottom left",
+    )
     fig.add_vline(x=trade.underlying_price, line_dash="dot", annotation_text="spot", annotation_position="top right")
-    fig.update_layout(title=f"{label} {trade.strike:g}: P&L at expiry, per contract",
-                      xaxis_title="price at expiry ($)", yaxis_title="profit / loss ($)", showlegend=False,
-                      **_LAYOUT)
+    fig.update_layout(
+        title=f"{label} {trade.strike:g}: P&L at expiry, per contract",
+        xaxis_title="price at expiry ($)",
+        yaxis_title="profit / loss ($)",
+        showlegend=False,
+        **_LAYOUT,
+    )
     return fig
 
 
 def run_durations_figure(runs: pd.DataFrame) -> go.Figure:
     done = runs.dropna(subset=["finished_at", "duration_s"]).sort_values("finished_at")
     fig = go.Figure()
-    fig.add_scatter(x=done["finished_at"], y=done["duration_s"], mode="lines+markers", name="duration",
-                    text=done["scope"], hovertemplate="%{x}<br>%{y:.1f} s<br>%{text}<extra></extra>")
+    fig.add_scatter(
+        x=done["finished_at"],
+        y=done["duration_s"],
+        mode="lines+markers",
+        name="duration",
+        text=done["scope"],
+        hovertemplate="%{x}<br>%{y:.1f} s<br>%{text}<extra></extra>",
+    )
     fig.update_layout(title="Sync run durations", xaxis_title="finished", yaxis_title="seconds", **_LAYOUT)
     return fig
 
@@ -68,6 +100,11 @@ def contracts_per_run_figure(runs: pd.DataFrame) -> go.Figure:
     done = runs.sort_values("id")
     fig = go.Figure()
     fig.add_bar(x=done["id"].astype(str), y=done["contracts"], name="contracts", text=done["status"])
-    fig.update_layout(title="Contracts stored per sync run", xaxis_title="run", yaxis_title="contracts",
-                      xaxis_type="category", **_LAYOUT)
+    fig.update_layout(
+        title="Contracts stored per sync run",
+        xaxis_title="run",
+        yaxis_title="contracts",
+        xaxis_type="category",
+        **_LAYOUT,
+    )
     return fig

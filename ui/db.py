@@ -13,8 +13,10 @@ from core.config import ConfigError, get_settings
 from core.db.engine import DatabaseError, describe_url, get_engine
 from core.db.migrate import require_current_schema
 
-HINT = ("Check `DATABASE_URL` (or start the database), then run `python -m core db upgrade`; "
-        "`make run` does both and seeds a demo.")
+HINT = (
+    "Check `DATABASE_URL` (or start the database), then run `python -m core db upgrade`; "
+    "`make run` does both and seeds a demo."
+)
 
 
 @st.cache_resource(show_spinner=False)

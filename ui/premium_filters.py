@@ -15,8 +15,12 @@ import streamlit as st
 from core.premiums.filters import RANK_KEYS, PremiumFilters
 
 STRATEGIES = {"csp": "Cash-secured put", "cc": "Covered call"}
-RANK_LABELS = {"annualized_return": "Annualised return", "monthly_return": "Monthly return",
-               "premium": "Premium", "cushion_pct": "Cushion"}
+RANK_LABELS = {
+    "annualized_return": "Annualised return",
+    "monthly_return": "Monthly return",
+    "premium": "Premium",
+    "cushion_pct": "Cushion",
+}
 LIMITS = (100, 500, 2000)
 DELTA_FULL = (0.0, 1.0)
 DEFAULTS = PremiumFilters()
@@ -30,8 +34,9 @@ def _pair(value: tuple | None) -> tuple:
     return value if value is not None else (None, None)
 
 
-def set_filter_state(key: str, flt: PremiumFilters, sectors: list[str] | None = None,
-                     watchlists: list[str] | None = None) -> None:
+def set_filter_state(
+    key: str, flt: PremiumFilters, sectors: list[str] | None = None, watchlists: list[str] | None = None
+) -> None:
     """Put `flt` into the widgets' session state (sectors and watchlist only if they still exist)."""
     state = st.session_state
     state[_k(key, "strategy")] = flt.strategy
@@ -39,8 +44,15 @@ def set_filter_state(key: str, flt: PremiumFilters, sectors: list[str] | None = 
     state[_k(key, "delta")] = tuple(flt.delta) if flt.delta else DELTA_FULL
     state[_k(key, "price_min")], state[_k(key, "price_max")] = _pair(flt.price)
     state[_k(key, "iv_min")], state[_k(key, "iv_max")] = _pair(flt.iv)
-    for name in ("min_premium", "min_monthly_return", "min_annualized_return", "min_volume", "min_open_interest",
-                 "max_spread_pct", "min_iv_rank"):
+    for name in (
+        "min_premium",
+        "min_monthly_return",
+        "min_annualized_return",
+        "min_volume",
+        "min_open_interest",
+        "max_spread_pct",
+        "min_iv_rank",
+    ):
         state[_k(key, name)] = getattr(flt, name)
     state[_k(key, "sectors")] = [s for s in flt.sectors if sectors is None or s in sectors]
     state[_k(key, "watchlist")] = flt.watchlist if watchlists is None or flt.watchlist in watchlists else None
@@ -69,11 +81,18 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
     top = st.columns([1.3, 2, 2, 1.3, 1.2])
     top[0].radio("Strategy", list(STRATEGIES), format_func=STRATEGIES.get, key=_k(key, "strategy"))
     top[1].slider("Days to expiry", 0, 400, key=_k(key, "dte"))
-    top[2].slider("|Delta|", 0.0, 1.0, step=0.01, key=_k(key, "delta"),
-                  help="Absolute delta: 0.25-0.40 means puts -0.40..-0.25 and calls 0.25..0.40.")
+    top[2].slider(
+        "|Delta|",
+        0.0,
+        1.0,
+        step=0.01,
+        key=_k(key, "delta"),
+        help="Absolute delta: 0.25-0.40 means puts -0.40..-0.25 and calls 0.25..0.40.",
+    )
     top[3].selectbox("Rank by", RANK_KEYS, format_func=RANK_LABELS.get, key=_k(key, "rank_by"))
-    top[4].toggle("All contracts", key=_k(key, "all_contracts"), help="Every matching contract, not just the best "
-                                                                       "one per symbol.")
+    top[4].toggle(
+        "All contracts", key=_k(key, "all_contracts"), help="Every matching contract, not just the best one per symbol."
+    )
     with st.expander("More filters", icon=":material/tune:"):
         row = st.columns(4)
         row[0].number_input("Stock price from ($)", min_value=0.0, key=_k(key, "price_min"))
@@ -89,26 +108,42 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         row[3].number_input("Min IV rank (0-100)", min_value=0.0, max_value=100.0, key=_k(key, "min_iv_rank"))
         row = st.columns([2, 1.2, 1, 1, 0.8])
         row[0].multiselect("Sectors", sectors, key=_k(key, "sectors"), placeholder="All sectors")
-        row[1].selectbox("Watchlist", [None, *watchlists], key=_k(key, "watchlist"),
-                         format_func=lambda v: "All symbols" if v is None else v)
-        row[2].date_input("As of", key=_k(key, "as_of"), help="DTE and earnings are counted from this date; "
-                                                              "empty means today (New York).")
+        row[1].selectbox(
+            "Watchlist",
+            [None, *watchlists],
+            key=_k(key, "watchlist"),
+            format_func=lambda v: "All symbols" if v is None else v,
+        )
+        row[2].date_input(
+            "As of",
+            key=_k(key, "as_of"),
+            help="DTE and earnings are counted from this date; empty means today (New York).",
+        )
         row[3].checkbox("Exclude earnings before expiry", key=_k(key, "exclude_earnings"))
         row[4].selectbox("Show at most", LIMITS, key=_k(key, "limit"))
 
     delta = tuple(state[_k(key, "delta")])
     flt = replace(
-        DEFAULTS, strategy=state[_k(key, "strategy")], dte=tuple(state[_k(key, "dte")]),
+        DEFAULTS,
+        strategy=state[_k(key, "strategy")],
+        dte=tuple(state[_k(key, "dte")]),
         delta=None if delta == DELTA_FULL else delta,
         price=_range(state[_k(key, "price_min")], state[_k(key, "price_max")]),
         iv=_range(state[_k(key, "iv_min")], state[_k(key, "iv_max")], ceiling=1000.0),
-        min_premium=state[_k(key, "min_premium")], min_monthly_return=state[_k(key, "min_monthly_return")],
+        min_premium=state[_k(key, "min_premium")],
+        min_monthly_return=state[_k(key, "min_monthly_return")],
         min_annualized_return=state[_k(key, "min_annualized_return")],
-        min_volume=_int(state[_k(key, "min_volume")]), min_open_interest=_int(state[_k(key, "min_open_interest")]),
-        max_spread_pct=state[_k(key, "max_spread_pct")], min_iv_rank=state[_k(key, "min_iv_rank")],
-        sectors=tuple(state[_k(key, "sectors")]), watchlist=state[_k(key, "watchlist")],
-        exclude_earnings=bool(state[_k(key, "exclude_earnings")]), all_contracts=bool(state[_k(key, "all_contracts")]),
-        as_of=state[_k(key, "as_of")], rank_by=state[_k(key, "rank_by")], limit=int(state[_k(key, "limit")]),
+        min_volume=_int(state[_k(key, "min_volume")]),
+        min_open_interest=_int(state[_k(key, "min_open_interest")]),
+        max_spread_pct=state[_k(key, "max_spread_pct")],
+        min_iv_rank=state[_k(key, "min_iv_rank")],
+        sectors=tuple(state[_k(key, "sectors")]),
+        watchlist=state[_k(key, "watchlist")],
+        exclude_earnings=bool(state[_k(key, "exclude_earnings")]),
+        all_contracts=bool(state[_k(key, "all_contracts")]),
+        as_of=state[_k(key, "as_of")],
+        rank_by=state[_k(key, "rank_by")],
+        limit=int(state[_k(key, "limit")]),
     )
     state[_k(key, "current")] = flt  # a plain frozen dataclass: survives page switches, unlike widget state
     return flt

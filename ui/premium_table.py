@@ -7,9 +7,31 @@ import streamlit as st
 
 cc = st.column_config
 
-SHOWN = ["symbol", "expiration_date", "dte", "strike", "underlying_price", "premium", "annualized_return",
-         "monthly_return", "cushion_pct", "breakeven", "delta", "iv", "prob_otm", "iv_rank", "bid", "ask",
-         "spread_pct", "volume", "open_interest", "next_earnings_date", "sector", "name", "fetched_at"]
+SHOWN = [
+    "symbol",
+    "expiration_date",
+    "dte",
+    "strike",
+    "underlying_price",
+    "premium",
+    "annualized_return",
+    "monthly_return",
+    "cushion_pct",
+    "breakeven",
+    "delta",
+    "iv",
+    "prob_otm",
+    "iv_rank",
+    "bid",
+    "ask",
+    "spread_pct",
+    "volume",
+    "open_interest",
+    "next_earnings_date",
+    "sector",
+    "name",
+    "fetched_at",
+]
 
 
 def _progress_max(frame: pd.DataFrame, column: str, floor: float) -> float:
@@ -31,12 +53,20 @@ def premium_columns(frame: pd.DataFrame) -> dict:
         "ask": cc.NumberColumn("Ask", format="dollar"),
         "premium": cc.NumberColumn("Premium", format="dollar", help="Mid x 100: dollars per contract."),
         "annualized_return": cc.ProgressColumn(
-            "Annualised", format="%.1f%%", min_value=0.0, max_value=_progress_max(frame, "annualized_return", 1.0),
-            help="premium / capital x 365 / DTE (simple, not compounded)."),
+            "Annualised",
+            format="%.1f%%",
+            min_value=0.0,
+            max_value=_progress_max(frame, "annualized_return", 1.0),
+            help="premium / capital x 365 / DTE (simple, not compounded).",
+        ),
         "monthly_return": cc.NumberColumn("Monthly", format="%.2f%%", help="premium / capital x 30 / DTE."),
         "cushion_pct": cc.ProgressColumn(
-            "Cushion", format="%.1f%%", min_value=0.0, max_value=_progress_max(frame, "cushion_pct", 1.0),
-            help="Distance from the stock price to breakeven, in % of the stock price."),
+            "Cushion",
+            format="%.1f%%",
+            min_value=0.0,
+            max_value=_progress_max(frame, "cushion_pct", 1.0),
+            help="Distance from the stock price to breakeven, in % of the stock price.",
+        ),
         "breakeven": cc.NumberColumn("Breakeven", format="dollar"),
         "delta": cc.NumberColumn("Delta", format="%.2f", help="Signed: puts are negative."),
         "iv": cc.NumberColumn("IV", format="percent"),

@@ -29,8 +29,12 @@ def _describe_eta(run: RunProgress) -> str:
 
 def sync_button(eng: Engine, *, key: str, watchlist: str | None = None, label: str = "Sync All") -> None:
     """The button; a click enqueues (or finds) the run and the progress bar below starts following it."""
-    if st.button(label, key=f"{key}:sync", icon=":material/sync:",
-                 help="Queue a refresh of the option chains; the sidecar (python -m core.sync) does the work."):
+    if st.button(
+        label,
+        key=f"{key}:sync",
+        icon=":material/sync:",
+        help="Queue a refresh of the option chains; the sidecar (python -m core.sync) does the work.",
+    ):
         request = SyncRequest(all_symbols=watchlist is None, watchlist=watchlist, requested_by="dashboard")
         try:
             with database_guard(), unit_of_work(eng) as session:
@@ -39,8 +43,9 @@ def sync_button(eng: Engine, *, key: str, watchlist: str | None = None, label: s
             st.warning(str(exc))
             return
         st.session_state[f"{key}:run"] = run.run_id
-        st.toast(f"Sync run {run.run_id} {'queued' if created else 'was already queued or running'}.",
-                 icon=":material/sync:")
+        st.toast(
+            f"Sync run {run.run_id} {'queued' if created else 'was already queued or running'}.", icon=":material/sync:"
+        )
 
 
 def sync_progress(eng: Engine, *, key: str, watchlist: str | None = None) -> None:
@@ -74,9 +79,11 @@ def _render_running(run: RunProgress, sidecar_alive: bool) -> None:
     if run.status == "queued":
         st.progress(0.0, text=f"Sync run {run.run_id} queued: {run.total:,} symbols waiting for the sidecar")
         if not sidecar_alive:
-            st.warning("No sidecar has sent a heartbeat in the last two minutes, so nothing will pick this up: "
-                       "start it with `python -m core.sync` (`make run` starts it for you).",
-                       icon=":material/pause_circle:")
+            st.warning(
+                "No sidecar has sent a heartbeat in the last two minutes, so nothing will pick this up: "
+                "start it with `python -m core.sync` (`make run` starts it for you).",
+                icon=":material/pause_circle:",
+            )
         return
     st.progress(run.fraction, text=f"Syncing (run {run.run_id}): {run.summary()}{_describe_eta(run)}")
 

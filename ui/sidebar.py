@@ -30,20 +30,25 @@ def render_status() -> None:
         sidebar.error("Database unavailable", icon=":material/database_off:")
         return
     if status.synthetic:
-        sidebar.warning(f"**Synthetic data** — not market quotes ({status.synthetic_reason}).",
-                        icon=":material/science:")
+        sidebar.warning(
+            f"**Synthetic data** — not market quotes ({status.synthetic_reason}).", icon=":material/science:"
+        )
     if status.newest_fetch is None:
         sidebar.caption("Data: nothing synced yet")
     else:
         now = status.sidecar.now
         newest, oldest = describe_age(now - status.newest_fetch), describe_age(now - status.oldest_fetch)
-        sidebar.caption(f"Data: {status.symbols_with_data:,} symbols, newest {_when(status.newest_fetch)} "
-                        f"({newest} ago), oldest {oldest} old")
+        sidebar.caption(
+            f"Data: {status.symbols_with_data:,} symbols, newest {_when(status.newest_fetch)} "
+            f"({newest} ago), oldest {oldest} old"
+        )
     beat = status.sidecar
     if beat.last_beat is None:
         sidebar.caption(":material/pause_circle: Sidecar: no heartbeat yet — start `python -m core.sync`")
     elif beat.alive:
         sidebar.caption(f":material/check_circle: Sidecar: alive (heartbeat {describe_age(beat.age)} ago)")
     else:
-        sidebar.caption(f":material/error: Sidecar: **stale** — last heartbeat {describe_age(beat.age)} ago "
-                        f"(over {int(SIDECAR_STALE_AFTER.total_seconds() // 60)} min); queued syncs wait for it")
+        sidebar.caption(
+            f":material/error: Sidecar: **stale** — last heartbeat {describe_age(beat.age)} ago "
+            f"(over {int(SIDECAR_STALE_AFTER.total_seconds() // 60)} min); queued syncs wait for it"
+        )

@@ -15,8 +15,14 @@ cc = st.column_config
 
 
 def trade_from_row(row: pd.Series, strategy: str) -> Trade:
-    return Trade(symbol=str(row["symbol"]), strategy=strategy, expiration_date=row["expiration_date"],
-                 strike=float(row["strike"]), mid=float(row["mid"]), underlying_price=float(row["underlying_price"]))
+    return Trade(
+        symbol=str(row["symbol"]),
+        strategy=strategy,
+        expiration_date=row["expiration_date"],
+        strike=float(row["strike"]),
+        mid=float(row["mid"]),
+        underlying_price=float(row["underlying_price"]),
+    )
 
 
 def _chain_columns() -> dict:
@@ -38,8 +44,10 @@ def render_detail(url: str, trade: Trade, as_of: str, version: str) -> None:
     doc = {**trade.__dict__, "expiration_date": trade.expiration_date.isoformat()}
     detail: SymbolDetail = symbol_detail(url, json.dumps(doc, sort_keys=True), as_of, version)
     kind = "put" if trade.strategy == "csp" else "call"
-    st.subheader(f"{trade.symbol} {trade.expiration_date:%Y-%m-%d} {trade.strike:g} {kind}"
-                 + (f" — {detail.name}" if detail.name else ""))
+    st.subheader(
+        f"{trade.symbol} {trade.expiration_date:%Y-%m-%d} {trade.strike:g} {kind}"
+        + (f" — {detail.name}" if detail.name else "")
+    )
     cols = st.columns(4)
     cols[0].metric("Stock", f"${trade.underlying_price:,.2f}")
     cols[1].metric("Premium", f"${trade.mid * 100:,.0f}", help="Mid x 100, per contract.")
@@ -56,5 +64,7 @@ def render_detail(url: str, trade: Trade, as_of: str, version: str) -> None:
     if len(detail.history) > 1:
         st.plotly_chart(charts.history_figure(detail), key="premiums:history")
     else:
-        st.info("IV and premium history appears once syncs on more than one day are stored (the demo backfills "
-                "twelve weeks).")
+        st.info(
+            "IV and premium history appears once syncs on more than one day are stored (the demo backfills "
+            "twelve weeks)."
+        )

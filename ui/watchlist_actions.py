@@ -38,6 +38,7 @@ def create(eng: Engine) -> None:
         state[_k("selected")] = info.name
         state[_k("new_name")] = ""
         _report("success", f"Created watchlist “{info.name}”. Add symbols below.")
+
     _run(action)
 
 
@@ -47,6 +48,7 @@ def rename(eng: Engine, old: str, field: str) -> None:
             info = WatchlistManager(session).rename(old, state.get(field, ""))
         state[_k("selected")] = info.name
         _report("success", f"Renamed “{old}” to “{info.name}”.")
+
     _run(action)
 
 
@@ -57,6 +59,7 @@ def delete(eng: Engine, name: str) -> None:
         state.pop(_k("selected"), None)
         state[_k("confirm_delete")] = False
         _report("success", f"Deleted watchlist “{name}”.")
+
     _run(action)
 
 
@@ -66,8 +69,10 @@ def _add(eng: Engine, name: str, parsed: Parsed, source: str) -> None:
             manager = WatchlistManager(session)
             result = manager.add(name, parsed, known_symbols(session))
         kind = "success" if result.added and not result.skipped else "warning" if result.skipped else "info"
-        _report(kind, f"{source}: added {len(result.added)} symbol(s) to “{name}”, skipped {len(result.skipped)}.",
-                result)
+        _report(
+            kind, f"{source}: added {len(result.added)} symbol(s) to “{name}”, skipped {len(result.skipped)}.", result
+        )
+
     _run(action)
 
 
@@ -90,6 +95,7 @@ def remove(eng: Engine, name: str) -> None:
             removed = WatchlistManager(session).remove(name, state.get(_k("remove"), []))
         state[_k("remove")] = []
         _report("success", f"Removed {removed} symbol(s) from “{name}”.")
+
     _run(action)
 
 
@@ -101,5 +107,8 @@ def render_report() -> None:
     kind, text, result = report
     getattr(st, kind)(text)
     if result is not None and result.skipped:
-        st.dataframe({"entry": [s.entry for s in result.skipped], "reason": [s.reason for s in result.skipped]},
-                     hide_index=True, key=_k("skipped"))
+        st.dataframe(
+            {"entry": [s.entry for s in result.skipped], "reason": [s.reason for s in result.skipped]},
+            hide_index=True,
+            key=_k("skipped"),
+        )

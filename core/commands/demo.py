@@ -14,17 +14,32 @@ from core.db.migrate import require_current_schema
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     from core.demo import DEFAULT_HISTORY_WEEKS, DEFAULT_SYMBOLS
 
-    demo = commands.add_parser("demo", parents=[common],
-                               help="seed a synthetic demo universe, watchlists and templates, and sync it")
-    demo.add_argument("--symbols", type=int, default=DEFAULT_SYMBOLS, metavar="N",
-                      help=f"how many synthetic symbols (default {DEFAULT_SYMBOLS})")
-    demo.add_argument("--history-weeks", type=int, default=DEFAULT_HISTORY_WEEKS, metavar="W",
-                      help=f"weeks of daily history to backfill for charts and IV rank (default "
-                           f"{DEFAULT_HISTORY_WEEKS}; 0 for none)")
-    demo.add_argument("--as-of", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
-                      help="market date of the synthetic quotes (default today, New York)")
-    demo.add_argument("--if-empty", action="store_true",
-                      help="do nothing when the database already has stocks (for `make run`)")
+    demo = commands.add_parser(
+        "demo", parents=[common], help="seed a synthetic demo universe, watchlists and templates, and sync it"
+    )
+    demo.add_argument(
+        "--symbols",
+        type=int,
+        default=DEFAULT_SYMBOLS,
+        metavar="N",
+        help=f"how many synthetic symbols (default {DEFAULT_SYMBOLS})",
+    )
+    demo.add_argument(
+        "--history-weeks",
+        type=int,
+        default=DEFAULT_HISTORY_WEEKS,
+        metavar="W",
+        help=f"weeks of daily history to backfill for charts and IV rank (default {DEFAULT_HISTORY_WEEKS}; 0 for none)",
+    )
+    demo.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="market date of the synthetic quotes (default today, New York)",
+    )
+    demo.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the database already has stocks (for `make run`)"
+    )
     demo.add_argument("--format", choices=("table", "json"), default="table")
     demo.set_defaults(handler=_demo)
 
@@ -49,9 +64,11 @@ def _demo(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit_json(dataclasses.asdict(result))
     else:
-        print(f"demo: {result.symbols} synthetic symbols, sync run {result.run_id} {result.status} "
-              f"({result.contracts:,} contracts, {result.failed} failed, {result.no_options} without options), "
-              f"{result.history_rows:,} history rows, watchlists: {', '.join(result.watchlists) or 'none'}, "
-              f"scanner templates added: {'n/a (no scanner engine)' if result.templates is None else result.templates} "
-              f"in {result.seconds} s")
+        print(
+            f"demo: {result.symbols} synthetic symbols, sync run {result.run_id} {result.status} "
+            f"({result.contracts:,} contracts, {result.failed} failed, {result.no_options} without options), "
+            f"{result.history_rows:,} history rows, watchlists: {', '.join(result.watchlists) or 'none'}, "
+            f"scanner templates added: {'n/a (no scanner engine)' if result.templates is None else result.templates} "
+            f"in {result.seconds} s"
+        )
     return 0 if result.status == "completed" else 1

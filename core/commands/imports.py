@@ -12,13 +12,22 @@ from core.sync.imports import import_chains
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    cmd = commands.add_parser("import-chains", parents=[common],
-                              help="load chain snapshot files (csv: yfinance, Cboe, Wheelhouse layouts)")
+    cmd = commands.add_parser(
+        "import-chains", parents=[common], help="load chain snapshot files (csv: yfinance, Cboe, Wheelhouse layouts)"
+    )
     cmd.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders to search for .csv files")
-    cmd.add_argument("--underlying-price", type=float, metavar="PX",
-                     help="spot at the quote, for files that do not carry it (bare yfinance exports)")
-    cmd.add_argument("--quote-time", type=_moment, metavar="ISO",
-                     help="when the chain was quoted (e.g. 2024-10-01T20:00Z), for files that do not say")
+    cmd.add_argument(
+        "--underlying-price",
+        type=float,
+        metavar="PX",
+        help="spot at the quote, for files that do not carry it (bare yfinance exports)",
+    )
+    cmd.add_argument(
+        "--quote-time",
+        type=_moment,
+        metavar="ISO",
+        help="when the chain was quoted (e.g. 2024-10-01T20:00Z), for files that do not say",
+    )
     cmd.add_argument("--format", choices=("table", "json"), default="table")
     cmd.set_defaults(handler=_import)
 
@@ -34,8 +43,7 @@ def _import(args: argparse.Namespace) -> int:
     engine = get_engine(database_url(args))
     require_current_schema(engine)
     try:
-        reports = import_chains(engine, args.paths, underlying_price=args.underlying_price,
-                                quote_time=args.quote_time)
+        reports = import_chains(engine, args.paths, underlying_price=args.underlying_price, quote_time=args.quote_time)
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from None
     if not reports:
@@ -47,9 +55,11 @@ def _import(args: argparse.Namespace) -> int:
             if r.error:
                 print(f"FAILED  {r.path}: {r.error}")
                 continue
-            print(f"ok      {r.path} [{r.layout}] {r.contracts:,} contracts for {', '.join(r.symbols) or 'no symbol'}"
-                  f" ({r.rows_rejected} of {r.rows_read} rows not loaded"
-                  f"{', quarantined ' + str(dict(r.quarantined)) if r.quarantined else ''})")
+            print(
+                f"ok      {r.path} [{r.layout}] {r.contracts:,} contracts for {', '.join(r.symbols) or 'no symbol'}"
+                f" ({r.rows_rejected} of {r.rows_read} rows not loaded"
+                f"{', quarantined ' + str(dict(r.quarantined)) if r.quarantined else ''})"
+            )
             for why in r.skipped:
                 print(f"        skipped {why}")
     return 1 if any(r.error for r in reports) else 0

@@ -24,21 +24,35 @@ _DEFAULT = PremiumFilters()
 
 # The table format's columns: (frame column, heading, format); csv and json carry every column.
 _TABLE = (
-    ("symbol", "symbol", "{}"), ("expiration_date", "expiry", "{}"), ("dte", "dte", "{}"),
-    ("strike", "strike", "{:.2f}"), ("bid", "bid", "{:.2f}"), ("ask", "ask", "{:.2f}"),
-    ("premium", "premium", "{:.0f}"), ("delta", "delta", "{:.2f}"), ("iv", "iv", "{:.1%}"),
-    ("monthly_return", "mo%", "{:.2f}"), ("annualized_return", "ann%", "{:.1f}"), ("breakeven", "breakeven", "{:.2f}"),
+    ("symbol", "symbol", "{}"),
+    ("expiration_date", "expiry", "{}"),
+    ("dte", "dte", "{}"),
+    ("strike", "strike", "{:.2f}"),
+    ("bid", "bid", "{:.2f}"),
+    ("ask", "ask", "{:.2f}"),
+    ("premium", "premium", "{:.0f}"),
+    ("delta", "delta", "{:.2f}"),
+    ("iv", "iv", "{:.1%}"),
+    ("monthly_return", "mo%", "{:.2f}"),
+    ("annualized_return", "ann%", "{:.1f}"),
+    ("breakeven", "breakeven", "{:.2f}"),
     ("cushion_pct", "cush%", "{:.1f}"),
-    ("prob_otm", "p(otm)", "{:.0%}"), ("volume", "vol", "{}"), ("open_interest", "oi", "{}"),
-    ("underlying_price", "price", "{:.2f}"), ("sector", "sector", "{}"),
+    ("prob_otm", "p(otm)", "{:.0%}"),
+    ("volume", "vol", "{}"),
+    ("open_interest", "oi", "{}"),
+    ("underlying_price", "price", "{:.2f}"),
+    ("sector", "sector", "{}"),
 )
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     cmd = commands.add_parser(
-        "premiums", parents=[common], help="the Scan Premiums query: best put or call per symbol",
+        "premiums",
+        parents=[common],
+        help="the Scan Premiums query: best put or call per symbol",
         description="Best cash-secured put (csp) or covered call (cc) per symbol, ranked in the database. "
-                    "Ranges are MIN-MAX and inclusive; 'any' lifts the --delta, --price and --iv limits.")
+        "Ranges are MIN-MAX and inclusive; 'any' lifts the --delta, --price and --iv limits.",
+    )
     cmd.add_argument("--strategy", choices=("csp", "cc"), default="csp", help="csp: puts, cc: calls (default csp)")
     dte, delta = "{}-{}".format(*_DEFAULT.dte), "{}-{}".format(*_DEFAULT.delta)
     cmd.add_argument("--dte", metavar="MIN-MAX", default=dte, help=f"days to expiry (default {dte})")
@@ -103,6 +117,7 @@ def parse_range(option: str, text: str | None, *, whole: bool = False, optional:
 
 def filters_from_args(args: argparse.Namespace) -> PremiumFilters:
     """The PremiumFilters the command line asks for (raises CommandError on malformed values)."""
+
     def opt(option: str, parse):
         text = getattr(args, option.lstrip("-").replace("-", "_"))
         return None if text is None else parse(option, text)
@@ -114,14 +129,25 @@ def filters_from_args(args: argparse.Namespace) -> PremiumFilters:
         except ValueError:
             raise CommandError(f"--as-of: expected a date YYYY-MM-DD, got {args.as_of!r}") from None
     return PremiumFilters(
-        strategy=args.strategy, dte=parse_range("--dte", args.dte, whole=True, optional=False),
-        delta=parse_range("--delta", args.delta), price=parse_range("--price", args.price),
-        min_premium=opt("--min-premium", _float), min_monthly_return=opt("--min-monthly-return", _float),
-        min_annualized_return=opt("--min-annualized-return", _float), min_volume=opt("--min-volume", _int),
-        min_open_interest=opt("--min-open-interest", _int), max_spread_pct=opt("--max-spread-pct", _float),
-        iv=parse_range("--iv", args.iv), min_iv_rank=opt("--min-iv-rank", _float), sectors=tuple(args.sector),
-        watchlist=args.watchlist, exclude_earnings=args.exclude_earnings, all_contracts=args.all_contracts,
-        as_of=as_of, rank_by=args.rank_by, limit=_int("--limit", args.limit),
+        strategy=args.strategy,
+        dte=parse_range("--dte", args.dte, whole=True, optional=False),
+        delta=parse_range("--delta", args.delta),
+        price=parse_range("--price", args.price),
+        min_premium=opt("--min-premium", _float),
+        min_monthly_return=opt("--min-monthly-return", _float),
+        min_annualized_return=opt("--min-annualized-return", _float),
+        min_volume=opt("--min-volume", _int),
+        min_open_interest=opt("--min-open-interest", _int),
+        max_spread_pct=opt("--max-spread-pct", _float),
+        iv=parse_range("--iv", args.iv),
+        min_iv_rank=opt("--min-iv-rank", _float),
+        sectors=tuple(args.sector),
+        watchlist=args.watchlist,
+        exclude_earnings=args.exclude_earnings,
+        all_contracts=args.all_contracts,
+        as_of=as_of,
+        rank_by=args.rank_by,
+        limit=_int("--limit", args.limit),
     )
 
 
@@ -141,8 +167,10 @@ def _json_value(value):
 def json_rows(frame: pd.DataFrame) -> list[dict]:
     """The frame as JSON-safe dicts in COLUMNS order: ISO dates, NaN/NA -> None."""
     names = [c for c in COLUMNS if c in frame.columns]
-    return [{name: _json_value(value) for name, value in zip(names, row, strict=True)}
-            for row in frame[names].astype(object).itertuples(index=False, name=None)]
+    return [
+        {name: _json_value(value) for name, value in zip(names, row, strict=True)}
+        for row in frame[names].astype(object).itertuples(index=False, name=None)
+    ]
 
 
 def _cell(value, fmt: str) -> str:
@@ -158,8 +186,12 @@ def render_table(frame: pd.DataFrame) -> str:
     text_cols = {"symbol", "expiration_date", "sector"}
     lines = []
     for row in [headings, *cells]:
-        lines.append("  ".join(value.ljust(w) if name in text_cols else value.rjust(w)
-                               for value, w, (name, _, _) in zip(row, widths, _TABLE, strict=True)).rstrip())
+        lines.append(
+            "  ".join(
+                value.ljust(w) if name in text_cols else value.rjust(w)
+                for value, w, (name, _, _) in zip(row, widths, _TABLE, strict=True)
+            ).rstrip()
+        )
     return "\n".join(lines)
 
 
@@ -175,9 +207,16 @@ def _premiums(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     as_of = frame.attrs["as_of"]
     if args.format == "json":
-        emit_json({"as_of": as_of.isoformat(), "strategy": filters.strategy, "rank_by": filters.rank_by,
-                   "filters": {**filters.to_json(), "as_of": as_of.isoformat()}, "count": len(frame),
-                   "rows": json_rows(frame)})
+        emit_json(
+            {
+                "as_of": as_of.isoformat(),
+                "strategy": filters.strategy,
+                "rank_by": filters.rank_by,
+                "filters": {**filters.to_json(), "as_of": as_of.isoformat()},
+                "count": len(frame),
+                "rows": json_rows(frame),
+            }
+        )
     elif args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(COLUMNS)

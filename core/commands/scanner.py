@@ -37,7 +37,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     scope = run.add_mutually_exclusive_group(required=True)
     scope.add_argument("--symbols", metavar="A,B,...", help="comma-separated symbols")
     scope.add_argument("--watchlist", metavar="NAME", help="the symbols of a watchlist in the database")
-    run.add_argument("--params", metavar="JSON", help='parameters, e.g. \'{"rsi_period": 21}\'')
+    run.add_argument("--params", metavar="JSON", help="parameters, e.g. '{\"rsi_period\": 21}'")
     run.add_argument("--provider", choices=PROVIDER_NAMES, help="default: MARKET_DATA_PROVIDER")
     run.add_argument("--source", metavar="PATH", help="folder for the csv provider")
     run.add_argument("--format", choices=("table", "json"), default="table")
@@ -57,8 +57,12 @@ def _read(path: str) -> str:
 def _validate(args: argparse.Namespace) -> int:
     issues = validate(_read(args.file))
     if args.format == "json":
-        emit_json({"valid": not issues,
-                   "errors": [{"line": i.line, "column": i.column, "message": i.message} for i in issues]})
+        emit_json(
+            {
+                "valid": not issues,
+                "errors": [{"line": i.line, "column": i.column, "message": i.message} for i in issues],
+            }
+        )
     elif issues:
         for issue in issues:
             print(f"{args.file}:{issue.line}:{issue.column}: {issue.message}")
@@ -131,8 +135,10 @@ def _print_table(report) -> None:
         print(f"{row['symbol']:<8} {row['signal']:<12} {metrics}")
     for error in report.errors:
         print(f"ERROR {error['symbol'] or '(scanner)'}: {error['error']}")
-    print(f"{report.symbols_scanned} symbols scanned, {report.signals_found} signals, {len(report.errors)} errors "
-          f"in {report.seconds:.2f} s [{report.sandbox or 'not run'}]")
+    print(
+        f"{report.symbols_scanned} symbols scanned, {report.signals_found} signals, {len(report.errors)} errors "
+        f"in {report.seconds:.2f} s [{report.sandbox or 'not run'}]"
+    )
 
 
 def _seed(args: argparse.Namespace) -> int:

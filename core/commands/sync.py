@@ -25,8 +25,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     scope.add_argument("--symbols", metavar="A,B,...", help="comma-separated symbols")
     sync.add_argument("--provider", choices=PROVIDER_NAMES, help="default: MARKET_DATA_PROVIDER")
     sync.add_argument("--source", metavar="PATH", help="folder for the csv provider")
-    sync.add_argument("--as-of", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
-                      help="market date for the synthetic provider (default today, New York)")
+    sync.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="market date for the synthetic provider (default today, New York)",
+    )
     sync.add_argument("--inline", action="store_true", help="do the work in this process and wait for it")
     sync.add_argument("--format", choices=("table", "json"), default="table")
     sync.set_defaults(handler=_sync)
@@ -35,9 +39,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 def _sync(args: argparse.Namespace) -> int:
     try:
         request = SyncRequest(
-            all_symbols=args.all, watchlist=args.watchlist,
-            symbols=parse_symbols(args.symbols) if args.symbols else (), provider=args.provider,
-            source=args.source, as_of=args.as_of, requested_by=f"cli:{getpass.getuser()}",
+            all_symbols=args.all,
+            watchlist=args.watchlist,
+            symbols=parse_symbols(args.symbols) if args.symbols else (),
+            provider=args.provider,
+            source=args.source,
+            as_of=args.as_of,
+            requested_by=f"cli:{getpass.getuser()}",
         )
         engine = get_engine(database_url(args))
         require_current_schema(engine)
@@ -59,16 +67,24 @@ def _sync(args: argparse.Namespace) -> int:
     run = _load(engine, run_id)
     bar.finish(run)
     summary = {
-        "run_id": run.id, "status": run.status, "symbols": run.total_items, "done": run.done_items,
-        "failed": run.failed_items, "no_options": run.no_options_items, "contracts": run.contracts,
-        "quarantined": run.quarantined or {}, "seconds": round(time.monotonic() - started, 2),
+        "run_id": run.id,
+        "status": run.status,
+        "symbols": run.total_items,
+        "done": run.done_items,
+        "failed": run.failed_items,
+        "no_options": run.no_options_items,
+        "contracts": run.contracts,
+        "quarantined": run.quarantined or {},
+        "seconds": round(time.monotonic() - started, 2),
     }
     if args.format == "json":
         emit_json(summary)
     else:
-        print(f"sync run {run.id} {run.status}: {run.done_items}/{run.total_items} symbols, "
-              f"{run.contracts:,} contracts, {run.failed_items} failed, {run.no_options_items} without options "
-              f"in {summary['seconds']} s")
+        print(
+            f"sync run {run.id} {run.status}: {run.done_items}/{run.total_items} symbols, "
+            f"{run.contracts:,} contracts, {run.failed_items} failed, {run.no_options_items} without options "
+            f"in {summary['seconds']} s"
+        )
     return 0 if run.status == "completed" else 1
 
 
@@ -88,8 +104,10 @@ class ProgressBar:
             return
         done = run.done_items / run.total_items
         filled = int(done * self.width)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {run.done_items}/{run.total_items} "
-                         f"symbols, {run.contracts:,} contracts, {run.failed_items} failed")
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {run.done_items}/{run.total_items} "
+            f"symbols, {run.contracts:,} contracts, {run.failed_items} failed"
+        )
         sys.stderr.flush()
 
     def finish(self, run: JobRun) -> None:

@@ -35,8 +35,10 @@ def parse_database_url(url: str) -> URL:
         parsed = make_url(url)
     except ArgumentError:
         # The text is not echoed: a malformed URL may still hold a password.
-        raise DatabaseError("malformed database URL: expected e.g. sqlite:///data/wheelhouse.db "
-                            "or postgresql+psycopg2://user@host:5432/dbname") from None
+        raise DatabaseError(
+            "malformed database URL: expected e.g. sqlite:///data/wheelhouse.db "
+            "or postgresql+psycopg2://user@host:5432/dbname"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):  # SQLAlchemy 2.1 would pick psycopg 3, not installed
         parsed = parsed.set(drivername="postgresql+psycopg2")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -92,8 +94,14 @@ def create_db_engine(url: str, *, sqlite_immediate: bool = False) -> Engine:
             event.listen(engine, "begin", _sqlite_begin_immediate if sqlite_immediate else _sqlite_begin)
         else:
             # values_plus_batch: executemany of UPDATEs goes out in pages, not one round trip per row
-            engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                                   executemany_mode="values_plus_batch", connect_args={"connect_timeout": 10})
+            engine = create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=5,
+                executemany_mode="values_plus_batch",
+                connect_args={"connect_timeout": 10},
+            )
     except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseError(f"no driver for {describe_url(parsed)}: {exc}") from None
     return engine

@@ -48,10 +48,34 @@ from core.premiums.filters import RANK_KEYS, PremiumFilters
 
 # What a screen returns, in this order (prob_otm is added by the scanner; a chain adds quality_flag).
 COLUMNS: tuple[str, ...] = (
-    "symbol", "name", "sector", "option_type", "contract_symbol", "expiration_date", "dte", "strike", "bid",
-    "ask", "mid", "premium", "capital", "delta", "iv", "volume", "open_interest", "monthly_return",
-    "annualized_return", "breakeven", "cushion_pct", "prob_otm", "spread_pct", "underlying_price", "iv_rank",
-    "next_earnings_date", "dividend_yield", "fetched_at",
+    "symbol",
+    "name",
+    "sector",
+    "option_type",
+    "contract_symbol",
+    "expiration_date",
+    "dte",
+    "strike",
+    "bid",
+    "ask",
+    "mid",
+    "premium",
+    "capital",
+    "delta",
+    "iv",
+    "volume",
+    "open_interest",
+    "monthly_return",
+    "annualized_return",
+    "breakeven",
+    "cushion_pct",
+    "prob_otm",
+    "spread_pct",
+    "underlying_price",
+    "iv_rank",
+    "next_earnings_date",
+    "dividend_yield",
+    "fetched_at",
 )
 SQL_COLUMNS = tuple(c for c in COLUMNS if c != "prob_otm")
 
@@ -113,18 +137,50 @@ class Metrics:
 def output_columns(sp, m: Metrics) -> list[ColumnElement]:
     c = sp.c
     return [
-        c.symbol, _ST.c.name, _ST.c.sector, c.option_type, c.contract_symbol, c.expiration_date,
-        m.dte.label("dte"), c.strike_price.label("strike"), c.bid, c.ask, c.mid, m.premium.label("premium"),
-        m.capital.label("capital"), c.delta, c.implied_volatility.label("iv"), c.volume, c.open_interest,
-        m.monthly_return.label("monthly_return"), m.annualized_return.label("annualized_return"),
-        m.breakeven.label("breakeven"), m.cushion_pct.label("cushion_pct"), m.spread_pct.label("spread_pct"),
-        c.underlying_price, _SD.c.iv_rank, _ST.c.next_earnings_date, _ST.c.dividend_yield, c.fetched_at,
+        c.symbol,
+        _ST.c.name,
+        _ST.c.sector,
+        c.option_type,
+        c.contract_symbol,
+        c.expiration_date,
+        m.dte.label("dte"),
+        c.strike_price.label("strike"),
+        c.bid,
+        c.ask,
+        c.mid,
+        m.premium.label("premium"),
+        m.capital.label("capital"),
+        c.delta,
+        c.implied_volatility.label("iv"),
+        c.volume,
+        c.open_interest,
+        m.monthly_return.label("monthly_return"),
+        m.annualized_return.label("annualized_return"),
+        m.breakeven.label("breakeven"),
+        m.cushion_pct.label("cushion_pct"),
+        m.spread_pct.label("spread_pct"),
+        c.underlying_price,
+        _SD.c.iv_rank,
+        _ST.c.next_earnings_date,
+        _ST.c.dividend_yield,
+        c.fetched_at,
     ]
 
 
 # ---- the statements, one per shape of filters -------------------------------------------------------------
-_OPTIONAL = ("delta", "price", "iv", "min_premium", "min_monthly_return", "min_annualized_return", "min_volume",
-             "min_open_interest", "max_spread_pct", "min_iv_rank", "sectors")
+_OPTIONAL = (
+    "delta",
+    "price",
+    "iv",
+    "min_premium",
+    "min_monthly_return",
+    "min_annualized_return",
+    "min_volume",
+    "min_open_interest",
+    "max_spread_pct",
+    "min_iv_rank",
+    "sectors",
+)
 
 
 @dataclass(frozen=True)
@@ -148,15 +204,24 @@ class Shape:
 def bound_values(f: PremiumFilters, as_of: dt.date, symbols: list[str] | None) -> dict[str, Any]:
     """The bound values of a screen; the DTE range becomes an expiry-date range (DTE <= 0 never ranks)."""
     values: dict[str, Any] = {
-        "as_of": as_of, "option_type": "call" if f.strategy == "cc" else "put", "row_limit": int(f.limit),
+        "as_of": as_of,
+        "option_type": "call" if f.strategy == "cc" else "put",
+        "row_limit": int(f.limit),
         "first_expiry": as_of + dt.timedelta(days=max(int(f.dte[0]), 1)),
         "last_expiry": as_of + dt.timedelta(days=int(f.dte[1])),
     }
     for name in ("delta", "price", "iv"):
         if getattr(f, name) is not None:
             values[f"{name}_low"], values[f"{name}_high"] = (float(v) for v in getattr(f, name))
-    for name in ("min_premium", "min_monthly_return", "min_annualized_return", "min_volume", "min_open_interest",
-                 "max_spread_pct", "min_iv_rank"):
+    for name in (
+        "min_premium",
+        "min_monthly_return",
+        "min_annualized_return",
+        "min_volume",
+        "min_open_interest",
+        "max_spread_pct",
+        "min_iv_rank",
+    ):
         if getattr(f, name) is not None:
             values[name] = float(getattr(f, name))
     if f.sectors:
@@ -181,16 +246,25 @@ def _candidates(shape: Shape, dialect: str):
     if has("min_iv_rank"):
         source = source.join(_SD, _SD.c.symbol == c.symbol)
     where = [
-        c.option_type == _value("option_type", String), c.quality_flag.is_(None),
-        c.expiration_date >= _value("first_expiry", Date), c.expiration_date <= _value("last_expiry", Date),
-        c.mid > 0, c.strike_price > 0, c.underlying_price > 0,
+        c.option_type == _value("option_type", String),
+        c.quality_flag.is_(None),
+        c.expiration_date >= _value("first_expiry", Date),
+        c.expiration_date <= _value("last_expiry", Date),
+        c.mid > 0,
+        c.strike_price > 0,
+        c.underlying_price > 0,
     ]
     for name, expr in (("delta", m.abs_delta), ("price", c.underlying_price), ("iv", m.iv_pct)):
         if has(name):
             where.append(expr.between(_value(f"{name}_low"), _value(f"{name}_high")))
-    for name, expr in (("min_premium", m.premium), ("min_monthly_return", m.monthly_return),
-                       ("min_annualized_return", m.annualized_return), ("min_volume", c.volume),
-                       ("min_open_interest", c.open_interest), ("min_iv_rank", _SD.c.iv_rank)):
+    for name, expr in (
+        ("min_premium", m.premium),
+        ("min_monthly_return", m.monthly_return),
+        ("min_annualized_return", m.annualized_return),
+        ("min_volume", c.volume),
+        ("min_open_interest", c.open_interest),
+        ("min_iv_rank", _SD.c.iv_rank),
+    ):
         if has(name):
             where.append(expr >= _value(name))
     if has("max_spread_pct"):
@@ -223,16 +297,24 @@ def screen_statement(dialect: str, shape: Shape) -> Select:
     page = select(best.c.id, best.c.rank_value, best.c.symbol, best.c.expiration_date, best.c.strike_price)
     if "rn" in best.c:
         page = page.where(best.c.rn == 1)
-    page = (page.order_by(best.c.rank_value.desc(), bytewise(best.c.symbol, dialect), best.c.expiration_date,
-                          best.c.strike_price)
-            .limit(_value("row_limit", Integer)).subquery("page"))
+    page = (
+        page.order_by(
+            best.c.rank_value.desc(), bytewise(best.c.symbol, dialect), best.c.expiration_date, best.c.strike_price
+        )
+        .limit(_value("row_limit", Integer))
+        .subquery("page")
+    )
     out = Metrics(_SP, dialect, _value("as_of", Date), shape.strategy == "cc")
     return (
         select(*output_columns(_SP, out))
-        .select_from(page.join(_SP, _SP.c.id == page.c.id).join(_ST, _ST.c.symbol == _SP.c.symbol)
-                     .outerjoin(_SD, _SD.c.symbol == _SP.c.symbol))
-        .order_by(page.c.rank_value.desc(), bytewise(page.c.symbol, dialect), page.c.expiration_date,
-                  page.c.strike_price)
+        .select_from(
+            page.join(_SP, _SP.c.id == page.c.id)
+            .join(_ST, _ST.c.symbol == _SP.c.symbol)
+            .outerjoin(_SD, _SD.c.symbol == _SP.c.symbol)
+        )
+        .order_by(
+            page.c.rank_value.desc(), bytewise(page.c.symbol, dialect), page.c.expiration_date, page.c.strike_price
+        )
     )
 
 
@@ -249,20 +331,27 @@ def chain_statement(dialect: str, *, option_type: str | None, strikes: int | Non
     rows included, limited to the `strikes` strikes nearest the underlying per option type; by type and strike."""
     m = Metrics(_SP, dialect, bindparam("as_of", type_=Date), None)
     cols = [*output_columns(_SP, m), _SP.c.quality_flag]
-    where = [_SP.c.symbol == bindparam("symbol", type_=String), _SP.c.expiration_date == bindparam("expiration",
-                                                                                                 type_=Date)]
+    where = [
+        _SP.c.symbol == bindparam("symbol", type_=String),
+        _SP.c.expiration_date == bindparam("expiration", type_=Date),
+    ]
     if option_type:
         where.append(_SP.c.option_type == bindparam("option_type", type_=String))
     source = _SP.join(_ST, _ST.c.symbol == _SP.c.symbol).outerjoin(_SD, _SD.c.symbol == _SP.c.symbol)
     if strikes is None:
         return select(*cols).select_from(source).where(*where).order_by(_SP.c.option_type, _SP.c.strike_price)
     nearness = func.abs(_SP.c.strike_price - _SP.c.underlying_price)
-    cols.append(func.row_number().over(partition_by=_SP.c.option_type, order_by=(nearness, _SP.c.strike_price))
-                .label("nearness"))
+    cols.append(
+        func.row_number()
+        .over(partition_by=_SP.c.option_type, order_by=(nearness, _SP.c.strike_price))
+        .label("nearness")
+    )
     chain = select(*cols).select_from(source).where(*where).subquery("chain")
-    return (select(*(chain.c[name] for name in (*SQL_COLUMNS, "quality_flag")))
-            .where(chain.c.nearness <= bindparam("strikes", type_=Integer))
-            .order_by(chain.c.option_type, chain.c.strike))
+    return (
+        select(*(chain.c[name] for name in (*SQL_COLUMNS, "quality_flag")))
+        .where(chain.c.nearness <= bindparam("strikes", type_=Integer))
+        .order_by(chain.c.option_type, chain.c.strike)
+    )
 
 
 def bytewise(column, dialect: str):

@@ -35,9 +35,24 @@ from core.pricing import metrics
 
 EXCHANGE_TZ = ZoneInfo("America/New_York")
 _INT_COLUMNS = ("dte", "volume", "open_interest")
-_FLOAT_COLUMNS = ("strike", "bid", "ask", "mid", "premium", "capital", "delta", "iv", "monthly_return",
-                  "annualized_return", "breakeven", "cushion_pct", "spread_pct", "underlying_price", "iv_rank",
-                  "dividend_yield")
+_FLOAT_COLUMNS = (
+    "strike",
+    "bid",
+    "ask",
+    "mid",
+    "premium",
+    "capital",
+    "delta",
+    "iv",
+    "monthly_return",
+    "annualized_return",
+    "breakeven",
+    "cushion_pct",
+    "spread_pct",
+    "underlying_price",
+    "iv_rank",
+    "dividend_yield",
+)
 
 
 class InvalidFilters(ValueError):
@@ -104,8 +119,14 @@ def validate(filters: PremiumFilters) -> None:
     _range("delta", f.delta, high=1.0)
     _range("price", f.price)
     _range("iv", f.iv)
-    for name in ("min_premium", "min_monthly_return", "min_annualized_return", "min_volume",
-                 "min_open_interest", "max_spread_pct"):
+    for name in (
+        "min_premium",
+        "min_monthly_return",
+        "min_annualized_return",
+        "min_volume",
+        "min_open_interest",
+        "max_spread_pct",
+    ):
         if getattr(f, name) is not None:
             _number(name, getattr(f, name))
     if f.min_iv_rank is not None:
@@ -162,8 +183,15 @@ class DatabaseScanner:
         stmt = screen_statement(self.dialect, Shape.of(filters, symbols is not None))
         return stmt, bound_values(filters, as_of, symbols)
 
-    def contract_chain(self, symbol: str, expiration: dt.date, *, option_type: str | None = None,
-                       strikes: int | None = 10, as_of: dt.date | None = None) -> pd.DataFrame:
+    def contract_chain(
+        self,
+        symbol: str,
+        expiration: dt.date,
+        *,
+        option_type: str | None = None,
+        strikes: int | None = 10,
+        as_of: dt.date | None = None,
+    ) -> pd.DataFrame:
         """One symbol's contracts of one expiry around the money: the `strikes` strikes nearest the underlying
         per option type (all if None), flagged rows included with `quality_flag`; sorted by type and strike."""
         if option_type not in (None, "put", "call"):
@@ -171,27 +199,45 @@ class DatabaseScanner:
         if strikes is not None and (isinstance(strikes, bool) or not isinstance(strikes, int) or strikes < 1):
             raise InvalidFilters("strikes", f"must be a whole number of at least 1, got {strikes!r}")
         stmt = chain_statement(self.dialect, option_type=option_type, strikes=strikes)
-        values = {"symbol": symbol.strip().upper(), "expiration": expiration, "as_of": _as_of(as_of),
-                  "option_type": option_type, "strikes": strikes}
+        values = {
+            "symbol": symbol.strip().upper(),
+            "expiration": expiration,
+            "as_of": _as_of(as_of),
+            "option_type": option_type,
+            "strikes": strikes,
+        }
         return self._frame(self.session.execute(stmt, values).all(), (*SQL_COLUMNS, "quality_flag"))
 
     def expirations(self, symbol: str, as_of: dt.date | None = None) -> list[dt.date]:
         """The symbol's listed expiry dates after the as-of date, soonest first."""
         expiry = StockPremium.expiration_date
-        stmt = (select(expiry).distinct()
-                .where(StockPremium.symbol == symbol.strip().upper(), expiry > _as_of(as_of))
-                .order_by(expiry))
+        stmt = (
+            select(expiry)
+            .distinct()
+            .where(StockPremium.symbol == symbol.strip().upper(), expiry > _as_of(as_of))
+            .order_by(expiry)
+        )
         return list(self.session.execute(stmt).scalars())
 
     def symbol_history(self, symbol: str, *, days: int = 365, as_of: dt.date | None = None) -> pd.DataFrame:
         """The symbol's daily close, iv30 and ATM 30-day premiums over the `days` before the as-of date."""
         h = SymbolDailyHistory.__table__.c
         end = _as_of(as_of)
-        names = ("date", "close", "iv30", "atm_put_mid_30d", "atm_call_mid_30d", "contracts", "total_volume",
-                 "total_open_interest")
-        stmt = (select(*(h[n] for n in names))
-                .where(h.symbol == symbol.strip().upper(), h.date > end - dt.timedelta(days=days), h.date <= end)
-                .order_by(h.date))
+        names = (
+            "date",
+            "close",
+            "iv30",
+            "atm_put_mid_30d",
+            "atm_call_mid_30d",
+            "contracts",
+            "total_volume",
+            "total_open_interest",
+        )
+        stmt = (
+            select(*(h[n] for n in names))
+            .where(h.symbol == symbol.strip().upper(), h.date > end - dt.timedelta(days=days), h.date <= end)
+            .order_by(h.date)
+        )
         frame = pd.DataFrame.from_records(self.session.execute(stmt).all(), columns=list(names))
         for name in ("close", "iv30", "atm_put_mid_30d", "atm_call_mid_30d"):
             frame[name] = frame[name].astype("float64")
@@ -208,8 +254,11 @@ class DatabaseScanner:
         tv_id = self.session.execute(select(TvWatchlist.id).where(TvWatchlist.name == name)).scalar()
         if tv_id is None:
             raise UnknownWatchlist(name)
-        rows = self.session.execute(select(TvWatchlistSymbol.symbol).where(TvWatchlistSymbol.watchlist_id == tv_id)
-                                    .order_by(TvWatchlistSymbol.position)).scalars()
+        rows = self.session.execute(
+            select(TvWatchlistSymbol.symbol)
+            .where(TvWatchlistSymbol.watchlist_id == tv_id)
+            .order_by(TvWatchlistSymbol.position)
+        ).scalars()
         return _plain_symbols(rows)
 
     def _frame(self, rows, columns: Sequence[str]) -> pd.DataFrame:
@@ -235,9 +284,18 @@ class DatabaseScanner:
             dte = data["dte"].to_numpy(dtype="float64", na_value=np.nan)
             dividend = np.nan_to_num(data["dividend_yield"], nan=0.0)
             is_call = np.array([t == "call" for t in values[columns.index("option_type")]], dtype=bool)
-            data["prob_otm"] = np.asarray(metrics.prob_otm(
-                data["underlying_price"], data["strike"], dte / 365.0, data["iv"], self.risk_free_rate, dividend,
-                is_call), dtype="float64").reshape(-1)
+            data["prob_otm"] = np.asarray(
+                metrics.prob_otm(
+                    data["underlying_price"],
+                    data["strike"],
+                    dte / 365.0,
+                    data["iv"],
+                    self.risk_free_rate,
+                    dividend,
+                    is_call,
+                ),
+                dtype="float64",
+            ).reshape(-1)
         names = [*COLUMNS, *(n for n in columns if n not in COLUMNS)]
         return pd.DataFrame({name: data[name] for name in names})
 
@@ -249,7 +307,6 @@ def _plain_symbols(values) -> list[str]:
         if isinstance(value, str) and value.strip():
             out.append(value.strip().upper().rsplit(":", 1)[-1])
     return list(dict.fromkeys(out))
-
 
 
 __all__ = ["COLUMNS", "DatabaseScanner", "InvalidFilters", "UnknownWatchlist", "default_as_of", "validate"]

@@ -132,7 +132,8 @@ def _iv_kernel(target, S, K, t, r, q, sign):
             out[idx[done]] = answer[done] / rt[done]
             keep = ~done
             idx, tg, sg, spv, kpv, rt, x, lo, hi, lo_bound, hi_bound, new = (
-                a[keep] for a in (idx, tg, sg, spv, kpv, rt, x, lo, hi, lo_bound, hi_bound, new))
+                a[keep] for a in (idx, tg, sg, spv, kpv, rt, x, lo, hi, lo_bound, hi_bound, new)
+            )
             if idx.size == 0:
                 break
         w = new
@@ -158,8 +159,9 @@ def implied_vol(price, spot, strike, t, r, q, is_call) -> np.ndarray:
     return run_blocked(_iv_kernel, 1, (price, spot, strike, t, r, q), sign)[0]
 
 
-def implied_vol_scalar(price: float, spot: float, strike: float, t: float, r: float, q: float,
-                       is_call: ArrayLike) -> float:
+def implied_vol_scalar(
+    price: float, spot: float, strike: float, t: float, r: float, q: float, is_call: ArrayLike
+) -> float:
     """One implied volatility, raising a named `ImpliedVolError` where `implied_vol` would return NaN.
 
     >>> implied_vol_scalar(0.5, 42.0, 40.0, 0.5, 0.1, 0.0, "call")

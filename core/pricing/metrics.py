@@ -41,7 +41,7 @@ def capital(strike, underlying, is_call) -> np.ndarray:
 
 def dte(expiration, as_of) -> np.ndarray:
     """Calendar days from `as_of` to `expiration` (datetime64[D] arrays or ISO strings); NaN where NaT."""
-    days = (np.asarray(expiration, dtype="datetime64[D]") - np.asarray(as_of, dtype="datetime64[D]"))
+    days = np.asarray(expiration, dtype="datetime64[D]") - np.asarray(as_of, dtype="datetime64[D]")
     return np.where(np.isnat(days), np.nan, days.astype("int64")).astype(np.float64)
 
 
@@ -131,9 +131,13 @@ def premium_metrics(bid, ask, strike, underlying, days, iv, r, q, is_call) -> Pr
     with np.errstate(invalid="ignore"):
         t = _f(days) / 365.0
         return PremiumMetrics(
-            mid=m, premium=prem, capital=cap,
+            mid=m,
+            premium=prem,
+            capital=cap,
             monthly_return=monthly_return(prem, cap, days),
             annualized_return=annualized_return(prem, cap, days),
-            breakeven=be, cushion_pct=cushion_pct(underlying, be, is_call),
-            prob_otm=prob_otm(underlying, strike, t, iv, r, q, is_call), spread_pct=spread_pct(bid, ask),
+            breakeven=be,
+            cushion_pct=cushion_pct(underlying, be, is_call),
+            prob_otm=prob_otm(underlying, strike, t, iv, r, q, is_call),
+            spread_pct=spread_pct(bid, ask),
         )

@@ -21,8 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 REASONS: tuple[str, ...] = (
-    "non_finite", "strike_not_positive", "expired", "no_underlying_price",
-    "bid_not_positive", "ask_below_bid", "iv_out_of_bounds",
+    "non_finite",
+    "strike_not_positive",
+    "expired",
+    "no_underlying_price",
+    "bid_not_positive",
+    "ask_below_bid",
+    "iv_out_of_bounds",
 )
 
 # 5.0 = 500 % a year, the IV solver's upper bound too. Listed equity options reach 200-300 % around
@@ -39,8 +44,7 @@ def quality_reasons(bid, ask, strike, underlying, days, iv=None) -> np.ndarray:
     >>> quality_reasons([1.0, 0.0, 2.0, 1.0], [1.2, 0.5, 1.0, 1.2], 100.0, 101.0, [30, 30, 30, 0]).tolist()
     [None, 'bid_not_positive', 'ask_below_bid', 'expired']
     """
-    bid, ask, strike, underlying, days = (
-        np.asarray(a, dtype=np.float64) for a in (bid, ask, strike, underlying, days))
+    bid, ask, strike, underlying, days = (np.asarray(a, dtype=np.float64) for a in (bid, ask, strike, underlying, days))
     iv = np.full((), np.nan) if iv is None else np.asarray(iv, dtype=np.float64)
     shape = np.broadcast_shapes(bid.shape, ask.shape, strike.shape, underlying.shape, days.shape, iv.shape)
     failing = [

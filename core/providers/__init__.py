@@ -13,8 +13,9 @@ class UnknownProvider(ValueError):
     """A provider name that is not one of PROVIDER_NAMES, or a provider missing what it needs."""
 
 
-def get_provider(name: str | None = None, *, source: str | None = None, as_of: dt.date | None = None,
-                 n_symbols: int | None = None) -> MarketDataProvider:
+def get_provider(
+    name: str | None = None, *, source: str | None = None, as_of: dt.date | None = None, n_symbols: int | None = None
+) -> MarketDataProvider:
     """The provider called `name` (default: MARKET_DATA_PROVIDER). Only the yfinance adapter imports yfinance."""
     from core.config import get_settings
 
@@ -23,14 +24,20 @@ def get_provider(name: str | None = None, *, source: str | None = None, as_of: d
     if name == "synthetic":
         from core.providers.synthetic import SyntheticProvider
 
-        return SyntheticProvider(seed=settings.synthetic_seed, as_of=as_of,
-                                 n_symbols=n_symbols or settings.synthetic_universe_size,
-                                 risk_free_rate=settings.risk_free_rate)
+        return SyntheticProvider(
+            seed=settings.synthetic_seed,
+            as_of=as_of,
+            n_symbols=n_symbols or settings.synthetic_universe_size,
+            risk_free_rate=settings.risk_free_rate,
+        )
     if name == "yfinance":
         from core.providers.yfinance_provider import YFinanceProvider
 
-        return YFinanceProvider(requests_per_second=settings.yf_requests_per_second,
-                                max_retries=settings.yf_max_retries, timeout=settings.yf_timeout_seconds)
+        return YFinanceProvider(
+            requests_per_second=settings.yf_requests_per_second,
+            max_retries=settings.yf_max_retries,
+            timeout=settings.yf_timeout_seconds,
+        )
     if name == "csv":
         from core.providers.csv_provider import CsvProvider
 

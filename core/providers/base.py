@@ -15,8 +15,20 @@ import pandas as pd
 
 # The 14 columns of yfinance's Ticker.option_chain() frames, in yfinance's order.
 CHAIN_COLUMNS: tuple[str, ...] = (
-    "contractSymbol", "lastTradeDate", "strike", "lastPrice", "bid", "ask", "change", "percentChange",
-    "volume", "openInterest", "impliedVolatility", "inTheMoney", "contractSize", "currency",
+    "contractSymbol",
+    "lastTradeDate",
+    "strike",
+    "lastPrice",
+    "bid",
+    "ask",
+    "change",
+    "percentChange",
+    "volume",
+    "openInterest",
+    "impliedVolatility",
+    "inTheMoney",
+    "contractSize",
+    "currency",
 )
 OHLCV_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 

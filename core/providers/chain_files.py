@@ -94,14 +94,14 @@ def _read_text(path: Path) -> str:
     except OSError as exc:
         raise ChainFileError(path, f"cannot read the file: {exc.strerror or exc}") from exc
     if b"\x00" in data[:65536]:
-        raise ChainFileError(path, "binary data, not CSV text", line=data[:data.index(b"\x00")].count(b"\n") + 1)
+        raise ChainFileError(path, "binary data, not CSV text", line=data[: data.index(b"\x00")].count(b"\n") + 1)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = data.decode("cp1252")  # what Excel writes for "CSV (séparateur: point-virgule)"
         except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
+            line = data[: exc.start].count(b"\n") + 1
             raise ChainFileError(path, f"neither UTF-8 nor Windows-1252 text (byte {exc.start})", line) from exc
     if not text.strip():
         raise ChainFileError(path, "the file is empty")
@@ -130,8 +130,10 @@ def _scan(path: Path, text: str) -> tuple[_Layout, list[list[str]], list[tuple[i
             raise ChainFileError(path, f"not valid CSV: {exc}", reader.line_num) from exc
     message = "no header of a known option-chain layout in the first 15 lines"
     if nearest[1]:
-        message += (f"; the nearest has {', '.join(nearest[2])} but needs contractSymbol (or symbol, "
-                    "expiration, option_type and strike) and a bid, ask or last price")
+        message += (
+            f"; the nearest has {', '.join(nearest[2])} but needs contractSymbol (or symbol, "
+            "expiration, option_type and strike) and a bid, ask or last price"
+        )
     raise NotAChainFile(path, message, nearest[1] or None)
 
 
@@ -236,8 +238,9 @@ def _complete(frame: pd.DataFrame, lines: np.ndarray, fills: dict[str, Any], ctx
     adjusted = (occ["root"].notna() & (occ["root"] != base)).to_numpy()
     frame["symbol"] = frame["symbol"].where(frame["symbol"].notna(), fills.get("symbol"))
     frame["symbol"] = frame["symbol"].where(frame["symbol"].notna(), base).str.upper()
-    frame["option_type"] = frame["option_type"].where(frame["option_type"].notna(),
-                                                      occ["kind"].map({"C": "call", "P": "put"}))
+    frame["option_type"] = frame["option_type"].where(
+        frame["option_type"].notna(), occ["kind"].map({"C": "call", "P": "put"})
+    )
     frame["expiration"] = frame["expiration"].where(frame["expiration"].notna(), occ_day.where(occ_day.notna()))
     strikes = pd.to_numeric(occ["strike"], errors="coerce") / 1000.0
     frame["strike"] = frame["strike"].astype("float64").fillna(strikes)
@@ -250,15 +253,29 @@ def _complete(frame: pd.DataFrame, lines: np.ndarray, fills: dict[str, Any], ctx
         lacking = ", ".join(name for name, mask in missing.items() if mask[i])
         ctx.reject(lines[i], f"row not loaded, no {lacking} (and no contract code to infer it from)")
     for i in np.flatnonzero(adjusted & ~unidentified):
-        ctx.reject(lines[i], f"{codes.iloc[i]} not loaded: an adjusted contract (root {occ['root'].iloc[i]}), "
-                             f"its deliverable is not 100 shares of {base.iloc[i]}")
+        ctx.reject(
+            lines[i],
+            f"{codes.iloc[i]} not loaded: an adjusted contract (root {occ['root'].iloc[i]}), "
+            f"its deliverable is not 100 shares of {base.iloc[i]}",
+        )
     frame = frame.loc[~(unidentified | adjusted)].reset_index(drop=True)
     return _finish_types(frame)
 
 
 def _finish_types(frame: pd.DataFrame) -> pd.DataFrame:
-    for name in ("strike", "lastPrice", "bid", "ask", "change", "percentChange", "volume", "openInterest",
-                 "impliedVolatility", "underlying_price", *[c for c in EXTRA_COLUMNS if c in frame]):
+    for name in (
+        "strike",
+        "lastPrice",
+        "bid",
+        "ask",
+        "change",
+        "percentChange",
+        "volume",
+        "openInterest",
+        "impliedVolatility",
+        "underlying_price",
+        *[c for c in EXTRA_COLUMNS if c in frame],
+    ):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
     for name in ("lastTradeDate", "quote_time"):
         frame[name] = pd.to_datetime(frame[name], utc=True, errors="coerce")
@@ -267,10 +284,16 @@ def _finish_types(frame: pd.DataFrame) -> pd.DataFrame:
     if no_code.any():  # yfinance_derived has none: write the OCC code the other layouts carry
         f = frame[no_code]
         frame.loc[no_code, "contractSymbol"] = (
-            f["symbol"].str.lstrip("^") + f["expiration"].map(lambda d: d.strftime("%y%m%d"))
-            + f["option_type"].str[0].str.upper() + (f["strike"] * 1000).round().astype("int64").map("{:08d}".format))
-    itm = np.where(frame["option_type"] == "call", frame["strike"] < frame["underlying_price"],
-                   frame["strike"] > frame["underlying_price"])
+            f["symbol"].str.lstrip("^")
+            + f["expiration"].map(lambda d: d.strftime("%y%m%d"))
+            + f["option_type"].str[0].str.upper()
+            + (f["strike"] * 1000).round().astype("int64").map("{:08d}".format)
+        )
+    itm = np.where(
+        frame["option_type"] == "call",
+        frame["strike"] < frame["underlying_price"],
+        frame["strike"] > frame["underlying_price"],
+    )
     computed = pd.Series(itm, index=frame.index, dtype="boolean").where(frame["underlying_price"].notna())
     frame["inTheMoney"] = frame["inTheMoney"].astype("boolean").fillna(computed)
     for name in ("contractSymbol", "contractSize", "currency", "symbol", "option_type"):
@@ -292,8 +315,13 @@ class ChainFile:
     name: str | None = None
 
 
-def load_chain_file(path: str | Path, *, symbol: str | None = None, underlying_price: float | None = None,
-                    quote_time: dt.datetime | None = None) -> ChainFile:
+def load_chain_file(
+    path: str | Path,
+    *,
+    symbol: str | None = None,
+    underlying_price: float | None = None,
+    quote_time: dt.datetime | None = None,
+) -> ChainFile:
     """Read a chain file of any known layout. Values the file lacks come, in order, from these arguments, the
     sidecar `<stem>.meta.json`, the lines above a Cboe header, and an `asof<YYYY-MM-DD>` in the file name."""
     path = Path(path)
@@ -315,8 +343,11 @@ def load_chain_file(path: str | Path, *, symbol: str | None = None, underlying_p
     fills: dict[str, Any] = {"quote_time": _file_name_time(path)}
     fills.update({k: v for k, v in _preamble(preamble, ctx.decimal).items() if v is not None})
     fills.update(_sidecar(path))
-    explicit = {"symbol": symbol.upper() if symbol else None, "underlying_price": underlying_price,
-                "quote_time": _utc_timestamp(quote_time) if quote_time else None}
+    explicit = {
+        "symbol": symbol.upper() if symbol else None,
+        "underlying_price": underlying_price,
+        "quote_time": _utc_timestamp(quote_time) if quote_time else None,
+    }
     fills.update({k: v for k, v in explicit.items() if v is not None})
     lines = np.array([line for line, _ in good], dtype="int64")
     table = pd.DataFrame([row for _, row in good], columns=range(layout.width), dtype=object)
@@ -329,9 +360,15 @@ def load_chain_file(path: str | Path, *, symbol: str | None = None, underlying_p
         first = ctx.problems[0] if ctx.problems else "no row could be read"
         raise ChainFileError(path, f"none of {len(rows)} rows could be read; first problem: {first}")
     rejected = len(ctx.rejected_lines)
-    frame.attrs.update(source=str(path), layout=layout.name, rows_read=len(rows), rejected_rows=rejected,
-                       problems=list(ctx.problems), problem_count=ctx.problem_count,
-                       ignored_columns=list(layout.ignored))
+    frame.attrs.update(
+        source=str(path),
+        layout=layout.name,
+        rows_read=len(rows),
+        rejected_rows=rejected,
+        problems=list(ctx.problems),
+        problem_count=ctx.problem_count,
+        ignored_columns=list(layout.ignored),
+    )
     return ChainFile(frame, layout.name, len(rows), rejected, ctx.problems, ctx.problem_count, fills.get("name"))
 
 
@@ -340,5 +377,13 @@ def read_chain_file(path: str | Path) -> pd.DataFrame:
     return load_chain_file(path).frame
 
 
-__all__ = ["EXTRA_COLUMNS", "META_COLUMNS", "NEW_YORK", "ChainFile", "ChainFileError", "NotAChainFile",
-           "load_chain_file", "read_chain_file"]
+__all__ = [
+    "EXTRA_COLUMNS",
+    "META_COLUMNS",
+    "NEW_YORK",
+    "ChainFile",
+    "ChainFileError",
+    "NotAChainFile",
+    "load_chain_file",
+    "read_chain_file",
+]

@@ -30,21 +30,33 @@ _FLAT = {
     "lastTradeDate": "lasttradedate lasttrade datedeladernieretransaction dernieretransaction",
     "strike": "strike strikeprice prixdexercice",
     "lastPrice": "lastprice last lastsale dernierprix dernier dernierevente",
-    "bid": "bid achat", "ask": "ask vente",
-    "change": "change variation net", "percentChange": "percentchange %change changepercent %variation",
-    "volume": "volume", "openInterest": "openinterest interetouvert",
+    "bid": "bid achat",
+    "ask": "ask vente",
+    "change": "change variation net",
+    "percentChange": "percentchange %change changepercent %variation",
+    "volume": "volume",
+    "openInterest": "openinterest interetouvert",
     "impliedVolatility": "impliedvolatility iv vi volatiliteimplicite",
-    "inTheMoney": "inthemoney", "contractSize": "contractsize", "currency": "currency devise",
+    "inTheMoney": "inthemoney",
+    "contractSize": "contractsize",
+    "currency": "currency devise",
     "symbol": "symbol ticker underlyingsymbol underlying sousjacent",
     "option_type": "optiontype type putcall callput",
     "expiration": "expiration expirationdate expiry expirydate datedexpiration echeance",
     "underlying_price": "underlyingprice spotprice spot prixdusousjacent",
-    "quote_time": "quotetime asof", "delta": "delta", "gamma": "gamma",
+    "quote_time": "quotetime asof",
+    "delta": "delta",
+    "gamma": "gamma",
 }
 _CBOE_SIDE = {
-    "lastPrice": "lastsale last dernierevente dernier dernierprix", "change": "net change variation",
-    "bid": "bid achat", "ask": "ask vente", "volume": "volume",
-    "impliedVolatility": "iv vi impliedvolatility volatiliteimplicite", "delta": "delta", "gamma": "gamma",
+    "lastPrice": "lastsale last dernierevente dernier dernierprix",
+    "change": "net change variation",
+    "bid": "bid achat",
+    "ask": "ask vente",
+    "volume": "volume",
+    "impliedVolatility": "iv vi impliedvolatility volatiliteimplicite",
+    "delta": "delta",
+    "gamma": "gamma",
     "openInterest": "openinterest interetouvert positionsouvertes",
 }
 _CBOE_EXPIRATION = {"expirationdate", "expiration", "datedexpiration", "dateexpiration", "echeance"}
@@ -57,9 +69,17 @@ def _lookup(table: dict[str, str]) -> dict[str, str]:
 
 
 _FLAT_KEYS, _CBOE_KEYS = _lookup(_FLAT), _lookup(_CBOE_SIDE)
-_KIND = {"lastTradeDate": "time", "quote_time": "time", "expiration": "day", "option_type": "type",
-         "inTheMoney": "bool", "contractSymbol": "text", "contractSize": "text", "currency": "text",
-         "symbol": "text"}  # everything else is a number
+_KIND = {
+    "lastTradeDate": "time",
+    "quote_time": "time",
+    "expiration": "day",
+    "option_type": "type",
+    "inTheMoney": "bool",
+    "contractSymbol": "text",
+    "contractSize": "text",
+    "currency": "text",
+    "symbol": "text",
+}  # everything else is a number
 _MISSING = {"", "-", "--", "n/a", "na", "nan", "none", "null"}
 
 
@@ -101,11 +121,13 @@ def _detect(row: list[str]) -> _Layout | None:
     expiry = next((i for i, k in enumerate(keys) if k in _CBOE_EXPIRATION), None)
     if None not in (calls, puts, strike, expiry) and expiry < calls < strike < puts:
         shared = {"expiration": expiry, "strike": strike}
-        left = {_CBOE_KEYS[k]: i for i, k in enumerate(keys[calls + 1:strike], calls + 1) if k in _CBOE_KEYS}
-        right = {_CBOE_KEYS[k]: i for i, k in enumerate(keys[puts + 1:], puts + 1) if k in _CBOE_KEYS}
+        left = {_CBOE_KEYS[k]: i for i, k in enumerate(keys[calls + 1 : strike], calls + 1) if k in _CBOE_KEYS}
+        right = {_CBOE_KEYS[k]: i for i, k in enumerate(keys[puts + 1 :], puts + 1) if k in _CBOE_KEYS}
         listed = {"contractSize": "REGULAR", "currency": "USD"}  # Cboe lists US equity and index options
-        parts = [({**shared, "contractSymbol": calls, **left}, {"option_type": "call", **listed}),
-                 ({**shared, "contractSymbol": puts, **right}, {"option_type": "put", **listed})]
+        parts = [
+            ({**shared, "contractSymbol": calls, **left}, {"option_type": "call", **listed}),
+            ({**shared, "contractSymbol": puts, **right}, {"option_type": "put", **listed}),
+        ]
         return _Layout("cboe", row, len(row), parts, [])
     mapping, ignored = _flat_fields(row)
     has_key = "contractSymbol" in mapping or {"symbol", "expiration", "option_type", "strike"} <= set(mapping)

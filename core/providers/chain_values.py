@@ -15,12 +15,40 @@ from core.providers.chain_layouts import _MISSING, _fold, _key
 NEW_YORK = ZoneInfo("America/New_York")
 
 # -- values ---------------------------------------------------------------------------------------------------
-_MONTHS = {name: number for number, names in enumerate((
-    "jan january janv janvier", "feb february fev fevr fevrier", "mar march mars", "apr april avr avril",
-    "may mai", "jun june juin", "jul july juil juillet", "aug august aout", "sep sept september septembre",
-    "oct october octobre", "nov november novembre", "dec december decembre"), start=1) for name in names.split()}
-_ZONES = {"edt": -4, "est": -5, "cdt": -5, "cst": -6, "hae": -4, "hne": -5, "hac": -5, "hnc": -6,
-          "utc": 0, "gmt": 0, "z": 0}
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "jan january janv janvier",
+            "feb february fev fevr fevrier",
+            "mar march mars",
+            "apr april avr avril",
+            "may mai",
+            "jun june juin",
+            "jul july juil juillet",
+            "aug august aout",
+            "sep sept september septembre",
+            "oct october octobre",
+            "nov november novembre",
+            "dec december decembre",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+_ZONES = {
+    "edt": -4,
+    "est": -5,
+    "cdt": -5,
+    "cst": -6,
+    "hae": -4,
+    "hne": -5,
+    "hac": -5,
+    "hnc": -6,
+    "utc": 0,
+    "gmt": 0,
+    "z": 0,
+}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -114,8 +142,17 @@ def _to_words(cells: pd.Series, words: dict[str, Any]) -> tuple[pd.Series, pd.Se
     return values, values.isna() & ~missing
 
 
-_TYPES = {"call": "call", "calls": "call", "c": "call", "optiondachat": "call",
-          "put": "put", "puts": "put", "p": "put", "optiondevente": "put"}
+_TYPES = {
+    "call": "call",
+    "calls": "call",
+    "c": "call",
+    "optiondachat": "call",
+    "put": "put",
+    "puts": "put",
+    "p": "put",
+    "optiondevente": "put",
+}
 _BOOLS = {w: True for w in ("true", "1", "yes", "y", "t", "vrai", "oui")} | {
-    w: False for w in ("false", "0", "no", "n", "f", "faux", "non")}
+    w: False for w in ("false", "0", "no", "n", "f", "faux", "non")
+}
 _OCC = re.compile(r"^(?P<root>[A-Z0-9.^]+?)(?P<day>\d{6})(?P<kind>[CP])(?P<strike>\d{8})$")

@@ -41,6 +41,7 @@ from core.providers.chain_files import (
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class _Snapshot:
     """Every row of one symbol saved at one moment, across however many files hold them."""
@@ -58,8 +59,10 @@ class _Snapshot:
         key = ["expiration", "option_type", "strike"]
         duplicated = frame.duplicated(key, keep="last")
         if duplicated.any():
-            self.warnings.append(f"{self.symbol}: {int(duplicated.sum())} contracts appear in more than one "
-                                 f"file of this snapshot; the last file read wins ({', '.join(self.sources)})")
+            self.warnings.append(
+                f"{self.symbol}: {int(duplicated.sum())} contracts appear in more than one "
+                f"file of this snapshot; the last file read wins ({', '.join(self.sources)})"
+            )
             frame = frame.loc[~duplicated].reset_index(drop=True)
         return frame.sort_values(["expiration", "option_type", "strike"], ignore_index=True)
 
@@ -105,15 +108,17 @@ class CsvProvider(MarketDataProvider):
         day = _exchange_day(snap.quote_time) if snap is not None and snap.quote_time is not None else self.as_of
         history = self._read_history(symbol)
         if history is not None and len(history):
-            rows = history.loc[:pd.Timestamp(day)] if day else history
+            rows = history.loc[: pd.Timestamp(day)] if day else history
             if len(rows):
                 close_day = rows.index[-1].date()
                 moment = dt.datetime(close_day.year, close_day.month, close_day.day, 16, tzinfo=NEW_YORK)
                 return Quote(symbol=symbol, price=float(rows["close"].iloc[-1]), quote_time=moment.astimezone(dt.UTC))
         if snap is None:
             raise SymbolNotFound(f"{symbol}: not in {self.source_dir}")
-        raise ProviderError(f"{symbol}: the snapshot from {', '.join(snap.sources)} has no underlying price or "
-                            f"quote time, and ohlcv/ has no close for that day")
+        raise ProviderError(
+            f"{symbol}: the snapshot from {', '.join(snap.sources)} has no underlying price or "
+            f"quote time, and ohlcv/ has no close for that day"
+        )
 
     def profile(self, symbol: str) -> Profile:
         snap = self._current(symbol.upper(), required=False)
@@ -134,18 +139,21 @@ class CsvProvider(MarketDataProvider):
         snap = self._current(symbol, required=True)
         chain = snap.chain
         keep = [*CHAIN_COLUMNS, "option_type", "expiration", *[c for c in EXTRA_COLUMNS if c in chain]]
-        return ChainSnapshot(quote=self.quote(symbol), profile=self.profile(symbol),
-                             expirations=sorted(set(chain["expiration"])), chain=chain[keep].copy(),
-                             warnings=list(snap.warnings))
+        return ChainSnapshot(
+            quote=self.quote(symbol),
+            profile=self.profile(symbol),
+            expirations=sorted(set(chain["expiration"])),
+            chain=chain[keep].copy(),
+            warnings=list(snap.warnings),
+        )
 
     def history(self, symbol: str, start: dt.date, end: dt.date) -> pd.DataFrame:
         frame = self._read_history(symbol.upper())
         if frame is None:
             if symbol.upper() not in self._index():
                 raise SymbolNotFound(f"{symbol}: no ohlcv/{symbol.upper()}.csv under {self.source_dir}")
-            frame = pd.DataFrame(columns=list(OHLCV_COLUMNS), index=pd.DatetimeIndex([], name="date"),
-                                 dtype="float64")
-        return frame.loc[pd.Timestamp(start):pd.Timestamp(end)].copy()
+            frame = pd.DataFrame(columns=list(OHLCV_COLUMNS), index=pd.DatetimeIndex([], name="date"), dtype="float64")
+        return frame.loc[pd.Timestamp(start) : pd.Timestamp(end)].copy()
 
     # -- the folder ----------------------------------------------------------------------------------------
     def _index(self) -> dict[str, list[_Snapshot]]:
@@ -174,8 +182,10 @@ class CsvProvider(MarketDataProvider):
                 snap.sources.append(str(relative))
                 snap.name = snap.name or loaded.name
                 if loaded.rejected_rows or loaded.problem_count:
-                    snap.warnings.append(f"{relative}: {loaded.rejected_rows} of {loaded.rows_read} rows not loaded,"
-                                         f" {loaded.problem_count} problems (first: {loaded.problems[0]})")
+                    snap.warnings.append(
+                        f"{relative}: {loaded.rejected_rows} of {loaded.rows_read} rows not loaded,"
+                        f" {loaded.problem_count} problems (first: {loaded.problems[0]})"
+                    )
         index: dict[str, list[_Snapshot]] = defaultdict(list)
         for snap in groups.values():
             index[snap.symbol].append(snap)
@@ -186,8 +196,9 @@ class CsvProvider(MarketDataProvider):
 
     def _current(self, symbol: str, *, required: bool) -> _Snapshot | None:
         snaps = self._index().get(symbol, [])
-        usable = [s for s in snaps if self.as_of is None or s.quote_time is None
-                  or _exchange_day(s.quote_time) <= self.as_of]
+        usable = [
+            s for s in snaps if self.as_of is None or s.quote_time is None or _exchange_day(s.quote_time) <= self.as_of
+        ]
         if usable:
             return usable[-1]
         if not required:
@@ -248,5 +259,12 @@ def read_ohlcv_file(path: str | Path) -> pd.DataFrame:
     return out[~out.index.duplicated(keep="last")].sort_index()
 
 
-__all__ = ["ChainFile", "ChainFileError", "CsvProvider", "NotAChainFile", "load_chain_file", "read_chain_file",
-           "read_ohlcv_file"]
+__all__ = [
+    "ChainFile",
+    "ChainFileError",
+    "CsvProvider",
+    "NotAChainFile",
+    "load_chain_file",
+    "read_chain_file",
+    "read_ohlcv_file",
+]

@@ -54,8 +54,15 @@ class SyntheticProvider(MarketDataProvider):
 
     name = "synthetic"
 
-    def __init__(self, seed: int = 7, as_of: dt.date | None = None, n_symbols: int = 1200,
-                 strikes_per_expiry: float = 5.0, risk_free_rate: float = 0.04, quirks: bool = True):
+    def __init__(
+        self,
+        seed: int = 7,
+        as_of: dt.date | None = None,
+        n_symbols: int = 1200,
+        strikes_per_expiry: float = 5.0,
+        risk_free_rate: float = 0.04,
+        quirks: bool = True,
+    ):
         self.seed, self.rate, self.quirks, self.strikes_per_expiry = seed, risk_free_rate, quirks, strikes_per_expiry
         self.as_of = as_of or dt.datetime.now(NEW_YORK).date()
         self.market_date = last_session(self.as_of)  # the session whose close the quotes show
@@ -63,20 +70,26 @@ class SyntheticProvider(MarketDataProvider):
         if self._t < 1:
             raise ValueError(f"as_of must be after {EPOCH}")
         self._u = u = build_universe(seed, n_symbols)
-        self._keys = np.array([int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little")
-                               for s in u.symbols], dtype=np.uint64)
+        self._keys = np.array(
+            [int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little") for s in u.symbols],
+            dtype=np.uint64,
+        )
         self._n_days = (self._t // _CHUNK + 1) * _CHUNK
         self._market = np.random.default_rng([seed, 0x3A4]).standard_normal(self._n_days)
         # Implied vols rise after the market has fallen (the leverage effect): last month's market shocks.
-        self._regime = float(np.exp(-0.1 * self._market[max(self._t - 20, 0):self._t + 1].sum() / np.sqrt(21)))
+        self._regime = float(np.exp(-0.1 * self._market[max(self._t - 20, 0) : self._t + 1].sum() / np.sqrt(21)))
         self._reports = earnings_dates(u.earnings_phase, self.as_of.year + 2)
         self._expiries, self._monthly = listed_expirations(self.as_of)
         self._expiry_dates: list[dt.date] = [d.item() for d in self._expiries]
         self._expiry_codes = [f"{d:%y%m%d}" for d in self._expiry_dates]
         day = self.market_date.item()
         self._quote_time = dt.datetime.combine(day, dt.time(16), NEW_YORK).astimezone(dt.UTC)
-        self._open_seconds = int((dt.datetime.combine(day, dt.time(9, 30), NEW_YORK).astimezone(dt.UTC)
-                                  - dt.datetime.combine(day, dt.time(0), dt.UTC)).total_seconds())
+        self._open_seconds = int(
+            (
+                dt.datetime.combine(day, dt.time(9, 30), NEW_YORK).astimezone(dt.UTC)
+                - dt.datetime.combine(day, dt.time(0), dt.UTC)
+            ).total_seconds()
+        )
         self._n_strikes = np.maximum(3, np.round(strikes_per_expiry * (0.4 + 1.2 * u.liquidity))).astype(int)
         self._closes: dict[int, tuple[float, float]] = {}
         self._walks: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -97,9 +110,14 @@ class SyntheticProvider(MarketDataProvider):
         i, u = self._row(symbol), self._u
         reports = self._reports[i]
         return Profile(
-            symbol=u.symbols[i], name=u.names[i], sector=u.sectors[i], industry=u.industries[i],
-            market_cap=int(u.shares[i] * self._close(i)[0]), avg_volume=int(u.avg_volume[i]),
-            dividend_yield=float(u.dividend_yield[i]), exchange=u.exchanges[i],
+            symbol=u.symbols[i],
+            name=u.names[i],
+            sector=u.sectors[i],
+            industry=u.industries[i],
+            market_cap=int(u.shares[i] * self._close(i)[0]),
+            avg_volume=int(u.avg_volume[i]),
+            dividend_yield=float(u.dividend_yield[i]),
+            exchange=u.exchanges[i],
             next_earnings=reports[reports >= np.datetime64(self.as_of, "D")][0].item(),
         )
 
@@ -114,7 +132,7 @@ class SyntheticProvider(MarketDataProvider):
         if expiration not in self._expiry_dates:
             raise ValueError(f"{symbol}: {expiration} is not a listed expiration ({self._expiry_dates})")
         k, rows = self._expiry_dates.index(expiration), 2 * int(self._n_strikes[i])
-        frame = self._chain_frame(i).iloc[k * rows:(k + 1) * rows]
+        frame = self._chain_frame(i).iloc[k * rows : (k + 1) * rows]
         return frame.drop(columns="expiration").reset_index(drop=True)
 
     def snapshot(self, symbol: str) -> ChainSnapshot:
@@ -129,18 +147,18 @@ class SyntheticProvider(MarketDataProvider):
         """
         rows = [self._row(s) for s in symbols]
         for lo in range(0, len(rows), _BATCH):
-            batch = rows[lo:lo + _BATCH]
+            batch = rows[lo : lo + _BATCH]
             self._ensure_closes(batch)
             optioned = list(dict.fromkeys(i for i in batch if self._u.has_options[i]))
             frames = dict(zip(optioned, self._build_chains(optioned), strict=True))
             for i in batch:
                 symbol = self._u.symbols[i]
                 if i in frames:
-                    yield ChainSnapshot(self.quote(symbol), self.profile(symbol), list(self._expiry_dates),
-                                        frames[i])
+                    yield ChainSnapshot(self.quote(symbol), self.profile(symbol), list(self._expiry_dates), frames[i])
                 else:
-                    yield ChainSnapshot(self.quote(symbol), self.profile(symbol), [], empty_chain(),
-                                        ["no options listed"])
+                    yield ChainSnapshot(
+                        self.quote(symbol), self.profile(symbol), [], empty_chain(), ["no options listed"]
+                    )
 
     def history(self, symbol: str, start: dt.date, end: dt.date) -> pd.DataFrame:
         i, t = self._row(symbol), self._t
@@ -156,11 +174,17 @@ class SyntheticProvider(MarketDataProvider):
         volume = self._u.avg_volume[i] * np.exp(0.4 * z[:, 3] - 0.08) * (0.6 + 0.4 * np.abs(log_close - prev) / sig)
         if self._session_index is None:
             self._session_index = pd.DatetimeIndex(session_dates(np.arange(t + 1)), name="date")
-        return pd.DataFrame({
-            "open": _cents(open_), "high": _cents(np.maximum(open_, close) * np.exp(0.5 * sig * np.abs(z[:, 1]))),
-            "low": _cents(np.minimum(open_, close) * np.exp(-0.5 * sig * np.abs(z[:, 2]))), "close": _cents(close),
-            "volume": np.maximum(np.round(volume), 1),  # whole shares, float64 like the other providers
-        }, index=self._session_index[window], columns=list(OHLCV_COLUMNS))
+        return pd.DataFrame(
+            {
+                "open": _cents(open_),
+                "high": _cents(np.maximum(open_, close) * np.exp(0.5 * sig * np.abs(z[:, 1]))),
+                "low": _cents(np.minimum(open_, close) * np.exp(-0.5 * sig * np.abs(z[:, 2]))),
+                "close": _cents(close),
+                "volume": np.maximum(np.round(volume), 1),  # whole shares, float64 like the other providers
+            },
+            index=self._session_index[window],
+            columns=list(OHLCV_COLUMNS),
+        )
 
     # ---- prices -------------------------------------------------------------------------------------
     def _row(self, symbol: str) -> int:
@@ -215,7 +239,7 @@ class SyntheticProvider(MarketDataProvider):
         eps[:, 0] = 0.0
         # y_t = phi * y_{t-1} + eps_t, a chunk at a time: within a chunk it is a discounted cumulative sum.
         k = np.arange(1, _CHUNK + 1)
-        partial = np.cumsum(eps.reshape(len(rows), -1, _CHUNK) * _PHI ** -k, axis=2)
+        partial = np.cumsum(eps.reshape(len(rows), -1, _CHUNK) * _PHI**-k, axis=2)
         starts = np.empty(partial.shape[:2])
         y = sig[:, 0] / np.sqrt(1 - _PHI**2) * z[:, 0] / _PHI  # start from the stationary distribution
         for c in range(partial.shape[1]):
@@ -246,14 +270,24 @@ class SyntheticProvider(MarketDataProvider):
         reports = self._reports[rows_a]
         next_report = reports[np.arange(len(rows)), np.argmax(reports > self.market_date, axis=1)]
         event = (0.14 * u.vol[rows_a]) ** 2
-        c = price_chains(ChainBatch(
-            spot=closes[:, 0], prev_spot=closes[:, 1], dividend_yield=u.dividend_yield[rows_a],
-            vol=u.vol[rows_a] * self._regime, skew=u.skew[rows_a], curvature=u.curvature[rows_a],
-            liquidity=u.liquidity[rows_a], n_strikes=self._n_strikes[rows_a],
-            event_var=np.where(self._expiries[None, :] >= next_report[:, None], event[:, None], 0.0),
-            days=(self._expiries - self.market_date).astype(float), monthly=self._monthly, rate=self.rate,
-            quirks=self.quirks,
-        ), [np.random.default_rng([self.seed, int(self._keys[i]), 3, self._t]) for i in rows])
+        c = price_chains(
+            ChainBatch(
+                spot=closes[:, 0],
+                prev_spot=closes[:, 1],
+                dividend_yield=u.dividend_yield[rows_a],
+                vol=u.vol[rows_a] * self._regime,
+                skew=u.skew[rows_a],
+                curvature=u.curvature[rows_a],
+                liquidity=u.liquidity[rows_a],
+                n_strikes=self._n_strikes[rows_a],
+                event_var=np.where(self._expiries[None, :] >= next_report[:, None], event[:, None], 0.0),
+                days=(self._expiries - self.market_date).astype(float),
+                monthly=self._monthly,
+                rate=self.rate,
+                quirks=self.quirks,
+            ),
+            [np.random.default_rng([self.seed, int(self._keys[i]), 3, self._t]) for i in rows],
+        )
         roots = [f"{u.symbols[i]}{code}{kind}" for i in rows for code in self._expiry_codes for kind in "CP"]
         root = (c["symbol_index"] * len(self._expiry_codes) + c["expiry_index"]) * 2 + ~c["is_call"]
         milli = np.round(c["strike"] * 1000).astype(np.int64)
@@ -262,16 +296,19 @@ class SyntheticProvider(MarketDataProvider):
         days = session_dates(self._t - np.arange(stale.max() + 1))[stale].astype("datetime64[s]")
         stamps = days + (self._open_seconds + c["trade_second"]).astype("timedelta64[s]")
         n = len(contract)
-        frame = pd.DataFrame({
-            "contractSymbol": contract,
-            "lastTradeDate": pd.DatetimeIndex(stamps.astype("datetime64[ns]")).tz_localize("UTC"),
-            **{col: c[col] for col in CHAIN_COLUMNS[2:12]},
-            "contractSize": np.full(n, "REGULAR", dtype=object), "currency": np.full(n, "USD", dtype=object),
-            "option_type": np.where(c["is_call"], "call", "put").astype(object),
-            "expiration": np.array(self._expiry_dates, dtype=object)[c["expiry_index"]],
-        })
+        frame = pd.DataFrame(
+            {
+                "contractSymbol": contract,
+                "lastTradeDate": pd.DatetimeIndex(stamps.astype("datetime64[ns]")).tz_localize("UTC"),
+                **{col: c[col] for col in CHAIN_COLUMNS[2:12]},
+                "contractSize": np.full(n, "REGULAR", dtype=object),
+                "currency": np.full(n, "USD", dtype=object),
+                "option_type": np.where(c["is_call"], "call", "put").astype(object),
+                "expiration": np.array(self._expiry_dates, dtype=object)[c["expiry_index"]],
+            }
+        )
         bounds = c["offsets"]
-        return [frame.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True) for k in range(len(rows))]
+        return [frame.iloc[bounds[k] : bounds[k + 1]].reset_index(drop=True) for k in range(len(rows))]
 
 
 def _cents(prices: np.ndarray) -> np.ndarray:

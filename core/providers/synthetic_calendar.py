@@ -32,11 +32,16 @@ _QUARTERS = np.array([f"{y}-{m:02d}-01" for y in range(2014, 2061) for m in (1, 
 
 class _NYSEHolidays(AbstractHolidayCalendar):
     rules = [
-        Holiday("New Year's Day", month=1, day=1, observance=sunday_to_monday), USMartinLutherKingJr,
-        USPresidentsDay, GoodFriday, USMemorialDay,
+        Holiday("New Year's Day", month=1, day=1, observance=sunday_to_monday),
+        USMartinLutherKingJr,
+        USPresidentsDay,
+        GoodFriday,
+        USMemorialDay,
         Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01", observance=nearest_workday),
-        Holiday("Independence Day", month=7, day=4, observance=nearest_workday), USLaborDay,
-        USThanksgivingDay, Holiday("Christmas", month=12, day=25, observance=nearest_workday),
+        Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
+        USLaborDay,
+        USThanksgivingDay,
+        Holiday("Christmas", month=12, day=25, observance=nearest_workday),
     ]
 
 

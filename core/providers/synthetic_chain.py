@@ -25,9 +25,22 @@ def norm_cdf(x: np.ndarray) -> np.ndarray:
     """
     z = np.abs(x) / _SQRT2
     t = 1.0 / (1.0 + 0.5 * z)
-    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
-            -0.82215223 + t * 0.17087277))))))))
+    poly = -1.26551223 + t * (
+        1.00002368
+        + t
+        * (
+            0.37409196
+            + t
+            * (
+                0.09678418
+                + t
+                * (
+                    -0.18628806
+                    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
+                )
+            )
+        )
+    )
     tail = 0.5 * t * np.exp(-z * z + poly)  # P(Z > |x|)
     return np.where(x >= 0, 1.0 - tail, tail)
 
@@ -136,19 +149,31 @@ def price_chains(b: ChainBatch, rngs: list[np.random.Generator]) -> dict[str, np
     if b.quirks:
         volume[~traded] = np.nan  # as Yahoo reports contracts that did not trade today
 
-    last_c = np.where(traded, np.clip(np.round((theo + 0.3 * spread * noise[3]) * 100), bid_c, ask_c),
-                      np.round(theo_prev * np.exp(0.1 * noise[3]) * 100))
+    last_c = np.where(
+        traded,
+        np.clip(np.round((theo + 0.3 * spread * noise[3]) * 100), bid_c, ask_c),
+        np.round(theo_prev * np.exp(0.1 * noise[3]) * 100),
+    )
     last_c = np.maximum(last_c, 1)
     change_c = np.where(traded, last_c - np.maximum(np.round(theo_prev * 100), 1), 0)
     itm = np.where(is_call, strike < spot, strike > spot)
     if b.quirks:  # Yahoo writes 1e-05 for the IV of many deep in-the-money contracts
         iv = np.where(itm & (np.abs(x) > 2) & (uniform < 0.15), YAHOO_IV_PLACEHOLDER, iv)
     return {
-        "symbol_index": sym, "expiry_index": expiry, "offsets": offsets, "is_call": is_call,
-        "strike": strike, "lastPrice": last_c / 100, "bid": bid_c / 100, "ask": ask_c / 100,
+        "symbol_index": sym,
+        "expiry_index": expiry,
+        "offsets": offsets,
+        "is_call": is_call,
+        "strike": strike,
+        "lastPrice": last_c / 100,
+        "bid": bid_c / 100,
+        "ask": ask_c / 100,
         "change": np.round(change_c / 100, 2),
         "percentChange": np.where(traded, change_c / np.maximum(last_c - change_c, 1) * 100, 0.0),
-        "volume": volume, "openInterest": open_interest.astype(float),  # float64, like the other providers
-        "impliedVolatility": iv, "inTheMoney": itm,
-        "stale_sessions": np.where(traded, 0, stale), "trade_second": seconds,
+        "volume": volume,
+        "openInterest": open_interest.astype(float),  # float64, like the other providers
+        "impliedVolatility": iv,
+        "inTheMoney": itm,
+        "stale_sessions": np.where(traded, 0, stale),
+        "trade_second": seconds,
     }

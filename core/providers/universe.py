@@ -15,36 +15,112 @@ import numpy as np
 # The 11 GICS sectors: a few industries each, a share of the universe, a typical vol, the fraction of
 # dividend payers, their typical yield, and the word that ends an invented company's name.
 SECTORS: dict[str, tuple[tuple[str, ...], float, float, float, float, tuple[str, ...]]] = {
-    "Information Technology": (("Software", "Semiconductors", "Technology Hardware", "IT Services",
-                                "Electronic Equipment"), 0.15, 0.42, 0.35, 0.012, ("Systems", "Technologies",
-                                                                                  "Software", "Micro")),
-    "Health Care": (("Biotechnology", "Pharmaceuticals", "Health Care Equipment",
-                     "Health Care Providers & Services", "Life Sciences Tools"), 0.15, 0.45, 0.30, 0.018,
-                    ("Therapeutics", "Biosciences", "Medical", "Health")),
-    "Financials": (("Banks", "Capital Markets", "Insurance", "Financial Services", "Consumer Finance"),
-                   0.14, 0.28, 0.75, 0.028, ("Bancorp", "Financial", "Capital", "Holdings")),
-    "Consumer Discretionary": (("Broadline Retail", "Automobiles", "Hotels, Restaurants & Leisure",
-                                "Specialty Retail", "Textiles, Apparel & Luxury Goods"), 0.11, 0.40, 0.40,
-                               0.018, ("Brands", "Retail", "Motors", "Leisure")),
-    "Industrials": (("Aerospace & Defense", "Machinery", "Ground Transportation", "Building Products",
-                     "Professional Services"), 0.13, 0.32, 0.65, 0.016, ("Industries", "Aerospace",
-                                                                         "Logistics", "Manufacturing")),
-    "Communication Services": (("Interactive Media & Services", "Entertainment",
-                                "Diversified Telecommunication Services", "Media"), 0.05, 0.38, 0.35, 0.025,
-                               ("Media", "Communications", "Networks", "Interactive")),
-    "Consumer Staples": (("Beverages", "Food Products", "Household Products",
-                          "Consumer Staples Distribution & Retail", "Tobacco"), 0.05, 0.22, 0.85, 0.028,
-                         ("Foods", "Brands", "Beverage", "Consumer")),
-    "Energy": (("Oil, Gas & Consumable Fuels", "Energy Equipment & Services"), 0.05, 0.36, 0.75, 0.035,
-               ("Energy", "Petroleum", "Resources", "Midstream")),
-    "Utilities": (("Electric Utilities", "Multi-Utilities", "Gas Utilities",
-                   "Independent Power Producers"), 0.03, 0.20, 0.95, 0.035, ("Power", "Utilities",
-                                                                           "Electric", "Energy")),
-    "Real Estate": (("Specialized REITs", "Industrial REITs", "Retail REITs", "Residential REITs",
-                     "Real Estate Management & Development"), 0.07, 0.28, 0.90, 0.040,
-                    ("Realty", "Properties", "Residential", "Trust")),
-    "Materials": (("Chemicals", "Metals & Mining", "Construction Materials", "Containers & Packaging"), 0.07,
-                  0.34, 0.70, 0.022, ("Materials", "Chemical", "Mining", "Minerals")),
+    "Information Technology": (
+        ("Software", "Semiconductors", "Technology Hardware", "IT Services", "Electronic Equipment"),
+        0.15,
+        0.42,
+        0.35,
+        0.012,
+        ("Systems", "Technologies", "Software", "Micro"),
+    ),
+    "Health Care": (
+        (
+            "Biotechnology",
+            "Pharmaceuticals",
+            "Health Care Equipment",
+            "Health Care Providers & Services",
+            "Life Sciences Tools",
+        ),
+        0.15,
+        0.45,
+        0.30,
+        0.018,
+        ("Therapeutics", "Biosciences", "Medical", "Health"),
+    ),
+    "Financials": (
+        ("Banks", "Capital Markets", "Insurance", "Financial Services", "Consumer Finance"),
+        0.14,
+        0.28,
+        0.75,
+        0.028,
+        ("Bancorp", "Financial", "Capital", "Holdings"),
+    ),
+    "Consumer Discretionary": (
+        (
+            "Broadline Retail",
+            "Automobiles",
+            "Hotels, Restaurants & Leisure",
+            "Specialty Retail",
+            "Textiles, Apparel & Luxury Goods",
+        ),
+        0.11,
+        0.40,
+        0.40,
+        0.018,
+        ("Brands", "Retail", "Motors", "Leisure"),
+    ),
+    "Industrials": (
+        ("Aerospace & Defense", "Machinery", "Ground Transportation", "Building Products", "Professional Services"),
+        0.13,
+        0.32,
+        0.65,
+        0.016,
+        ("Industries", "Aerospace", "Logistics", "Manufacturing"),
+    ),
+    "Communication Services": (
+        ("Interactive Media & Services", "Entertainment", "Diversified Telecommunication Services", "Media"),
+        0.05,
+        0.38,
+        0.35,
+        0.025,
+        ("Media", "Communications", "Networks", "Interactive"),
+    ),
+    "Consumer Staples": (
+        ("Beverages", "Food Products", "Household Products", "Consumer Staples Distribution & Retail", "Tobacco"),
+        0.05,
+        0.22,
+        0.85,
+        0.028,
+        ("Foods", "Brands", "Beverage", "Consumer"),
+    ),
+    "Energy": (
+        ("Oil, Gas & Consumable Fuels", "Energy Equipment & Services"),
+        0.05,
+        0.36,
+        0.75,
+        0.035,
+        ("Energy", "Petroleum", "Resources", "Midstream"),
+    ),
+    "Utilities": (
+        ("Electric Utilities", "Multi-Utilities", "Gas Utilities", "Independent Power Producers"),
+        0.03,
+        0.20,
+        0.95,
+        0.035,
+        ("Power", "Utilities", "Electric", "Energy"),
+    ),
+    "Real Estate": (
+        (
+            "Specialized REITs",
+            "Industrial REITs",
+            "Retail REITs",
+            "Residential REITs",
+            "Real Estate Management & Development",
+        ),
+        0.07,
+        0.28,
+        0.90,
+        0.040,
+        ("Realty", "Properties", "Residential", "Trust"),
+    ),
+    "Materials": (
+        ("Chemicals", "Metals & Mining", "Construction Materials", "Containers & Packaging"),
+        0.07,
+        0.34,
+        0.70,
+        0.022,
+        ("Materials", "Chemical", "Mining", "Minerals"),
+    ),
 }
 SECTOR_NAMES: tuple[str, ...] = tuple(SECTORS)
 
@@ -102,15 +178,53 @@ REAL_TICKERS: tuple[tuple[str, str, int, int, str, float, float, float, float], 
     ("LIN", "Linde plc", 10, 0, "NASDAQ", 215, 450, 0.0125, 0.18),
 )
 
-_PREFIXES = ("Apex", "Summit", "Harbor", "Northstar", "Pinnacle", "Cedar", "Silverline", "Granite",
-             "Meridian", "Atlas", "Beacon", "Crescent", "Evergreen", "Frontier", "Keystone", "Liberty",
-             "Orion", "Pioneer", "Quantum", "Redwood", "Sterling", "Bluewater", "Ironwood", "Lakeshore",
-             "Mesa", "Nova", "Polaris", "Riverbend", "Sagebrush", "Tidewater", "Vertex", "Westfield",
-             "Aurora", "Cobalt", "Delta Ridge", "Emerald", "Falcon", "Golden Gate", "Highland", "Juniper")
+_PREFIXES = (
+    "Apex",
+    "Summit",
+    "Harbor",
+    "Northstar",
+    "Pinnacle",
+    "Cedar",
+    "Silverline",
+    "Granite",
+    "Meridian",
+    "Atlas",
+    "Beacon",
+    "Crescent",
+    "Evergreen",
+    "Frontier",
+    "Keystone",
+    "Liberty",
+    "Orion",
+    "Pioneer",
+    "Quantum",
+    "Redwood",
+    "Sterling",
+    "Bluewater",
+    "Ironwood",
+    "Lakeshore",
+    "Mesa",
+    "Nova",
+    "Polaris",
+    "Riverbend",
+    "Sagebrush",
+    "Tidewater",
+    "Vertex",
+    "Westfield",
+    "Aurora",
+    "Cobalt",
+    "Delta Ridge",
+    "Emerald",
+    "Falcon",
+    "Golden Gate",
+    "Highland",
+    "Juniper",
+)
 _FORMS = ("Inc.", "Corp.", "Holdings", "Group", "Co.", "plc", "Ltd.", "Inc.")
 # Rough English letter frequencies, so invented tickers look more like KBRX than QXZJ.
-_LETTER_WEIGHTS = np.array([8, 3, 6, 4, 6, 3, 3, 3, 5, 1, 2, 5, 4, 5, 5, 4, 0.5, 5, 6, 6, 3, 2, 2, 0.5, 1,
-                            0.5], dtype=float)
+_LETTER_WEIGHTS = np.array(
+    [8, 3, 6, 4, 6, 3, 3, 3, 5, 1, 2, 5, 4, 5, 5, 4, 0.5, 5, 6, 6, 3, 2, 2, 0.5, 1, 0.5], dtype=float
+)
 _LENGTH_P = np.array([0.005, 0.045, 0.38, 0.52, 0.05])  # tickers of 1..5 letters
 _BLOCK = 256  # attributes are drawn per block of this many symbols, which is what keeps prefixes stable
 NO_OPTIONS_FRACTION = 0.02
@@ -171,8 +285,8 @@ def build_universe(seed: int, n: int) -> Universe:
     u = np.empty((blocks * _BLOCK, 12))
     for b in range(blocks):
         rng = np.random.default_rng([seed, 0xA77, b])
-        z[b * _BLOCK:(b + 1) * _BLOCK] = rng.standard_normal((_BLOCK, 8))
-        u[b * _BLOCK:(b + 1) * _BLOCK] = rng.random((_BLOCK, 12))
+        z[b * _BLOCK : (b + 1) * _BLOCK] = rng.standard_normal((_BLOCK, 8))
+        u[b * _BLOCK : (b + 1) * _BLOCK] = rng.random((_BLOCK, 12))
     z, u = z[:n], u[:n]
 
     weights = np.array([spec[1] for spec in SECTORS.values()])
@@ -214,10 +328,22 @@ def build_universe(seed: int, n: int) -> Universe:
     shares = np.round(cap / price)
     turnover = 0.006 * np.exp(0.4 * z[:, 6] - 0.1 * cap_z)  # fraction of shares traded a day
     return Universe(
-        symbols=symbols, names=names, sectors=sectors, industries=industries, exchanges=exchanges,
-        shares=shares, anchor_price=price, trend=0.06 + 0.06 * z[:, 7], vol=vol, dividend_yield=dividend,
-        avg_volume=np.maximum(np.round(shares * turnover), 20_000), liquidity=liquidity,
-        market_rho=0.3 + 0.4 * u[:, 9] * (0.5 + 0.5 * liquidity), skew=0.06 + 0.10 * liquidity * u[:, 10],
-        curvature=0.015 + 0.025 * u[:, 11], earnings_phase=phase, has_options=has_options,
+        symbols=symbols,
+        names=names,
+        sectors=sectors,
+        industries=industries,
+        exchanges=exchanges,
+        shares=shares,
+        anchor_price=price,
+        trend=0.06 + 0.06 * z[:, 7],
+        vol=vol,
+        dividend_yield=dividend,
+        avg_volume=np.maximum(np.round(shares * turnover), 20_000),
+        liquidity=liquidity,
+        market_rho=0.3 + 0.4 * u[:, 9] * (0.5 + 0.5 * liquidity),
+        skew=0.06 + 0.10 * liquidity * u[:, 10],
+        curvature=0.015 + 0.025 * u[:, 11],
+        earnings_phase=phase,
+        has_options=has_options,
         index={s: i for i, s in enumerate(symbols)},
     )

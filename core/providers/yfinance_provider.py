@@ -45,10 +45,27 @@ from core.providers.base import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_FLOAT_COLUMNS = ("strike", "lastPrice", "bid", "ask", "change", "percentChange", "volume", "openInterest",
-                  "impliedVolatility")
-_TRANSIENT_NAMES = {"ConnectionError", "ChunkedEncodingError", "RemoteDisconnected", "ProtocolError",
-                    "ConnectTimeout", "ReadTimeout", "Timeout", "TimeoutError"}
+_FLOAT_COLUMNS = (
+    "strike",
+    "lastPrice",
+    "bid",
+    "ask",
+    "change",
+    "percentChange",
+    "volume",
+    "openInterest",
+    "impliedVolatility",
+)
+_TRANSIENT_NAMES = {
+    "ConnectionError",
+    "ChunkedEncodingError",
+    "RemoteDisconnected",
+    "ProtocolError",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "Timeout",
+    "TimeoutError",
+}
 
 
 class TokenBucket:
@@ -59,8 +76,14 @@ class TokenBucket:
     injectable so tests run on a fake clock.
     """
 
-    def __init__(self, rate: float, burst: float = 1.0, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._lock = threading.Lock()
         self._clock, self._sleep = clock, sleep
         self.rate, self.burst = 1.0, 1.0
@@ -161,11 +184,22 @@ class YFinanceProvider(MarketDataProvider):
 
     name = "yfinance"
 
-    def __init__(self, requests_per_second: float = 2.0, max_retries: int = 4, timeout: float = 20.0,
-                 session: Any = None, *, include_profile_info: bool = False,
-                 sleep: Callable[[float], None] = time.sleep, rate_limiter: TokenBucket | None = None,
-                 rng: random.Random | None = None, backoff_base: float = 1.0, max_backoff: float = 60.0,
-                 listing_ttl: float = 60.0, cache_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        requests_per_second: float = 2.0,
+        max_retries: int = 4,
+        timeout: float = 20.0,
+        session: Any = None,
+        *,
+        include_profile_info: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        rate_limiter: TokenBucket | None = None,
+        rng: random.Random | None = None,
+        backoff_base: float = 1.0,
+        max_backoff: float = 60.0,
+        listing_ttl: float = 60.0,
+        cache_dir: str | Path | None = None,
+    ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         self.max_retries, self.timeout = max_retries, timeout
@@ -227,19 +261,28 @@ class YFinanceProvider(MarketDataProvider):
             if len(frame):
                 frames.append(frame.assign(expiration=expiry))
         if not frames:
-            raise ProviderError(f"{symbol}: all {len(listing.expirations)} listed expiries came back with no "
-                                "calls and no puts (Yahoo under load?)")
+            raise ProviderError(
+                f"{symbol}: all {len(listing.expirations)} listed expiries came back with no "
+                "calls and no puts (Yahoo under load?)"
+            )
         chain = pd.concat(frames, ignore_index=True)
-        return ChainSnapshot(quote=quote, profile=profile, expirations=list(listing.expirations), chain=chain,
-                             warnings=warnings)
+        return ChainSnapshot(
+            quote=quote, profile=profile, expirations=list(listing.expirations), chain=chain, warnings=warnings
+        )
 
     def history(self, symbol: str, start: dt.date, end: dt.date) -> pd.DataFrame:
         def fetch() -> pd.DataFrame | None:
             ticker = yf.Ticker(symbol, session=self._session)
             try:
                 # yfinance's end is exclusive; ours is inclusive.
-                return ticker.history(start=start, end=end + dt.timedelta(days=1), interval="1d",
-                                      auto_adjust=False, actions=False, timeout=self.timeout)
+                return ticker.history(
+                    start=start,
+                    end=end + dt.timedelta(days=1),
+                    interval="1d",
+                    auto_adjust=False,
+                    actions=False,
+                    timeout=self.timeout,
+                )
             except YFPricesMissingError:
                 return None
             except YFTickerMissingError as exc:
@@ -263,8 +306,9 @@ class YFinanceProvider(MarketDataProvider):
                 if attempt == self.max_retries:
                     raise ProviderError(f"{symbol}: {what} failed after {attempt + 1} attempts: {reason}") from exc
                 delay = self._backoff(attempt, rate_limited=isinstance(exc, YFRateLimitError))
-                log.warning("%s: %s: %s; retry %d/%d in %.1fs", symbol, what, reason, attempt + 1,
-                            self.max_retries, delay)
+                log.warning(
+                    "%s: %s: %s; retry %d/%d in %.1fs", symbol, what, reason, attempt + 1, self.max_retries, delay
+                )
                 self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -290,7 +334,7 @@ class YFinanceProvider(MarketDataProvider):
 
     def _backoff(self, attempt: int, *, rate_limited: bool) -> float:
         base = self.backoff_base * (2.0 if rate_limited else 1.0)
-        ceiling = min(self.max_backoff, base * 2.0 ** attempt)
+        ceiling = min(self.max_backoff, base * 2.0**attempt)
         return ceiling * (0.5 + 0.5 * self._rng.random())
 
     def _fetch_listing(self, symbol: str) -> _Listing:
@@ -331,8 +375,10 @@ class YFinanceProvider(MarketDataProvider):
             frame = _chain_frame(result.calls, result.puts)
             if len(frame):
                 return frame, None
-        return frame, (f"{symbol} {key}: Yahoo returned no calls and no puts for a listed expiry, twice "
-                       "(suspect; nothing stored for it)")
+        return frame, (
+            f"{symbol} {key}: Yahoo returned no calls and no puts for a listed expiry, twice "
+            "(suspect; nothing stored for it)"
+        )
 
     def _profile(self, symbol: str, listing: _Listing) -> tuple[Profile, list[str]]:
         q = listing.quote
@@ -383,8 +429,13 @@ def _quote_from(symbol: str, q: dict[str, Any]) -> Quote:
     price, quote_time = _number(q.get("regularMarketPrice")), _utc(q.get("regularMarketTime"))
     if price is None or quote_time is None:
         raise ProviderError(f"{symbol}: Yahoo's quote has no regularMarketPrice/regularMarketTime")
-    return Quote(symbol=symbol, price=price, quote_time=quote_time, currency=q.get("currency") or "USD",
-                 previous_close=_number(q.get("regularMarketPreviousClose")))
+    return Quote(
+        symbol=symbol,
+        price=price,
+        quote_time=quote_time,
+        currency=q.get("currency") or "USD",
+        previous_close=_number(q.get("regularMarketPreviousClose")),
+    )
 
 
 def _dividend_yield(q: dict[str, Any]) -> float | None:
@@ -401,17 +452,22 @@ def _next_earnings(q: dict[str, Any]) -> dt.date | None:
         zone = ZoneInfo("America/New_York")
     as_of = _utc(q.get("regularMarketTime"))
     today = as_of.astimezone(zone).date() if as_of else None
-    days = sorted(moment.astimezone(zone).date() for key in
-                  ("earningsTimestamp", "earningsTimestampStart", "earningsTimestampEnd")
-                  if (moment := _utc(q.get(key))) is not None)
+    days = sorted(
+        moment.astimezone(zone).date()
+        for key in ("earningsTimestamp", "earningsTimestampStart", "earningsTimestampEnd")
+        if (moment := _utc(q.get(key))) is not None
+    )
     upcoming = [day for day in days if today is None or day >= today]
     return upcoming[0] if upcoming else None
 
 
 def _chain_frame(calls: pd.DataFrame | None, puts: pd.DataFrame | None) -> pd.DataFrame:
     """Calls and puts in one frame, CHAIN_COLUMNS always present (yfinance drops keys Yahoo omits)."""
-    parts = [frame.assign(option_type=kind) for frame, kind in ((calls, "call"), (puts, "put"))
-             if frame is not None and len(frame)]
+    parts = [
+        frame.assign(option_type=kind)
+        for frame, kind in ((calls, "call"), (puts, "put"))
+        if frame is not None and len(frame)
+    ]
     if not parts:
         return empty_chain().drop(columns="expiration")
     frame = pd.concat(parts, ignore_index=True).reindex(columns=[*CHAIN_COLUMNS, "option_type"])
@@ -432,4 +488,4 @@ def _ohlcv_frame(raw: pd.DataFrame | None, start: dt.date, end: dt.date) -> pd.D
         index = index.tz_localize(None)
     frame.index = pd.DatetimeIndex(index.normalize(), name="date")
     frame = frame.sort_index()
-    return frame.loc[pd.Timestamp(start):pd.Timestamp(end)]
+    return frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]

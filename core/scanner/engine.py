@@ -44,8 +44,12 @@ class ScanReport:
         return any(e["symbol"] is None for e in self.errors)
 
     def to_json(self) -> dict[str, Any]:
-        return {"results": self.results, "errors": self.errors, "symbols_scanned": self.symbols_scanned,
-                "signals_found": self.signals_found}
+        return {
+            "results": self.results,
+            "errors": self.errors,
+            "symbols_scanned": self.symbols_scanned,
+            "signals_found": self.signals_found,
+        }
 
 
 def data_needs(code: str, everything: bool = False) -> tuple[tuple[str, ...], bool]:
@@ -65,8 +69,9 @@ def data_needs(code: str, everything: bool = False) -> tuple[tuple[str, ...], bo
     return columns, wants_options
 
 
-def gather_inputs(code: str, symbols: Sequence[str], market: MarketData,
-                  everything: bool = False) -> tuple[list[SymbolInput], dict[str, str]]:
+def gather_inputs(
+    code: str, symbols: Sequence[str], market: MarketData, everything: bool = False
+) -> tuple[list[SymbolInput], dict[str, str]]:
     """The sandbox inputs for `symbols` and the symbols that have no data (symbol -> reason)."""
     columns, wants_options = data_needs(code, everything)
     blocks, errors = market.bars(symbols, columns) if columns else ({}, {})
@@ -76,18 +81,31 @@ def gather_inputs(code: str, symbols: Sequence[str], market: MarketData,
         if symbol in errors:
             continue
         chain = options.get(symbol)
-        inputs.append(SymbolInput(
-            symbol=symbol, bars=blocks.get(symbol),
-            options=chain.rows if chain else ([] if wants_options else None),
-            spot=chain.spot if chain else None,
-            extras={**OPTION_EXTRAS, **(chain.extras if chain else {})} if wants_options else {}))
+        inputs.append(
+            SymbolInput(
+                symbol=symbol,
+                bars=blocks.get(symbol),
+                options=chain.rows if chain else ([] if wants_options else None),
+                spot=chain.spot if chain else None,
+                extras={**OPTION_EXTRAS, **(chain.extras if chain else {})} if wants_options else {},
+            )
+        )
     return inputs, errors
 
 
-def scan_symbols(code: str, symbols: Sequence[str], *, market: MarketData, params: dict[str, Any] | None = None,
-                 schema: dict[str, Any] | None = None, sandbox: Sandbox | None = None, limits: Limits | None = None,
-                 batch_size: int = 100, debug: bool = False,
-                 on_progress: Callable[[int], None] | None = None) -> ScanReport:
+def scan_symbols(
+    code: str,
+    symbols: Sequence[str],
+    *,
+    market: MarketData,
+    params: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
+    sandbox: Sandbox | None = None,
+    limits: Limits | None = None,
+    batch_size: int = 100,
+    debug: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> ScanReport:
     """Run `code` over `symbols` and report; see the module docstring."""
     started = time.perf_counter()
     report = ScanReport()

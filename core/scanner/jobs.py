@@ -56,9 +56,15 @@ def parse_symbol_list(text: str) -> list[str]:
     return list(dict.fromkeys(symbols))
 
 
-def enqueue_scan(session: Session, scanner_id: int, watchlist_id: int | None = None,
-                 symbols: list[str] | None = None, requested_by: str | None = None,
-                 params: dict[str, Any] | None = None, provider: str | None = None) -> tuple[JobRun, bool]:
+def enqueue_scan(
+    session: Session,
+    scanner_id: int,
+    watchlist_id: int | None = None,
+    symbols: list[str] | None = None,
+    requested_by: str | None = None,
+    params: dict[str, Any] | None = None,
+    provider: str | None = None,
+) -> tuple[JobRun, bool]:
     """Queue a run of a scanner over a watchlist or symbols; returns (run, created) like a sync.
 
     A second request for the same scanner and scope while one is queued or running returns that one.
@@ -80,15 +86,27 @@ def enqueue_scan(session: Session, scanner_id: int, watchlist_id: int | None = N
     from core.config import get_settings
 
     return queue.enqueue_run(
-        session, kind="scan", scope=scope, symbols=names, provider=provider or get_settings().market_data_provider,
+        session,
+        kind="scan",
+        scope=scope,
+        symbols=names,
+        provider=provider or get_settings().market_data_provider,
         params={"scanner_id": scanner_id, "watchlist_id": watchlist_id, "params": params or {}},
-        requested_by=requested_by)
+        requested_by=requested_by,
+    )
 
 
-def run_scan_run(engine: Engine, run_id: int, *, worker_id: str | None = None, chunk: int = CHUNK,
-                 lease: dt.timedelta = queue.DEFAULT_LEASE, stop: threading.Event | None = None,
-                 limits: Limits | None = None,
-                 provider_factory: Callable[..., Any] = get_provider) -> None:
+def run_scan_run(
+    engine: Engine,
+    run_id: int,
+    *,
+    worker_id: str | None = None,
+    chunk: int = CHUNK,
+    lease: dt.timedelta = queue.DEFAULT_LEASE,
+    stop: threading.Event | None = None,
+    limits: Limits | None = None,
+    provider_factory: Callable[..., Any] = get_provider,
+) -> None:
     """Execute the queued scan run `run_id` until none of its items is left to claim (see the module docstring)."""
     worker = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     stop = stop or threading.Event()
@@ -123,8 +141,7 @@ def run_scan_run(engine: Engine, run_id: int, *, worker_id: str | None = None, c
         if claims:  # the worker starts only when there is work: another sidecar may hold every item
             with Sandbox(limits=limits) as sandbox:
                 while claims and not stop.is_set():
-                    _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history_id, exchange,
-                                lease)
+                    _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history_id, exchange, lease)
                     claims = [] if stop.is_set() else _claim(engine, worker, chunk, lease, run_id)
     except SandboxUnavailable as exc:
         _fail_everything(engine, worker, run_id, str(exc), lease, claims)
@@ -167,41 +184,68 @@ def _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history
             continue
         records.append(queue.ItemOutcome(claim.item_id, SCANNED))
         if outcome.result is not None:
-            results.append({"scanner_id": scanner.id, "scan_history_id": history_id, "symbol": outcome.symbol,
-                            "exchange": exchange, "signal": outcome.result["signal"],
-                            "metrics": outcome.result["metrics"], "timestamp": now})
+            results.append(
+                {
+                    "scanner_id": scanner.id,
+                    "scan_history_id": history_id,
+                    "symbol": outcome.symbol,
+                    "exchange": exchange,
+                    "signal": outcome.result["signal"],
+                    "metrics": outcome.result["metrics"],
+                    "timestamp": now,
+                }
+            )
     records += [queue.ItemOutcome(by_symbol[s].item_id, FAILED, error=e[:1000]) for s, e in missing.items()]
     scanned = sum(r.status == SCANNED for r in records)
     with engine.begin() as conn:
         if results:
             conn.execute(insert(ScanResult), results)
         queue.record_outcomes(conn, worker, records)
-        conn.execute(update(ScanHistory).where(ScanHistory.id == history_id).values(
-            symbols_scanned=func.coalesce(ScanHistory.symbols_scanned, 0) + scanned,
-            signals_found=func.coalesce(ScanHistory.signals_found, 0) + len(results)))
+        conn.execute(
+            update(ScanHistory)
+            .where(ScanHistory.id == history_id)
+            .values(
+                symbols_scanned=func.coalesce(ScanHistory.symbols_scanned, 0) + scanned,
+                signals_found=func.coalesce(ScanHistory.signals_found, 0) + len(results),
+            )
+        )
 
 
 def _start_history(engine: Engine, run_id: int, params: dict[str, Any]) -> tuple[int | None, Any]:
     """The run's scan_history id (created on its first start) and its scanner's row (None if deleted)."""
     with engine.begin() as conn:
-        scanner = conn.execute(select(Scanner.id, Scanner.code, Scanner.parameters)
-                               .where(Scanner.id == params.get("scanner_id"))).one_or_none()
+        scanner = conn.execute(
+            select(Scanner.id, Scanner.code, Scanner.parameters).where(Scanner.id == params.get("scanner_id"))
+        ).one_or_none()
         history_id = conn.execute(select(JobRun.scan_history_id).where(JobRun.id == run_id)).scalar_one()
         if scanner is None or history_id is not None:
             return history_id, scanner
-        history_id = conn.execute(insert(ScanHistory).values(
-            scanner_id=scanner.id, watchlist_id=params.get("watchlist_id"), status="running", symbols_scanned=0,
-            signals_found=0, started_at=utcnow()).returning(ScanHistory.id)).scalar_one()
-        claimed = conn.execute(update(JobRun).where(JobRun.id == run_id, JobRun.scan_history_id.is_(None))
-                               .values(scan_history_id=history_id)).rowcount
+        history_id = conn.execute(
+            insert(ScanHistory)
+            .values(
+                scanner_id=scanner.id,
+                watchlist_id=params.get("watchlist_id"),
+                status="running",
+                symbols_scanned=0,
+                signals_found=0,
+                started_at=utcnow(),
+            )
+            .returning(ScanHistory.id)
+        ).scalar_one()
+        claimed = conn.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id, JobRun.scan_history_id.is_(None))
+            .values(scan_history_id=history_id)
+        ).rowcount
         if not claimed:  # another worker linked its own row first: use that one
             conn.execute(ScanHistory.__table__.delete().where(ScanHistory.id == history_id))
             history_id = conn.execute(select(JobRun.scan_history_id).where(JobRun.id == run_id)).scalar_one()
     return history_id, scanner
 
 
-def _fail_everything(engine: Engine, worker: str, run_id: int, reason: str, lease: dt.timedelta,
-                     held: list[queue.Claim] | None = None) -> None:
+def _fail_everything(
+    engine: Engine, worker: str, run_id: int, reason: str, lease: dt.timedelta, held: list[queue.Claim] | None = None
+) -> None:
     """Mark every remaining item of the run (and the `held` ones) failed with `reason`: rejected, no sandbox."""
     claims = list(held or [])
     while True:
@@ -209,8 +253,9 @@ def _fail_everything(engine: Engine, worker: str, run_id: int, reason: str, leas
             claims += queue.claim_items(conn, worker, 5000, lease, run_id=run_id, kind="scan")
             if not claims:
                 break
-            queue.record_outcomes(conn, worker, [queue.ItemOutcome(c.item_id, FAILED, error=reason[:1000])
-                                                 for c in claims])
+            queue.record_outcomes(
+                conn, worker, [queue.ItemOutcome(c.item_id, FAILED, error=reason[:1000]) for c in claims]
+            )
         claims = []
     with engine.begin() as conn:
         history_id = conn.execute(select(JobRun.scan_history_id).where(JobRun.id == run_id)).scalar_one()
@@ -222,16 +267,30 @@ def _fail_everything(engine: Engine, worker: str, run_id: int, reason: str, leas
 def _finish_history(engine: Engine, run_id: int) -> None:
     """Once the run is closed, give its scan_history row the final status, counts, time and errors."""
     with engine.begin() as conn:
-        run = conn.execute(select(JobRun.status, JobRun.scan_history_id, JobRun.started_at, JobRun.finished_at,
-                                  JobRun.total_items, JobRun.failed_items).where(JobRun.id == run_id)).one()
+        run = conn.execute(
+            select(
+                JobRun.status,
+                JobRun.scan_history_id,
+                JobRun.started_at,
+                JobRun.finished_at,
+                JobRun.total_items,
+                JobRun.failed_items,
+            ).where(JobRun.id == run_id)
+        ).one()
         if run.scan_history_id is None or run.status not in ("completed", "failed", "cancelled"):
             return
-        history = conn.execute(select(ScanHistory.completed_at, ScanHistory.started_at, ScanHistory.error_message)
-                               .where(ScanHistory.id == run.scan_history_id)).one_or_none()
+        history = conn.execute(
+            select(ScanHistory.completed_at, ScanHistory.started_at, ScanHistory.error_message).where(
+                ScanHistory.id == run.scan_history_id
+            )
+        ).one_or_none()
         if history is None or history.completed_at is not None:
             return
-        errors = conn.execute(select(JobItem.symbol, JobItem.error_message)
-                              .where(JobItem.run_id == run_id, JobItem.status == FAILED).limit(5)).all()
+        errors = conn.execute(
+            select(JobItem.symbol, JobItem.error_message)
+            .where(JobItem.run_id == run_id, JobItem.status == FAILED)
+            .limit(5)
+        ).all()
         summary = history.error_message
         if errors and not summary:
             summary = "; ".join(f"{s}: {e}" for s, e in errors)
@@ -239,12 +298,20 @@ def _finish_history(engine: Engine, run_id: int) -> None:
                 summary += f" (and {run.failed_items - len(errors)} more)"
         started = history.started_at or run.started_at or utcnow()
         finished = run.finished_at or utcnow()
-        results = conn.execute(select(func.count()).select_from(ScanResult)
-                               .where(ScanResult.scan_history_id == run.scan_history_id)).scalar_one()
-        conn.execute(update(ScanHistory).where(ScanHistory.id == run.scan_history_id).values(
-            status=run.status, completed_at=finished, signals_found=results,
-            execution_time_ms=max(0, int((finished - started).total_seconds() * 1000)),
-            error_message=summary[:4000] if summary else None))
+        results = conn.execute(
+            select(func.count()).select_from(ScanResult).where(ScanResult.scan_history_id == run.scan_history_id)
+        ).scalar_one()
+        conn.execute(
+            update(ScanHistory)
+            .where(ScanHistory.id == run.scan_history_id)
+            .values(
+                status=run.status,
+                completed_at=finished,
+                signals_found=results,
+                execution_time_ms=max(0, int((finished - started).total_seconds() * 1000)),
+                error_message=summary[:4000] if summary else None,
+            )
+        )
 
 
 def _exchange(engine: Engine, watchlist_id: int | None) -> str | None:

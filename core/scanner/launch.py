@@ -23,10 +23,26 @@ BOX_DIR = Path(__file__).resolve().parent / "box"
 SITE_IN_SANDBOX = "/sandbox/site"
 BOX_IN_SANDBOX = "/sandbox/box.zip"
 # The packages a scanner can import, and what they import; `*.libs` hold their bundled shared libraries.
-PACKAGES = ("numpy", "numpy.libs", "pandas", "pandas.libs", "talib", "ta_lib.libs", "dateutil", "six.py", "pytz",
-            "tzdata")
-INNER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-             "MKL_NUM_THREADS": "1", "HOME": "/nonexistent"}
+PACKAGES = (
+    "numpy",
+    "numpy.libs",
+    "pandas",
+    "pandas.libs",
+    "talib",
+    "ta_lib.libs",
+    "dateutil",
+    "six.py",
+    "pytz",
+    "tzdata",
+)
+INNER_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "HOME": "/nonexistent",
+}
 
 
 @dataclass(frozen=True)
@@ -85,9 +101,26 @@ def _site_dir() -> Path:
 
 
 def _namespace_args() -> list[str]:
-    return ["--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--uid", "65534", "--gid", "65534", "--clearenv", "--chdir", "/"]
+    return [
+        "--unshare-user",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--uid",
+        "65534",
+        "--gid",
+        "65534",
+        "--clearenv",
+        "--chdir",
+        "/",
+    ]
 
 
 def _filesystem_args() -> list[str]:

@@ -85,8 +85,9 @@ class MarketData:
     def today(self) -> dt.date:
         return self.as_of or new_york_today()
 
-    def bars(self, symbols: Sequence[str],
-             columns: Sequence[str] = OHLCV) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    def bars(
+        self, symbols: Sequence[str], columns: Sequence[str] = OHLCV
+    ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         """(symbol -> (6, n) block of day number, open, high, low, close, volume; symbol -> error).
 
         Only `columns` are read from the cache (the rest of the block is NaN): a scanner that names only
@@ -101,7 +102,7 @@ class MarketData:
         blocks: dict[str, np.ndarray] = {}
         with self.engine.connect() as conn:
             for i in range(0, len(symbols), CHUNK):
-                blocks.update(_read_blocks(conn, self.cache_key, symbols[i:i + CHUNK], start, wanted))
+                blocks.update(_read_blocks(conn, self.cache_key, symbols[i : i + CHUNK], start, wanted))
         uncached = [s for s in symbols if s not in blocks and s not in errors]
         if uncached and self.read_only and self.cache_key == "synthetic":  # computed here, not fetched: no write
             extra, errors_direct = self._fetch_direct(uncached)
@@ -109,8 +110,11 @@ class MarketData:
             errors.update(errors_direct)
         for symbol in symbols:
             if symbol not in blocks and symbol not in errors:
-                errors[symbol] = ("no cached daily bars (the sidecar fetches them when a scan runs through the queue)"
-                                  if self.read_only else "no daily bars for this symbol")
+                errors[symbol] = (
+                    "no cached daily bars (the sidecar fetches them when a scan runs through the queue)"
+                    if self.read_only
+                    else "no daily bars for this symbol"
+                )
         return {s: b for s, b in blocks.items() if s not in errors}, errors
 
     def refresh(self, symbols: Sequence[str], now: dt.datetime | None = None) -> dict[str, str]:
@@ -122,18 +126,23 @@ class MarketData:
         state: dict[str, Any] = {}
         with self.engine.connect() as conn:
             for i in range(0, len(symbols), CHUNK):
-                rows = conn.execute(select(OhlcvFetch.symbol, OhlcvFetch.fetched_at, OhlcvFetch.first_date,
-                                           OhlcvFetch.last_date)
-                                    .where(OhlcvFetch.provider == self.cache_key,
-                                           OhlcvFetch.symbol.in_(symbols[i:i + CHUNK])))
+                rows = conn.execute(
+                    select(OhlcvFetch.symbol, OhlcvFetch.fetched_at, OhlcvFetch.first_date, OhlcvFetch.last_date).where(
+                        OhlcvFetch.provider == self.cache_key, OhlcvFetch.symbol.in_(symbols[i : i + CHUNK])
+                    )
+                )
                 state.update({r.symbol: r for r in rows})
         errors: dict[str, str] = {}
         for symbol in symbols:
             known = state.get(symbol)
             if known is not None and known.fetched_at.astimezone(NEW_YORK).date() >= today:
                 continue
-            covered = known is not None and known.first_date is not None and known.last_date is not None and (
-                known.first_date <= start + dt.timedelta(days=OVERLAP_DAYS))
+            covered = (
+                known is not None
+                and known.first_date is not None
+                and known.last_date is not None
+                and (known.first_date <= start + dt.timedelta(days=OVERLAP_DAYS))
+            )
             since = known.last_date - dt.timedelta(days=OVERLAP_DAYS) if covered else start
             try:
                 frame = self.provider.history(symbol, since, end)
@@ -189,26 +198,38 @@ def upsert_bars(conn: Connection, provider: str, symbol: str, frame: pd.DataFram
         return 0
     dates = pd.DatetimeIndex(frame.index).date
     values = {c: frame[c].astype("float64").where(frame[c].notna(), None).tolist() for c in OHLCV}
-    rows = [{"provider": provider, "symbol": symbol, "date": d, "fetched_at": fetched_at,
-             **{c: values[c][i] for c in values}} for i, d in enumerate(dates)]
+    rows = [
+        {
+            "provider": provider,
+            "symbol": symbol,
+            "date": d,
+            "fetched_at": fetched_at,
+            **{c: values[c][i] for c in values},
+        }
+        for i, d in enumerate(dates)
+    ]
     statement = _insert(conn, OhlcvDaily)
     statement = statement.on_conflict_do_update(
-        index_elements=["provider", "symbol", "date"],
-        set_={c: statement.excluded[c] for c in (*OHLCV, "fetched_at")})
+        index_elements=["provider", "symbol", "date"], set_={c: statement.excluded[c] for c in (*OHLCV, "fetched_at")}
+    )
     conn.execute(statement, rows)
     return len(rows)
 
 
-def _record_fetch(conn: Connection, provider: str, symbol: str, frame: pd.DataFrame, now: dt.datetime,
-                  known: Any) -> None:
+def _record_fetch(
+    conn: Connection, provider: str, symbol: str, frame: pd.DataFrame, now: dt.datetime, known: Any
+) -> None:
     dates = pd.DatetimeIndex(frame.index).date if not frame.empty else []
     first = min([d for d in (known.first_date if known else None, min(dates, default=None)) if d], default=None)
     last = max([d for d in (known.last_date if known else None, max(dates, default=None)) if d], default=None)
-    statement = _insert(conn, OhlcvFetch).values(provider=provider, symbol=symbol, fetched_at=now, first_date=first,
-                                                 last_date=last)
-    conn.execute(statement.on_conflict_do_update(
-        index_elements=["provider", "symbol"],
-        set_={"fetched_at": now, "first_date": first, "last_date": last}))
+    statement = _insert(conn, OhlcvFetch).values(
+        provider=provider, symbol=symbol, fetched_at=now, first_date=first, last_date=last
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["provider", "symbol"], set_={"fetched_at": now, "first_date": first, "last_date": last}
+        )
+    )
 
 
 def _insert(conn: Connection, model):
@@ -219,8 +240,9 @@ def _insert(conn: Connection, model):
 _DAY_NUMBER = {"sqlite": "julianday(date) - 2440587.5", "postgresql": "date - DATE '1970-01-01'"}
 
 
-def _read_blocks(conn: Connection, provider: str, symbols: list[str], start: dt.date,
-                 columns: list[str]) -> dict[str, np.ndarray]:
+def _read_blocks(
+    conn: Connection, provider: str, symbols: list[str], start: dt.date, columns: list[str]
+) -> dict[str, np.ndarray]:
     """Each symbol's bars since `start` as a (6, n) block, with one indexed range read per symbol.
 
     This is the hot path of a scan (5,000 symbols x 250 bars is 1.25 million rows), so it uses the driver's
@@ -229,8 +251,10 @@ def _read_blocks(conn: Connection, provider: str, symbols: list[str], start: dt.
     wanted = list(columns) or ["close"]
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     # Identifiers come from the OHLCV constant and a per-dialect constant; values are bound parameters.
-    sql = (f"SELECT {_DAY_NUMBER[conn.dialect.name]}, {', '.join(wanted)} FROM ohlcv_daily "  # noqa: S608
-           f"WHERE provider = {mark} AND symbol = {mark} AND date >= {mark} ORDER BY date")
+    sql = (
+        f"SELECT {_DAY_NUMBER[conn.dialect.name]}, {', '.join(wanted)} FROM ohlcv_daily "  # noqa: S608
+        f"WHERE provider = {mark} AND symbol = {mark} AND date >= {mark} ORDER BY date"
+    )
     since: Any = start.isoformat() if conn.dialect.name == "sqlite" else start
     rows_of = [1 + OHLCV.index(c) for c in wanted]
     out: dict[str, np.ndarray] = {}
@@ -255,21 +279,54 @@ def option_rows(conn: Connection, symbols: list[str], today: dt.date, rate: floa
     """See `MarketData.options`; the metrics are DESIGN section 4's, from core.pricing."""
     out = {s: OptionData([], None) for s in symbols}
     for i in range(0, len(symbols), CHUNK):
-        part = symbols[i:i + CHUNK]
+        part = symbols[i : i + CHUNK]
         state = conn.execute(
-            select(StockData.symbol, StockData.price, StockData.iv_rank, StockData.iv_percentile, StockData.iv30,
-                   Stock.dividend_yield)
-            .join(Stock, Stock.symbol == StockData.symbol).where(StockData.symbol.in_(part))).all()
+            select(
+                StockData.symbol,
+                StockData.price,
+                StockData.iv_rank,
+                StockData.iv_percentile,
+                StockData.iv30,
+                Stock.dividend_yield,
+            )
+            .join(Stock, Stock.symbol == StockData.symbol)
+            .where(StockData.symbol.in_(part))
+        ).all()
         for row in state:
-            out[row.symbol] = OptionData([], row.price, {"iv_rank": row.iv_rank, "iv_percentile": row.iv_percentile,
-                                                         "iv30": row.iv30}, row.dividend_yield or 0.0)
+            out[row.symbol] = OptionData(
+                [],
+                row.price,
+                {"iv_rank": row.iv_rank, "iv_percentile": row.iv_percentile, "iv30": row.iv30},
+                row.dividend_yield or 0.0,
+            )
         p = StockPremium
-        frame = pd.DataFrame(conn.execute(
-            select(p.symbol, p.contract_symbol, p.option_type, p.expiration_date, p.strike_price.label("strike"),
-                   p.bid, p.ask, p.last, p.volume, p.open_interest, p.implied_volatility.label("iv"), p.delta,
-                   p.gamma, p.theta, p.vega, p.underlying_price, p.quality_flag)
-            .where(p.symbol.in_(part), p.expiration_date >= today)
-            .order_by(p.symbol, p.expiration_date, p.option_type, p.strike_price)).mappings().all())
+        frame = pd.DataFrame(
+            conn.execute(
+                select(
+                    p.symbol,
+                    p.contract_symbol,
+                    p.option_type,
+                    p.expiration_date,
+                    p.strike_price.label("strike"),
+                    p.bid,
+                    p.ask,
+                    p.last,
+                    p.volume,
+                    p.open_interest,
+                    p.implied_volatility.label("iv"),
+                    p.delta,
+                    p.gamma,
+                    p.theta,
+                    p.vega,
+                    p.underlying_price,
+                    p.quality_flag,
+                )
+                .where(p.symbol.in_(part), p.expiration_date >= today)
+                .order_by(p.symbol, p.expiration_date, p.option_type, p.strike_price)
+            )
+            .mappings()
+            .all()
+        )
         if frame.empty:
             continue
         spot = frame["symbol"].map({s: d.spot for s, d in out.items()})
@@ -277,10 +334,27 @@ def option_rows(conn: Connection, symbols: list[str], today: dt.date, rate: floa
         expiry = pd.to_datetime(frame["expiration_date"]).to_numpy(dtype="datetime64[D]")
         frame["dte"] = (expiry - np.datetime64(today, "D")).astype("int64")
         dividend = frame["symbol"].map({s: d.dividend_yield for s, d in out.items()})
-        m = premium_metrics(frame["bid"], frame["ask"], frame["strike"], frame["underlying_price"], frame["dte"],
-                            frame["iv"], rate, dividend.to_numpy(dtype=float), frame["option_type"].to_numpy())
-        for name in ("mid", "premium", "monthly_return", "annualized_return", "breakeven", "cushion_pct",
-                     "prob_otm", "spread_pct"):
+        m = premium_metrics(
+            frame["bid"],
+            frame["ask"],
+            frame["strike"],
+            frame["underlying_price"],
+            frame["dte"],
+            frame["iv"],
+            rate,
+            dividend.to_numpy(dtype=float),
+            frame["option_type"].to_numpy(),
+        )
+        for name in (
+            "mid",
+            "premium",
+            "monthly_return",
+            "annualized_return",
+            "breakeven",
+            "cushion_pct",
+            "prob_otm",
+            "spread_pct",
+        ):
             frame[name] = getattr(m, name)
         frame["expiration_date"] = frame["expiration_date"].astype(str)
         for symbol, rows in frame.groupby("symbol", sort=False):

@@ -17,9 +17,21 @@ import math
 import re
 from typing import Any
 
-TYPE_NAMES = {"int": "int", "integer": "int", "float": "float", "number": "float", "decimal": "float",
-              "bool": "bool", "boolean": "bool", "checkbox": "bool", "str": "str", "string": "str", "text": "str",
-              "select": "str", "choice": "str"}
+TYPE_NAMES = {
+    "int": "int",
+    "integer": "int",
+    "float": "float",
+    "number": "float",
+    "decimal": "float",
+    "bool": "bool",
+    "boolean": "bool",
+    "checkbox": "bool",
+    "str": "str",
+    "string": "str",
+    "text": "str",
+    "select": "str",
+    "choice": "str",
+}
 _TRUE = {"true", "1", "yes", "on", "y"}
 _FALSE = {"false", "0", "no", "off", "n", ""}
 _INT = re.compile(r"[+-]?\d+")
@@ -145,5 +157,5 @@ def parse_params_json(text: str | None) -> dict[str, Any]:
     except ValueError as exc:
         raise ParamError(f"parameters are not valid JSON: {exc}") from None
     if not isinstance(value, dict):
-        raise ParamError("parameters must be a JSON object, e.g. {\"rsi_period\": 21}")
+        raise ParamError('parameters must be a JSON object, e.g. {"rsi_period": 21}')
     return value

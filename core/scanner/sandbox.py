@@ -27,8 +27,17 @@ import numpy as np
 from core.scanner.box import wire
 from core.scanner.launch import SandboxStatus, boot_command, box_archive, sandbox_mode, sandbox_status
 
-__all__ = ["Limits", "Sandbox", "SandboxFailed", "SandboxStatus", "SandboxUnavailable", "SymbolInput",
-           "SymbolOutcome", "sandbox_mode", "sandbox_status"]
+__all__ = [
+    "Limits",
+    "Sandbox",
+    "SandboxFailed",
+    "SandboxStatus",
+    "SandboxUnavailable",
+    "SymbolInput",
+    "SymbolOutcome",
+    "sandbox_mode",
+    "sandbox_status",
+]
 
 log = logging.getLogger("wheelhouse.scanner")
 
@@ -57,9 +66,14 @@ class Limits:
     startup_seconds: float = 30.0
 
     def to_wire(self) -> dict[str, Any]:
-        return {"wall_per_symbol": self.wall_per_symbol, "cpu_base": self.cpu_base,
-                "cpu_per_symbol": self.cpu_per_symbol, "address_space_mb": self.address_space_mb,
-                "open_files": self.open_files, "max_result_bytes": self.max_result_bytes}
+        return {
+            "wall_per_symbol": self.wall_per_symbol,
+            "cpu_base": self.cpu_base,
+            "cpu_per_symbol": self.cpu_per_symbol,
+            "address_space_mb": self.address_space_mb,
+            "open_files": self.open_files,
+            "max_result_bytes": self.max_result_bytes,
+        }
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,8 @@ class Sandbox:
             raise SandboxUnavailable(
                 f"the scanner sandbox cannot run here: {self.status.reason}. Install bubblewrap and allow user "
                 "namespaces, or set SCANNER_SANDBOX=degraded to run scanners with rlimits and seccomp only "
-                "(docs/sandbox.md)")
+                "(docs/sandbox.md)"
+            )
         if not self.status.confined:
             log.warning("scanner sandbox DEGRADED (%s): running without namespaces", self.status.reason)
         memfd = os.memfd_create("wheelhouse-box", 0)
@@ -119,14 +134,28 @@ class Sandbox:
             os.lseek(memfd, 0, os.SEEK_SET)
             command, env = boot_command(memfd, self.confined)
             self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the worker; close() ends it
-            self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=self._stderr, env=env, cwd="/", pass_fds=(memfd,),
-                                          start_new_session=True, bufsize=0)
+            self._proc = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                env=env,
+                cwd="/",
+                pass_fds=(memfd,),
+                start_new_session=True,
+                bufsize=0,
+            )
         finally:
             os.close(memfd)  # bwrap has copied it; a degraded worker holds its own inherited descriptor
         try:
-            self._send({"op": "config", "max_children": self.max_children, "limits": self.limits.to_wire(),
-                        "require_seccomp": self.mode == "required"})
+            self._send(
+                {
+                    "op": "config",
+                    "max_children": self.max_children,
+                    "limits": self.limits.to_wire(),
+                    "require_seccomp": self.mode == "required",
+                }
+            )
             ready = self._receive(self.limits.startup_seconds)
         except (OSError, SandboxFailed, wire.WireError, ValueError) as exc:
             ready = {"error": str(exc)}
@@ -176,9 +205,17 @@ class Sandbox:
         return lines[-1] if lines else ""
 
     # -- running code --------------------------------------------------------------------------------------
-    def run(self, code: str, inputs: Sequence[SymbolInput], params: dict[str, Any] | None = None, *,
-            batch_size: int = 100, debug: bool = False, on_progress: Callable[[int], None] | None = None,
-            check: bool = True) -> list[SymbolOutcome]:
+    def run(
+        self,
+        code: str,
+        inputs: Sequence[SymbolInput],
+        params: dict[str, Any] | None = None,
+        *,
+        batch_size: int = 100,
+        debug: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+        check: bool = True,
+    ) -> list[SymbolOutcome]:
         """Run `code` over `inputs` (in batches, children in parallel); one outcome per input, in input order.
 
         `check=False` skips the worker's re-validation: only the tests of the operating-system layer use it, to
@@ -216,7 +253,7 @@ class Sandbox:
                 if indices is None:
                     continue
                 rows = reply.get("rows") if isinstance(reply.get("rows"), list) else []
-                for position, row in enumerate(rows[:len(indices)]):
+                for position, row in enumerate(rows[: len(indices)]):
                     outcomes[indices[position]] = _outcome(inputs[indices[position]].symbol, row)
                 died = reply.get("died")
                 if died:
@@ -225,15 +262,19 @@ class Sandbox:
                     if reported < len(indices):
                         i = indices[reported]
                         outcomes[i] = SymbolOutcome(inputs[i].symbol, error=f"stopped: {str(died)[:300]}")
-                    rest = indices[reported + 1:]
+                    rest = indices[reported + 1 :]
                     if kills >= self.limits.max_kills:
                         # A scanner that keeps breaking the limits is stopped whole: the worker goes (it is
                         # replaced on the next run) and nothing else of this run is tried.
                         _kill_group(self._proc)
                         for i, outcome in enumerate(outcomes):
                             if outcome is None:
-                                outcomes[i] = SymbolOutcome(inputs[i].symbol, error=(
-                                    f"not run: the scanner was stopped {kills} times in this run (last: {died})"))
+                                outcomes[i] = SymbolOutcome(
+                                    inputs[i].symbol,
+                                    error=(
+                                        f"not run: the scanner was stopped {kills} times in this run (last: {died})"
+                                    ),
+                                )
                         break
                     if rest:
                         submit(rest)
@@ -247,8 +288,9 @@ class Sandbox:
         finally:
             outbox.put(None)
             sender.join(timeout=5)
-        return [o if o is not None else SymbolOutcome(inputs[i].symbol, error="not run")
-                for i, o in enumerate(outcomes)]
+        return [
+            o if o is not None else SymbolOutcome(inputs[i].symbol, error="not run") for i, o in enumerate(outcomes)
+        ]
 
     def _sender(self, outbox: queue.Queue) -> None:
         while True:
@@ -261,8 +303,9 @@ class Sandbox:
                 return
 
 
-def _batch_message(batch_id: int, code: str, params: dict[str, Any], debug: bool, items: list[SymbolInput],
-                   check: bool = True) -> tuple[dict[str, Any], bytes]:
+def _batch_message(
+    batch_id: int, code: str, params: dict[str, Any], debug: bool, items: list[SymbolInput], check: bool = True
+) -> tuple[dict[str, Any], bytes]:
     specs, blocks = [], []
     for item in items:
         bars = item.bars
@@ -273,10 +316,24 @@ def _batch_message(batch_id: int, code: str, params: dict[str, Any], debug: bool
                 raise ValueError(f"{item.symbol}: bars must have shape (6, n), not {bars.shape}")
             rows = bars.shape[1]
             blocks.append(bars.tobytes())
-        specs.append({"symbol": item.symbol, "rows": rows, "options": _json_safe(item.options),
-                      "spot": _json_safe(item.spot), "extras": _json_safe(item.extras)})
-    header = {"op": "batch", "id": batch_id, "code": code, "params": _json_safe(params), "debug": debug,
-              "check": check, "symbols": specs}
+        specs.append(
+            {
+                "symbol": item.symbol,
+                "rows": rows,
+                "options": _json_safe(item.options),
+                "spot": _json_safe(item.spot),
+                "extras": _json_safe(item.extras),
+            }
+        )
+    header = {
+        "op": "batch",
+        "id": batch_id,
+        "code": code,
+        "params": _json_safe(params),
+        "debug": debug,
+        "check": check,
+        "symbols": specs,
+    }
     return header, b"".join(blocks)
 
 
@@ -309,8 +366,12 @@ def _outcome(symbol: str, row: Any) -> SymbolOutcome:
     if result is None:
         return SymbolOutcome(symbol, debug=debug, ms=ms)
     signal, metrics = (result.get("signal"), result.get("metrics")) if isinstance(result, dict) else (None, None)
-    if not isinstance(signal, str) or not isinstance(metrics, dict) or len(metrics) > 50 or not all(
-            isinstance(k, str) and len(k) <= 64 and isinstance(v, _SCALARS) for k, v in metrics.items()):
+    if (
+        not isinstance(signal, str)
+        or not isinstance(metrics, dict)
+        or len(metrics) > 50
+        or not all(isinstance(k, str) and len(k) <= 64 and isinstance(v, _SCALARS) for k, v in metrics.items())
+    ):
         return SymbolOutcome(symbol, error="malformed result from the sandbox", ms=ms)
     clean = {k: (v[:200] if isinstance(v, str) else v) for k, v in metrics.items()}
     return SymbolOutcome(symbol, result={"signal": signal[:50], "metrics": clean}, debug=debug, ms=ms)

@@ -22,10 +22,18 @@ class ScheduleError(ValueError):
     """A schedule that cannot run: unknown type, no time, no days, a bad interval, or unknown rows."""
 
 
-def create_schedule(session: Session, scanner_id: int, watchlist_id: int, schedule_type: str, *,
-                    interval_minutes: int | None = None, run_time: dt.time | None = None,
-                    days_of_week: Sequence[int] = (), market_hours_only: bool = True,
-                    timezone: str = "America/New_York") -> ScanSchedule:
+def create_schedule(
+    session: Session,
+    scanner_id: int,
+    watchlist_id: int,
+    schedule_type: str,
+    *,
+    interval_minutes: int | None = None,
+    run_time: dt.time | None = None,
+    days_of_week: Sequence[int] = (),
+    market_hours_only: bool = True,
+    timezone: str = "America/New_York",
+) -> ScanSchedule:
     """Add a schedule after checking it makes sense for its type; does not commit."""
     if schedule_type not in SCHEDULE_TYPES:
         raise ScheduleError(f"schedule type must be one of {', '.join(SCHEDULE_TYPES)}")
@@ -47,10 +55,16 @@ def create_schedule(session: Session, scanner_id: int, watchlist_id: int, schedu
     if any(d not in range(7) for d in days):
         raise ScheduleError("days of the week are 0 = Monday ... 6 = Sunday")
     schedule = ScanSchedule(
-        scanner_id=scanner_id, watchlist_id=watchlist_id, schedule_type=schedule_type,
-        interval_minutes=interval_minutes, run_time=run_time,
+        scanner_id=scanner_id,
+        watchlist_id=watchlist_id,
+        schedule_type=schedule_type,
+        interval_minutes=interval_minutes,
+        run_time=run_time,
         days_of_week=",".join(str(d) for d in days) if schedule_type == "weekly" and days else None,
-        market_hours_only=market_hours_only, timezone=timezone, is_active=True)
+        market_hours_only=market_hours_only,
+        timezone=timezone,
+        is_active=True,
+    )
     session.add(schedule)
     session.flush()
     return schedule
@@ -64,12 +78,16 @@ def describe(schedule: ScanSchedule) -> str:
         at = schedule.run_time.strftime("%H:%M") if schedule.run_time else "?"
         text = {"once": f"once at {at}", "daily": f"daily at {at}"}.get(schedule.schedule_type or "", "")
         if schedule.schedule_type == "weekly":
-            days = [DAY_NAMES[int(d)] for d in (schedule.days_of_week or "").split(",") if d.strip().isdigit()
-                    and int(d) in range(7)]
+            days = [
+                DAY_NAMES[int(d)]
+                for d in (schedule.days_of_week or "").split(",")
+                if d.strip().isdigit() and int(d) in range(7)
+            ]
             text = f"weekly on {', '.join(days)} at {at}"
     return text + (" (market hours only)" if schedule.market_hours_only else "")
 
 
 def scanner_schedules(session: Session, scanner_id: int) -> list[ScanSchedule]:
-    return list(session.scalars(select(ScanSchedule).where(ScanSchedule.scanner_id == scanner_id)
-                                .order_by(ScanSchedule.id)))
+    return list(
+        session.scalars(select(ScanSchedule).where(ScanSchedule.scanner_id == scanner_id).order_by(ScanSchedule.id))
+    )

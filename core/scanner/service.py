@@ -97,17 +97,26 @@ def scanners_page(url: str) -> ScannersPage:
     except DatabaseError as exc:
         return ScannersPage(error=str(exc))
     with unit_of_work(engine, write=False) as session:
-        scanners = [ScannerRow(s.id, s.name, s.category, s.description, s.code,
-                               json.dumps(s.parameters or {}, indent=2), s.template_id)
-                    for s in session.scalars(select(Scanner).order_by(Scanner.name))]
-        template_rows = session.execute(select(ScannerTemplate.id, ScannerTemplate.name, ScannerTemplate.category)
-                                        .order_by(ScannerTemplate.category, ScannerTemplate.name)).all()
-        watch_rows = session.execute(select(Watchlist.id, Watchlist.name, Watchlist.symbols)
-                                     .order_by(Watchlist.name)).all()
+        scanners = [
+            ScannerRow(
+                s.id, s.name, s.category, s.description, s.code, json.dumps(s.parameters or {}, indent=2), s.template_id
+            )
+            for s in session.scalars(select(Scanner).order_by(Scanner.name))
+        ]
+        template_rows = session.execute(
+            select(ScannerTemplate.id, ScannerTemplate.name, ScannerTemplate.category).order_by(
+                ScannerTemplate.category, ScannerTemplate.name
+            )
+        ).all()
+        watch_rows = session.execute(
+            select(Watchlist.id, Watchlist.name, Watchlist.symbols).order_by(Watchlist.name)
+        ).all()
     return ScannersPage(
-        scanners=scanners, templates=[Choice(t.id, f"{t.name} ({t.category})") for t in template_rows],
+        scanners=scanners,
+        templates=[Choice(t.id, f"{t.name} ({t.category})") for t in template_rows],
         watchlists=[Choice(w.id, f"{w.name} ({len(w.symbols or [])} symbols)") for w in watch_rows],
-        sandbox=sandbox_status().describe())
+        sandbox=sandbox_status().describe(),
+    )
 
 
 def seed_templates(url: str) -> int:
@@ -126,8 +135,9 @@ def check(code: str) -> list[Issue]:
     return validate(code)
 
 
-def save_scanner(url: str, scanner_id: int | None, name: str, code: str, parameters: str,
-                 description: str | None = None) -> Saved:
+def save_scanner(
+    url: str, scanner_id: int | None, name: str, code: str, parameters: str, description: str | None = None
+) -> Saved:
     """Save (create when `scanner_id` is None) a scanner; the code is saved even with issues, which come back."""
     issues = validate(code)
     try:
@@ -172,11 +182,16 @@ def dry_run(url: str, code: str, symbol: str, parameters: str, values: str = "")
         return DryRun(symbol, error="; ".join(e["error"] for e in report.errors), sandbox=report.sandbox)
     outcome = report.outcomes[0] if report.outcomes else None
     debug = (outcome.debug if outcome else None) or {}
-    return DryRun(symbol, signal=(outcome.result or {}).get("signal") if outcome else None,
-                  metrics=(outcome.result or {}).get("metrics", {}) if outcome else {},
-                  error=outcome.error if outcome else (report.errors[0]["error"] if report.errors else None),
-                  variables=debug.get("variables", {}), inputs=debug.get("inputs", {}),
-                  printed=debug.get("printed", ""), sandbox=report.sandbox)
+    return DryRun(
+        symbol,
+        signal=(outcome.result or {}).get("signal") if outcome else None,
+        metrics=(outcome.result or {}).get("metrics", {}) if outcome else {},
+        error=outcome.error if outcome else (report.errors[0]["error"] if report.errors else None),
+        variables=debug.get("variables", {}),
+        inputs=debug.get("inputs", {}),
+        printed=debug.get("printed", ""),
+        sandbox=report.sandbox,
+    )
 
 
 def start_scan(url: str, scanner_id: int, watchlist_id: int, requested_by: str = "dashboard") -> tuple[int, bool]:
@@ -188,34 +203,47 @@ def start_scan(url: str, scanner_id: int, watchlist_id: int, requested_by: str =
 
 def scan_progress(url: str, run_id: int) -> Progress | None:
     with get_engine(url).connect() as conn:
-        row = conn.execute(select(JobRun.status, JobRun.done_items, JobRun.total_items, JobRun.failed_items,
-                                  JobRun.scan_history_id).where(JobRun.id == run_id)).one_or_none()
+        row = conn.execute(
+            select(
+                JobRun.status, JobRun.done_items, JobRun.total_items, JobRun.failed_items, JobRun.scan_history_id
+            ).where(JobRun.id == run_id)
+        ).one_or_none()
     return None if row is None else Progress(*row)
 
 
 def active_run(url: str, scanner_id: int) -> int | None:
     """The newest queued or running scan run of this scanner, if any (the page resumes its progress bar)."""
     with get_engine(url).connect() as conn:
-        runs = conn.execute(select(JobRun.id, JobRun.params).where(
-            JobRun.kind == "scan", JobRun.status.in_(("queued", "running"))).order_by(desc(JobRun.id))).all()
+        runs = conn.execute(
+            select(JobRun.id, JobRun.params)
+            .where(JobRun.kind == "scan", JobRun.status.in_(("queued", "running")))
+            .order_by(desc(JobRun.id))
+        ).all()
     return next((r.id for r in runs if (r.params or {}).get("scanner_id") == scanner_id), None)
 
 
 def latest_results(url: str, scanner_id: int) -> Results:
     """The results of the scanner's newest run with its summary line (an empty frame before any run)."""
     with unit_of_work(get_engine(url), write=False) as session:
-        history = session.scalars(select(ScanHistory).where(ScanHistory.scanner_id == scanner_id)
-                                  .order_by(desc(ScanHistory.id)).limit(1)).first()
+        history = session.scalars(
+            select(ScanHistory).where(ScanHistory.scanner_id == scanner_id).order_by(desc(ScanHistory.id)).limit(1)
+        ).first()
         if history is None:
             return Results("no runs yet", pd.DataFrame(columns=["symbol", "signal"]))
-        rows = session.execute(select(ScanResult.symbol, ScanResult.signal, ScanResult.metrics, ScanResult.timestamp)
-                               .where(ScanResult.scan_history_id == history.id).order_by(ScanResult.symbol)).all()
-        summary = (f"run {history.id} {history.status}: {history.symbols_scanned or 0} symbols scanned, "
-                   f"{history.signals_found or 0} signals"
-                   + (f" in {history.execution_time_ms / 1000:.1f} s" if history.execution_time_ms else "")
-                   + (f"; errors: {history.error_message[:300]}" if history.error_message else ""))
-    frame = pd.DataFrame([{"symbol": r.symbol, "signal": r.signal, **(r.metrics or {}), "time": r.timestamp}
-                          for r in rows])
+        rows = session.execute(
+            select(ScanResult.symbol, ScanResult.signal, ScanResult.metrics, ScanResult.timestamp)
+            .where(ScanResult.scan_history_id == history.id)
+            .order_by(ScanResult.symbol)
+        ).all()
+        summary = (
+            f"run {history.id} {history.status}: {history.symbols_scanned or 0} symbols scanned, "
+            f"{history.signals_found or 0} signals"
+            + (f" in {history.execution_time_ms / 1000:.1f} s" if history.execution_time_ms else "")
+            + (f"; errors: {history.error_message[:300]}" if history.error_message else "")
+        )
+    frame = pd.DataFrame(
+        [{"symbol": r.symbol, "signal": r.signal, **(r.metrics or {}), "time": r.timestamp} for r in rows]
+    )
     return Results(summary, frame if len(frame) else pd.DataFrame(columns=["symbol", "signal"]))
 
 
@@ -223,21 +251,45 @@ def results_csv(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def add_schedule(url: str, scanner_id: int, watchlist_id: int, schedule_type: str, *, interval_minutes: int | None,
-                 run_time: dt.time | None, days: list[int], market_hours_only: bool) -> str:
+def add_schedule(
+    url: str,
+    scanner_id: int,
+    watchlist_id: int,
+    schedule_type: str,
+    *,
+    interval_minutes: int | None,
+    run_time: dt.time | None,
+    days: list[int],
+    market_hours_only: bool,
+) -> str:
     """Add a schedule; returns its description (ScheduleError says what is missing)."""
     with unit_of_work(get_engine(url)) as session:
-        row = schedules.create_schedule(session, scanner_id, watchlist_id, schedule_type,
-                                        interval_minutes=interval_minutes, run_time=run_time, days_of_week=days,
-                                        market_hours_only=market_hours_only)
+        row = schedules.create_schedule(
+            session,
+            scanner_id,
+            watchlist_id,
+            schedule_type,
+            interval_minutes=interval_minutes,
+            run_time=run_time,
+            days_of_week=days,
+            market_hours_only=market_hours_only,
+        )
         return schedules.describe(row)
 
 
 def schedule_table(url: str, scanner_id: int) -> pd.DataFrame:
     with unit_of_work(get_engine(url), write=False) as session:
-        rows = [{"id": s.id, "when": schedules.describe(s), "watchlist": s.watchlist_id, "active": s.is_active,
-                 "next run": s.next_run, "last run": s.last_run}
-                for s in schedules.scanner_schedules(session, scanner_id)]
+        rows = [
+            {
+                "id": s.id,
+                "when": schedules.describe(s),
+                "watchlist": s.watchlist_id,
+                "active": s.is_active,
+                "next run": s.next_run,
+                "last run": s.last_run,
+            }
+            for s in schedules.scanner_schedules(session, scanner_id)
+        ]
         counts = session.scalar(select(func.count()).select_from(ScanSchedule))
     return pd.DataFrame(rows) if counts and rows else pd.DataFrame(columns=["id", "when", "watchlist", "active"])
 

@@ -42,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from core.sync.sidecar import Sidecar
 
         sidecar_settings = SidecarSettings.from_env().with_overrides(
-            lease_seconds=args.lease_seconds, poll_seconds=args.poll_seconds, batch_size=args.batch_size)
+            lease_seconds=args.lease_seconds, poll_seconds=args.poll_seconds, batch_size=args.batch_size
+        )
         # the sidecar's one engine; on SQLite its transactions begin IMMEDIATE (several of its threads write)
         engine = create_db_engine(args.database_url or settings.database_url, sqlite_immediate=True)
         sidecar = Sidecar(engine, sidecar_settings, worker_only=args.worker_only)

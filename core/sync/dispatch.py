@@ -66,8 +66,9 @@ class Calendars:
         return self._loaded[code]
 
 
-def plan_schedules(engine: Engine, now: dt.datetime, grace: dt.timedelta,
-                   edited: frozenset[int] = frozenset()) -> list[PlannedFire]:
+def plan_schedules(
+    engine: Engine, now: dt.datetime, grace: dt.timedelta, edited: frozenset[int] = frozenset()
+) -> list[PlannedFire]:
     """Every active schedule's next fire; writes `next_run` where it changed (ids in `edited` are recomputed)."""
     plans, changes = [], []
     with unit_of_work(engine) as session:
@@ -76,8 +77,9 @@ def plan_schedules(engine: Engine, now: dt.datetime, grace: dt.timedelta,
             try:
                 spec = ScheduleSpec.from_row(row)
                 stored = None if row.id in edited and spec.schedule_type != "once" else row.next_run
-                fire = plan_fire(spec, stored_next=stored, last_run=row.last_run, now=now, grace=grace,
-                                 calendar=calendars.get(spec))
+                fire = plan_fire(
+                    spec, stored_next=stored, last_run=row.last_run, now=now, grace=grace, calendar=calendars.get(spec)
+                )
             except ScheduleError as exc:
                 log.warning("skipping schedule: %s", exc)
                 continue
@@ -86,13 +88,23 @@ def plan_schedules(engine: Engine, now: dt.datetime, grace: dt.timedelta,
                 changes.append((row.id, row.next_run, fire))
         for schedule_id, old, new in changes:  # only if nobody moved it meanwhile (a fire by another sidecar)
             unchanged = ScanSchedule.next_run.is_(None) if old is None else ScanSchedule.next_run == old
-            session.execute(update(ScanSchedule).where(ScanSchedule.id == schedule_id, unchanged)
-                            .values(next_run=new).execution_options(synchronize_session=False))
+            session.execute(
+                update(ScanSchedule)
+                .where(ScanSchedule.id == schedule_id, unchanged)
+                .values(next_run=new)
+                .execution_options(synchronize_session=False)
+            )
     return plans
 
 
-def enqueue_fire(engine: Engine, schedule_id: int, fire_time: dt.datetime, *, provider: str | None = None,
-                 now: dt.datetime | None = None) -> FireOutcome | None:
+def enqueue_fire(
+    engine: Engine,
+    schedule_id: int,
+    fire_time: dt.datetime,
+    *,
+    provider: str | None = None,
+    now: dt.datetime | None = None,
+) -> FireOutcome | None:
     """Enqueue one fire of a schedule, once; None when the schedule is gone or inactive."""
     now = now or utcnow()
     with unit_of_work(engine) as session:
@@ -104,10 +116,11 @@ def enqueue_fire(engine: Engine, schedule_id: int, fire_time: dt.datetime, *, pr
                 session.add(fire)
                 session.flush()
         except IntegrityError:  # this fire exists already -- or the schedule does not
-            existing = session.execute(select(ScheduleFire.run_id, ScanSchedule.next_run)
-                                       .join(ScanSchedule, ScanSchedule.id == ScheduleFire.schedule_id)
-                                       .where(ScheduleFire.schedule_id == schedule_id,
-                                              ScheduleFire.fire_time == fire_time)).first()
+            existing = session.execute(
+                select(ScheduleFire.run_id, ScanSchedule.next_run)
+                .join(ScanSchedule, ScanSchedule.id == ScheduleFire.schedule_id)
+                .where(ScheduleFire.schedule_id == schedule_id, ScheduleFire.fire_time == fire_time)
+            ).first()
             return None if existing is None else FireOutcome(schedule_id, fire_time, False, *existing)
         schedule = session.get(ScanSchedule, schedule_id)
         if not schedule.is_active:
@@ -115,21 +128,36 @@ def enqueue_fire(engine: Engine, schedule_id: int, fire_time: dt.datetime, *, pr
             return None
         watchlist = session.get(Watchlist, schedule.watchlist_id)
         symbols = [str(s).strip().upper() for s in (watchlist.symbols or []) if str(s).strip()]
-        params = {"scanner_id": schedule.scanner_id, "watchlist_id": schedule.watchlist_id,
-                  "schedule_id": schedule_id, "fire_time": fire_time.isoformat()}
-        run, _ = queue.enqueue_run(session, kind="scan", scope=scan_scope(schedule.scanner_id, schedule.watchlist_id),
-                                   symbols=symbols, provider=provider, params=params,
-                                   requested_by=f"schedule:{schedule_id}")
+        params = {
+            "scanner_id": schedule.scanner_id,
+            "watchlist_id": schedule.watchlist_id,
+            "schedule_id": schedule_id,
+            "fire_time": fire_time.isoformat(),
+        }
+        run, _ = queue.enqueue_run(
+            session,
+            kind="scan",
+            scope=scan_scope(schedule.scanner_id, schedule.watchlist_id),
+            symbols=symbols,
+            provider=provider,
+            params=params,
+            requested_by=f"schedule:{schedule_id}",
+        )
         fire.run_id = run.id
         spec = ScheduleSpec.from_row(schedule)
         schedule.last_run = fire_time
-        schedule.next_run = next_fire_time(spec, max(fire_time, now), last_run=fire_time,
-                                           calendar=Calendars(session).get(spec))
+        schedule.next_run = next_fire_time(
+            spec, max(fire_time, now), last_run=fire_time, calendar=Calendars(session).get(spec)
+        )
         return FireOutcome(schedule_id, fire_time, True, run.id, schedule.next_run)
 
 
-def dispatch_due(engine: Engine, now: dt.datetime | None = None, grace: dt.timedelta = dt.timedelta(minutes=5),
-                 provider: str | None = None) -> list[FireOutcome]:
+def dispatch_due(
+    engine: Engine,
+    now: dt.datetime | None = None,
+    grace: dt.timedelta = dt.timedelta(minutes=5),
+    provider: str | None = None,
+) -> list[FireOutcome]:
     """Plan every schedule and enqueue the fires that are due now (what `--drain` does once)."""
     now = now or utcnow()
     outcomes = []

@@ -40,22 +40,36 @@ def write_heartbeat(engine: Engine, worker_id: str, status: str, details: dict[s
     with engine.begin() as conn:
         conn.execute(text("SELECT 1"))
         response_ms = int((time.perf_counter() - started) * 1000)
-        errors = conn.execute(select(func.count()).select_from(CriticalErrorLog).where(
-            CriticalErrorLog.created_at >= utcnow() - dt.timedelta(hours=24))).scalar_one()
-        values = {"service_name": SERVICE_NAME, "status": status, "check_timestamp": utcnow(),
-                  "response_time_ms": response_ms, "error_count_24h": errors, "details": details}
+        errors = conn.execute(
+            select(func.count())
+            .select_from(CriticalErrorLog)
+            .where(CriticalErrorLog.created_at >= utcnow() - dt.timedelta(hours=24))
+        ).scalar_one()
+        values = {
+            "service_name": SERVICE_NAME,
+            "status": status,
+            "check_timestamp": utcnow(),
+            "response_time_ms": response_ms,
+            "error_count_24h": errors,
+            "details": details,
+        }
         row_id = heartbeat_id(worker_id)
-        if not conn.execute(update(SystemHealthStatus).where(SystemHealthStatus.id == row_id)
-                            .values(**values)).rowcount:
+        if not conn.execute(
+            update(SystemHealthStatus).where(SystemHealthStatus.id == row_id).values(**values)
+        ).rowcount:
             conn.execute(insert(SystemHealthStatus).values(id=row_id, **values))
 
 
-def record_error(engine: Engine, error_type: str, message: str, details: dict[str, Any] | None = None,
-                 severity: str = "HIGH") -> None:
+def record_error(
+    engine: Engine, error_type: str, message: str, details: dict[str, Any] | None = None, severity: str = "HIGH"
+) -> None:
     """Insert one `critical_error_logs` row (its own transaction)."""
     with engine.begin() as conn:
-        conn.execute(insert(CriticalErrorLog).values(error_type=error_type, message=message[:4000],
-                                                     details=details, severity=severity))
+        conn.execute(
+            insert(CriticalErrorLog).values(
+                error_type=error_type, message=message[:4000], details=details, severity=severity
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -75,17 +89,23 @@ def housekeeping(engine: Engine, retention: Retention, now: dt.datetime | None =
     days = dt.timedelta(days=1)
     statements = {
         "symbol_daily_history": delete(SymbolDailyHistory).where(
-            SymbolDailyHistory.date < (now - retention.history_days * days).date()),
+            SymbolDailyHistory.date < (now - retention.history_days * days).date()
+        ),
         "quarantine_counts": delete(QuarantineCount).where(
-            QuarantineCount.recorded_at < now - retention.quarantine_days * days),
+            QuarantineCount.recorded_at < now - retention.quarantine_days * days
+        ),
         "schedule_fires": delete(ScheduleFire).where(ScheduleFire.fire_time < now - retention.job_days * days),
-        "job_runs": delete(JobRun).where(JobRun.status.in_(("completed", "failed", "cancelled")),
-                                         JobRun.finished_at < now - retention.job_days * days),
+        "job_runs": delete(JobRun).where(
+            JobRun.status.in_(("completed", "failed", "cancelled")),
+            JobRun.finished_at < now - retention.job_days * days,
+        ),
         "critical_error_logs": delete(CriticalErrorLog).where(
-            CriticalErrorLog.resolved_at < now - retention.resolved_error_days * days),
+            CriticalErrorLog.resolved_at < now - retention.resolved_error_days * days
+        ),
         "system_health_status": delete(SystemHealthStatus).where(
             SystemHealthStatus.service_name == SERVICE_NAME,
-            SystemHealthStatus.check_timestamp < now - retention.heartbeat_days * days),
+            SystemHealthStatus.check_timestamp < now - retention.heartbeat_days * days,
+        ),
     }
     removed = {}
     for name, statement in statements.items():

@@ -55,18 +55,33 @@ def _snapshots(frame: pd.DataFrame, name: str | None) -> list[tuple[ChainSnapsho
     for (symbol, moment), rows in frame.groupby(["symbol", "quote_time"], dropna=False, sort=True):
         prices = rows["underlying_price"].dropna()
         if pd.isna(moment) or prices.empty:
-            out.append((None, f"{symbol}: the file gives no {'quote time' if pd.isna(moment) else 'underlying price'}"
-                              " (add a <file>.meta.json sidecar or an asofYYYY-MM-DD in the name)"))
+            out.append(
+                (
+                    None,
+                    f"{symbol}: the file gives no {'quote time' if pd.isna(moment) else 'underlying price'}"
+                    " (add a <file>.meta.json sidecar or an asofYYYY-MM-DD in the name)",
+                )
+            )
             continue
         quote = Quote(symbol=str(symbol), price=float(prices.iloc[-1]), quote_time=moment.to_pydatetime())
         expirations = sorted(set(rows["expiration"].dropna()))
-        out.append((ChainSnapshot(quote=quote, profile=Profile(symbol=str(symbol), name=name),
-                                  expirations=expirations, chain=rows.reset_index(drop=True)), ""))
+        out.append(
+            (
+                ChainSnapshot(
+                    quote=quote,
+                    profile=Profile(symbol=str(symbol), name=name),
+                    expirations=expirations,
+                    chain=rows.reset_index(drop=True),
+                ),
+                "",
+            )
+        )
     return out
 
 
-def import_file(engine: Engine, path: Path, *, underlying_price: float | None = None,
-                quote_time: dt.datetime | None = None) -> FileReport:
+def import_file(
+    engine: Engine, path: Path, *, underlying_price: float | None = None, quote_time: dt.datetime | None = None
+) -> FileReport:
     """Read one file and store its snapshots (one transaction); never raises for bad input.
 
     `underlying_price` and `quote_time` fill in what a bare export (yfinance's 14 columns) does not say.
@@ -90,14 +105,19 @@ def import_file(engine: Engine, path: Path, *, underlying_price: float | None = 
             snapshots.append(snapshot)
     prepared = ingest.prepare_batch(snapshots, fetched_at=fetched_at, risk_free_rate=get_settings().risk_free_rate)
     with engine.begin() as conn:
-        stored = dict(conn.execute(select(StockData.symbol, StockData.quote_time)
-                                   .where(StockData.symbol.in_([p.symbol for p in prepared]))).all())
+        stored = dict(
+            conn.execute(
+                select(StockData.symbol, StockData.quote_time).where(StockData.symbol.in_([p.symbol for p in prepared]))
+            ).all()
+        )
         fresh = []
         for p in prepared:
             newer = stored.get(p.symbol)
             if newer is not None and newer > p.state["quote_time"]:
-                report.skipped.append(f"{p.symbol}: the database holds a newer quote ({newer:%Y-%m-%d %H:%M} UTC) "
-                                      f"than this file ({p.state['quote_time']:%Y-%m-%d %H:%M} UTC); not replaced")
+                report.skipped.append(
+                    f"{p.symbol}: the database holds a newer quote ({newer:%Y-%m-%d %H:%M} UTC) "
+                    f"than this file ({p.state['quote_time']:%Y-%m-%d %H:%M} UTC); not replaced"
+                )
             else:
                 fresh.append(p)
         ingest.write(conn, fresh, [], fetched_at)
@@ -108,7 +128,10 @@ def import_file(engine: Engine, path: Path, *, underlying_price: float | None = 
     return report
 
 
-def import_chains(engine: Engine, paths: list[str], *, underlying_price: float | None = None,
-                  quote_time: dt.datetime | None = None) -> list[FileReport]:
-    return [import_file(engine, path, underlying_price=underlying_price, quote_time=quote_time)
-            for path in chain_files(paths)]
+def import_chains(
+    engine: Engine, paths: list[str], *, underlying_price: float | None = None, quote_time: dt.datetime | None = None
+) -> list[FileReport]:
+    return [
+        import_file(engine, path, underlying_price=underlying_price, quote_time=quote_time)
+        for path in chain_files(paths)
+    ]

@@ -97,16 +97,27 @@ def normalise(snapshots: list[ChainSnapshot]) -> dict[str, np.ndarray]:
         "option_type": _option_types(chain["option_type"]) if n else np.array([], dtype=object),
         "expiration_date": _dates(chain["expiration"]) if n else np.array([], dtype="datetime64[D]"),
         "strike_price": _numeric(chain, "strike"),
-        "bid": _numeric(chain, "bid"), "ask": _numeric(chain, "ask"), "last": _numeric(chain, "lastPrice"),
-        "volume": _numeric(chain, "volume"), "open_interest": _numeric(chain, "openInterest"),
+        "bid": _numeric(chain, "bid"),
+        "ask": _numeric(chain, "ask"),
+        "last": _numeric(chain, "lastPrice"),
+        "volume": _numeric(chain, "volume"),
+        "open_interest": _numeric(chain, "openInterest"),
         "provider_iv": _numeric(chain, "impliedVolatility"),
         "contract_symbol": chain["contractSymbol"].to_numpy(dtype=object, na_value=None)
-        if "contractSymbol" in chain else np.full(n, None, dtype=object),
+        if "contractSymbol" in chain
+        else np.full(n, None, dtype=object),
         "last_trade_time": _utc_naive(chain.get("lastTradeDate"), n),
     }
     if n > 1:
-        order = np.lexsort((np.arange(n), columns["strike_price"], columns["option_type"] == "call",
-                            columns["expiration_date"], columns["snapshot"]))
+        order = np.lexsort(
+            (
+                np.arange(n),
+                columns["strike_price"],
+                columns["option_type"] == "call",
+                columns["expiration_date"],
+                columns["snapshot"],
+            )
+        )
         same_as_next = np.ones(n - 1, dtype=bool)
         for key in ("snapshot", "expiration_date", "option_type", "strike_price"):
             ordered = columns[key][order]
@@ -133,8 +144,9 @@ def prepare(snapshot: ChainSnapshot, *, fetched_at: dt.datetime, risk_free_rate:
     return prepare_batch([snapshot], fetched_at=fetched_at, risk_free_rate=risk_free_rate)[0]
 
 
-def prepare_batch(snapshots: list[ChainSnapshot], *, fetched_at: dt.datetime,
-                  risk_free_rate: float) -> list[PreparedSymbol]:
+def prepare_batch(
+    snapshots: list[ChainSnapshot], *, fetched_at: dt.datetime, risk_free_rate: float
+) -> list[PreparedSymbol]:
     """`prepare` for many snapshots at once: one vectorised pass over all their rows (the sync's hot path).
 
     Per-call NumPy overhead dominates a 200-row chain, so a batch of symbols is priced as one array and split
@@ -169,8 +181,9 @@ def prepare_batch(snapshots: list[ChainSnapshot], *, fetched_at: dt.datetime,
     solve = ~use_provider & np.isfinite(mid)
     if solve.any():
         with np.errstate(all="ignore"):
-            implied[solve] = iv.implied_vol(mid[solve], spot[solve], strike[solve], t[solve], risk_free_rate,
-                                            q[solve], is_call[solve])
+            implied[solve] = iv.implied_vol(
+                mid[solve], spot[solve], strike[solve], t[solve], risk_free_rate, q[solve], is_call[solve]
+            )
     implied[~use_provider & ~solve] = np.nan
     reasons = quality.flag_unsolved_iv(quality.quality_reasons(bid, ask, strike, spot, days, implied), implied)
     with np.errstate(all="ignore"):
@@ -178,15 +191,32 @@ def prepare_batch(snapshots: list[ChainSnapshot], *, fetched_at: dt.datetime,
     iv_source = np.where(use_provider, "provider", np.where(np.isfinite(implied), "solved", None))
     stored = (strike > 0) & (days > 0)  # not a contract, or nothing left to trade: counted, never stored
     batch = {
-        "symbol": np.array(symbols, dtype=object)[row], "expiration_date": expiry,
-        "option_type": cols["option_type"], "strike_price": strike, "contract_symbol": cols["contract_symbol"],
-        "bid": bid, "ask": ask, "last": cols["last"], "mid": mid, "premium": metrics.premium(mid),
-        "volume": cols["volume"], "open_interest": cols["open_interest"], "implied_volatility": implied,
-        "iv_source": iv_source, "delta": g.delta, "gamma": g.gamma, "theta": g.theta, "vega": g.vega,
-        "underlying_price": spot, "last_trade_time": cols["last_trade_time"],
+        "symbol": np.array(symbols, dtype=object)[row],
+        "expiration_date": expiry,
+        "option_type": cols["option_type"],
+        "strike_price": strike,
+        "contract_symbol": cols["contract_symbol"],
+        "bid": bid,
+        "ask": ask,
+        "last": cols["last"],
+        "mid": mid,
+        "premium": metrics.premium(mid),
+        "volume": cols["volume"],
+        "open_interest": cols["open_interest"],
+        "implied_volatility": implied,
+        "iv_source": iv_source,
+        "delta": g.delta,
+        "gamma": g.gamma,
+        "theta": g.theta,
+        "vega": g.vega,
+        "underlying_price": spot,
+        "last_trade_time": cols["last_trade_time"],
         "quote_time": np.array([_naive_utc(qt) for qt in quote_times], dtype="datetime64[us]")[row],
-        "fetched_at": np.full(row.size, _naive_utc(fetched_at)), "quality_flag": reasons,
-        "_days": days, "_is_call": is_call, "_row": row,
+        "fetched_at": np.full(row.size, _naive_utc(fetched_at)),
+        "quality_flag": reasons,
+        "_days": days,
+        "_is_call": is_call,
+        "_row": row,
     }
     batch = {name: values[stored] for name, values in batch.items()}
     bounds = np.searchsorted(batch["_row"], np.arange(len(snapshots) + 1))
@@ -201,29 +231,63 @@ def prepare_batch(snapshots: list[ChainSnapshot], *, fetched_at: dt.datetime,
     return prepared
 
 
-def _summarise(snapshot: ChainSnapshot, symbol: str, spot: float, as_of: dt.date, contracts: dict[str, np.ndarray],
-               counts: Counter, fetched_at: dt.datetime) -> PreparedSymbol:
+def _summarise(
+    snapshot: ChainSnapshot,
+    symbol: str,
+    spot: float,
+    as_of: dt.date,
+    contracts: dict[str, np.ndarray],
+    counts: Counter,
+    fetched_at: dt.datetime,
+) -> PreparedSymbol:
     """Split off the bookkeeping columns and build the symbol's stock, state and history rows."""
     days, is_call = contracts.pop("_days"), contracts.pop("_is_call")
     contracts.pop("_row")
     quote, profile = snapshot.quote, snapshot.profile
     n = int(days.size)
-    iv30, put30, call30 = atm_summary(days, contracts["strike_price"], is_call, contracts["implied_volatility"],
-                                      contracts["mid"], np.equal(contracts["quality_flag"], None), spot)
+    iv30, put30, call30 = atm_summary(
+        days,
+        contracts["strike_price"],
+        is_call,
+        contracts["implied_volatility"],
+        contracts["mid"],
+        np.equal(contracts["quality_flag"], None),
+        spot,
+    )
     stock = {
-        "symbol": symbol, "name": profile.name, "sector": profile.sector, "industry": profile.industry,
-        "market_cap": profile.market_cap, "avg_volume": profile.avg_volume, "current_price": _finite(spot),
-        "exchange": profile.exchange, "dividend_yield": profile.dividend_yield,
-        "next_earnings_date": profile.next_earnings, "last_updated": fetched_at,
+        "symbol": symbol,
+        "name": profile.name,
+        "sector": profile.sector,
+        "industry": profile.industry,
+        "market_cap": profile.market_cap,
+        "avg_volume": profile.avg_volume,
+        "current_price": _finite(spot),
+        "exchange": profile.exchange,
+        "dividend_yield": profile.dividend_yield,
+        "next_earnings_date": profile.next_earnings,
+        "last_updated": fetched_at,
     }
     state = {
-        "symbol": symbol, "price": _finite(spot), "previous_close": quote.previous_close,
-        "quote_time": quote.quote_time, "iv30": iv30, "contracts": n, "expirations": len(snapshot.expirations),
-        "quarantined": dict(counts) or None, "sync_status": "synced", "fetched_at": fetched_at,
+        "symbol": symbol,
+        "price": _finite(spot),
+        "previous_close": quote.previous_close,
+        "quote_time": quote.quote_time,
+        "iv30": iv30,
+        "contracts": n,
+        "expirations": len(snapshot.expirations),
+        "quarantined": dict(counts) or None,
+        "sync_status": "synced",
+        "fetched_at": fetched_at,
     }
     history = {
-        "symbol": symbol, "date": as_of, "close": _finite(spot), "iv30": iv30, "atm_put_mid_30d": put30,
-        "atm_call_mid_30d": call30, "contracts": n, "fetched_at": fetched_at,
+        "symbol": symbol,
+        "date": as_of,
+        "close": _finite(spot),
+        "iv30": iv30,
+        "atm_put_mid_30d": put30,
+        "atm_call_mid_30d": call30,
+        "contracts": n,
+        "fetched_at": fetched_at,
         "total_volume": int(np.nansum(contracts["volume"])),
         "total_open_interest": int(np.nansum(contracts["open_interest"])),
     }
@@ -236,9 +300,9 @@ def _naive_utc(moment: dt.datetime) -> np.datetime64:
 
 def contracts_frame(prepared: list[PreparedSymbol]) -> pd.DataFrame:
     """One DataFrame of every prepared symbol's contracts (store.CONTRACT_COLUMNS, UTC-aware times)."""
-    frame = pd.DataFrame({
-        name: np.concatenate([p.contracts[name] for p in prepared]) for name in store.CONTRACT_COLUMNS
-    })
+    frame = pd.DataFrame(
+        {name: np.concatenate([p.contracts[name] for p in prepared]) for name in store.CONTRACT_COLUMNS}
+    )
     for name in ("last_trade_time", "quote_time", "fetched_at"):
         frame[name] = pd.DatetimeIndex(frame[name]).tz_localize("UTC")
     frame["expiration_date"] = frame["expiration_date"].to_numpy(dtype="datetime64[D]").astype(object)
@@ -249,8 +313,15 @@ def _finite(value) -> float | None:
     return float(value) if value is not None and np.isfinite(value) else None
 
 
-def atm_summary(expiry_days: np.ndarray, strike: np.ndarray, is_call: np.ndarray, implied: np.ndarray,
-                mid: np.ndarray, rankable: np.ndarray, spot: float) -> tuple[float | None, ...]:
+def atm_summary(
+    expiry_days: np.ndarray,
+    strike: np.ndarray,
+    is_call: np.ndarray,
+    implied: np.ndarray,
+    mid: np.ndarray,
+    rankable: np.ndarray,
+    spot: float,
+) -> tuple[float | None, ...]:
     """ATM IV interpolated to 30 days in total variance, and the ATM put and call mids nearest 30 days.
 
     Per expiry, the ATM strike is the listed strike nearest the spot among rankable rows with an IV; its call
@@ -296,11 +367,23 @@ def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str
     if no_options:
         store.ensure_stocks(conn, no_options)
         store.delete_unlisted(conn, no_options, fetched_at)
-        store.upsert_stock_data(conn, [
-            {"symbol": s, "contracts": 0, "expirations": 0, "sync_status": "no_options", "fetched_at": fetched_at,
-             "iv30": None, "iv_rank": None, "iv_percentile": None, "quarantined": None}
-            for s in no_options
-        ])
+        store.upsert_stock_data(
+            conn,
+            [
+                {
+                    "symbol": s,
+                    "contracts": 0,
+                    "expirations": 0,
+                    "sync_status": "no_options",
+                    "fetched_at": fetched_at,
+                    "iv30": None,
+                    "iv_rank": None,
+                    "iv_percentile": None,
+                    "quarantined": None,
+                }
+                for s in no_options
+            ],
+        )
 
 
 _NO_RANK = {"iv_rank": None, "iv_percentile": None}
@@ -310,9 +393,11 @@ def iv_ranks(conn: Connection, symbols: list[str], dates: dict[str, dt.date]) ->
     """IV rank and percentile (0-100) of each symbol's latest iv30 within its past year of our own history."""
     oldest = min(dates.values()) - dt.timedelta(days=IV_HISTORY_DAYS)
     rows = conn.execute(
-        select(SymbolDailyHistory.symbol, SymbolDailyHistory.date, SymbolDailyHistory.iv30)
-        .where(SymbolDailyHistory.symbol.in_(symbols), SymbolDailyHistory.date >= oldest,
-               SymbolDailyHistory.iv30.is_not(None))
+        select(SymbolDailyHistory.symbol, SymbolDailyHistory.date, SymbolDailyHistory.iv30).where(
+            SymbolDailyHistory.symbol.in_(symbols),
+            SymbolDailyHistory.date >= oldest,
+            SymbolDailyHistory.iv30.is_not(None),
+        )
     ).all()
     by_symbol: dict[str, list[tuple[dt.date, float]]] = {}
     for row in rows:

@@ -1,9 +1,9 @@
 """Sidecar logging: one line per event, readable as text or as JSON, with key=value fields.
 
-    log.info("run enqueued", extra=fields(run_id=5, created=True))
-    text: 2026-11-22T14:30:00Z INFO  sidecar: run enqueued run_id=5 created=true
-    json: {"ts": "2026-11-22T14:30:00Z", "level": "INFO", "logger": "wheelhouse.sidecar", "msg": "run enqueued",
-           "run_id": 5, "created": true}
+log.info("run enqueued", extra=fields(run_id=5, created=True))
+text: 2026-11-22T14:30:00Z INFO  sidecar: run enqueued run_id=5 created=true
+json: {"ts": "2026-11-22T14:30:00Z", "level": "INFO", "logger": "wheelhouse.sidecar", "msg": "run enqueued",
+       "run_id": 5, "created": true}
 """
 
 from __future__ import annotations
@@ -47,8 +47,13 @@ class TextFormatter(logging.Formatter):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        doc = {"ts": _timestamp(record), "level": record.levelname, "logger": record.name,
-               "msg": record.getMessage(), **getattr(record, _FIELDS, {})}
+        doc = {
+            "ts": _timestamp(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            **getattr(record, _FIELDS, {}),
+        }
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
         return json.dumps(doc, default=str)

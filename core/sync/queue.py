@@ -48,8 +48,7 @@ class ItemOutcome:
     error: str | None = None
 
 
-def sync_scope(*, all_symbols: bool = False, watchlist: str | None = None,
-               symbols: list[str] | None = None) -> str:
+def sync_scope(*, all_symbols: bool = False, watchlist: str | None = None, symbols: list[str] | None = None) -> str:
     """The scope key that makes two requests for the same work the same run."""
     if all_symbols:
         return "sync:all"
@@ -59,8 +58,16 @@ def sync_scope(*, all_symbols: bool = False, watchlist: str | None = None,
     return f"sync:symbols:{digest}"
 
 
-def enqueue_run(session: Session, *, kind: str, scope: str, symbols: list[str], provider: str | None = None,
-                params: dict[str, Any] | None = None, requested_by: str | None = None) -> tuple[JobRun, bool]:
+def enqueue_run(
+    session: Session,
+    *,
+    kind: str,
+    scope: str,
+    symbols: list[str],
+    provider: str | None = None,
+    params: dict[str, Any] | None = None,
+    requested_by: str | None = None,
+) -> tuple[JobRun, bool]:
     """Queue a run with one item per symbol; if one of the same scope is queued or running, return it.
 
     Returns (run, created). The unique `active_scope` makes this safe against a concurrent request.
@@ -69,8 +76,16 @@ def enqueue_run(session: Session, *, kind: str, scope: str, symbols: list[str], 
     if existing is not None:
         return existing, False
     unique = list(dict.fromkeys(symbols))
-    run = JobRun(kind=kind, scope=scope, active_scope=scope, status="queued", provider=provider, params=params,
-                 requested_by=requested_by, total_items=len(unique))
+    run = JobRun(
+        kind=kind,
+        scope=scope,
+        active_scope=scope,
+        status="queued",
+        provider=provider,
+        params=params,
+        requested_by=requested_by,
+        total_items=len(unique),
+    )
     try:
         with session.begin_nested():
             session.add(run)
@@ -91,8 +106,14 @@ def active_run(session: Session, scope: str) -> JobRun | None:
     return session.scalar(select(JobRun).where(JobRun.active_scope == scope))
 
 
-def claim_items(conn: Connection, worker: str, limit: int, lease: dt.timedelta = DEFAULT_LEASE,
-                run_id: int | None = None, kind: str = "sync") -> list[Claim]:
+def claim_items(
+    conn: Connection,
+    worker: str,
+    limit: int,
+    lease: dt.timedelta = DEFAULT_LEASE,
+    run_id: int | None = None,
+    kind: str = "sync",
+) -> list[Claim]:
     """Claim up to `limit` queued (or lease-expired) items of `kind` runs for `worker`, oldest run first."""
     now = utcnow()
     _fail_exhausted(conn, now)
@@ -111,26 +132,43 @@ def claim_items(conn: Connection, worker: str, limit: int, lease: dt.timedelta =
     claimed = conn.execute(
         update(JobItem)
         .where(JobItem.id.in_(candidates.scalar_subquery()))
-        .values(status="running", lease_owner=worker, lease_expires_at=now + lease,
-                attempts=JobItem.attempts + 1, started_at=func.coalesce(JobItem.started_at, now))
+        .values(
+            status="running",
+            lease_owner=worker,
+            lease_expires_at=now + lease,
+            attempts=JobItem.attempts + 1,
+            started_at=func.coalesce(JobItem.started_at, now),
+        )
         .returning(JobItem.id, JobItem.run_id, JobItem.symbol, JobItem.attempts)
     ).all()
     run_ids = {row.run_id for row in claimed}
     if run_ids:
-        conn.execute(update(JobRun).where(JobRun.id.in_(run_ids), JobRun.status == "queued")
-                     .values(status="running", started_at=now))
+        conn.execute(
+            update(JobRun)
+            .where(JobRun.id.in_(run_ids), JobRun.status == "queued")
+            .values(status="running", started_at=now)
+        )
     return sorted((Claim(*row) for row in claimed), key=lambda c: c.item_id)
 
 
 def _fail_exhausted(conn: Connection, now: dt.datetime) -> None:
     """Items whose lease lapsed MAX_ATTEMPTS times are failed instead of being handed out again."""
-    exhausted = conn.execute(
-        update(JobItem)
-        .where(JobItem.status == "running", JobItem.lease_expires_at < now, JobItem.attempts >= MAX_ATTEMPTS)
-        .values(status="failed", finished_at=now, lease_owner=None, lease_expires_at=None,
-                error_message=f"abandoned: its worker stopped {MAX_ATTEMPTS} times while working on it")
-        .returning(JobItem.run_id)
-    ).scalars().all()
+    exhausted = (
+        conn.execute(
+            update(JobItem)
+            .where(JobItem.status == "running", JobItem.lease_expires_at < now, JobItem.attempts >= MAX_ATTEMPTS)
+            .values(
+                status="failed",
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+                error_message=f"abandoned: its worker stopped {MAX_ATTEMPTS} times while working on it",
+            )
+            .returning(JobItem.run_id)
+        )
+        .scalars()
+        .all()
+    )
     for run_id in set(exhausted):
         refresh_run(conn, run_id)
 
@@ -157,15 +195,29 @@ def record_outcomes(conn: Connection, worker: str, outcomes: list[ItemOutcome]) 
         return
     now = utcnow()
     conn.execute(
-        update(JobItem).where(JobItem.id == bindparam("item"), JobItem.lease_owner == worker)
-        .values(status=bindparam("new_status"), contracts=bindparam("new_contracts"),
-                quarantined=bindparam("new_quarantined"), error_message=bindparam("error"), finished_at=now,
-                lease_owner=None, lease_expires_at=None),
-        [{"item": o.item_id, "new_status": o.status, "new_contracts": o.contracts,
-          "new_quarantined": o.quarantined or None, "error": o.error} for o in outcomes],
+        update(JobItem)
+        .where(JobItem.id == bindparam("item"), JobItem.lease_owner == worker)
+        .values(
+            status=bindparam("new_status"),
+            contracts=bindparam("new_contracts"),
+            quarantined=bindparam("new_quarantined"),
+            error_message=bindparam("error"),
+            finished_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+        ),
+        [
+            {
+                "item": o.item_id,
+                "new_status": o.status,
+                "new_contracts": o.contracts,
+                "new_quarantined": o.quarantined or None,
+                "error": o.error,
+            }
+            for o in outcomes
+        ],
     )
-    run_ids = conn.execute(select(JobItem.run_id).where(JobItem.id.in_([o.item_id for o in outcomes]))
-                           ).scalars().all()
+    run_ids = conn.execute(select(JobItem.run_id).where(JobItem.id.in_([o.item_id for o in outcomes]))).scalars().all()
     for run_id in sorted(set(run_ids)):
         refresh_run(conn, run_id)
 
@@ -189,14 +241,24 @@ def refresh_run(conn: Connection, run_id: int) -> None:
     the lock, the second waits, and under READ COMMITTED its count then sees the first one's update.
     """
     conn.execute(select(JobRun.id).where(JobRun.id == run_id).with_for_update())
-    counts = dict(conn.execute(select(JobItem.status, func.count()).where(JobItem.run_id == run_id)
-                               .group_by(JobItem.status)).all())
-    contracts = conn.execute(select(func.coalesce(func.sum(JobItem.contracts), 0))
-                             .where(JobItem.run_id == run_id)).scalar_one()
-    conn.execute(update(JobRun).where(JobRun.id == run_id).values(
-        done_items=sum(counts.get(s, 0) for s in FINAL_ITEM_STATUSES),
-        failed_items=counts.get("failed", 0), no_options_items=counts.get("no_options", 0), contracts=contracts,
-    ))
+    counts = dict(
+        conn.execute(
+            select(JobItem.status, func.count()).where(JobItem.run_id == run_id).group_by(JobItem.status)
+        ).all()
+    )
+    contracts = conn.execute(
+        select(func.coalesce(func.sum(JobItem.contracts), 0)).where(JobItem.run_id == run_id)
+    ).scalar_one()
+    conn.execute(
+        update(JobRun)
+        .where(JobRun.id == run_id)
+        .values(
+            done_items=sum(counts.get(s, 0) for s in FINAL_ITEM_STATUSES),
+            failed_items=counts.get("failed", 0),
+            no_options_items=counts.get("no_options", 0),
+            contracts=contracts,
+        )
+    )
     if counts.get("queued", 0) == 0 and counts.get("running", 0) == 0:
         _finish_run(conn, run_id)
 
@@ -204,29 +266,51 @@ def refresh_run(conn: Connection, run_id: int) -> None:
 def _finish_run(conn: Connection, run_id: int) -> None:
     now = utcnow()
     quarantined: Counter[str] = Counter()
-    for doc in conn.execute(select(JobItem.quarantined).where(JobItem.run_id == run_id,
-                                                              JobItem.quarantined.is_not(None))).scalars():
+    for doc in conn.execute(
+        select(JobItem.quarantined).where(JobItem.run_id == run_id, JobItem.quarantined.is_not(None))
+    ).scalars():
         quarantined.update(doc)
-    run = conn.execute(select(JobRun.status, JobRun.total_items, JobRun.failed_items)
-                       .where(JobRun.id == run_id)).one()
+    run = conn.execute(select(JobRun.status, JobRun.total_items, JobRun.failed_items).where(JobRun.id == run_id)).one()
     if run.status in ("completed", "failed", "cancelled"):
         return
     status = "failed" if run.total_items and run.failed_items == run.total_items else "completed"
-    conn.execute(update(JobRun).where(JobRun.id == run_id).values(
-        status=status, active_scope=None, finished_at=now, quarantined=dict(quarantined) or None,
-        started_at=func.coalesce(JobRun.started_at, now),
-    ))
+    conn.execute(
+        update(JobRun)
+        .where(JobRun.id == run_id)
+        .values(
+            status=status,
+            active_scope=None,
+            finished_at=now,
+            quarantined=dict(quarantined) or None,
+            started_at=func.coalesce(JobRun.started_at, now),
+        )
+    )
 
 
 def cancel_run(conn: Connection, run_id: int) -> None:
     """Stop a run: its queued items are cancelled; items in flight finish and are recorded."""
-    conn.execute(update(JobItem).where(JobItem.run_id == run_id, JobItem.status == "queued")
-                 .values(status="cancelled", finished_at=utcnow()))
-    conn.execute(update(JobRun).where(JobRun.id == run_id, JobRun.status.in_(("queued", "running")))
-                 .values(status="cancelled", active_scope=None, finished_at=utcnow()))
+    conn.execute(
+        update(JobItem)
+        .where(JobItem.run_id == run_id, JobItem.status == "queued")
+        .values(status="cancelled", finished_at=utcnow())
+    )
+    conn.execute(
+        update(JobRun)
+        .where(JobRun.id == run_id, JobRun.status.in_(("queued", "running")))
+        .values(status="cancelled", active_scope=None, finished_at=utcnow())
+    )
 
 
 __all__ = [
-    "Claim", "ItemOutcome", "active_run", "cancel_run", "claim_items", "enqueue_run", "extend_leases",
-    "record_outcomes", "refresh_run", "release_items", "sync_scope",
+    "Claim",
+    "ItemOutcome",
+    "active_run",
+    "cancel_run",
+    "claim_items",
+    "enqueue_run",
+    "extend_leases",
+    "record_outcomes",
+    "refresh_run",
+    "release_items",
+    "sync_scope",
 ]

@@ -49,8 +49,10 @@ def resolve_symbols(session: Session, request: SyncRequest) -> tuple[str, list[s
         if not symbols:
             symbols = get_provider(request.provider, source=request.source, as_of=request.as_of).universe()
         if not symbols:
-            raise SyncRequestError("nothing to sync: the database has no stocks and the provider lists none "
-                                   "(run `python -m core demo`, or sync --symbols A,B)")
+            raise SyncRequestError(
+                "nothing to sync: the database has no stocks and the provider lists none "
+                "(run `python -m core demo`, or sync --symbols A,B)"
+            )
         return queue.sync_scope(all_symbols=True), symbols
     if request.watchlist is not None:
         watchlist = session.scalar(select(Watchlist).where(Watchlist.name == request.watchlist))
@@ -69,5 +71,12 @@ def enqueue_sync(session: Session, request: SyncRequest) -> tuple[JobRun, bool]:
     scope, symbols = resolve_symbols(session, request)
     provider = request.provider or get_settings().market_data_provider
     params = {"source": request.source, "as_of": request.as_of.isoformat() if request.as_of else None}
-    return queue.enqueue_run(session, kind="sync", scope=scope, symbols=symbols, provider=provider,
-                             params=params, requested_by=request.requested_by)
+    return queue.enqueue_run(
+        session,
+        kind="sync",
+        scope=scope,
+        symbols=symbols,
+        provider=provider,
+        params=params,
+        requested_by=request.requested_by,
+    )

@@ -63,8 +63,15 @@ class ScheduleJobs:
                 if fire is None:
                     sidecar.remove_job(_job_id(schedule_id))
                     continue
-                sidecar.scheduler.add_job(self.fire, "date", run_date=max(fire, now), args=[schedule_id, fire],
-                                          id=_job_id(schedule_id), name=_job_id(schedule_id), replace_existing=True)
+                sidecar.scheduler.add_job(
+                    self.fire,
+                    "date",
+                    run_date=max(fire, now),
+                    args=[schedule_id, fire],
+                    id=_job_id(schedule_id),
+                    name=_job_id(schedule_id),
+                    replace_existing=True,
+                )
                 log.info("schedule planned", extra=fields(schedule_id=schedule_id, next_run=fire.isoformat()))
             for schedule_id in set(self._planned) - seen:
                 sidecar.remove_job(_job_id(schedule_id))
@@ -75,12 +82,19 @@ class ScheduleJobs:
         self.sidecar.guarded(_job_id(schedule_id), lambda: self._fire(schedule_id, fire_time))
 
     def _fire(self, schedule_id: int, fire_time: dt.datetime) -> None:
-        outcome = dispatch.enqueue_fire(self.sidecar.engine, schedule_id, fire_time,
-                                        provider=get_settings().market_data_provider)
+        outcome = dispatch.enqueue_fire(
+            self.sidecar.engine, schedule_id, fire_time, provider=get_settings().market_data_provider
+        )
         if outcome is not None:
-            log.info("schedule fired" if outcome.created else "schedule fire already enqueued",
-                     extra=fields(schedule_id=schedule_id, fire_time=fire_time.isoformat(), run_id=outcome.run_id,
-                                  next_run=outcome.next_run.isoformat() if outcome.next_run else None))
+            log.info(
+                "schedule fired" if outcome.created else "schedule fire already enqueued",
+                extra=fields(
+                    schedule_id=schedule_id,
+                    fire_time=fire_time.isoformat(),
+                    run_id=outcome.run_id,
+                    next_run=outcome.next_run.isoformat() if outcome.next_run else None,
+                ),
+            )
         with self._lock:
             self._planned.pop(schedule_id, None)
         self.refresh()

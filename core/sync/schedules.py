@@ -63,8 +63,16 @@ class ScheduleSpec:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ScheduleError(f"schedule {row.id}: unknown time zone {timezone!r}") from None
-        return cls(row.id, kind, row.interval_minutes, row.run_time, days, timezone, bool(row.market_hours_only),
-                   getattr(row, "created_at", None))
+        return cls(
+            row.id,
+            kind,
+            row.interval_minutes,
+            row.run_time,
+            days,
+            timezone,
+            bool(row.market_hours_only),
+            getattr(row, "created_at", None),
+        )
 
 
 def parse_days(text: str | None) -> tuple[int, ...]:
@@ -81,8 +89,13 @@ def parse_days(text: str | None) -> tuple[int, ...]:
     return tuple(sorted(days))
 
 
-def next_fire_time(spec: ScheduleSpec, after: dt.datetime, *, last_run: dt.datetime | None = None,
-                   calendar: MarketCalendar | None = None) -> dt.datetime | None:
+def next_fire_time(
+    spec: ScheduleSpec,
+    after: dt.datetime,
+    *,
+    last_run: dt.datetime | None = None,
+    calendar: MarketCalendar | None = None,
+) -> dt.datetime | None:
     """The first fire strictly after `after` (UTC), or None when the schedule will not fire again.
 
     `calendar` is needed when `spec.market_hours_only`; without one the schedule is treated as always open.
@@ -118,8 +131,9 @@ def _next_at_time(spec: ScheduleSpec, after: dt.datetime, hours: MarketCalendar 
     return None
 
 
-def _next_interval(spec: ScheduleSpec, after: dt.datetime, last_run: dt.datetime | None,
-                   hours: MarketCalendar | None) -> dt.datetime | None:
+def _next_interval(
+    spec: ScheduleSpec, after: dt.datetime, last_run: dt.datetime | None, hours: MarketCalendar | None
+) -> dt.datetime | None:
     step = dt.timedelta(minutes=spec.interval_minutes)
     if hours is None:
         anchor = last_run or spec.anchor or after
@@ -134,15 +148,23 @@ def _next_interval(spec: ScheduleSpec, after: dt.datetime, last_run: dt.datetime
             candidate = window.open
         else:
             candidate = window.open + (math.floor((after - window.open) / step) + 1) * step
-        if candidate < window.close and (not spec.days_of_week or
-                                         candidate.astimezone(ZoneInfo(spec.timezone)).weekday() in spec.days_of_week):
+        if candidate < window.close and (
+            not spec.days_of_week or candidate.astimezone(ZoneInfo(spec.timezone)).weekday() in spec.days_of_week
+        ):
             return candidate
         moment = window.close
     return None
 
 
-def plan_fire(spec: ScheduleSpec, *, stored_next: dt.datetime | None, last_run: dt.datetime | None,
-              now: dt.datetime, grace: dt.timedelta, calendar: MarketCalendar | None) -> dt.datetime | None:
+def plan_fire(
+    spec: ScheduleSpec,
+    *,
+    stored_next: dt.datetime | None,
+    last_run: dt.datetime | None,
+    now: dt.datetime,
+    grace: dt.timedelta,
+    calendar: MarketCalendar | None,
+) -> dt.datetime | None:
     """The fire to schedule now: the stored `next_run` when it is still believable, else a fresh one.
 
     Stored is believable when it is not older than `grace` (a fire missed for longer is skipped, as

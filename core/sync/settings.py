@@ -70,10 +70,12 @@ class SidecarSettings:
             market_exchange=_environment().get("SIDECAR_MARKET_EXCHANGE", defaults.market_exchange),
             sync_interval_minutes=base.sync_interval_minutes,
             sync_market_hours_only=base.sync_market_hours_only,
-            retention=Retention(**{
-                f.name: _env(f"RETENTION_{f.name.upper()}", getattr(defaults.retention, f.name), int)
-                for f in fields(Retention)
-            }),
+            retention=Retention(
+                **{
+                    f.name: _env(f"RETENTION_{f.name.upper()}", getattr(defaults.retention, f.name), int)
+                    for f in fields(Retention)
+                }
+            ),
         )
 
     def with_overrides(self, **changes) -> SidecarSettings:

@@ -49,17 +49,32 @@ _UNSET = object()
 class Sidecar:
     """See the module docstring. `run()` blocks until SIGTERM; `drain()` works the queue until empty."""
 
-    def __init__(self, engine: Engine, settings: SidecarSettings, *, worker_only: bool = False,
-                 worker_id: str | None = None, provider_factory=get_provider, scan_hook=_UNSET):
+    def __init__(
+        self,
+        engine: Engine,
+        settings: SidecarSettings,
+        *,
+        worker_only: bool = False,
+        worker_id: str | None = None,
+        provider_factory=get_provider,
+        scan_hook=_UNSET,
+    ):
         self.engine, self.settings, self.worker_only = engine, settings, worker_only
         self.worker_id = worker_id or new_worker_id()
         self.stop = threading.Event()
-        self.worker = SyncWorker(engine, worker_id=self.worker_id, batch_size=settings.batch_size,
-                                 lease=settings.lease, stop=self.stop, provider_factory=provider_factory)
+        self.worker = SyncWorker(
+            engine,
+            worker_id=self.worker_id,
+            batch_size=settings.batch_size,
+            lease=settings.lease,
+            stop=self.stop,
+            provider_factory=provider_factory,
+        )
         self.leader = LeaderLock(engine)
         self.backoff = Backoff(settings.backoff_max_seconds)
         self.scan_hook: Callable[[Engine, int], object] | None = (
-            sidecar_jobs.load_scan_hook() if scan_hook is _UNSET else scan_hook)
+            sidecar_jobs.load_scan_hook() if scan_hook is _UNSET else scan_hook
+        )
         self.scheduler: BlockingScheduler | None = None
         self.leading = False
         self.mode = "worker-only" if worker_only else "scheduler"
@@ -75,16 +90,23 @@ class Sidecar:
             return 0
         executor = ThreadPoolExecutor(4)
         self.scheduler = BlockingScheduler(
-            timezone=dt.UTC, executors={"default": executor},
-            job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": int(self.settings.misfire_grace_seconds)})
+            timezone=dt.UTC,
+            executors={"default": executor},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(self.settings.misfire_grace_seconds),
+            },
+        )
         now = utcnow()
         self._every("poll", self.poll, seconds=self.settings.poll_seconds, first=now)
         self._every("heartbeat", self.heartbeat, seconds=self.settings.heartbeat_seconds, first=now)
         if not self.worker_only:
             self._every("leader-election", self.elect, seconds=self.settings.leader_retry_seconds, first=now)
-        log.info("sidecar started", extra=fields(worker_id=self.worker_id, mode=self.mode,
-                                                 scan_engine=self.scan_hook is not None))
+        log.info(
+            "sidecar started",
+            extra=fields(worker_id=self.worker_id, mode=self.mode, scan_engine=self.scan_hook is not None),
+        )
         if not self.stop.is_set():
             self.scheduler.start()  # returns once a signal handler has shut it down
         executor.shutdown(wait=True)  # the job in flight finishes (the worker has seen `stop`)
@@ -100,8 +122,9 @@ class Sidecar:
         self.heartbeat()
         if not self.worker_only:
             provider = get_settings().market_data_provider
-            self.guarded("schedules", lambda: dispatch.dispatch_due(self.engine, grace=self.settings.grace,
-                                                                    provider=provider))
+            self.guarded(
+                "schedules", lambda: dispatch.dispatch_due(self.engine, grace=self.settings.grace, provider=provider)
+            )
         done = 0
         while not self.stop.is_set():
             done += self.guarded("poll", self._work) or 0
@@ -117,8 +140,10 @@ class Sidecar:
         """Stop after the batch in flight (the SIGTERM/SIGINT handler)."""
         if self.stop.is_set():
             return
-        log.info("stopping: finishing or releasing the items in flight",
-                 extra=fields(signal=signal.Signals(signum).name if signum else None))
+        log.info(
+            "stopping: finishing or releasing the items in flight",
+            extra=fields(signal=signal.Signals(signum).name if signum else None),
+        )
         self.stop.set()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -131,8 +156,11 @@ class Sidecar:
     def _finish(self) -> None:
         if self.leader.held and not self.leader.always_leader:
             self.leader.release()
-        self.guarded("heartbeat", lambda: health.write_heartbeat(self.engine, self.worker_id, "stopped",
-                                                                 self.details()), force=True)
+        self.guarded(
+            "heartbeat",
+            lambda: health.write_heartbeat(self.engine, self.worker_id, "stopped", self.details()),
+            force=True,
+        )
         log.info("sidecar stopped", extra=fields(worker_id=self.worker_id))
 
     # ---- jobs -----------------------------------------------------------------------------------------------
@@ -146,8 +174,12 @@ class Sidecar:
             if is_database_down(exc):
                 delay = self.backoff.failed()
                 self.last_error = (utcnow(), f"database: {_first_line(exc)}")
-                log.warning("database unavailable; backing off", extra=fields(
-                    job=name, retry_in=f"{delay:.0f}s", failures=self.backoff.failures, error=_first_line(exc)))
+                log.warning(
+                    "database unavailable; backing off",
+                    extra=fields(
+                        job=name, retry_in=f"{delay:.0f}s", failures=self.backoff.failures, error=_first_line(exc)
+                    ),
+                )
             else:
                 self.last_error = (utcnow(), f"{name}: {type(exc).__name__}: {_first_line(exc)}")
                 log.exception("job failed", extra=fields(job=name))
@@ -169,8 +201,10 @@ class Sidecar:
 
     def heartbeat(self) -> None:
         recent = self.last_error and utcnow() - self.last_error[0] < dt.timedelta(minutes=5)
-        self.guarded("heartbeat", lambda: health.write_heartbeat(
-            self.engine, self.worker_id, "degraded" if recent else "ok", self.details()))
+        self.guarded(
+            "heartbeat",
+            lambda: health.write_heartbeat(self.engine, self.worker_id, "degraded" if recent else "ok", self.details()),
+        )
 
     def elect(self) -> None:
         leading = self.guarded("leader-election", self.leader.check)
@@ -179,17 +213,31 @@ class Sidecar:
         if leading == self.leading:
             return
         self.leading = leading
-        log.info("leading: scheduling timers" if leading else "following: timers stopped",
-                 extra=fields(worker_id=self.worker_id))
+        log.info(
+            "leading: scheduling timers" if leading else "following: timers stopped",
+            extra=fields(worker_id=self.worker_id),
+        )
         if leading:
             minutes = self.settings.sync_interval_minutes
             first = self.guarded("universe-sync", lambda: sidecar_jobs.first_universe_sync(self))
-            self._every("universe-sync", lambda: self.guarded("universe-sync", self._universe_sync),
-                        seconds=minutes * 60, first=first or utcnow() + dt.timedelta(minutes=minutes))
-            self._every("schedules", lambda: self.guarded("schedules", self._schedules.refresh),
-                        seconds=self.settings.schedule_refresh_seconds, first=utcnow())
-            self._every("housekeeping", lambda: self.guarded("housekeeping", self._housekeeping),
-                        seconds=self.settings.housekeeping_hours * 3600, first=utcnow() + dt.timedelta(minutes=1))
+            self._every(
+                "universe-sync",
+                lambda: self.guarded("universe-sync", self._universe_sync),
+                seconds=minutes * 60,
+                first=first or utcnow() + dt.timedelta(minutes=minutes),
+            )
+            self._every(
+                "schedules",
+                lambda: self.guarded("schedules", self._schedules.refresh),
+                seconds=self.settings.schedule_refresh_seconds,
+                first=utcnow(),
+            )
+            self._every(
+                "housekeeping",
+                lambda: self.guarded("housekeeping", self._housekeeping),
+                seconds=self.settings.housekeeping_hours * 3600,
+                first=utcnow() + dt.timedelta(minutes=1),
+            )
         else:
             for job_id in LEADER_JOBS:
                 self.remove_job(job_id)
@@ -203,8 +251,9 @@ class Sidecar:
 
     # ---- helpers --------------------------------------------------------------------------------------------
     def _every(self, job_id: str, func: Callable[[], None], *, seconds: float, first: dt.datetime) -> None:
-        self.scheduler.add_job(func, "interval", seconds=seconds, id=job_id, name=job_id, replace_existing=True,
-                               next_run_time=first)
+        self.scheduler.add_job(
+            func, "interval", seconds=seconds, id=job_id, name=job_id, replace_existing=True, next_run_time=first
+        )
 
     def remove_job(self, job_id: str) -> None:
         with contextlib.suppress(JobLookupError):
@@ -213,10 +262,17 @@ class Sidecar:
     def details(self) -> dict:
         """The heartbeat payload."""
         when, error = self.last_error or (None, None)
-        return {"pid": os.getpid(), "host": socket.gethostname(), "worker_id": self.worker_id,
-                "leader": self.leading, "mode": self.mode, "started_at": self.started_at.isoformat(),
-                "last_error": error, "last_error_at": when.isoformat() if when else None,
-                "scan_engine": self.scan_hook is not None}
+        return {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "worker_id": self.worker_id,
+            "leader": self.leading,
+            "mode": self.mode,
+            "started_at": self.started_at.isoformat(),
+            "last_error": error,
+            "last_error_at": when.isoformat() if when else None,
+            "scan_engine": self.scan_hook is not None,
+        }
 
 
 def _first_line(exc: BaseException) -> str:

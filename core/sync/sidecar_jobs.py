@@ -54,8 +54,9 @@ def startup(sidecar: Sidecar) -> bool:
             break
         except DatabaseError as exc:
             delay = sidecar.backoff.failed()
-            log.warning("database unavailable at start; retrying", extra=fields(retry_in=f"{delay:.0f}s",
-                                                                                 error=str(exc)))
+            log.warning(
+                "database unavailable at start; retrying", extra=fields(retry_in=f"{delay:.0f}s", error=str(exc))
+            )
             sidecar.stop.wait(delay)
     if sidecar.stop.is_set():
         return False
@@ -68,8 +69,13 @@ def startup(sidecar: Sidecar) -> bool:
 def ensure_calendars(engine) -> None:
     """Fill the calendar tables on first start (when no exchange template exists yet)."""
     with unit_of_work(engine) as session:
-        have = set(session.scalars(select(TradingHoursTemplate.exchange_code)
-                                   .where(TradingHoursTemplate.exchange_code.in_(DEFAULT_EXCHANGES))))
+        have = set(
+            session.scalars(
+                select(TradingHoursTemplate.exchange_code).where(
+                    TradingHoursTemplate.exchange_code.in_(DEFAULT_EXCHANGES)
+                )
+            )
+        )
     missing = [code for code in DEFAULT_EXCHANGES if code not in have]
     if not missing:
         return
@@ -85,8 +91,10 @@ def ensure_calendars(engine) -> None:
         log.exception("could not fill the market calendars; market-hours rules treat markets as always open")
         return
     for report in reports:
-        log.info("calendar filled", extra=fields(exchange=report.exchange_code, sessions=report.sessions_added,
-                                                 holidays=report.holidays_added))
+        log.info(
+            "calendar filled",
+            extra=fields(exchange=report.exchange_code, sessions=report.sessions_added, holidays=report.holidays_added),
+        )
 
 
 def work_queue(sidecar: Sidecar) -> int:
@@ -101,13 +109,22 @@ def work_queue(sidecar: Sidecar) -> int:
         progress["contracts"] += sum(o.contracts for o in result.outcomes)
         if time.monotonic() - progress["logged"] >= 10:
             progress["logged"] = time.monotonic()
-            log.info("sync progress", extra=fields(items=progress["items"], contracts=progress["contracts"],
-                                                   failed=progress["failed"]))
+            log.info(
+                "sync progress",
+                extra=fields(items=progress["items"], contracts=progress["contracts"], failed=progress["failed"]),
+            )
 
     done = sidecar.worker.run_until_idle(on_batch=on_batch)
     if done:
-        log.info("queue idle", extra=fields(items=done, contracts=progress["contracts"], failed=progress["failed"],
-                                            seconds=round(time.monotonic() - started, 1)))
+        log.info(
+            "queue idle",
+            extra=fields(
+                items=done,
+                contracts=progress["contracts"],
+                failed=progress["failed"],
+                seconds=round(time.monotonic() - started, 1),
+            ),
+        )
     if sidecar.scan_hook is not None and not sidecar.stop.is_set():
         extras = scan_hook_options(sidecar)
         for run_id in _scan_runs(sidecar.engine):
@@ -129,10 +146,17 @@ def _scan_runs(engine) -> list[int]:
     """Scan runs with an item to claim now (queued, or leased by a worker whose lease lapsed)."""
     claimable = (JobItem.status == "queued") | ((JobItem.status == "running") & (JobItem.lease_expires_at < utcnow()))
     with engine.connect() as conn:
-        return list(conn.scalars(
-            select(JobRun.id).where(JobRun.kind == "scan", JobRun.status.in_(("queued", "running")),
-                                    exists().where(JobItem.run_id == JobRun.id, claimable))
-            .order_by(JobRun.id)))
+        return list(
+            conn.scalars(
+                select(JobRun.id)
+                .where(
+                    JobRun.kind == "scan",
+                    JobRun.status.in_(("queued", "running")),
+                    exists().where(JobItem.run_id == JobRun.id, claimable),
+                )
+                .order_by(JobRun.id)
+            )
+        )
 
 
 def outstanding_items(sidecar: Sidecar) -> int:
@@ -140,9 +164,14 @@ def outstanding_items(sidecar: Sidecar) -> int:
     kinds = ("sync", "scan") if sidecar.scan_hook is not None else ("sync",)
     with sidecar.engine.connect() as conn:
         return conn.execute(
-            select(func.count()).select_from(JobItem).join(JobRun, JobRun.id == JobItem.run_id)
-            .where(JobRun.kind.in_(kinds), JobRun.status.in_(("queued", "running")),
-                   JobItem.status.in_(("queued", "running")))
+            select(func.count())
+            .select_from(JobItem)
+            .join(JobRun, JobRun.id == JobItem.run_id)
+            .where(
+                JobRun.kind.in_(kinds),
+                JobRun.status.in_(("queued", "running")),
+                JobItem.status.in_(("queued", "running")),
+            )
         ).scalar_one()
 
 
@@ -164,8 +193,10 @@ def universe_sync(sidecar: Sidecar) -> None:
     except SyncRequestError as exc:
         log.warning("universe sync not enqueued: %s", exc)
         return
-    log.info("universe sync enqueued" if created else "universe sync already queued or running",
-             extra=fields(run_id=run_id, symbols=total))
+    log.info(
+        "universe sync enqueued" if created else "universe sync already queued or running",
+        extra=fields(run_id=run_id, symbols=total),
+    )
 
 
 def first_universe_sync(sidecar: Sidecar) -> dt.datetime:
@@ -190,16 +221,20 @@ def housekeep(sidecar: Sidecar) -> None:
     with unit_of_work(sidecar.engine) as session:
         for report in fill_calendars(session):
             if report.holidays_added or report.sessions_added:
-                log.info("calendar topped up", extra=fields(exchange=report.exchange_code,
-                                                            holidays=report.holidays_added))
+                log.info(
+                    "calendar topped up", extra=fields(exchange=report.exchange_code, holidays=report.holidays_added)
+                )
 
 
 def record_failure(sidecar: Sidecar, job: str, exc: BaseException) -> None:
     """Write a failed job to critical_error_logs (best effort: the database may be why it failed)."""
     try:
-        health.record_error(sidecar.engine, "sidecar_job_failed", f"{job}: {type(exc).__name__}: {exc}", {
-            "job": job, "worker_id": sidecar.worker_id,
-            "traceback": "".join(traceback.format_exception(exc))[-4000:]})
+        health.record_error(
+            sidecar.engine,
+            "sidecar_job_failed",
+            f"{job}: {type(exc).__name__}: {exc}",
+            {"job": job, "worker_id": sidecar.worker_id, "traceback": "".join(traceback.format_exception(exc))[-4000:]},
+        )
     except Exception:  # already logged above; never fail the failure path
         log.debug("could not record the failure", exc_info=True)
 
@@ -209,12 +244,25 @@ def database_recovered(sidecar: Sidecar, seconds: float, failures: int) -> None:
     log.warning("database reachable again", extra=fields(outage_seconds=round(seconds, 1), failures=failures))
     error = sidecar.last_error[1] if sidecar.last_error else "database unreachable"
     try:
-        health.record_error(sidecar.engine, "database_unavailable",
-                            f"sidecar lost the database for {seconds:.0f} s ({failures} failed attempts): {error}",
-                            {"worker_id": sidecar.worker_id, "seconds": round(seconds, 1), "failures": failures})
+        health.record_error(
+            sidecar.engine,
+            "database_unavailable",
+            f"sidecar lost the database for {seconds:.0f} s ({failures} failed attempts): {error}",
+            {"worker_id": sidecar.worker_id, "seconds": round(seconds, 1), "failures": failures},
+        )
     except Exception:  # it may be gone again; the next recovery records it
         log.debug("could not record the outage", exc_info=True)
 
 
-__all__ = ["database_recovered", "ensure_calendars", "first_universe_sync", "housekeep", "load_scan_hook",
-           "outstanding_items", "record_failure", "startup", "universe_sync", "work_queue"]
+__all__ = [
+    "database_recovered",
+    "ensure_calendars",
+    "first_universe_sync",
+    "housekeep",
+    "load_scan_hook",
+    "outstanding_items",
+    "record_failure",
+    "startup",
+    "universe_sync",
+    "work_queue",
+]

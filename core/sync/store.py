@@ -26,9 +26,26 @@ from core.sync import pgcopy
 
 CONTRACT_KEY = ("symbol", "expiration_date", "option_type", "strike_price")
 CONTRACT_COLUMNS = (
-    *CONTRACT_KEY, "contract_symbol", "bid", "ask", "last", "mid", "premium", "volume", "open_interest",
-    "implied_volatility", "iv_source", "delta", "gamma", "theta", "vega", "underlying_price",
-    "last_trade_time", "quote_time", "fetched_at", "quality_flag",
+    *CONTRACT_KEY,
+    "contract_symbol",
+    "bid",
+    "ask",
+    "last",
+    "mid",
+    "premium",
+    "volume",
+    "open_interest",
+    "implied_volatility",
+    "iv_source",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "underlying_price",
+    "last_trade_time",
+    "quote_time",
+    "fetched_at",
+    "quality_flag",
 )
 _UPDATED = [c for c in CONTRACT_COLUMNS if c not in CONTRACT_KEY]
 _TIME_COLUMNS = ("last_trade_time", "quote_time", "fetched_at")
@@ -71,10 +88,17 @@ def _upsert_contracts_postgres(conn: Connection, frame: pd.DataFrame) -> int:
 
 
 _PG_ENCODERS = {
-    "symbol": pgcopy.text, "expiration_date": pgcopy.date, "option_type": pgcopy.text,
-    "contract_symbol": pgcopy.text, "volume": pgcopy.int8, "open_interest": pgcopy.int8,
-    "iv_source": pgcopy.text, "quality_flag": pgcopy.text,
-    "last_trade_time": pgcopy.timestamp, "quote_time": pgcopy.timestamp, "fetched_at": pgcopy.timestamp,
+    "symbol": pgcopy.text,
+    "expiration_date": pgcopy.date,
+    "option_type": pgcopy.text,
+    "contract_symbol": pgcopy.text,
+    "volume": pgcopy.int8,
+    "open_interest": pgcopy.int8,
+    "iv_source": pgcopy.text,
+    "quality_flag": pgcopy.text,
+    "last_trade_time": pgcopy.timestamp,
+    "quote_time": pgcopy.timestamp,
+    "fetched_at": pgcopy.timestamp,
 }
 
 
@@ -139,9 +163,7 @@ def delete_unlisted(conn: Connection, symbols: Sequence[str], fetched_at: dt.dat
     if not symbols:
         return 0
     table = StockPremium.__table__
-    result = conn.execute(
-        delete(table).where(table.c.symbol.in_(list(symbols)), table.c.fetched_at < fetched_at)
-    )
+    result = conn.execute(delete(table).where(table.c.symbol.in_(list(symbols)), table.c.fetched_at < fetched_at))
     return result.rowcount
 
 
@@ -179,6 +201,12 @@ def ensure_stocks(conn: Connection, symbols: Iterable[str]) -> None:
 
 
 __all__ = [
-    "CONTRACT_COLUMNS", "CONTRACT_KEY", "delete_unlisted", "ensure_stocks", "upsert_contracts",
-    "upsert_daily_history", "upsert_stock_data", "upsert_stocks",
+    "CONTRACT_COLUMNS",
+    "CONTRACT_KEY",
+    "delete_unlisted",
+    "ensure_stocks",
+    "upsert_contracts",
+    "upsert_daily_history",
+    "upsert_stock_data",
+    "upsert_stocks",
 ]

@@ -50,9 +50,16 @@ class BatchResult:
 class SyncWorker:
     """Works the `sync` items of the queue; see the module docstring."""
 
-    def __init__(self, engine: Engine, *, worker_id: str | None = None, batch_size: int = 100,
-                 lease: dt.timedelta = queue.DEFAULT_LEASE, stop: threading.Event | None = None,
-                 provider_factory: ProviderFactory = get_provider):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        worker_id: str | None = None,
+        batch_size: int = 100,
+        lease: dt.timedelta = queue.DEFAULT_LEASE,
+        stop: threading.Event | None = None,
+        provider_factory: ProviderFactory = get_provider,
+    ):
         self.engine = engine
         self.worker_id = worker_id or new_worker_id()
         self.batch_size = batch_size
@@ -125,16 +132,18 @@ class SyncWorker:
     def _prepare(self, fetched, fetched_at):
         """Prepare the batch in one vectorised pass; if that fails, symbol by symbol so garbage fails alone."""
         try:
-            batch = ingest.prepare_batch([s for _, s in fetched], fetched_at=fetched_at,
-                                         risk_free_rate=self._risk_free_rate)
+            batch = ingest.prepare_batch(
+                [s for _, s in fetched], fetched_at=fetched_at, risk_free_rate=self._risk_free_rate
+            )
             return list(zip([c for c, _ in fetched], batch, strict=True)), []
         except Exception as exc:
             log.warning("batch preparation failed (%s); preparing its %d symbols one at a time", exc, len(fetched))
         prepared, failures = [], []
         for claim, snapshot in fetched:
             try:
-                prepared.append((claim, ingest.prepare(snapshot, fetched_at=fetched_at,
-                                                       risk_free_rate=self._risk_free_rate)))
+                prepared.append(
+                    (claim, ingest.prepare(snapshot, fetched_at=fetched_at, risk_free_rate=self._risk_free_rate))
+                )
             except Exception as exc:  # garbage from a provider must fail the symbol, not the run
                 log.warning("symbol %s failed: %s: %s", claim.symbol, type(exc).__name__, exc)
                 failures.append(queue.ItemOutcome(claim.item_id, "failed", error=f"{type(exc).__name__}: {exc}"))
@@ -191,8 +200,10 @@ class SyncWorker:
             for claim in no_options:
                 outcomes.extend(self._write([], [claim], fetched_at))
             return outcomes
-        outcomes = [queue.ItemOutcome(c.item_id, "synced", contracts=p.stored, quarantined=dict(p.quarantined))
-                    for c, p in prepared]
+        outcomes = [
+            queue.ItemOutcome(c.item_id, "synced", contracts=p.stored, quarantined=dict(p.quarantined))
+            for c, p in prepared
+        ]
         return outcomes + [queue.ItemOutcome(c.item_id, "no_options") for c in no_options]
 
     def _record(self, outcomes: list[queue.ItemOutcome], claims: dict[int, queue.Claim]) -> None:
@@ -202,11 +213,23 @@ class SyncWorker:
             queue.record_outcomes(conn, self.worker_id, outcomes)
             failures = [o for o in outcomes if o.status == "failed"]
             if failures:
-                conn.execute(insert(CriticalErrorLog), [
-                    {"error_type": "sync_item_failed", "severity": "MEDIUM", "message": o.error or "failed",
-                     "details": {"symbol": claims[o.item_id].symbol, "run_id": claims[o.item_id].run_id,
-                                 "item_id": o.item_id, "worker": self.worker_id}} for o in failures
-                ])
+                conn.execute(
+                    insert(CriticalErrorLog),
+                    [
+                        {
+                            "error_type": "sync_item_failed",
+                            "severity": "MEDIUM",
+                            "message": o.error or "failed",
+                            "details": {
+                                "symbol": claims[o.item_id].symbol,
+                                "run_id": claims[o.item_id].run_id,
+                                "item_id": o.item_id,
+                                "worker": self.worker_id,
+                            },
+                        }
+                        for o in failures
+                    ],
+                )
 
     def _release(self, item_ids: list[int]) -> None:
         with self.engine.begin() as conn:

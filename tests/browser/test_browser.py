@@ -28,13 +28,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DEMO_SYMBOLS = 30
 NO_EXCEPTION = '[data-testid="stException"]'
 # docs/screenshots/<name>.png <- tests/artifacts/<artifact>.png (the Scanners page in use, not its empty form)
-DOC_SHOTS = {"premiums-detail": "premiums-detail", "watchlists": "watchlists", "scanners-code": "scanners",
-             "scanners-results": "scanners-results", "history": "history", "overview": "overview"}
+DOC_SHOTS = {
+    "premiums-detail": "premiums-detail",
+    "watchlists": "watchlists",
+    "scanners-code": "scanners",
+    "scanners-results": "scanners-results",
+    "history": "history",
+    "overview": "overview",
+}
 STARTED = time.time()  # the docs are refreshed only from screenshots this run took
 
 
@@ -102,9 +113,15 @@ def app_url(tmp_path_factory, chromium):
     if (REPO_ROOT / "core" / "sync" / "__main__.py").exists():
         log = open(ARTIFACTS / "sidecar.log", "w")  # noqa: SIM115 (closed at teardown)
         logs.append(log)
-        processes.append(subprocess.Popen([sys.executable, "-m", "core.sync", "--database-url", url,
-                                           "--poll-seconds", "0.5"], cwd=REPO_ROOT, env=env, stdout=log,
-                                          stderr=subprocess.STDOUT))
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "core.sync", "--database-url", url, "--poll-seconds", "0.5"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     else:  # before the sidecar exists: its worker code, in a thread
         from core.sync.worker import SyncWorker
 
@@ -119,10 +136,28 @@ def app_url(tmp_path_factory, chromium):
     log = open(ARTIFACTS / "streamlit.log", "w")  # noqa: SIM115 (closed at teardown)
     logs.append(log)
     app = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     processes.append(app)
     try:
         _wait_http(f"http://127.0.0.1:{port}/_stcore/health", app)
@@ -202,7 +237,9 @@ def test_scan_premiums_filter_change_and_row_detail(page, app_url):
     page.get_by_text("Covered call", exact=True).click()
     page.wait_for_function(
         "([label, old]) => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
-        ".some(m => m.innerText.includes(label) && !m.innerText.includes(old))", arg=["Median annualised", before])
+        ".some(m => m.innerText.includes(label) && !m.innerText.includes(old))",
+        arg=["Median annualised", before],
+    )
     redraw = time.monotonic() - started
     _settle(page)
     _no_exception(page)
@@ -302,8 +339,10 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
 
     # A forbidden import, then a syntax error, both on line 4; each is reported at its line and column.
     lines = original.splitlines()
-    for bad_line, message in (("import os", "Line 4, column 1: import of 'os' is not allowed"),
-                              ("rsi = RSI(close,", "Line 4, column 10: syntax error: '(' was never closed")):
+    for bad_line, message in (
+        ("import os", "Line 4, column 1: import of 'os' is not allowed"),
+        ("rsi = RSI(close,", "Line 4, column 10: syntax error: '(' was never closed"),
+    ):
         _type_into(editor, "\n".join([*lines[:3], bad_line, *lines[3:]]) + "\n")
         code_tab.get_by_role("button", name="Validate").click()
         code_tab.get_by_text(message).first.wait_for()
@@ -336,16 +375,27 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
     _no_exception(page)
     assert dry_tab.get_by_text(re.compile(r"^AAPL: (BUY|no signal)$")).count() == 1
     shown = "\n".join(dry_tab.locator('[data-testid="stJson"]').all_inner_texts())
-    for value in (r'"symbol"\s*:\s*"AAPL"', r'"rsi_period"\s*:', r'"period"\s*:\s*14\b', r'"level"\s*:\s*60\b',
-                  r'"rsi"\s*:', r'"PositionalSeries"', r'"close"\s*:', r'"volume"\s*:'):
+    for value in (
+        r'"symbol"\s*:\s*"AAPL"',
+        r'"rsi_period"\s*:',
+        r'"period"\s*:\s*14\b',
+        r'"level"\s*:\s*60\b',
+        r'"rsi"\s*:',
+        r'"PositionalSeries"',
+        r'"close"\s*:',
+        r'"volume"\s*:',
+    ):
         assert re.search(value, shown), f"{value} is not in the dry run's namespace:\n{shown}"
     _shoot(page, "scanners-dry-run", height=1700)
 
     # A run on a watchlist goes through the queue; the sidecar works it while the progress bar follows.
     run_tab = _tab(page, "Run")
     _choose(page, "Watchlist", re.compile(r"^Tech leaders \("), within=run_tab)
-    size = int(re.search(r"\((\d+) symbols\)",
-                         run_tab.get_by_role("combobox", name="Watchlist", exact=True).input_value()).group(1))
+    size = int(
+        re.search(
+            r"\((\d+) symbols\)", run_tab.get_by_role("combobox", name="Watchlist", exact=True).input_value()
+        ).group(1)
+    )
     run_tab.get_by_role("button", name="Run on watchlist").click()
     bar = run_tab.locator('[data-testid="stProgress"]')
     bar.first.wait_for()  # queued, running or (12 symbols go fast) already completed
@@ -384,8 +434,11 @@ def test_screenshots_for_the_docs(page, app_url):
         pytest.skip("set WHEELHOUSE_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots")
     from PIL import Image  # Streamlit depends on Pillow
 
-    stale = [name for name in DOC_SHOTS if not (ARTIFACTS / f"{name}.png").exists()
-             or (ARTIFACTS / f"{name}.png").stat().st_mtime < STARTED]
+    stale = [
+        name
+        for name in DOC_SHOTS
+        if not (ARTIFACTS / f"{name}.png").exists() or (ARTIFACTS / f"{name}.png").stat().st_mtime < STARTED
+    ]
     assert not stale, f"not taken by this run (run the whole module, every test passing): {stale}"
     target = REPO_ROOT / "docs" / "screenshots"
     target.mkdir(parents=True, exist_ok=True)

@@ -29,10 +29,12 @@ def test_duplicate_watchlist_name_rejected(session):
 def test_deleting_scanner_cascades_to_results_schedules_history(session):
     scanner, watchlist = f.scanner(session), f.watchlist(session)
     run = f.scan_history(session, scanner, watchlist)
-    session.add_all([
-        m.ScanResult(scanner_id=scanner.id, scan_history_id=run.id, symbol="AAPL", signal="BUY"),
-        m.ScanSchedule(scanner_id=scanner.id, watchlist_id=watchlist.id, schedule_type="daily"),
-    ])
+    session.add_all(
+        [
+            m.ScanResult(scanner_id=scanner.id, scan_history_id=run.id, symbol="AAPL", signal="BUY"),
+            m.ScanSchedule(scanner_id=scanner.id, watchlist_id=watchlist.id, schedule_type="daily"),
+        ]
+    )
     session.flush()
     session.delete(scanner)
     session.flush()
@@ -57,14 +59,25 @@ def test_deleting_watchlist_nulls_history_and_drops_its_schedules(session):
 def test_deleting_user_cascades_accounts_and_nulls_activity(session):
     user = f.user(session)
     account = f.trading_account(session, user)
-    session.add_all([
-        m.Order(account_id=account.id, order_id="A1", symbol="INFY", exchange="NSE", action="BUY",
-                quantity=1, order_type="MARKET", status="PENDING"),
-        m.Position(account_id=account.id, symbol="INFY", exchange="NSE", quantity=1, average_price=1500.0,
-                   product="MIS"),
-        m.Holding(account_id=account.id, symbol="TCS", exchange="NSE", quantity=2, average_price=3500.0),
-        m.ActivityLog(user_id=user.id, action="login"),
-    ])
+    session.add_all(
+        [
+            m.Order(
+                account_id=account.id,
+                order_id="A1",
+                symbol="INFY",
+                exchange="NSE",
+                action="BUY",
+                quantity=1,
+                order_type="MARKET",
+                status="PENDING",
+            ),
+            m.Position(
+                account_id=account.id, symbol="INFY", exchange="NSE", quantity=1, average_price=1500.0, product="MIS"
+            ),
+            m.Holding(account_id=account.id, symbol="TCS", exchange="NSE", quantity=2, average_price=3500.0),
+            m.ActivityLog(user_id=user.id, action="login"),
+        ]
+    )
     session.flush()
     log_id = session.scalar(select(m.ActivityLog.id))
     session.delete(user)

@@ -24,14 +24,35 @@ from tests.test_cli import run_cli
 
 def _counts(engine) -> dict[str, int]:
     with unit_of_work(engine) as session:
-        return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
-                for model in (Stock, StockData, StockPremium, SymbolDailyHistory, Watchlist, TvWatchlist, JobRun,
-                              ScannerTemplate)}
+        return {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model))
+            for model in (
+                Stock,
+                StockData,
+                StockPremium,
+                SymbolDailyHistory,
+                Watchlist,
+                TvWatchlist,
+                JobRun,
+                ScannerTemplate,
+            )
+        }
 
 
 def test_demo_twice_gives_the_same_data(committed_engine, db_url):
-    args = ["demo", "--symbols", "12", "--history-weeks", "2", "--as-of", "2026-11-20", "--format", "json",
-            "--database-url", db_url]
+    args = [
+        "demo",
+        "--symbols",
+        "12",
+        "--history-weeks",
+        "2",
+        "--as-of",
+        "2026-11-20",
+        "--format",
+        "json",
+        "--database-url",
+        db_url,
+    ]
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr
     doc = json.loads(first.stdout)

@@ -24,11 +24,24 @@ def test_empty_database_explains_each_section(open_page, committed_engine, db_ur
 def test_demo_shows_runs_charts_errors_heartbeats_and_coverage(open_page, demo_url, committed_engine):
     with unit_of_work(committed_engine) as session:
         scanner = factories.scanner(session, name="Breakout")
-        factories.scan_history(session, scanner, status="completed", symbols_scanned=20, signals_found=3,
-                               execution_time_ms=1500, started_at=utcnow() - dt.timedelta(seconds=2),
-                               completed_at=utcnow())
-        session.add(CriticalErrorLog(error_type="sync_item_failed", message="XYZ: provider timed out",
-                                     details={"symbol": "XYZ"}, severity="MEDIUM"))
+        factories.scan_history(
+            session,
+            scanner,
+            status="completed",
+            symbols_scanned=20,
+            signals_found=3,
+            execution_time_ms=1500,
+            started_at=utcnow() - dt.timedelta(seconds=2),
+            completed_at=utcnow(),
+        )
+        session.add(
+            CriticalErrorLog(
+                error_type="sync_item_failed",
+                message="XYZ: provider timed out",
+                details={"symbol": "XYZ"},
+                severity="MEDIUM",
+            )
+        )
         session.add(SystemHealthStatus(service_name="sidecar", status="ok", details={"pid": 42}))
     app = open_page(demo_url, PAGE)
     no_exception(app)

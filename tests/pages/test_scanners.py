@@ -58,8 +58,10 @@ def test_validate_shows_errors_at_their_lines(page, db_url, committed_engine):
     app.button(key="scanners.validate").click().run()
     assert not app.exception
     errors = [e.value for e in app.error]
-    assert errors == ["Line 2, column 1: import of 'os' is not allowed (only datetime, math, numpy, pandas, "
-                      "statistics, talib)", "Line 3, column 8: dunder attribute '.__class__' is not allowed"]
+    assert errors == [
+        "Line 2, column 1: import of 'os' is not allowed (only datetime, math, numpy, pandas, statistics, talib)",
+        "Line 3, column 8: dunder attribute '.__class__' is not allowed",
+    ]
     app.text_area(key=f"scanners.code.{scanner_id}").input("signal = True\n").run()
     app.button(key="scanners.validate").click().run()
     assert app.success[0].value == "The code passes validation."

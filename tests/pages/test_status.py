@@ -20,11 +20,13 @@ def test_describe_age():
 def test_sidecar_health_counts_live_beats(session):
     now = utcnow()
     assert not sidecar_health(session, now).alive
-    session.add_all([
-        SystemHealthStatus(service_name="sidecar", status="ok", check_timestamp=now - dt.timedelta(seconds=20)),
-        SystemHealthStatus(service_name="sidecar", status="stopped", check_timestamp=now - dt.timedelta(seconds=5)),
-        SystemHealthStatus(service_name="sidecar", status="ok", check_timestamp=now - dt.timedelta(minutes=30)),
-    ])
+    session.add_all(
+        [
+            SystemHealthStatus(service_name="sidecar", status="ok", check_timestamp=now - dt.timedelta(seconds=20)),
+            SystemHealthStatus(service_name="sidecar", status="stopped", check_timestamp=now - dt.timedelta(seconds=5)),
+            SystemHealthStatus(service_name="sidecar", status="ok", check_timestamp=now - dt.timedelta(minutes=30)),
+        ]
+    )
     session.flush()
     health = sidecar_health(session, now)
     assert health.status == "stopped" and health.live == 1 and health.alive

@@ -35,8 +35,14 @@ def test_parse_csv_with_and_without_header():
 
 def _tv(session, name):
     tv = session.scalar(select(TvWatchlist).where(TvWatchlist.name == name))
-    return [(s.symbol, s.exchange, s.position) for s in session.scalars(
-        select(TvWatchlistSymbol).where(TvWatchlistSymbol.watchlist_id == tv.id).order_by(TvWatchlistSymbol.position))]
+    return [
+        (s.symbol, s.exchange, s.position)
+        for s in session.scalars(
+            select(TvWatchlistSymbol)
+            .where(TvWatchlistSymbol.watchlist_id == tv.id)
+            .order_by(TvWatchlistSymbol.position)
+        )
+    ]
 
 
 def test_manager_keeps_both_tables_in_step(session):

@@ -17,9 +17,14 @@ def _lists(engine) -> dict[str, tuple[list[str], list[tuple[str, str | None]]]]:
         flux = {w.name: list(w.symbols) for w in session.scalars(select(Watchlist))}
         tv = {}
         for row in session.scalars(select(TvWatchlist)):
-            tv[row.name] = [(s.symbol, s.exchange) for s in session.scalars(
-                select(TvWatchlistSymbol).where(TvWatchlistSymbol.watchlist_id == row.id)
-                .order_by(TvWatchlistSymbol.position))]
+            tv[row.name] = [
+                (s.symbol, s.exchange)
+                for s in session.scalars(
+                    select(TvWatchlistSymbol)
+                    .where(TvWatchlistSymbol.watchlist_id == row.id)
+                    .order_by(TvWatchlistSymbol.position)
+                )
+            ]
     assert set(flux) == set(tv), "both watchlist tables hold the same lists"
     return {name: (flux[name], tv[name]) for name in flux}
 
@@ -48,7 +53,8 @@ def test_create_and_paste_reports_every_skipped_entry(open_page, demo_url, commi
     no_exception(app)
     assert app.radio(key="watchlists:selected").value == "Wheel"
     app.text_area(key="watchlists:paste").input(
-        "NASDAQ:AAPL,NYSE:KO,###Section\nmsft\nbad symbol!\nZZZZZZ\nAAPL\nNASDAQ:MSFT:X").run()
+        "NASDAQ:AAPL,NYSE:KO,###Section\nmsft\nbad symbol!\nZZZZZZ\nAAPL\nNASDAQ:MSFT:X"
+    ).run()
     app.button(key="watchlists:add_pasted").click().run()
     no_exception(app)
     assert "added 3 symbol(s)" in texts(app.warning)
@@ -68,8 +74,9 @@ def test_upload_csv_rename_and_delete(open_page, demo_url, committed_engine):
     app = open_page(demo_url, PAGE)
     app.text_input(key="watchlists:new_name").input("From file").run()
     app.button(key="watchlists:create").click().run()
-    app.file_uploader(key="watchlists:upload").upload("list.csv", b"Ticker,Exchange\nNVDA,NASDAQ\nJPM,NYSE\n,\n",
-                                                      "text/csv").run()
+    app.file_uploader(key="watchlists:upload").upload(
+        "list.csv", b"Ticker,Exchange\nNVDA,NASDAQ\nJPM,NYSE\n,\n", "text/csv"
+    ).run()
     app.button(key="watchlists:add_file").click().run()
     no_exception(app)
     assert _lists(committed_engine)["From file"] == (["NVDA", "JPM"], [("NVDA", "NASDAQ"), ("JPM", "NYSE")])

@@ -40,19 +40,28 @@ def build(seed: int = 20261122, n_symbols: int = 22) -> Dataset:
         symbol = f"R{i:02d}"
         spot = round(float(rng.uniform(20, 400)), 2)  # >= 20: the four strikes differ
         earnings = None if i % 5 == 0 else AS_OF + dt.timedelta(days=int(rng.integers(-10, 80)))
-        stocks.append({"symbol": symbol, "name": f"Random {i}", "sector": SECTORS[i % len(SECTORS)],
-                       "next_earnings_date": earnings,
-                       "dividend_yield": None if i % 4 == 0 else round(float(rng.uniform(0, 0.04)), 4)})
+        stocks.append(
+            {
+                "symbol": symbol,
+                "name": f"Random {i}",
+                "sector": SECTORS[i % len(SECTORS)],
+                "next_earnings_date": earnings,
+                "dividend_yield": None if i % 4 == 0 else round(float(rng.uniform(0, 0.04)), 4),
+            }
+        )
         if i % 6 != 0:  # some stocks have no stock_data row at all
             data.append({"symbol": symbol, "iv_rank": None if i % 7 == 0 else round(float(rng.uniform(0, 100)), 1)})
         for offset in rng.choice(EXPIRY_OFFSETS, size=5, replace=False):
             expiry = AS_OF + dt.timedelta(days=int(offset))
             for option_type in ("put", "call"):
                 for moneyness in (0.85, 0.95, 1.0, 1.05):
-                    contracts.append(_random_contract(rng, symbol, expiry, option_type,
-                                                      round(spot * moneyness * 2) / 2, spot))
-    stocks += [{"symbol": s, "name": f"Tie {s}", "sector": "Utilities", "next_earnings_date": None,
-                "dividend_yield": 0.01} for s in ("TIEB", "TIEA")]
+                    contracts.append(
+                        _random_contract(rng, symbol, expiry, option_type, round(spot * moneyness * 2) / 2, spot)
+                    )
+    stocks += [
+        {"symbol": s, "name": f"Tie {s}", "sector": "Utilities", "next_earnings_date": None, "dividend_yield": 0.01}
+        for s in ("TIEB", "TIEA")
+    ]
     data += [{"symbol": "TIEA", "iv_rank": 50.0}, {"symbol": "TIEB", "iv_rank": 50.0}]
     contracts += tie_contracts()
     return Dataset(pd.DataFrame(stocks), pd.DataFrame(data), pd.DataFrame(contracts))
@@ -69,14 +78,22 @@ def _random_contract(rng, symbol, expiry, option_type, strike, spot) -> dict:
     mid = (bid + ask) / 2 if bid > 0 else None
     sign = -1 if option_type == "put" else 1
     row = {
-        "symbol": symbol, "expiration_date": expiry, "option_type": option_type, "strike_price": strike,
+        "symbol": symbol,
+        "expiration_date": expiry,
+        "option_type": option_type,
+        "strike_price": strike,
         "contract_symbol": f"{symbol}{expiry:%y%m%d}{option_type[0].upper()}{int(strike * 1000):08d}",
-        "bid": bid, "ask": ask, "mid": mid, "premium": None if mid is None else mid * 100,
+        "bid": bid,
+        "ask": ask,
+        "mid": mid,
+        "premium": None if mid is None else mid * 100,
         "volume": None if rng.random() < 0.15 else int(rng.integers(0, 500)),
         "open_interest": None if rng.random() < 0.1 else int(rng.integers(0, 3000)),
         "implied_volatility": None if rng.random() < 0.05 else round(float(rng.uniform(0.1, 1.2)), 4),
         "delta": None if rng.random() < 0.06 else sign * round(float(rng.uniform(0.05, 0.95)), 3),
-        "underlying_price": spot, "fetched_at": FETCHED_AT, "quality_flag": flag,
+        "underlying_price": spot,
+        "fetched_at": FETCHED_AT,
+        "quality_flag": flag,
     }
     if rng.random() < 0.03:  # a row imported without a mid or an underlying price: unflagged yet unrankable
         row["mid" if rng.random() < 0.5 else "underlying_price"] = None
@@ -87,16 +104,47 @@ def tie_contracts() -> list[dict]:
     """Exact ties: within TIEA (same expiry, premium/capital equal: strike 100 @ 1.00 vs 200 @ 2.00) and
     across TIEA/TIEB (identical best contracts), plus a flagged, richer row that must not win."""
     expiry = AS_OF + dt.timedelta(days=18)
-    base = {"expiration_date": expiry, "option_type": "put", "bid": None, "ask": None, "volume": 100,
-            "open_interest": 100, "implied_volatility": 0.3, "delta": -0.3, "underlying_price": 110.0,
-            "fetched_at": FETCHED_AT, "quality_flag": None, "contract_symbol": None}
+    base = {
+        "expiration_date": expiry,
+        "option_type": "put",
+        "bid": None,
+        "ask": None,
+        "volume": 100,
+        "open_interest": 100,
+        "implied_volatility": 0.3,
+        "delta": -0.3,
+        "underlying_price": 110.0,
+        "fetched_at": FETCHED_AT,
+        "quality_flag": None,
+        "contract_symbol": None,
+    }
     rows = []
     for symbol in ("TIEA", "TIEB"):
         for strike, mid in ((100.0, 1.0), (200.0, 2.0)):
-            rows.append({**base, "symbol": symbol, "strike_price": strike, "bid": mid - 0.05, "ask": mid + 0.05,
-                         "mid": mid, "premium": mid * 100, "underlying_price": 110.0 if strike == 100 else 210.0})
-    rows.append({**base, "symbol": "TIEA", "strike_price": 105.0, "bid": 0.0, "ask": 9.0, "mid": 4.5,
-                 "premium": 450.0, "quality_flag": "bid_not_positive"})
+            rows.append(
+                {
+                    **base,
+                    "symbol": symbol,
+                    "strike_price": strike,
+                    "bid": mid - 0.05,
+                    "ask": mid + 0.05,
+                    "mid": mid,
+                    "premium": mid * 100,
+                    "underlying_price": 110.0 if strike == 100 else 210.0,
+                }
+            )
+    rows.append(
+        {
+            **base,
+            "symbol": "TIEA",
+            "strike_price": 105.0,
+            "bid": 0.0,
+            "ask": 9.0,
+            "mid": 4.5,
+            "premium": 450.0,
+            "quality_flag": "bid_not_positive",
+        }
+    )
     return rows
 
 
@@ -114,8 +162,9 @@ def add_watchlists(session: Session) -> None:
     tv = TvWatchlist(name="tv-only")
     session.add(tv)
     session.flush()
-    session.add_all([TvWatchlistSymbol(watchlist_id=tv.id, symbol=s, position=n)
-                     for n, s in enumerate(("R04", "R05", "TIEA"))])
+    session.add_all(
+        [TvWatchlistSymbol(watchlist_id=tv.id, symbol=s, position=n) for n, s in enumerate(("R04", "R05", "TIEA"))]
+    )
     session.add(Watchlist(name="empty", symbols=[]))
     session.flush()
 
@@ -149,11 +198,20 @@ def _prob_otm(row) -> float:
 def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFrame:
     """What the screen must return for filters `f`, computed row by row from DESIGN section 4."""
     as_of, call = f.as_of, f.strategy == "cc"
-    d = (data.contracts.merge(data.stocks, on="symbol", how="inner")
-         .merge(data.stock_data, on="symbol", how="left"))
+    d = data.contracts.merge(data.stocks, on="symbol", how="inner").merge(data.stock_data, on="symbol", how="left")
     d = d[d.option_type == ("call" if call else "put")].copy()
-    for name in ("mid", "bid", "ask", "delta", "implied_volatility", "volume", "open_interest", "underlying_price",
-                 "iv_rank", "dividend_yield"):
+    for name in (
+        "mid",
+        "bid",
+        "ask",
+        "delta",
+        "implied_volatility",
+        "volume",
+        "open_interest",
+        "underlying_price",
+        "iv_rank",
+        "dividend_yield",
+    ):
         d[name] = pd.to_numeric(d[name], errors="coerce").astype("float64")
     d["dte"] = [(e - as_of).days for e in d.expiration_date]
     d["premium"] = d.mid * 100
@@ -165,17 +223,29 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
     d["cushion_pct"] = gap / d.underlying_price * 100
     d["spread_pct"] = (d.ask - d.bid) / d.mid * 100
 
-    keep = (d.quality_flag.isna() & (d.mid > 0) & (d.strike_price > 0) & (d.underlying_price > 0)
-            & (d.dte > 0) & (d.dte >= f.dte[0]) & (d.dte <= f.dte[1]))
+    keep = (
+        d.quality_flag.isna()
+        & (d.mid > 0)
+        & (d.strike_price > 0)
+        & (d.underlying_price > 0)
+        & (d.dte > 0)
+        & (d.dte >= f.dte[0])
+        & (d.dte <= f.dte[1])
+    )
     if f.delta is not None:
         keep &= d.delta.abs().between(*f.delta)
     if f.price is not None:
         keep &= d.underlying_price.between(*f.price)
     if f.iv is not None:
         keep &= (d.implied_volatility * 100).between(*f.iv)
-    for column, minimum in (("premium", f.min_premium), ("monthly_return", f.min_monthly_return),
-                            ("annualized_return", f.min_annualized_return), ("volume", f.min_volume),
-                            ("open_interest", f.min_open_interest), ("iv_rank", f.min_iv_rank)):
+    for column, minimum in (
+        ("premium", f.min_premium),
+        ("monthly_return", f.min_monthly_return),
+        ("annualized_return", f.min_annualized_return),
+        ("volume", f.min_volume),
+        ("open_interest", f.min_open_interest),
+        ("iv_rank", f.min_iv_rank),
+    ):
         if minimum is not None:
             keep &= d[column] >= minimum
     if f.max_spread_pct is not None:
@@ -186,15 +256,18 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
         keep &= d.symbol.isin(watchlist)
     if f.exclude_earnings:
         earnings = d.next_earnings_date
-        spans = [e is not None and not pd.isna(e) and as_of <= e <= x
-                 for e, x in zip(earnings, d.expiration_date, strict=True)]
+        spans = [
+            e is not None and not pd.isna(e) and as_of <= e <= x
+            for e, x in zip(earnings, d.expiration_date, strict=True)
+        ]
         keep &= ~np.array(spans, dtype=bool)
     d = d[keep]
 
     key = f.rank_by
     if not f.all_contracts:
-        d = (d.sort_values(["symbol", key, "expiration_date", "strike_price"], ascending=[True, False, True, True])
-             .drop_duplicates("symbol"))
+        d = d.sort_values(
+            ["symbol", key, "expiration_date", "strike_price"], ascending=[True, False, True, True]
+        ).drop_duplicates("symbol")
     d = d.sort_values([key, "symbol", "expiration_date", "strike_price"], ascending=[False, True, True, True])
     d = d.head(f.limit).copy()
     d["prob_otm"] = [_prob_otm(r) for r in d.itertuples()] if len(d) else []

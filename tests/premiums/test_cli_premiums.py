@@ -17,9 +17,29 @@ from tests.premiums.dataset import AS_OF
 from tests.test_cli import run_cli
 
 # DESIGN section 8: what every JSON row carries at least.
-REQUIRED = ("symbol", "option_type", "expiration_date", "dte", "strike", "bid", "ask", "mid", "premium", "delta",
-            "iv", "volume", "open_interest", "monthly_return", "annualized_return", "breakeven", "cushion_pct",
-            "prob_otm", "underlying_price", "sector", "fetched_at")
+REQUIRED = (
+    "symbol",
+    "option_type",
+    "expiration_date",
+    "dte",
+    "strike",
+    "bid",
+    "ask",
+    "mid",
+    "premium",
+    "delta",
+    "iv",
+    "volume",
+    "open_interest",
+    "monthly_return",
+    "annualized_return",
+    "breakeven",
+    "cushion_pct",
+    "prob_otm",
+    "underlying_price",
+    "sector",
+    "fetched_at",
+)
 ENV = {"RISK_FREE_RATE": str(dataset.RATE)}
 
 
@@ -47,11 +67,13 @@ def test_json_is_one_document_matching_the_oracle(loaded):
     wanted = dataset.expected(rows, PremiumFilters(as_of=AS_OF, dte=(1, 60), delta=None, limit=12))
     got = doc["rows"]
     assert [(r["symbol"], r["expiration_date"], r["strike"]) for r in got] == [
-        (s, e.isoformat(), k) for s, e, k in zip(wanted.symbol, wanted.expiration_date, wanted.strike_price,
-                                                 strict=True)]
+        (s, e.isoformat(), k)
+        for s, e, k in zip(wanted.symbol, wanted.expiration_date, wanted.strike_price, strict=True)
+    ]
     for name in ("dte", "premium", "monthly_return", "annualized_return", "breakeven", "cushion_pct", "prob_otm"):
-        np.testing.assert_allclose([np.nan if r[name] is None else r[name] for r in got], wanted[name], rtol=1e-9,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            [np.nan if r[name] is None else r[name] for r in got], wanted[name], rtol=1e-9, err_msg=name
+        )
     for row in got:
         assert set(REQUIRED) <= set(row)
         assert row["fetched_at"].startswith("2026-03-13T21:00:00") and row["fetched_at"].endswith("+00:00")
@@ -60,20 +82,48 @@ def test_json_is_one_document_matching_the_oracle(loaded):
 
 def test_filters_reach_the_query(loaded):
     url, rows = loaded
-    result = premiums(url, "--format", "json", "--strategy", "cc", "--delta", "0.1-0.6", "--dte", "1-100",
-                      "--sector", "Technology", "--sector", "Energy", "--exclude-earnings", "--min-volume", "10",
-                      "--rank-by", "premium", "--all-contracts")
+    result = premiums(
+        url,
+        "--format",
+        "json",
+        "--strategy",
+        "cc",
+        "--delta",
+        "0.1-0.6",
+        "--dte",
+        "1-100",
+        "--sector",
+        "Technology",
+        "--sector",
+        "Energy",
+        "--exclude-earnings",
+        "--min-volume",
+        "10",
+        "--rank-by",
+        "premium",
+        "--all-contracts",
+    )
     assert result.returncode == 0, result.stderr
     got = json.loads(result.stdout)["rows"]
-    f = PremiumFilters(as_of=AS_OF, strategy="cc", delta=(0.1, 0.6), dte=(1, 100), sectors=("Technology", "Energy"),
-                       exclude_earnings=True, min_volume=10, rank_by="premium", all_contracts=True)
+    f = PremiumFilters(
+        as_of=AS_OF,
+        strategy="cc",
+        delta=(0.1, 0.6),
+        dte=(1, 100),
+        sectors=("Technology", "Energy"),
+        exclude_earnings=True,
+        min_volume=10,
+        rank_by="premium",
+        all_contracts=True,
+    )
     wanted = dataset.expected(rows, f)
     assert len(got) == len(wanted) > 0
     assert [(r["symbol"], r["strike"]) for r in got] == list(zip(wanted.symbol, wanted.strike_price, strict=True))
 
     watched = json.loads(premiums(url, "--format", "json", "--watchlist", "tv-only", "--delta", "any").stdout)
-    wanted = dataset.expected(rows, dataclasses.replace(PremiumFilters(as_of=AS_OF), delta=None),
-                              watchlist=dataset.WATCHLISTS["tv-only"])
+    wanted = dataset.expected(
+        rows, dataclasses.replace(PremiumFilters(as_of=AS_OF), delta=None), watchlist=dataset.WATCHLISTS["tv-only"]
+    )
     assert [r["symbol"] for r in watched["rows"]] == list(wanted.symbol)
 
 
@@ -98,18 +148,21 @@ def test_table_is_readable(loaded):
     assert empty.returncode == 0 and "no contracts match" in empty.stdout
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["--dte", "5-"], "--dte: expected MIN-MAX"),
-    (["--dte", "a-b"], "--dte: expected MIN-MAX"),
-    (["--dte", "10-5"], "--dte: MIN 10 is above MAX 5"),
-    (["--delta", "0.4"], "--delta: expected MIN-MAX"),
-    (["--delta", "25-40"], "delta: must be at most 1"),
-    (["--iv", "x-60"], "--iv: expected MIN-MAX"),
-    (["--limit", "-3"], "limit: must be a whole number of at least 1"),
-    (["--limit", "ten"], "--limit: expected a whole number"),
-    (["--min-premium", "lots"], "--min-premium: expected a number"),
-    (["--as-of", "2026-13-01"], "--as-of: expected a date"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--dte", "5-"], "--dte: expected MIN-MAX"),
+        (["--dte", "a-b"], "--dte: expected MIN-MAX"),
+        (["--dte", "10-5"], "--dte: MIN 10 is above MAX 5"),
+        (["--delta", "0.4"], "--delta: expected MIN-MAX"),
+        (["--delta", "25-40"], "delta: must be at most 1"),
+        (["--iv", "x-60"], "--iv: expected MIN-MAX"),
+        (["--limit", "-3"], "limit: must be a whole number of at least 1"),
+        (["--limit", "ten"], "--limit: expected a whole number"),
+        (["--min-premium", "lots"], "--min-premium: expected a number"),
+        (["--as-of", "2026-13-01"], "--as-of: expected a date"),
+    ],
+)
 def test_bad_input_is_one_clear_line(tmp_path, args, expected):
     url = f"sqlite:///{tmp_path / 'none.db'}"
     result = run_cli("premiums", "--database-url", url, *args)

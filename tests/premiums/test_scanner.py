@@ -21,8 +21,21 @@ from tests.premiums import dataset
 from tests.premiums.dataset import AS_OF, RATE
 
 BASE = PremiumFilters(as_of=AS_OF)
-NUMBERS = ("dte", "premium", "capital", "monthly_return", "annualized_return", "breakeven", "cushion_pct",
-           "spread_pct", "prob_otm", "mid", "bid", "ask", "underlying_price")
+NUMBERS = (
+    "dte",
+    "premium",
+    "capital",
+    "monthly_return",
+    "annualized_return",
+    "breakeven",
+    "cushion_pct",
+    "spread_pct",
+    "prob_otm",
+    "mid",
+    "bid",
+    "ask",
+    "underlying_price",
+)
 
 SCENARIOS = {
     "default put screen": {},
@@ -37,8 +50,11 @@ SCENARIOS = {
     "exclude earnings": {"exclude_earnings": True, "dte": (1, 100), "delta": None},
     "DTE from zero never ranks expiring today": {"dte": (0, 5), "delta": None},
     "small page": {"limit": 3, "delta": None},
-    "later as-of moves DTE and expires contracts": {"as_of": AS_OF + dt.timedelta(days=10), "dte": (1, 60),
-                                                    "delta": None},
+    "later as-of moves DTE and expires contracts": {
+        "as_of": AS_OF + dt.timedelta(days=10),
+        "dte": (1, 60),
+        "delta": None,
+    },
     **{f"rank by {key}": {"rank_by": key, "delta": None} for key in RANK_KEYS},
     **{f"calls ranked by {key}": {"strategy": "cc", "rank_by": key, "delta": (0.1, 0.6)} for key in RANK_KEYS},
 }
@@ -62,8 +78,13 @@ def assert_matches(actual: pd.DataFrame, wanted: pd.DataFrame) -> None:
     want = list(zip(wanted.symbol, wanted.expiration_date, wanted.strike_price, strict=True))
     assert got == want
     for name in NUMBERS:
-        np.testing.assert_allclose(actual[name].to_numpy(dtype="float64", na_value=np.nan),
-                                   wanted[name].to_numpy(dtype="float64"), rtol=1e-9, equal_nan=True, err_msg=name)
+        np.testing.assert_allclose(
+            actual[name].to_numpy(dtype="float64", na_value=np.nan),
+            wanted[name].to_numpy(dtype="float64"),
+            rtol=1e-9,
+            equal_nan=True,
+            err_msg=name,
+        )
     np.testing.assert_array_equal(actual.volume.to_numpy(dtype="float64", na_value=np.nan), wanted.volume)
     assert list(actual.sector.fillna("-")) == list(wanted.sector.fillna("-"))
 
@@ -102,16 +123,24 @@ def test_ties_break_by_expiry_then_strike_then_symbol(scanner, data):
     assert list(zip(frame.symbol, frame.strike, strict=True)) == [("TIEA", 100.0), ("TIEB", 100.0)]
     assert frame.annualized_return.iloc[0] == frame.annualized_return.iloc[1]
     every = scanner.best_per_symbol(dataclasses.replace(f, all_contracts=True))
-    assert list(zip(every.symbol, every.strike, strict=True)) == [("TIEA", 100.0), ("TIEA", 200.0), ("TIEB", 100.0),
-                                                     ("TIEB", 200.0)]
+    assert list(zip(every.symbol, every.strike, strict=True)) == [
+        ("TIEA", 100.0),
+        ("TIEA", 200.0),
+        ("TIEB", 100.0),
+        ("TIEB", 200.0),
+    ]
 
 
 def test_unrankable_rows_never_appear(scanner, data, session):
     f = dataclasses.replace(BASE, all_contracts=True, delta=None, dte=(0, 10_000), limit=10_000)
     rows = pd.concat([scanner.best_per_symbol(f), scanner.best_per_symbol(dataclasses.replace(f, strategy="cc"))])
     stored = data.contracts
-    bad = stored[stored.quality_flag.notna() | stored.mid.isna() | stored.underlying_price.isna()
-                 | (stored.expiration_date <= AS_OF)]
+    bad = stored[
+        stored.quality_flag.notna()
+        | stored.mid.isna()
+        | stored.underlying_price.isna()
+        | (stored.expiration_date <= AS_OF)
+    ]
     assert len(bad) > 20
     shown = set(zip(rows.symbol, rows.expiration_date, rows.option_type, rows.strike, strict=True))
     assert not shown & set(zip(bad.symbol, bad.expiration_date, bad.option_type, bad.strike_price, strict=True))
@@ -121,8 +150,10 @@ def test_unrankable_rows_never_appear(scanner, data, session):
 
 def test_as_of_moves_dte_and_returns(scanner, data):
     f = dataclasses.replace(BASE, sectors=("Utilities",))
-    now, later = scanner.best_per_symbol(f), scanner.best_per_symbol(dataclasses.replace(f, as_of=AS_OF
-                                                                                        + dt.timedelta(days=8)))
+    now, later = (
+        scanner.best_per_symbol(f),
+        scanner.best_per_symbol(dataclasses.replace(f, as_of=AS_OF + dt.timedelta(days=8))),
+    )
     assert list(now.dte) == [18, 18] and list(later.dte) == [10, 10]
     assert later.annualized_return.iloc[0] == pytest.approx(now.annualized_return.iloc[0] * 18 / 10)
     assert later.attrs["as_of"] == AS_OF + dt.timedelta(days=8)
@@ -146,23 +177,26 @@ def test_empty_database_gives_empty_frame_with_columns(scanner):
     assert frame.empty and tuple(frame.columns) == COLUMNS
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"dte": (10, 5)}, "dte"),
-    ({"dte": (-1, 5)}, "dte"),
-    ({"dte": None}, "dte"),
-    ({"delta": (0.4, 0.2)}, "delta"),
-    ({"delta": (0.25, 40)}, "delta"),
-    ({"price": (50, float("nan"))}, "price"),
-    ({"iv": (60, 20)}, "iv"),
-    ({"limit": -1}, "limit"),
-    ({"limit": 0}, "limit"),
-    ({"min_volume": -5}, "min_volume"),
-    ({"min_premium": "lots"}, "min_premium"),
-    ({"min_iv_rank": 101}, "min_iv_rank"),
-    ({"rank_by": "strike_price DESC; DROP TABLE stocks"}, "rank_by"),
-    ({"strategy": "straddle"}, "strategy"),
-    ({"sectors": "Energy"}, "sectors"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"dte": (10, 5)}, "dte"),
+        ({"dte": (-1, 5)}, "dte"),
+        ({"dte": None}, "dte"),
+        ({"delta": (0.4, 0.2)}, "delta"),
+        ({"delta": (0.25, 40)}, "delta"),
+        ({"price": (50, float("nan"))}, "price"),
+        ({"iv": (60, 20)}, "iv"),
+        ({"limit": -1}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"min_volume": -5}, "min_volume"),
+        ({"min_premium": "lots"}, "min_premium"),
+        ({"min_iv_rank": 101}, "min_iv_rank"),
+        ({"rank_by": "strike_price DESC; DROP TABLE stocks"}, "rank_by"),
+        ({"strategy": "straddle"}, "strategy"),
+        ({"sectors": "Energy"}, "sectors"),
+    ],
+)
 def test_bad_filters_name_the_field(scanner, changes, field):
     with pytest.raises(InvalidFilters) as err:
         scanner.best_per_symbol(dataclasses.replace(BASE, **changes))
@@ -190,16 +224,23 @@ def test_contract_chain_around_the_money_includes_flagged_rows(scanner, data):
     assert list(tiea.strike) == [100.0, 105.0]  # nearest the 110 quote, sorted by strike
     assert tiea.quality_flag.isna().tolist() == [True, False] and tiea.quality_flag.iloc[1] == "bid_not_positive"
     assert (tiea.dte == 18).all()
-    full = scanner.contract_chain("R01", data.contracts.query("symbol == 'R01'").expiration_date.iloc[0],
-                                  strikes=None, as_of=AS_OF)
+    full = scanner.contract_chain(
+        "R01", data.contracts.query("symbol == 'R01'").expiration_date.iloc[0], strikes=None, as_of=AS_OF
+    )
     assert set(full.option_type) == {"put", "call"} and len(full) == 8
     assert full.sort_values(["option_type", "strike"]).strike.tolist() == full.strike.tolist()
     assert scanner.expirations("TIEA", as_of=AS_OF) == [AS_OF + dt.timedelta(days=18)]
 
 
 def test_symbol_history_reads_the_daily_rows(scanner, data, session):
-    session.add_all([SymbolDailyHistory(symbol="TIEA", date=AS_OF - dt.timedelta(days=n), close=100.0 + n,
-                                        iv30=0.3, fetched_at=utcnow()) for n in range(5)])
+    session.add_all(
+        [
+            SymbolDailyHistory(
+                symbol="TIEA", date=AS_OF - dt.timedelta(days=n), close=100.0 + n, iv30=0.3, fetched_at=utcnow()
+            )
+            for n in range(5)
+        ]
+    )
     session.flush()
     history = scanner.symbol_history("TIEA", days=3, as_of=AS_OF)
     assert list(history.date) == [AS_OF - dt.timedelta(days=n) for n in (2, 1, 0)]
@@ -211,22 +252,40 @@ def test_synthetic_sync_then_screen(session):
     as_of = dt.date(2026, 3, 16)
     provider = SyntheticProvider(seed=11, as_of=as_of, n_symbols=40)
     fetched_at = utcnow()
-    prepared = [ingest.prepare(s, fetched_at=fetched_at, risk_free_rate=RATE)
-                for s in provider.snapshots(provider.universe()[:12]) if len(s.chain)]
+    prepared = [
+        ingest.prepare(s, fetched_at=fetched_at, risk_free_rate=RATE)
+        for s in provider.snapshots(provider.universe()[:12])
+        if len(s.chain)
+    ]
     ingest.write(session.connection(), prepared, [], fetched_at)
     flags = set(session.execute(select(StockPremium.quality_flag).distinct()).scalars())
-    assert flags - {None} <= {"bid_not_positive", "ask_below_bid", "no_iv", "iv_out_of_bounds", "non_finite",
-                              "no_underlying_price"}, f"sync stored unexpected quality flags {flags}"
+    assert flags - {None} <= {
+        "bid_not_positive",
+        "ask_below_bid",
+        "no_iv",
+        "iv_out_of_bounds",
+        "non_finite",
+        "no_underlying_price",
+    }, f"sync stored unexpected quality flags {flags}"
 
     stored = dataset.Dataset(
-        pd.DataFrame([dict(r) for r in session.execute(select(
-            Stock.symbol, Stock.sector, Stock.next_earnings_date, Stock.dividend_yield)).mappings()]),
+        pd.DataFrame(
+            [
+                dict(r)
+                for r in session.execute(
+                    select(Stock.symbol, Stock.sector, Stock.next_earnings_date, Stock.dividend_yield)
+                ).mappings()
+            ]
+        ),
         pd.DataFrame([dict(r) for r in session.execute(select(StockData.symbol, StockData.iv_rank)).mappings()]),
         pd.DataFrame([dict(r) for r in session.execute(select(StockPremium.__table__)).mappings()]),
     )
     scanner = DatabaseScanner(session, risk_free_rate=RATE)
-    for f in (PremiumFilters(as_of=as_of), PremiumFilters(as_of=as_of, strategy="cc", exclude_earnings=True),
-              PremiumFilters(as_of=as_of, all_contracts=True, min_volume=1, rank_by="premium", limit=40)):
+    for f in (
+        PremiumFilters(as_of=as_of),
+        PremiumFilters(as_of=as_of, strategy="cc", exclude_earnings=True),
+        PremiumFilters(as_of=as_of, all_contracts=True, min_volume=1, rank_by="premium", limit=40),
+    ):
         wanted = dataset.expected(stored, f)
         assert len(wanted) > 0
         assert_matches(scanner.best_per_symbol(f), wanted)

@@ -25,8 +25,9 @@ def quantlib_greeks(spot, strike, t, sigma, r, q, is_call) -> dict[str, np.ndarr
     for i in range(spot.size):
         kind = ql.Option.Call if is_call[i] else ql.Option.Put
         forward = spot[i] * math.exp((r[i] - q[i]) * t[i])
-        calc = ql.BlackCalculator(ql.PlainVanillaPayoff(kind, strike[i]), forward, sigma[i] * math.sqrt(t[i]),
-                                  math.exp(-r[i] * t[i]))
+        calc = ql.BlackCalculator(
+            ql.PlainVanillaPayoff(kind, strike[i]), forward, sigma[i] * math.sqrt(t[i]), math.exp(-r[i] * t[i])
+        )
         out["price"][i] = calc.value()
         out["delta"][i] = calc.delta(spot[i])
         out["gamma"][i] = calc.gamma(spot[i])
@@ -104,8 +105,15 @@ def test_blocked_evaluation_matches_small_batches():
 
 def test_expired_and_zero_vol_rows_follow_the_documented_limits():
     # t <= 0: the payoff, greeks NaN; sigma <= 0: the discounted forward intrinsic, greeks NaN.
-    g = bsm.greeks([110.0, 90.0, 110.0, 100.0, -5.0, np.nan], 100.0, [0.0, -1.0, 1.0, 1.0, 1.0, 1.0],
-                   [0.2, 0.2, 0.0, np.nan, 0.2, 0.2], 0.05, 0.0, [True, False, True, True, True, True])
+    g = bsm.greeks(
+        [110.0, 90.0, 110.0, 100.0, -5.0, np.nan],
+        100.0,
+        [0.0, -1.0, 1.0, 1.0, 1.0, 1.0],
+        [0.2, 0.2, 0.0, np.nan, 0.2, 0.2],
+        0.05,
+        0.0,
+        [True, False, True, True, True, True],
+    )
     assert g.price[0] == pytest.approx(10.0)
     assert g.price[1] == pytest.approx(10.0)
     assert g.price[2] == pytest.approx(110.0 - 100.0 * math.exp(-0.05))

@@ -67,8 +67,9 @@ def compare(shared_data: Path, root: str) -> pd.DataFrame:
         otm = strike >= last if side == "call" else strike <= last
         eligible = (bid > 0) & (ask > bid) & (days > 7) & (days <= 180) & otm & (cboe_iv > 0)
         ours = implied_vol(quote_mid, spot_pv, strike, t, RATE, 0.0, side == "call")
-        parts.append(pd.DataFrame({"days": days, "side": side, "strike": strike, "ours": ours,
-                                   "cboe": cboe_iv})[eligible])
+        parts.append(
+            pd.DataFrame({"days": days, "side": side, "strike": strike, "ours": ours, "cboe": cboe_iv})[eligible]
+        )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -17,8 +17,9 @@ def quantlib_prices(spot, strike, t, sigma, r, q, is_call) -> np.ndarray:
     for i in range(spot.size):
         kind = ql.Option.Call if is_call[i] else ql.Option.Put
         forward = spot[i] * math.exp((r[i] - q[i]) * t[i])
-        calc = ql.BlackCalculator(ql.PlainVanillaPayoff(kind, strike[i]), forward, sigma[i] * math.sqrt(t[i]),
-                                  math.exp(-r[i] * t[i]))
+        calc = ql.BlackCalculator(
+            ql.PlainVanillaPayoff(kind, strike[i]), forward, sigma[i] * math.sqrt(t[i]), math.exp(-r[i] * t[i])
+        )
         out[i] = calc.value()
     return out
 
@@ -68,8 +69,9 @@ def test_agrees_with_quantlib_solver_on_a_sample(priced):
     for j, i in enumerate(ok):
         kind = ql.Option.Call if is_call[i] else ql.Option.Put
         forward = spot[i] * math.exp((r[i] - q[i]) * t[i])
-        std = ql.blackFormulaImpliedStdDev(kind, strike[i], forward, prices[i], math.exp(-r[i] * t[i]), 0.0,
-                                           0.5 * math.sqrt(t[i]), 1e-12, 200)
+        std = ql.blackFormulaImpliedStdDev(
+            kind, strike[i], forward, prices[i], math.exp(-r[i] * t[i]), 0.0, 0.5 * math.sqrt(t[i]), 1e-12, 200
+        )
         assert ours[j] == pytest.approx(std / math.sqrt(t[i]), abs=1e-6)
 
 
@@ -77,9 +79,15 @@ def test_hull_round_trip_and_vectorised_nan_rules():
     call_price = float(bsm.price(42.0, 40.0, 0.5, 0.2, 0.1, 0.0, True))
     assert iv.implied_vol(call_price, 42.0, 40.0, 0.5, 0.1, 0.0, "call") == pytest.approx(0.2, abs=1e-12)
     # Discounted intrinsic of the call: 42 - 40 e^-0.05 = 3.9508; maximum: the spot, 42.
-    out = iv.implied_vol([3.9, 42.0, 50.0, call_price, call_price, np.nan, call_price], 42.0,
-                         [40.0, 40.0, 40.0, 40.0, 40.0, 40.0, -40.0], [0.5, 0.5, 0.5, 0.0, -1.0, 0.5, 0.5],
-                         0.1, 0.0, True)
+    out = iv.implied_vol(
+        [3.9, 42.0, 50.0, call_price, call_price, np.nan, call_price],
+        42.0,
+        [40.0, 40.0, 40.0, 40.0, 40.0, 40.0, -40.0],
+        [0.5, 0.5, 0.5, 0.0, -1.0, 0.5, 0.5],
+        0.1,
+        0.0,
+        True,
+    )
     assert np.isnan(out).all()
 
 

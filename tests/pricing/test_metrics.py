@@ -94,7 +94,16 @@ def test_placeholder_iv():
 
 
 def test_vectorised_over_a_mixed_chain():
-    m = metrics.premium_metrics([0.95, 3.10], [1.05, 3.30], [47.5, 210.0], [50.0, 200.0], [21, 30],
-                                [0.3, 0.25], 0.05, 0.0, np.array(["put", "call"]))
+    m = metrics.premium_metrics(
+        [0.95, 3.10],
+        [1.05, 3.30],
+        [47.5, 210.0],
+        [50.0, 200.0],
+        [21, 30],
+        [0.3, 0.25],
+        0.05,
+        0.0,
+        np.array(["put", "call"]),
+    )
     assert m.capital.tolist() == [4750.0, 20_000.0]
     assert m.breakeven == pytest.approx([46.5, 203.2])

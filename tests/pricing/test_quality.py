@@ -21,8 +21,9 @@ def test_a_good_row_has_no_reason():
     assert reason(bid=1.10, ask=1.10) is None  # a locked market still has a mid
 
 
-@pytest.mark.parametrize("changes", [dict(bid=np.nan), dict(ask=np.inf), dict(strike=np.nan), dict(iv=np.inf),
-                                     dict(underlying=-np.inf)])
+@pytest.mark.parametrize(
+    "changes", [dict(bid=np.nan), dict(ask=np.inf), dict(strike=np.nan), dict(iv=np.inf), dict(underlying=-np.inf)]
+)
 def test_non_finite(changes):
     assert reason(**changes) == "non_finite"
 
@@ -75,8 +76,7 @@ def test_vectorised_counts_and_nothing_raises():
     ask = np.array([1.1, 0.1, 1.1, 1.1, 1.1, 1.1])
     days = np.array([30, 30, 30, 0, 30, 30])
     reasons = quality.quality_reasons(bid, ask, 95.0, 100.0, days, [0.3, 0.3, 0.3, 0.3, 7.5, 0.3])
-    assert reasons.tolist() == [None, "bid_not_positive", "ask_below_bid", "expired", "iv_out_of_bounds",
-                                "non_finite"]
+    assert reasons.tolist() == [None, "bid_not_positive", "ask_below_bid", "expired", "iv_out_of_bounds", "non_finite"]
     counts = quality.count_reasons(reasons)
     assert list(counts) == [*quality.REASONS, "ok"]
     assert counts["ok"] == 1 and counts["bid_not_positive"] == 1 and counts["strike_not_positive"] == 0

@@ -47,7 +47,11 @@ def test_cboe_spy_has_a_call_and_a_put_per_row_and_the_spot_from_its_header(opti
     assert frame["expiration"].nunique() == 31 and min(frame["expiration"]) == dt.date(2023, 9, 14)
     first = frame.iloc[0]
     assert (first["contractSymbol"], first["strike"], first["bid"], first["ask"]) == (
-        "SPY230914C00360000", 360.0, 90.7, 90.86)
+        "SPY230914C00360000",
+        360.0,
+        90.7,
+        90.86,
+    )
     assert first["inTheMoney"] and first["delta"] == 1.0
     put = frame[frame["contractSymbol"] == "SPY260116P00670000"].iloc[0]
     assert (put["bid"], put["ask"], put["impliedVolatility"], put["delta"]) == (218.0, 223.0, 0.2698, -0.9999)
@@ -116,13 +120,36 @@ def test_yahoo_web_iv_is_converted_from_percent_and_dashes_are_missing(options):
 
 
 # -- a French Cboe export -------------------------------------------------------------------------------------
-FRENCH_HEADER = {"Expiration Date": "Date d'expiration", "Calls": "Calls", "Last Sale": "Dernière vente",
-                 "Net": "Net", "Bid": "Achat", "Ask": "Vente", "Volume": "Volume", "IV": "VI", "Delta": "Delta",
-                 "Gamma": "Gamma", "Open Interest": "Intérêt ouvert", "Strike": "Prix d'exercice", "Puts": "Puts"}
-FRENCH_DAYS = {"Mon": "lun.", "Tue": "mar.", "Wed": "mer.", "Thu": "jeu.", "Fri": "ven.", "Sat": "sam.",
-               "Sun": "dim."}
-FRENCH_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-                 "octobre", "novembre", "décembre"]
+FRENCH_HEADER = {
+    "Expiration Date": "Date d'expiration",
+    "Calls": "Calls",
+    "Last Sale": "Dernière vente",
+    "Net": "Net",
+    "Bid": "Achat",
+    "Ask": "Vente",
+    "Volume": "Volume",
+    "IV": "VI",
+    "Delta": "Delta",
+    "Gamma": "Gamma",
+    "Open Interest": "Intérêt ouvert",
+    "Strike": "Prix d'exercice",
+    "Puts": "Puts",
+}
+FRENCH_DAYS = {"Mon": "lun.", "Tue": "mar.", "Wed": "mer.", "Thu": "jeu.", "Fri": "ven.", "Sat": "sam.", "Sun": "dim."}
+FRENCH_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 FRENCH_SHORT = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 
 
@@ -139,8 +166,15 @@ def frenchify(english: Path, out: Path) -> None:
         translated = []
         for field in cell:
             label, _, value = field.partition(":")
-            label = {"Last": "Dernier", "Change": "Variation", "Bid": "Achat", "Ask": "Vente", "Size": "Taille",
-                     "Volume": "Volume", "Date": "Date"}.get(label, label)
+            label = {
+                "Last": "Dernier",
+                "Change": "Variation",
+                "Bid": "Achat",
+                "Ask": "Vente",
+                "Size": "Taille",
+                "Volume": "Volume",
+                "Date": "Date",
+            }.get(label, label)
             if label == "Date":
                 moment = dt.datetime.strptime(value.strip().removesuffix(" EDT"), "%B %d, %Y at %I:%M %p")
                 value = f"{moment.day} {FRENCH_MONTHS[moment.month - 1]} {moment.year} à {moment:%H:%M} HAE"
@@ -185,20 +219,24 @@ def write_design_snapshot(path: Path, spot: float, quote_time: str, rows=DESIGN_
     header = [*CHAIN_COLUMNS, "symbol", "option_type", "expiration", "underlying_price", "quote_time"]
     lines = [",".join(header)]
     for code, strike, bid, ask, kind, expiry in rows:
-        lines.append(f"{code},2024-01-02 20:59:00+00:00,{strike},{bid},{bid},{ask},0.0,0.0,12,340,0.31,False,"
-                     f"REGULAR,USD,XYZ,{kind},{expiry},{spot},{quote_time}")
+        lines.append(
+            f"{code},2024-01-02 20:59:00+00:00,{strike},{bid},{bid},{ask},0.0,0.0,12,340,0.31,False,"
+            f"REGULAR,USD,XYZ,{kind},{expiry},{spot},{quote_time}"
+        )
     path.write_text("\n".join(lines) + "\n")
 
 
 @pytest.fixture()
 def design_folder(tmp_path) -> Path:
     write_design_snapshot(tmp_path / "chains" / "2024-01-02" / "XYZ.csv", 50.25, "2024-01-02T21:00:00Z")
-    write_design_snapshot(tmp_path / "chains" / "2023-12-29" / "XYZ.csv", 48.10, "2023-12-29T21:00:00Z",
-                          DESIGN_ROWS[:2])
+    write_design_snapshot(
+        tmp_path / "chains" / "2023-12-29" / "XYZ.csv", 48.10, "2023-12-29T21:00:00Z", DESIGN_ROWS[:2]
+    )
     (tmp_path / "ohlcv").mkdir()
     (tmp_path / "ohlcv" / "XYZ.csv").write_text(
         "Date,OPEN,High,low,Close,Volume\n2023-12-28,47,48.5,46.9,48.2,1000\n2023-12-29,48.2,48.6,47.5,48.1,900\n"
-        "2024-01-02,48.1,50.5,48.0,50.25,1500\n2024-01-03,50.3,51.0,49.8,50.9,1200\n")
+        "2024-01-02,48.1,50.5,48.0,50.25,1500\n2024-01-03,50.3,51.0,49.8,50.9,1200\n"
+    )
     return tmp_path
 
 

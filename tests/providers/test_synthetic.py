@@ -28,8 +28,11 @@ def market() -> SyntheticProvider:
 @pytest.fixture(scope="module")
 def chains(market) -> pd.DataFrame:
     """Every contract of the first 300 symbols, with the symbol and its spot."""
-    frames = [s.chain.assign(symbol=s.quote.symbol, spot=s.quote.price)
-              for s in market.snapshots(market.universe()[:300]) if s.expirations]
+    frames = [
+        s.chain.assign(symbol=s.quote.symbol, spot=s.quote.price)
+        for s in market.snapshots(market.universe()[:300])
+        if s.expirations
+    ]
     out = pd.concat(frames, ignore_index=True)
     out["mid"] = (out.bid + out.ask) / 2
     return out
@@ -42,8 +45,9 @@ def test_same_seed_and_date_give_identical_answers(market):
         assert again.quote(symbol) == market.quote(symbol)
         assert again.profile(symbol) == market.profile(symbol)
         pd.testing.assert_frame_equal(again.snapshot(symbol).chain, market.snapshot(symbol).chain)
-        pd.testing.assert_frame_equal(again.history(symbol, dt.date(2026, 1, 1), AS_OF),
-                                      market.history(symbol, dt.date(2026, 1, 1), AS_OF))
+        pd.testing.assert_frame_equal(
+            again.history(symbol, dt.date(2026, 1, 1), AS_OF), market.history(symbol, dt.date(2026, 1, 1), AS_OF)
+        )
 
 
 def test_a_different_seed_gives_a_different_market(market):
@@ -130,8 +134,14 @@ def test_profiles_are_plausible(market):
 def test_expirations_are_weeklies_monthlies_and_leaps(market):
     expiries = market.expirations("AAPL")
     assert expiries == sorted(set(expiries)) and expiries[0] > AS_OF
-    assert expiries[:6] == [dt.date(2026, 11, 27), dt.date(2026, 12, 4), dt.date(2026, 12, 11),
-                            dt.date(2026, 12, 18), dt.date(2026, 12, 24), dt.date(2026, 12, 31)]  # holidays: Thu
+    assert expiries[:6] == [
+        dt.date(2026, 11, 27),
+        dt.date(2026, 12, 4),
+        dt.date(2026, 12, 11),
+        dt.date(2026, 12, 18),
+        dt.date(2026, 12, 24),
+        dt.date(2026, 12, 31),
+    ]  # holidays: Thu
     third_fridays = [d for d in expiries if d.weekday() == 4 and 15 <= d.day <= 21]
     assert len(third_fridays) >= 10
     assert dt.date(2027, 6, 17) in expiries  # Juneteenth falls on the third Friday of June 2027
@@ -147,8 +157,17 @@ def test_chain_has_yfinance_columns_and_types(market):
     assert str(frame.lastTradeDate.dt.tz) == "UTC"
     assert frame.lastTradeDate.max() <= pd.Timestamp(market.quote("AAPL").quote_time)
     assert set(frame.option_type) == {"call", "put"}
-    numeric = ["strike", "lastPrice", "bid", "ask", "change", "percentChange", "volume", "openInterest",
-               "impliedVolatility"]
+    numeric = [
+        "strike",
+        "lastPrice",
+        "bid",
+        "ask",
+        "change",
+        "percentChange",
+        "volume",
+        "openInterest",
+        "impliedVolatility",
+    ]
     assert (frame[numeric].dtypes == "float64").all() and frame.inTheMoney.dtype == bool
     assert (frame.contractSize == "REGULAR").all() and (frame.currency == "USD").all()
     for row in frame.itertuples():
@@ -157,8 +176,9 @@ def test_chain_has_yfinance_columns_and_types(market):
         assert cp == ("C" if row.option_type == "call" else "P") and int(strike) == round(row.strike * 1000)
     snap = market.snapshot("AAPL")
     assert list(snap.chain.columns) == [*CHAIN_COLUMNS, "option_type", "expiration"]
-    pd.testing.assert_frame_equal(snap.chain[snap.chain.expiration == expiry].drop(columns="expiration")
-                                  .reset_index(drop=True), frame)
+    pd.testing.assert_frame_equal(
+        snap.chain[snap.chain.expiration == expiry].drop(columns="expiration").reset_index(drop=True), frame
+    )
     with pytest.raises(ValueError):
         market.chain("AAPL", dt.date(2026, 11, 26))
 

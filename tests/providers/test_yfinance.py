@@ -75,16 +75,36 @@ class FakeYahoo(Session):
         self.listings[symbol] = self.load(name)
 
     def options_requests(self, symbol: str | None = None) -> list[str]:
-        return [url for _, url in self.log if "/v7/finance/options/" in url
-                and (symbol is None or urlsplit(url).path.endswith("/" + symbol))]
+        return [
+            url
+            for _, url in self.log
+            if "/v7/finance/options/" in url and (symbol is None or urlsplit(url).path.endswith("/" + symbol))
+        ]
 
     def request(self, method, url, params=None, **kwargs):
         self.log.append((self.clock.now if self.clock else 0.0, url))
         parts = urlsplit(url)
         if parts.hostname == "fc.yahoo.com":  # the cookie yfinance caches, as Yahoo would set it
-            self.cookies.jar.set_cookie(http.cookiejar.Cookie(
-                0, "A3", "fake", None, False, ".yahoo.com", True, True, "/", True, True,
-                int(time.time()) + 86400, False, None, None, {}))
+            self.cookies.jar.set_cookie(
+                http.cookiejar.Cookie(
+                    0,
+                    "A3",
+                    "fake",
+                    None,
+                    False,
+                    ".yahoo.com",
+                    True,
+                    True,
+                    "/",
+                    True,
+                    True,
+                    int(time.time()) + 86400,
+                    False,
+                    None,
+                    None,
+                    {},
+                )
+            )
             return self.respond(url, 200, b"")
         if parts.path.endswith("/v1/test/getcrumb"):
             return self.respond(url, 200, b"fake-crumb")
@@ -98,8 +118,9 @@ class FakeYahoo(Session):
                     raise failure
                 if isinstance(failure, bytes):
                     return self.respond(url, 200, failure)
-                return self.respond(url, failure, b"Edge: Too Many Requests" if failure == 429
-                                    else b"<html>Will be right back</html>")
+                return self.respond(
+                    url, failure, b"Edge: Too Many Requests" if failure == 429 else b"<html>Will be right back</html>"
+                )
             date = parse_qs(parts.query).get("date")
             return self.respond(url, 200, json.dumps(self.options_body(match[1], date)).encode())
         if parts.path in self.extra:
@@ -158,8 +179,9 @@ def provider(fake, backoffs, yf_cache) -> YFinanceProvider:
 def make_provider(fake: FakeYahoo, backoffs: list[float], cache: Path, **kwargs) -> YFinanceProvider:
     limiter = TokenBucket(2.0, clock=fake.clock.monotonic, sleep=fake.clock.sleep)
     kwargs.setdefault("max_retries", 3)
-    return YFinanceProvider(session=fake, rate_limiter=limiter, sleep=backoffs.append, rng=random.Random(7),
-                            cache_dir=cache, **kwargs)
+    return YFinanceProvider(
+        session=fake, rate_limiter=limiter, sleep=backoffs.append, rng=random.Random(7), cache_dir=cache, **kwargs
+    )
 
 
 def recorded(raw_dir: Path, name: str) -> tuple[dt.date, list[dict]]:
@@ -169,11 +191,22 @@ def recorded(raw_dir: Path, name: str) -> tuple[dt.date, list[dict]]:
     return expiry, option["calls"] + option["puts"]
 
 
-NORMAL_FILES = sorted(name for name in (
-    "AAPL_2022-02-16T0916Z.json", "AAPL_2022-02-24T1019Z.json", "AAPL_2025-02-24T0924Z.json",
-    "ABBV_2022-02-16T0916Z.json", "AMZN_2022-02-16T0916Z.json", "AMZN_2022-02-24T1019Z.json",
-    "BABA_2022-02-16T0916Z.json", "GOOG_2022-02-16T0916Z.json", "QQQ_2022-02-16T0916Z.json",
-    "QQQ_2022-02-24T1019Z.json", "SPOT_2022-02-16T0916Z.json"))
+NORMAL_FILES = sorted(
+    name
+    for name in (
+        "AAPL_2022-02-16T0916Z.json",
+        "AAPL_2022-02-24T1019Z.json",
+        "AAPL_2025-02-24T0924Z.json",
+        "ABBV_2022-02-16T0916Z.json",
+        "AMZN_2022-02-16T0916Z.json",
+        "AMZN_2022-02-24T1019Z.json",
+        "BABA_2022-02-16T0916Z.json",
+        "GOOG_2022-02-16T0916Z.json",
+        "QQQ_2022-02-16T0916Z.json",
+        "QQQ_2022-02-24T1019Z.json",
+        "SPOT_2022-02-16T0916Z.json",
+    )
+)
 
 
 @pytest.mark.parametrize("name", NORMAL_FILES)
@@ -194,7 +227,8 @@ def test_chain_matches_the_recorded_json(name, fake, provider, shared_data):
         assert frame[key].isna().sum() == sum(c.get(key) is None for c in contracts), key
     # Yahoo's placeholder IV is passed through untouched; the pipeline recognises and re-solves it.
     assert (frame["impliedVolatility"] == PLACEHOLDER_IV).sum() == sum(
-        c["impliedVolatility"] == PLACEHOLDER_IV for c in contracts)
+        c["impliedVolatility"] == PLACEHOLDER_IV for c in contracts
+    )
     assert len(fake.options_requests()) == 2  # the listing, then the expiry
 
 
@@ -274,8 +308,10 @@ def test_persistent_rate_limiting_becomes_provider_error_with_the_reason(fake, p
 
 
 def test_timeouts_and_connection_resets_are_retried(fake, provider, backoffs):
-    fake.failures = [Timeout("Operation timed out after 20000 milliseconds"),
-                     ConnectionResetError(104, "Connection reset by peer")]
+    fake.failures = [
+        Timeout("Operation timed out after 20000 milliseconds"),
+        ConnectionResetError(104, "Connection reset by peer"),
+    ]
     assert provider.quote("AMZN").price == 2896.54
     assert len(backoffs) == 2 and backoffs[0] <= 1.0 <= backoffs[1] <= 2.0
 
@@ -345,11 +381,14 @@ def test_providers_share_one_process_wide_limiter():
 
 
 def test_profile_info_is_fetched_only_when_asked(fake, backoffs, yf_cache):
-    fake.extra["/v10/finance/quoteSummary/AAPL"] = {"quoteSummary": {"result": [{
-        "assetProfile": {"sector": "Technology", "industry": "Consumer Electronics"}}], "error": None}}
+    fake.extra["/v10/finance/quoteSummary/AAPL"] = {
+        "quoteSummary": {
+            "result": [{"assetProfile": {"sector": "Technology", "industry": "Consumer Electronics"}}],
+            "error": None,
+        }
+    }
     fake.extra["/v7/finance/quote"] = {"quoteResponse": {"result": [], "error": None}}
-    fake.extra["/ws/fundamentals-timeseries/v1/finance/timeseries/AAPL"] = {
-        "timeseries": {"result": [], "error": None}}
+    fake.extra["/ws/fundamentals-timeseries/v1/finance/timeseries/AAPL"] = {"timeseries": {"result": [], "error": None}}
     profile = make_provider(fake, backoffs, yf_cache, include_profile_info=True).profile("AAPL")
     assert (profile.sector, profile.industry, profile.name) == ("Technology", "Consumer Electronics", "Apple Inc.")
 
@@ -377,11 +416,25 @@ def chart_body(daily: pd.DataFrame, params: dict) -> dict:
     else:
         keep = (seconds >= int(params["period1"])) & (seconds < int(params["period2"]))
     rows = daily[keep.to_numpy()]
-    meta = {"currency": "USD", "symbol": "SPY", "exchangeName": "PCX", "instrumentType": "ETF",
-            "firstTradeDate": 728317800, "regularMarketTime": int(seconds.max()), "gmtoffset": -14400,
-            "timezone": "EDT", "exchangeTimezoneName": "America/New_York", "priceHint": 2,
-            "dataGranularity": "1d", "range": "", "validRanges": ["1d", "5d", "1mo", "1y", "max"]}
+    meta = {
+        "currency": "USD",
+        "symbol": "SPY",
+        "exchangeName": "PCX",
+        "instrumentType": "ETF",
+        "firstTradeDate": 728317800,
+        "regularMarketTime": int(seconds.max()),
+        "gmtoffset": -14400,
+        "timezone": "EDT",
+        "exchangeTimezoneName": "America/New_York",
+        "priceHint": 2,
+        "dataGranularity": "1d",
+        "range": "",
+        "validRanges": ["1d", "5d", "1mo", "1y", "max"],
+    }
     quote = {key.lower(): rows[key].tolist() for key in ("Open", "High", "Low", "Close", "Volume")}
-    result = {"meta": meta, "timestamp": seconds[keep].tolist(),
-              "indicators": {"quote": [quote], "adjclose": [{"adjclose": rows["Adj Close"].tolist()}]}}
+    result = {
+        "meta": meta,
+        "timestamp": seconds[keep].tolist(),
+        "indicators": {"quote": [quote], "adjclose": [{"adjclose": rows["Adj Close"].tolist()}]},
+    }
     return {"chart": {"result": [result], "error": None}}

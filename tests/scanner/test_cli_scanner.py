@@ -11,8 +11,10 @@ from core.db.engine import get_engine, unit_of_work
 from tests import factories
 from tests.test_cli import run_cli
 
-GOOD = ("rsi = RSI(close, params['period'])\nsignal = rsi[-1] < 101\n"
-        "metrics = {'rsi': rsi[-1], 'period': params['period']}\n")
+GOOD = (
+    "rsi = RSI(close, params['period'])\nsignal = rsi[-1] < 101\n"
+    "metrics = {'rsi': rsi[-1], 'period': params['period']}\n"
+)
 HOSTILE = "x = ().__class__.__base__.__subclasses__()\nsignal = True\n"
 
 
@@ -31,13 +33,28 @@ def test_validate_ok_and_rejected(files):
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     doc = json.loads(bad.stdout)
     assert doc["valid"] is False and doc["errors"][0] == {
-        "line": 1, "column": 8, "message": "dunder attribute '.__class__' is not allowed"}
+        "line": 1,
+        "column": 8,
+        "message": "dunder attribute '.__class__' is not allowed",
+    }
 
 
 def test_run_symbols_json_contract(files, sandbox_required, tmp_path):
-    result = run_cli("scanner", "run", str(files / "good.py"), "--symbols", "AAPL,msft,NOPE", "--params",
-                     '{"period": "9"}', "--provider", "synthetic", "--format", "json",
-                     "--database-url", f"sqlite:///{tmp_path / 'absent.db'}")
+    result = run_cli(
+        "scanner",
+        "run",
+        str(files / "good.py"),
+        "--symbols",
+        "AAPL,msft,NOPE",
+        "--params",
+        '{"period": "9"}',
+        "--provider",
+        "synthetic",
+        "--format",
+        "json",
+        "--database-url",
+        f"sqlite:///{tmp_path / 'absent.db'}",
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"results", "errors", "symbols_scanned", "signals_found"}
@@ -49,11 +66,20 @@ def test_run_symbols_json_contract(files, sandbox_required, tmp_path):
     assert not (tmp_path / "absent.db").exists(), "no database was asked for, none is made"
 
 
-@pytest.mark.parametrize(("name", "fragment"), [("hostile.py", "rejected: line 1, column 8"),
-                                                ("loop.py", "wall-time limit")])
+@pytest.mark.parametrize(
+    ("name", "fragment"), [("hostile.py", "rejected: line 1, column 8"), ("loop.py", "wall-time limit")]
+)
 def test_rejected_or_rule_breaking_scanner_is_an_error_in_the_document(files, sandbox_required, name, fragment):
-    result = run_cli("scanner", "run", str(files / name), "--symbols", "AAPL", "--format", "json",
-                     env={"DATABASE_URL": "sqlite:////nonexistent/x.db"})
+    result = run_cli(
+        "scanner",
+        "run",
+        str(files / name),
+        "--symbols",
+        "AAPL",
+        "--format",
+        "json",
+        env={"DATABASE_URL": "sqlite:////nonexistent/x.db"},
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     doc = json.loads(result.stdout)
     assert doc["results"] == [] and doc["symbols_scanned"] == 0 and fragment in doc["errors"][0]["error"]
@@ -64,8 +90,19 @@ def test_run_watchlist_from_the_database(files, sandbox_required, tmp_path):
     migrate.upgrade(url)
     with unit_of_work(get_engine(url)) as session:
         factories.watchlist(session, name="Tech", symbols=["NVDA", "AMD"])
-    result = run_cli("scanner", "run", str(files / "good.py"), "--watchlist", "Tech", "--params", '{"period": 14}',
-                     "--format", "json", "--database-url", url)
+    result = run_cli(
+        "scanner",
+        "run",
+        str(files / "good.py"),
+        "--watchlist",
+        "Tech",
+        "--params",
+        '{"period": 14}',
+        "--format",
+        "json",
+        "--database-url",
+        url,
+    )
     assert result.returncode == 0, result.stderr
     assert [r["symbol"] for r in json.loads(result.stdout)["results"]] == ["NVDA", "AMD"]
     missing = run_cli("scanner", "run", str(files / "good.py"), "--watchlist", "Nope", "--database-url", url)

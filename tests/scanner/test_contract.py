@@ -30,9 +30,11 @@ def test_positional_series_matches_old_pandas_semantics():
 
 
 def test_reporting_style_signal(sandbox):
-    code = ("rsi = RSI(close, 14)\nsignal = rsi[-1] < 101\nsignal_type = 'SELL'\nsignal_strength = 80\n"
-            "entry_price = close[-1]\ntarget = close[-1] * 1.1\nstop_loss = close[-1] * 0.9\n"
-            "metrics = {'rsi': rsi[-1], 'last': close[-1], 'when': df.index[-1]}")
+    code = (
+        "rsi = RSI(close, 14)\nsignal = rsi[-1] < 101\nsignal_type = 'SELL'\nsignal_strength = 80\n"
+        "entry_price = close[-1]\ntarget = close[-1] * 1.1\nstop_loss = close[-1] * 0.9\n"
+        "metrics = {'rsi': rsi[-1], 'last': close[-1], 'when': df.index[-1]}"
+    )
     block = bars()
     outcome = sandbox.run(code, [SymbolInput("AAA", block)])[0]
     expected = talib.RSI(block[4], 14)[-1]
@@ -51,8 +53,10 @@ def test_signal_type_defaults_to_buy_and_false_signal_reports_nothing(sandbox):
 
 
 def test_reporting_style_filter_with_addcolumn(sandbox):
-    code = ("Filter = close > SMA(close, 20)\nAddColumn('close', close[-1])\nAddColumn('sma', SMA(close, 20)[-1])\n"
-            "AddColumn('n', len(columns))")
+    code = (
+        "Filter = close > SMA(close, 20)\nAddColumn('close', close[-1])\nAddColumn('sma', SMA(close, 20)[-1])\n"
+        "AddColumn('n', len(columns))"
+    )
     block = bars(trend=0.01)  # a rising series: the last close is above its 20-day mean
     outcome = sandbox.run(code, [SymbolInput("UP", block)])[0]
     assert outcome.result["signal"] == "EXPLORE"
@@ -62,8 +66,10 @@ def test_reporting_style_filter_with_addcolumn(sandbox):
 
 
 def test_filter_is_read_before_signal_and_scan(sandbox):
-    code = ("Filter = True\nAddColumn('style', 'filter')\nsignal = True\nmetrics = {'style': 'signal'}\n"
-            "def scan(data, params):\n    return {'signal': 'SELL', 'metrics': {'style': 'scan'}}")
+    code = (
+        "Filter = True\nAddColumn('style', 'filter')\nsignal = True\nmetrics = {'style': 'signal'}\n"
+        "def scan(data, params):\n    return {'signal': 'SELL', 'metrics': {'style': 'scan'}}"
+    )
     assert run_one(sandbox, code).result == {"signal": "EXPLORE", "metrics": {"style": "filter"}}
     without_filter = code.replace("Filter = True", "Filter = False")
     assert run_one(sandbox, without_filter).result == {"signal": "BUY", "metrics": {"style": "signal"}}
@@ -72,10 +78,12 @@ def test_filter_is_read_before_signal_and_scan(sandbox):
 
 
 def test_reporting_style_scan_function(sandbox):
-    code = ("def scan(data, params):\n"
-            "    if data['close'][-1] > params['level']:\n"
-            "        return {'signal': True, 'metrics': {'close': data['close'][-1], 'bars': len(data)}}\n"
-            "    return None")
+    code = (
+        "def scan(data, params):\n"
+        "    if data['close'][-1] > params['level']:\n"
+        "        return {'signal': True, 'metrics': {'close': data['close'][-1], 'bars': len(data)}}\n"
+        "    return None"
+    )
     block = bars()
     hit = sandbox.run(code, [SymbolInput("AAA", block)], {"level": 0})[0]
     assert hit.result == {"signal": "BUY", "metrics": {"close": pytest.approx(block[4, -1]), "bars": 300}}
@@ -125,16 +133,31 @@ metrics = {'macd': macd[-1], 'upper': upper[-1], 'k': k[-1], 'atr': atr[-1], 'ob
 
 def test_params_are_typed_by_the_schema(sandbox, tmp_path):
     """Form strings become numbers; {"default": v} definitions are unwrapped; run values override defaults."""
-    code = ("signal = True\nmetrics = {'period': params['period'], 'is_int': isinstance(params['period'], int),"
-            " 'level': parameters['level'], 'flag': params['flag'], 'name': params['name'], 'extra': params['extra']}")
+    code = (
+        "signal = True\nmetrics = {'period': params['period'], 'is_int': isinstance(params['period'], int),"
+        " 'level': parameters['level'], 'flag': params['flag'], 'name': params['name'], 'extra': params['extra']}"
+    )
     schema = {"period": {"default": 14, "type": "int"}, "level": 30.5, "flag": {"default": False}, "name": "x"}
-    report = scan_symbols(code, ["AAA"], market=_FixedMarket({"AAA": bars()}),
-                          params={"period": "21", "flag": "true", "extra": "2.5"}, schema=schema, sandbox=sandbox)
+    report = scan_symbols(
+        code,
+        ["AAA"],
+        market=_FixedMarket({"AAA": bars()}),
+        params={"period": "21", "flag": "true", "extra": "2.5"},
+        schema=schema,
+        sandbox=sandbox,
+    )
     assert report.errors == []
-    assert report.results[0]["metrics"] == {"period": 21, "is_int": True, "level": 30.5, "flag": True, "name": "x",
-                                            "extra": 2.5}
-    bad = scan_symbols(code, ["AAA"], market=_FixedMarket({"AAA": bars()}), params={"period": "abc"},
-                       schema=schema, sandbox=sandbox)
+    assert report.results[0]["metrics"] == {
+        "period": 21,
+        "is_int": True,
+        "level": 30.5,
+        "flag": True,
+        "name": "x",
+        "extra": 2.5,
+    }
+    bad = scan_symbols(
+        code, ["AAA"], market=_FixedMarket({"AAA": bars()}), params={"period": "abc"}, schema=schema, sandbox=sandbox
+    )
     assert bad.errors == [{"symbol": None, "error": "parameter 'period': expected an integer, got 'abc'"}]
 
 
@@ -146,32 +169,52 @@ def test_errors_name_the_line_and_other_symbols_go_on(sandbox):
 
 
 def test_numpy_values_come_back_as_json_scalars(sandbox):
-    code = ("signal = True\nmetrics = {'i': np.int64(3), 'f': np.float32(1.5), 'b': np.bool_(True), 'nan': np.nan,"
-            " 'series': close, 'ts': df.index[-1], 'arr': np.array([1, 2])}")
+    code = (
+        "signal = True\nmetrics = {'i': np.int64(3), 'f': np.float32(1.5), 'b': np.bool_(True), 'nan': np.nan,"
+        " 'series': close, 'ts': df.index[-1], 'arr': np.array([1, 2])}"
+    )
     metrics = run_one(sandbox, code).result["metrics"]
     assert metrics["i"] == 3 and metrics["f"] == 1.5 and metrics["b"] is True and metrics["nan"] is None
     assert isinstance(metrics["series"], float) and metrics["ts"].startswith("20") and metrics["arr"] == 2
 
 
 def test_option_scanner_gets_options_and_spot(sandbox):
-    rows = [{"contract_symbol": "AAA250117P00095000", "option_type": "put", "expiration_date": "2030-01-18",
-             "dte": 30, "strike": 95.0, "bid": 1.9, "ask": 2.1, "mid": 2.0, "premium": 200.0, "delta": -0.25,
-             "monthly_return": 2.1, "quality_flag": None}]
-    code = ("puts = options[(options['option_type'] == 'put') & (options['delta'].abs() < 0.3)]\n"
-            "Filter = len(puts) > 0\nif Filter:\n    AddColumn('spot', spot)\n"
-            "    AddColumn('strike', puts['strike'][0])\n"
-            "    AddColumn('expiry_year', puts['expiration_date'][0].year)\n    AddColumn('ivr', iv_rank)")
+    rows = [
+        {
+            "contract_symbol": "AAA250117P00095000",
+            "option_type": "put",
+            "expiration_date": "2030-01-18",
+            "dte": 30,
+            "strike": 95.0,
+            "bid": 1.9,
+            "ask": 2.1,
+            "mid": 2.0,
+            "premium": 200.0,
+            "delta": -0.25,
+            "monthly_return": 2.1,
+            "quality_flag": None,
+        }
+    ]
+    code = (
+        "puts = options[(options['option_type'] == 'put') & (options['delta'].abs() < 0.3)]\n"
+        "Filter = len(puts) > 0\nif Filter:\n    AddColumn('spot', spot)\n"
+        "    AddColumn('strike', puts['strike'][0])\n"
+        "    AddColumn('expiry_year', puts['expiration_date'][0].year)\n    AddColumn('ivr', iv_rank)"
+    )
     assert validate(code) == []
     outcome = sandbox.run(code, [SymbolInput("AAA", None, rows, 100.0, {"iv_rank": 55.0})])[0]
-    assert outcome.result == {"signal": "EXPLORE",
-                              "metrics": {"spot": 100.0, "strike": 95.0, "expiry_year": 2030, "ivr": 55.0}}
+    assert outcome.result == {
+        "signal": "EXPLORE",
+        "metrics": {"spot": 100.0, "strike": 95.0, "expiry_year": 2030, "ivr": 55.0},
+    }
     empty = sandbox.run(code, [SymbolInput("AAA", None, [], None, {"iv_rank": None})])[0]
     assert empty.error is None and empty.result is None
 
 
 def test_dry_run_debug_shows_the_namespace(sandbox):
-    outcome = sandbox.run("rsi = RSI(close, 14)\nlevel = rsi[-1]\nprint('level', round(level, 1))",
-                          [item()], debug=True)[0]
+    outcome = sandbox.run(
+        "rsi = RSI(close, 14)\nlevel = rsi[-1]\nprint('level', round(level, 1))", [item()], debug=True
+    )[0]
     assert outcome.debug["variables"]["level"] == pytest.approx(outcome.debug["variables"]["rsi"]["last"])
     assert outcome.debug["variables"]["rsi"]["type"] == "PositionalSeries"
     assert outcome.debug["inputs"]["close"]["length"] == 300
@@ -186,8 +229,10 @@ class _FixedMarket(MarketData):
         self.blocks = blocks
 
     def bars(self, symbols, columns=None):
-        return ({s: self.blocks[s] for s in symbols if s in self.blocks},
-                {s: "no daily bars" for s in symbols if s not in self.blocks})
+        return (
+            {s: self.blocks[s] for s in symbols if s in self.blocks},
+            {s: "no daily bars" for s in symbols if s not in self.blocks},
+        )
 
 
 def test_data_needs_follow_the_names_the_code_uses():

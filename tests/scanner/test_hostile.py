@@ -33,10 +33,16 @@ REJECTED = [
     ("subclasses", "x = ().__class__.__base__.__subclasses__()", "dunder attribute"),
     ("mro_walk", "x = close.mro()", ".mro"),
     ("generator_frame", "g = (i for i in [1])\nf = g.gi_frame.f_back.f_globals", ".gi_frame"),
-    ("traceback_frame", "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    f = e.__traceback__.tb_frame",
-     "dunder attribute"),
-    ("with_traceback", "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    t = e.with_traceback(None)",
-     ".with_traceback"),
+    (
+        "traceback_frame",
+        "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    f = e.__traceback__.tb_frame",
+        "dunder attribute",
+    ),
+    (
+        "with_traceback",
+        "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    t = e.with_traceback(None)",
+        ".with_traceback",
+    ),
     ("coroutine_frame", "def g():\n    yield 1\nf = g().cr_frame", ".cr_frame"),
     ("format_attribute", "x = '{0.__class__.__base__}'.format(close)", "format fields"),
     ("format_index", "x = '{0[0]}'.format(['a'])", "format fields"),
@@ -98,8 +104,10 @@ STOPPED = [
 ]
 
 # Reaches the os module's globals through the object graph, as an attacker past the validator would.
-PRELUDE = ("OS = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
-           ".__init__.__globals__\nB = OS['sys'].modules['builtins']\nIMP = B.__import__\n")
+PRELUDE = (
+    "OS = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
+    ".__init__.__globals__\nB = OS['sys'].modules['builtins']\nIMP = B.__import__\n"
+)
 
 UNCHECKED = [
     ("fork", "OS['fork']()", r"forbidden system call"),
@@ -107,8 +115,11 @@ UNCHECKED = [
     ("execv", "OS['execv']('/bin/sh', ['sh', '-c', 'id'])", r"forbidden system call|No such file"),
     ("subprocess", "IMP('subprocess').run(['id'])", r"forbidden system call|No such file"),
     ("socket", "IMP('socket').socket()", r"Operation not permitted"),
-    ("http", "IMP('urllib.request', None, None, ['urlopen']).urlopen('http://127.0.0.1:5432/', timeout=1)",
-     r"not permitted|refused|URL"),
+    (
+        "http",
+        "IMP('urllib.request', None, None, ['urlopen']).urlopen('http://127.0.0.1:5432/', timeout=1)",
+        r"not permitted|refused|URL",
+    ),
     ("read_canary", "x = B.open(params['canary']).read()", r"No such file"),
     ("write_canary", "B.open(params['canary'], 'w').write('owned')", r"Permission denied|No such file"),
     ("create_beside_canary", "B.open(params['folder'] + '/dropped.txt', 'w')", r"Permission denied|No such file"),
@@ -125,32 +136,52 @@ UNCHECKED = [
     ("unshare", "IMP('ctypes').CDLL(None).unshare(0x10000000)", r"forbidden system call"),
     ("seccomp_reset", "IMP('ctypes').CDLL(None).prctl(22, 0, 0, 0, 0)\nOS['fork']()", r"forbidden system call"),
     ("raise_rlimit", "r = IMP('resource')\nr.setrlimit(r.RLIMIT_AS, (-1, -1))", r"not allowed to raise"),
-    ("output_flood", "for fd in range(3, 12):\n    try:\n        OS['write'](fd, b'x' * 65536 * 4)\n"
-                     "    except Exception:\n        pass\nfor i in range(5000):\n    OS['write'](3, b'y' * 65536)",
-     r"malformed output|output limit"),
-    ("nested_json_flood", "for fd in range(3, 12):\n    try:\n        OS['write'](fd, b'[' * 20000 + b'\\n')\n"
-                          "    except Exception:\n        pass", r"malformed output"),
-    ("forged_result", "line = b'{\"i\": 0, \"result\": {\"signal\": \"BUY\", \"metrics\": {\"x\": {\"y\": 1}}}}\\n'\n"
-                      "for fd in range(3, 12):\n    try:\n        OS['write'](fd, line)\n    except Exception:\n"
-                      "        pass\nOS['_exit'](0)", r"malformed result"),
+    (
+        "output_flood",
+        "for fd in range(3, 12):\n    try:\n        OS['write'](fd, b'x' * 65536 * 4)\n"
+        "    except Exception:\n        pass\nfor i in range(5000):\n    OS['write'](3, b'y' * 65536)",
+        r"malformed output|output limit",
+    ),
+    (
+        "nested_json_flood",
+        "for fd in range(3, 12):\n    try:\n        OS['write'](fd, b'[' * 20000 + b'\\n')\n"
+        "    except Exception:\n        pass",
+        r"malformed output",
+    ),
+    (
+        "forged_result",
+        'line = b\'{"i": 0, "result": {"signal": "BUY", "metrics": {"x": {"y": 1}}}}\\n\'\n'
+        "for fd in range(3, 12):\n    try:\n        OS['write'](fd, line)\n    except Exception:\n"
+        "        pass\nOS['_exit'](0)",
+        r"malformed result",
+    ),
 ]
 
 # Strings pandas looks up as method names, built at run time so that validation (which reads constants) passes
 # them. `G` names the module globals of pandas.core.series through the expression engine of DataFrame.eval.
 LOCKED = r"PermissionError: .*not available to scanners"
-G = ('u = "_" + "_"\n'
-     'g = "close." + u + "class" + u + "." + u + "init" + u + "." + u + "glob" + "als" + u\n')
+G = 'u = "_" + "_"\ng = "close." + u + "class" + u + "." + u + "init" + u + "." + u + "glob" + "als" + u\n'
 
 DISPATCHED = [
     # The reviewer's chain: DataFrame.eval by name, then attribute access to the real builtin open.
-    ("reviewer_eval_to_open", G + 'o = df.agg("ev" + "al", expr=g + ".get(\'" + u + "built" + "ins" + u + "\')'
-                                  '.get(\'open\')")\nsignal = True\nmetrics = {"leak": str(list(o(params["canary"])))}',
-     LOCKED),
-    ("eval_to_np_fromfile", G + 'leak = df.agg("ev" + "al", expr=g + ".get(\'np\').fromfile(\'" + params["canary"] + '
-                                '"\', dtype=\'uint8\').tobytes().decode()")\nsignal = True\nmetrics = {"leak": leak}',
-     LOCKED),
-    ("eval_to_read_csv", 'leak = df.agg("ev" + "al", expr="@p.read_" + "csv(\'" + params["canary"] + "\')",'
-                         ' local_dict={"p": pd})\nsignal = True\nmetrics = {"leak": str(leak)}', LOCKED),
+    (
+        "reviewer_eval_to_open",
+        G + 'o = df.agg("ev" + "al", expr=g + ".get(\'" + u + "built" + "ins" + u + "\')'
+        '.get(\'open\')")\nsignal = True\nmetrics = {"leak": str(list(o(params["canary"])))}',
+        LOCKED,
+    ),
+    (
+        "eval_to_np_fromfile",
+        G + 'leak = df.agg("ev" + "al", expr=g + ".get(\'np\').fromfile(\'" + params["canary"] + '
+        '"\', dtype=\'uint8\').tobytes().decode()")\nsignal = True\nmetrics = {"leak": leak}',
+        LOCKED,
+    ),
+    (
+        "eval_to_read_csv",
+        'leak = df.agg("ev" + "al", expr="@p.read_" + "csv(\'" + params["canary"] + "\')",'
+        ' local_dict={"p": pd})\nsignal = True\nmetrics = {"leak": str(leak)}',
+        LOCKED,
+    ),
     ("apply_query", 'x = df.apply("qu" + "ery", expr="close > 0")', LOCKED),
     ("transform_eval", 'x = df.transform("ev" + "al", expr="close * 2")', LOCKED),
     ("pipe_through_agg", 'x = df.pipe(pd.DataFrame.agg, "ev" + "al", expr="close * 2")', LOCKED),
@@ -187,12 +218,12 @@ NEUTRALISED = [
     ("df_query", 'x = df.query("close > 0")', LOCKED),
     ("expression_engine", 'x = pd.core.computation.expr.Expr("1 + 1")', LOCKED),
     ("to_csv_path", 'df.to_csv(params["folder"] + "/x.csv")', LOCKED),
-    ("to_csv_string", 'x = df.to_csv()', LOCKED),
+    ("to_csv_string", "x = df.to_csv()", LOCKED),
     ("to_pickle", 'close.to_pickle(params["folder"] + "/x.pkl")', LOCKED),
-    ("to_json", 'x = close.to_json()', LOCKED),
+    ("to_json", "x = close.to_json()", LOCKED),
     ("to_string_path", 'df.to_string(params["folder"] + "/x.txt")', LOCKED),
     ("hdf_store", 'x = pd.HDFStore(params["folder"] + "/x.h5")', LOCKED),
-    ("style", 'x = df.style', LOCKED),
+    ("style", "x = df.style", LOCKED),
     ("np_load", 'x = np.load(params["canary"])', LOCKED),
     ("np_fromfile", 'x = np.fromfile(params["canary"], dtype="uint8")', LOCKED),
     ("np_loadtxt", 'x = np.loadtxt(params["canary"], dtype=str)', LOCKED),
@@ -206,12 +237,15 @@ NEUTRALISED = [
     # ndarray.dump imports its Python half from the scanner's frame: the import guard or the lockdown stops it.
     ("ndarray_dump", 'close.values.dump(params["folder"] + "/x.pkl")', LOCKED + "|ImportError: import of"),
     ("np_ctypeslib", 'x = np.ctypeslib.load_library("libc", "/lib")', LOCKED),
-    ("np_ctypeslib_ctypes", 'x = np.ctypeslib.ctypes.CDLL(None)', LOCKED),
-    ("numpy_test", 'x = np.test()', LOCKED),
+    ("np_ctypeslib_ctypes", "x = np.ctypeslib.ctypes.CDLL(None)", LOCKED),
+    ("numpy_test", "x = np.test()", LOCKED),
     # A C method of an immutable type cannot be replaced. Called from scanner code it finds no `open` among the
     # scanner's builtins (SystemError); from anywhere else seccomp refuses opening for writing, RLIMIT_FSIZE is 0.
-    ("ndarray_tofile", 'close.values.tofile(params["folder"] + "/x.bin")',
-     r"Permission denied|No such file|SystemError"),
+    (
+        "ndarray_tofile",
+        'close.values.tofile(params["folder"] + "/x.bin")',
+        r"Permission denied|No such file|SystemError",
+    ),
 ]
 
 
@@ -302,22 +336,27 @@ def test_os_layer_holds_without_validation(hostile, case, code, reason):
 def test_environment_and_filesystem_seen_from_inside(hostile):
     """What a scanner past the validator can see: a minimal environment and filesystem, no secret, no app."""
     box, folder, canary = hostile
-    code = PRELUDE + ("signal = True\nmetrics = {'env': str(dict(OS['environ'])), 'root': str(OS['listdir']('/')),"
-                      " 'uid': OS['getuid'](), 'proc': OS['path'].exists('/proc/self')}")
+    code = PRELUDE + (
+        "signal = True\nmetrics = {'env': str(dict(OS['environ'])), 'root': str(OS['listdir']('/')),"
+        " 'uid': OS['getuid'](), 'proc': OS['path'].exists('/proc/self')}"
+    )
     outcome = box.run(code, [item()], check=False)[0]
     metrics = outcome.result["metrics"]
     assert "WHEELHOUSE_TEST_SECRET" not in metrics["env"] and "DATABASE_URL" not in metrics["env"]
     assert metrics["uid"] == 65534 and metrics["proc"] is False
     assert "work" not in metrics["root"] and "tmp" not in metrics["root"] and "etc" not in metrics["root"]
-    assert box.facts["environment"] == sorted(["HOME", "LANG", "MKL_NUM_THREADS", "OMP_NUM_THREADS",
-                                               "OPENBLAS_NUM_THREADS", "PATH", "PWD"])
+    assert box.facts["environment"] == sorted(
+        ["HOME", "LANG", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PATH", "PWD"]
+    )
     _untouched(box, folder, canary, outcome)
 
 
 def test_huge_outputs_are_bounded(hostile):
     box, folder, canary = hostile
-    code = ("for i in range(100000):\n    AddColumn('c' + str(i), 'x' * 100000)\n"
-            "Filter = True\nfor i in range(10000):\n    print('y' * 1000)")
+    code = (
+        "for i in range(100000):\n    AddColumn('c' + str(i), 'x' * 100000)\n"
+        "Filter = True\nfor i in range(10000):\n    print('y' * 1000)"
+    )
     outcome = box.run(code, [item()])[0]
     assert outcome.result["signal"] == "EXPLORE"
     assert len(outcome.result["metrics"]) <= 50

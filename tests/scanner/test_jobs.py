@@ -19,8 +19,9 @@ def _setup(engine, code=ABOVE_ZERO, symbols=SYMBOLS, parameters=None):
     with unit_of_work(engine) as session:
         scanner = factories.scanner(session, code=code, parameters=parameters or {"n": {"default": 3}})
         watchlist = factories.watchlist(session, symbols=symbols, exchange="NASDAQ")
-        run, created = jobs.enqueue_scan(session, scanner.id, watchlist_id=watchlist.id, requested_by="test",
-                                         provider="synthetic")
+        run, created = jobs.enqueue_scan(
+            session, scanner.id, watchlist_id=watchlist.id, requested_by="test", provider="synthetic"
+        )
         assert created
         return scanner.id, watchlist.id, run.id
 
@@ -30,8 +31,10 @@ def _state(engine, run_id):
         run = session.get(JobRun, run_id)
         history = session.get(ScanHistory, run.scan_history_id) if run.scan_history_id else None
         results = session.scalars(select(ScanResult).order_by(ScanResult.symbol)).all()
-        items = {i.symbol: (i.status, i.error_message) for i in session.scalars(
-            select(JobItem).where(JobItem.run_id == run_id))}
+        items = {
+            i.symbol: (i.status, i.error_message)
+            for i in session.scalars(select(JobItem).where(JobItem.run_id == run_id))
+        }
         return run, history, results, items
 
 
@@ -45,7 +48,8 @@ def test_a_run_records_history_and_its_linked_results(committed_engine, sandbox_
     assert history.started_at <= history.completed_at and history.execution_time_ms >= 0
     assert "NOPE" in history.error_message and "unknown symbol" in history.error_message
     assert [(r.symbol, r.signal, r.exchange, r.scan_history_id) for r in results] == [
-        (s, "WATCH", "NASDAQ", history.id) for s in ("AAPL", "MSFT", "NVDA")]
+        (s, "WATCH", "NASDAQ", history.id) for s in ("AAPL", "MSFT", "NVDA")
+    ]
     assert all(r.metrics["n"] == 3 and r.metrics["close"] > 0 for r in results)
     assert items["AAPL"] == ("synced", None) and items["NOPE"][0] == "failed"
     jobs.run_scan_run(committed_engine, run_id, limits=TEST_LIMITS)  # a finished run is left alone

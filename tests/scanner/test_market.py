@@ -96,7 +96,8 @@ def test_csv_history_is_read_from_its_folder_and_not_cached(committed_engine, tm
     (tmp_path / "ohlcv").mkdir()
     today = new_york_today()
     lines = ["Date,Open,High,Low,Close,Volume"] + [
-        f"{today - dt.timedelta(days=d)},{10 + d},{11 + d},{9 + d},{10.5 + d},{1000 + d}" for d in range(30, 0, -1)]
+        f"{today - dt.timedelta(days=d)},{10 + d},{11 + d},{9 + d},{10.5 + d},{1000 + d}" for d in range(30, 0, -1)
+    ]
     (tmp_path / "ohlcv" / "CSVX.csv").write_text("\n".join(lines) + "\n")
     blocks, errors = MarketData(committed_engine, "csv", source=str(tmp_path)).bars(["CSVX"])
     assert errors == {} and blocks["CSVX"].shape == (6, 30) and blocks["CSVX"][4, -1] == 11.5
@@ -108,10 +109,29 @@ def test_option_rows_carry_the_section_4_metrics(session):
     today = dt.date(2030, 1, 1)
     stock = factories.stock(session, symbol="OPTX", dividend_yield=0.01)
     session.add(StockData(symbol="OPTX", price=100.0, iv_rank=72.5, iv30=0.31))
-    factories.premium(session, stock, expiration_date=dt.date(2030, 1, 31), option_type="put", strike_price=95.0,
-                      bid=1.9, ask=2.1, implied_volatility=0.3, delta=-0.25, underlying_price=100.0)
-    factories.premium(session, stock, expiration_date=dt.date(2030, 1, 31), option_type="call", strike_price=105.0,
-                      bid=0.0, ask=0.5, implied_volatility=0.3, underlying_price=100.0)
+    factories.premium(
+        session,
+        stock,
+        expiration_date=dt.date(2030, 1, 31),
+        option_type="put",
+        strike_price=95.0,
+        bid=1.9,
+        ask=2.1,
+        implied_volatility=0.3,
+        delta=-0.25,
+        underlying_price=100.0,
+    )
+    factories.premium(
+        session,
+        stock,
+        expiration_date=dt.date(2030, 1, 31),
+        option_type="call",
+        strike_price=105.0,
+        bid=0.0,
+        ask=0.5,
+        implied_volatility=0.3,
+        underlying_price=100.0,
+    )
     factories.premium(session, stock, expiration_date=dt.date(2029, 12, 1), option_type="put", strike_price=90.0)
     data = option_rows(session.connection(), ["OPTX", "NONE"], today, 0.04)
     optx = data["OPTX"]

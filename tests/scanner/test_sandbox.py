@@ -51,8 +51,7 @@ def test_degraded_still_has_rlimits_seccomp_and_an_empty_environment(no_namespac
         assert "forbidden system call" in fork.error
         memory = box.run("x = np.ones(10 ** 11)", [item()])[0]
         assert "MemoryError" in memory.error
-        env = box.run(PRELUDE + "signal = True\nmetrics = {'env': str(dict(OS['environ']))}", [item()],
-                      check=False)[0]
+        env = box.run(PRELUDE + "signal = True\nmetrics = {'env': str(dict(OS['environ']))}", [item()], check=False)[0]
         assert "degraded-secret" not in env.result["metrics"]["env"]
 
 

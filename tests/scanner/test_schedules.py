@@ -12,10 +12,18 @@ from tests import factories
 
 def test_each_schedule_type(session):
     scanner, watchlist = factories.scanner(session), factories.watchlist(session)
-    weekly = create_schedule(session, scanner.id, watchlist.id, "weekly", run_time=dt.time(9, 45),
-                             days_of_week=[4, 0, 2])
-    interval = create_schedule(session, scanner.id, watchlist.id, "interval", interval_minutes=15,
-                               run_time=dt.time(9, 0), market_hours_only=False)
+    weekly = create_schedule(
+        session, scanner.id, watchlist.id, "weekly", run_time=dt.time(9, 45), days_of_week=[4, 0, 2]
+    )
+    interval = create_schedule(
+        session,
+        scanner.id,
+        watchlist.id,
+        "interval",
+        interval_minutes=15,
+        run_time=dt.time(9, 0),
+        market_hours_only=False,
+    )
     daily = create_schedule(session, scanner.id, watchlist.id, "daily", run_time=dt.time(16, 5))
     once = create_schedule(session, scanner.id, watchlist.id, "once", run_time=dt.time(12, 0))
     assert weekly.days_of_week == "0,2,4" and weekly.next_run is None and weekly.is_active
@@ -26,13 +34,16 @@ def test_each_schedule_type(session):
     assert [s.id for s in scanner_schedules(session, scanner.id)] == [weekly.id, interval.id, daily.id, once.id]
 
 
-@pytest.mark.parametrize(("kind", "kw", "message"), [
-    ("hourly", {}, "schedule type must be one of"),
-    ("interval", {"interval_minutes": 0}, "positive number of minutes"),
-    ("daily", {}, "needs a time of day"),
-    ("weekly", {"run_time": dt.time(9)}, "at least one day"),
-    ("weekly", {"run_time": dt.time(9), "days_of_week": [7]}, "0 = Monday"),
-])
+@pytest.mark.parametrize(
+    ("kind", "kw", "message"),
+    [
+        ("hourly", {}, "schedule type must be one of"),
+        ("interval", {"interval_minutes": 0}, "positive number of minutes"),
+        ("daily", {}, "needs a time of day"),
+        ("weekly", {"run_time": dt.time(9)}, "at least one day"),
+        ("weekly", {"run_time": dt.time(9), "days_of_week": [7]}, "0 = Monday"),
+    ],
+)
 def test_schedules_that_cannot_run_are_refused(session, kind, kw, message):
     scanner, watchlist = factories.scanner(session), factories.watchlist(session)
     with pytest.raises(ScheduleError, match=message):

@@ -30,8 +30,17 @@ def test_seeding_is_idempotent_by_name(session):
     assert sorted(names) == sorted(t.name for t in TEMPLATES)
     styles = {t.style for t in TEMPLATES}
     assert styles == {"signal", "filter", "scan"}
-    assert {"RSI Oversold", "MACD Crossover", "EMA Crossover", "Bollinger Squeeze", "Volume Breakout",
-            "52-Week High", "Cash-Secured Puts", "Covered Calls", "High IV Rank"} <= set(names)
+    assert {
+        "RSI Oversold",
+        "MACD Crossover",
+        "EMA Crossover",
+        "Bollinger Squeeze",
+        "Volume Breakout",
+        "52-Week High",
+        "Cash-Secured Puts",
+        "Covered Calls",
+        "High IV Rank",
+    } <= set(names)
     for style in styles:  # each reporting style has stock and option templates
         assert {t.category == "options" for t in TEMPLATES if t.style == style} == {True, False}
 
@@ -60,13 +69,26 @@ def _chains(engine, symbols):
     with unit_of_work(engine) as session:
         for symbol in symbols:
             stock = factories.stock(session, symbol=symbol)
-            session.add(StockData(symbol=symbol, price=100.0, iv_rank=80.0 if symbol == "AAPL" else 20.0,
-                                  iv30=0.35))
-            for kind, strike, delta, bid in (("put", 90.0, -0.15, 0.8), ("put", 95.0, -0.28, 1.6),
-                                             ("call", 105.0, 0.3, 1.4), ("call", 110.0, 0.16, 0.7)):
-                factories.premium(session, stock, expiration_date=AS_OF + dt.timedelta(days=30), option_type=kind,
-                                  strike_price=strike, bid=bid, ask=bid + 0.1, delta=delta, implied_volatility=0.35,
-                                  open_interest=500, underlying_price=100.0)
+            session.add(StockData(symbol=symbol, price=100.0, iv_rank=80.0 if symbol == "AAPL" else 20.0, iv30=0.35))
+            for kind, strike, delta, bid in (
+                ("put", 90.0, -0.15, 0.8),
+                ("put", 95.0, -0.28, 1.6),
+                ("call", 105.0, 0.3, 1.4),
+                ("call", 110.0, 0.16, 0.7),
+            ):
+                factories.premium(
+                    session,
+                    stock,
+                    expiration_date=AS_OF + dt.timedelta(days=30),
+                    option_type=kind,
+                    strike_price=strike,
+                    bid=bid,
+                    ask=bid + 0.1,
+                    delta=delta,
+                    implied_volatility=0.35,
+                    open_interest=500,
+                    underlying_price=100.0,
+                )
 
 
 def test_option_templates_run_on_stored_chains(committed_engine, sandbox):
@@ -75,10 +97,22 @@ def test_option_templates_run_on_stored_chains(committed_engine, sandbox):
     market = MarketData(committed_engine, "synthetic", as_of=AS_OF, provider_factory=_synthetic)
     found = {}
     for template in (t for t in TEMPLATES if t.category == "options"):
-        params = {"min_monthly_return": 0.0, "max_delta": 1.0, "min_annualized_return": 0.0, "min_dte": 0,
-                  "max_dte": 400, "min_open_interest": 0}
-        report = scan_symbols(template.code, symbols, market=market, schema=template.parameters,
-                              params={k: v for k, v in params.items() if k in template.parameters}, sandbox=sandbox)
+        params = {
+            "min_monthly_return": 0.0,
+            "max_delta": 1.0,
+            "min_annualized_return": 0.0,
+            "min_dte": 0,
+            "max_dte": 400,
+            "min_open_interest": 0,
+        }
+        report = scan_symbols(
+            template.code,
+            symbols,
+            market=market,
+            schema=template.parameters,
+            params={k: v for k, v in params.items() if k in template.parameters},
+            sandbox=sandbox,
+        )
         assert report.errors == [], report.errors
         found[template.name] = report.results
     assert {r["symbol"] for r in found["Cash-Secured Puts"]} == set(symbols)

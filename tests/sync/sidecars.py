@@ -25,8 +25,14 @@ from core.db.models import JobItem, JobRun, Stock, StockPremium
 from tests.conftest import REPO_ROOT
 
 AS_OF = "2026-11-20"
-FAST = {"SIDECAR_POLL_SECONDS": "0.2", "SIDECAR_HEARTBEAT_SECONDS": "0.5", "SIDECAR_LEADER_RETRY_SECONDS": "0.5",
-        "SIDECAR_SCHEDULE_REFRESH_SECONDS": "0.5", "SIDECAR_BACKOFF_MAX_SECONDS": "1", "SYNC_INTERVAL_MINUTES": "600"}
+FAST = {
+    "SIDECAR_POLL_SECONDS": "0.2",
+    "SIDECAR_HEARTBEAT_SECONDS": "0.5",
+    "SIDECAR_LEADER_RETRY_SECONDS": "0.5",
+    "SIDECAR_SCHEDULE_REFRESH_SECONDS": "0.5",
+    "SIDECAR_BACKOFF_MAX_SECONDS": "1",
+    "SYNC_INTERVAL_MINUTES": "600",
+}
 
 
 class Sidecar:
@@ -35,9 +41,13 @@ class Sidecar:
     def __init__(self, url: str, *args: str, log_path: Path, env: dict[str, str] | None = None):
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 - closed in wait()/kill()
-        self.proc = subprocess.Popen([sys.executable, "-m", "core.sync", "--database-url", url, *args],
-                                     cwd=REPO_ROOT, env={**os.environ, **FAST, **(env or {})},
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "core.sync", "--database-url", url, *args],
+            cwd=REPO_ROOT,
+            env={**os.environ, **FAST, **(env or {})},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
 
     @property
     def pid(self) -> int:
@@ -79,14 +89,18 @@ def add_stocks(engine, symbols: list[str]) -> None:
 
 def run_state(engine, run_id: int):
     with engine.connect() as conn:
-        return conn.execute(select(JobRun.status, JobRun.total_items, JobRun.done_items, JobRun.failed_items,
-                                   JobRun.contracts).where(JobRun.id == run_id)).one()
+        return conn.execute(
+            select(JobRun.status, JobRun.total_items, JobRun.done_items, JobRun.failed_items, JobRun.contracts).where(
+                JobRun.id == run_id
+            )
+        ).one()
 
 
 def item_states(engine, run_id: int) -> list[tuple[str, int]]:
     with engine.connect() as conn:
-        rows = conn.execute(select(JobItem.status, JobItem.attempts).where(JobItem.run_id == run_id)
-                            .order_by(JobItem.id))
+        rows = conn.execute(
+            select(JobItem.status, JobItem.attempts).where(JobItem.run_id == run_id).order_by(JobItem.id)
+        )
         return [tuple(r) for r in rows]
 
 
@@ -94,10 +108,25 @@ def contracts(engine) -> list[tuple]:
     """Every stored contract with its quote, in key order (what a clean run must reproduce)."""
     p = StockPremium
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(
-            select(p.symbol, p.expiration_date, p.option_type, p.strike_price, p.bid, p.ask, p.last, p.volume,
-                   p.open_interest, p.implied_volatility, p.delta, p.quote_time)
-            .order_by(p.symbol, p.expiration_date, p.option_type, p.strike_price))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    p.symbol,
+                    p.expiration_date,
+                    p.option_type,
+                    p.strike_price,
+                    p.bid,
+                    p.ask,
+                    p.last,
+                    p.volume,
+                    p.open_interest,
+                    p.implied_volatility,
+                    p.delta,
+                    p.quote_time,
+                ).order_by(p.symbol, p.expiration_date, p.option_type, p.strike_price)
+            )
+        ]
 
 
 def count(engine, model, *where) -> int:

@@ -17,8 +17,20 @@ def _count(engine, *where) -> int:
 
 
 def test_sync_inline_then_resync_keeps_one_row_per_contract(committed_engine, db_url):
-    args = ["sync", "--symbols", "AAPL,MSFT,NOPE", "--inline", "--as-of", "2026-11-20", "--format", "json",
-            "--provider", "synthetic", "--database-url", db_url]
+    args = [
+        "sync",
+        "--symbols",
+        "AAPL,MSFT,NOPE",
+        "--inline",
+        "--as-of",
+        "2026-11-20",
+        "--format",
+        "json",
+        "--provider",
+        "synthetic",
+        "--database-url",
+        db_url,
+    ]
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr  # a failed symbol does not fail the run
     doc = json.loads(first.stdout)
@@ -44,9 +56,11 @@ def test_sync_enqueue_twice_returns_the_same_run(committed_engine, db_url):
 
 
 def test_sync_rejects_bad_input_with_one_line(db_url):
-    for args, expected in ((["--symbols", "AAPL,bad sym!"], "not ticker symbols"),
-                           (["--watchlist", "nope"], "no watchlist named 'nope'"),
-                           (["--all", "--provider", "csv"], "needs a folder")):
+    for args, expected in (
+        (["--symbols", "AAPL,bad sym!"], "not ticker symbols"),
+        (["--watchlist", "nope"], "no watchlist named 'nope'"),
+        (["--all", "--provider", "csv"], "needs a folder"),
+    ):
         result = run_cli("sync", *args, "--database-url", db_url)
         assert result.returncode == 1
         assert result.stderr.strip().startswith("error:") and expected in result.stderr
@@ -57,8 +71,19 @@ def test_sync_from_a_csv_folder(committed_engine, db_url, shared_data, tmp_path)
     source = tmp_path / "chains"
     source.mkdir()
     shutil.copy(shared_data / "options/cboe_quotedata/AMD_quotedata_2023-08-18.csv", source)
-    result = run_cli("sync", "--all", "--provider", "csv", "--source", str(source), "--inline", "--format", "json",
-                     "--database-url", db_url)
+    result = run_cli(
+        "sync",
+        "--all",
+        "--provider",
+        "csv",
+        "--source",
+        str(source),
+        "--inline",
+        "--format",
+        "json",
+        "--database-url",
+        db_url,
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["done"] == 1 and doc["failed"] == 0
@@ -66,8 +91,9 @@ def test_sync_from_a_csv_folder(committed_engine, db_url, shared_data, tmp_path)
 
 
 def test_import_chains_real_files(committed_engine, db_url, shared_data):
-    result = run_cli("import-chains", str(shared_data / "options/cboe_quotedata"), "--format", "json",
-                     "--database-url", db_url)
+    result = run_cli(
+        "import-chains", str(shared_data / "options/cboe_quotedata"), "--format", "json", "--database-url", db_url
+    )
     assert result.returncode == 0, result.stderr
     files = {f["path"].rsplit("/", 1)[-1]: f for f in json.loads(result.stdout)["files"]}
     spy = files["SPY_quotedata_2023-09-14.csv"]

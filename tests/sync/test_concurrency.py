@@ -93,15 +93,22 @@ def test_slow_fetches_keep_their_leases_and_each_symbol_is_fetched_once(committe
     calls: Counter = Counter()
     symbols = ["AAPL", "MSFT", "KO", "PEP", "XOM", "JPM"]
     with unit_of_work(committed_engine) as session:
-        run, _ = queue.enqueue_run(session, kind="sync", scope="sync:all", symbols=symbols, provider="synthetic",
-                                   params={"as_of": "2026-11-20"})
+        run, _ = queue.enqueue_run(
+            session,
+            kind="sync",
+            scope="sync:all",
+            symbols=symbols,
+            provider="synthetic",
+            params={"as_of": "2026-11-20"},
+        )
         run_id = run.id
 
     def factory(name, source=None, as_of=None):
         return SlowProvider(calls, 0.4, as_of=as_of or dt.date(2026, 11, 20))
 
-    worker = SyncWorker(committed_engine, batch_size=len(symbols), lease=dt.timedelta(seconds=1.2),
-                        provider_factory=factory)
+    worker = SyncWorker(
+        committed_engine, batch_size=len(symbols), lease=dt.timedelta(seconds=1.2), provider_factory=factory
+    )
     worker.run_until_idle()
     assert calls == Counter({s: 1 for s in symbols})
     with unit_of_work(committed_engine, write=False) as session:

@@ -49,10 +49,17 @@ def test_a_due_fire_is_enqueued_once_and_moves_the_schedule_on(committed_engine)
         run = session.get(JobRun, outcome.run_id)
         assert (run.kind, run.status, run.total_items) == ("scan", "queued", 3)
         assert run.scope == f"scan:{schedule.scanner_id}:watchlist:{schedule.watchlist_id}"
-        assert run.params == {"scanner_id": schedule.scanner_id, "watchlist_id": schedule.watchlist_id,
-                              "schedule_id": schedule_id, "fire_time": due.isoformat()}
-        assert sorted(session.scalars(select(JobItem.symbol).where(JobItem.run_id == run.id))) == \
-            ["AAPL", "MSFT", "NVDA"]
+        assert run.params == {
+            "scanner_id": schedule.scanner_id,
+            "watchlist_id": schedule.watchlist_id,
+            "schedule_id": schedule_id,
+            "fire_time": due.isoformat(),
+        }
+        assert sorted(session.scalars(select(JobItem.symbol).where(JobItem.run_id == run.id))) == [
+            "AAPL",
+            "MSFT",
+            "NVDA",
+        ]
         fire = session.scalar(select(ScheduleFire))
         assert (fire.schedule_id, fire.fire_time, fire.run_id) == (schedule_id, due, run.id)
     assert dispatch.dispatch_due(committed_engine, now, GRACE) == []  # nothing due any more
@@ -104,8 +111,9 @@ def test_a_fire_while_the_last_scan_still_waits_returns_that_run(committed_engin
 def test_planning_fills_next_run_skips_long_missed_fires_and_ignores_inactive(committed_engine):
     now = utcnow()
     fresh = make_schedule(committed_engine, schedule_type="daily", interval_minutes=None, run_time=dt.time(9, 45))
-    missed = make_schedule(committed_engine, next_run=now - dt.timedelta(hours=2),
-                           last_run=now - dt.timedelta(hours=2, minutes=15))
+    missed = make_schedule(
+        committed_engine, next_run=now - dt.timedelta(hours=2), last_run=now - dt.timedelta(hours=2, minutes=15)
+    )
     inactive = make_schedule(committed_engine, is_active=False, next_run=now - dt.timedelta(seconds=5))
     assert dispatch.dispatch_due(committed_engine, now, GRACE) == []
     assert _schedule(committed_engine, fresh).next_run > now
@@ -118,8 +126,9 @@ def test_planning_fills_next_run_skips_long_missed_fires_and_ignores_inactive(co
 def test_an_edited_schedule_is_replanned(committed_engine):
     now = utcnow()
     last = now - dt.timedelta(minutes=10)
-    schedule_id = make_schedule(committed_engine, interval_minutes=60, last_run=last,
-                                next_run=last + dt.timedelta(minutes=60))
+    schedule_id = make_schedule(
+        committed_engine, interval_minutes=60, last_run=last, next_run=last + dt.timedelta(minutes=60)
+    )
     [plan] = dispatch.plan_schedules(committed_engine, now, GRACE)
     assert plan.fire_time == last + dt.timedelta(minutes=60)
     with unit_of_work(committed_engine) as session:

@@ -27,8 +27,15 @@ def _write(engine, snaps, no_options=(), fetched_at=None):
 
 def _stored(engine, symbol="TEST") -> pd.DataFrame:
     with engine.connect() as conn:
-        rows = conn.execute(select(StockPremium).where(StockPremium.symbol == symbol)
-                            .order_by(StockPremium.option_type, StockPremium.strike_price)).mappings().all()
+        rows = (
+            conn.execute(
+                select(StockPremium)
+                .where(StockPremium.symbol == symbol)
+                .order_by(StockPremium.option_type, StockPremium.strike_price)
+            )
+            .mappings()
+            .all()
+        )
     return pd.DataFrame([dict(r) for r in rows])
 
 
@@ -54,24 +61,35 @@ def test_provider_iv_is_kept_when_real():
 
 def test_each_quality_rule_is_counted_and_unkeyable_rows_are_dropped():
     rows = [
-        chains.row(95),                                       # fine
-        chains.row(94, bid=0.0),                              # bid_not_positive
-        chains.row(93, bid=2.0, ask=1.5),                     # ask_below_bid
-        chains.row(0.0, bid=1.0, ask=1.1),                    # strike_not_positive -> dropped
-        chains.row(92, expiry=chains.AS_OF),                  # expired (expires today) -> dropped
-        chains.row(91, bid=float("inf")),                     # non_finite
-        chains.row(96, iv=7.5),                               # iv_out_of_bounds (a percent read as fraction)
-        chains.row(97, option_type="straddle"),               # no readable option type -> dropped
-        chains.row(98, bid="n/a", ask="-"),                   # text in numeric columns -> non_finite
+        chains.row(95),  # fine
+        chains.row(94, bid=0.0),  # bid_not_positive
+        chains.row(93, bid=2.0, ask=1.5),  # ask_below_bid
+        chains.row(0.0, bid=1.0, ask=1.1),  # strike_not_positive -> dropped
+        chains.row(92, expiry=chains.AS_OF),  # expired (expires today) -> dropped
+        chains.row(91, bid=float("inf")),  # non_finite
+        chains.row(96, iv=7.5),  # iv_out_of_bounds (a percent read as fraction)
+        chains.row(97, option_type="straddle"),  # no readable option type -> dropped
+        chains.row(98, bid="n/a", ask="-"),  # text in numeric columns -> non_finite
     ]
     prepared = _prepare(chains.snapshot(rows))
     assert prepared.quarantined == {
-        "bid_not_positive": 1, "ask_below_bid": 1, "strike_not_positive": 1, "expired": 1, "non_finite": 2,
-        "iv_out_of_bounds": 1, "non_finite_key": 1,
+        "bid_not_positive": 1,
+        "ask_below_bid": 1,
+        "strike_not_positive": 1,
+        "expired": 1,
+        "non_finite": 2,
+        "iv_out_of_bounds": 1,
+        "non_finite_key": 1,
     }
     flags = dict(zip(prepared.contracts["strike_price"], prepared.contracts["quality_flag"], strict=True))
-    assert flags == {95.0: None, 94.0: "bid_not_positive", 93.0: "ask_below_bid", 91.0: "non_finite",
-                     96.0: "iv_out_of_bounds", 98.0: "non_finite"}
+    assert flags == {
+        95.0: None,
+        94.0: "bid_not_positive",
+        93.0: "ask_below_bid",
+        91.0: "non_finite",
+        96.0: "iv_out_of_bounds",
+        98.0: "non_finite",
+    }
 
 
 def test_duplicate_contract_rows_keep_the_last_quote():
@@ -113,8 +131,13 @@ def test_resync_updates_prices_in_place_and_drops_unlisted_contracts(committed_e
 
 
 def test_no_options_clears_old_contracts_and_failed_symbols_keep_theirs(committed_engine):
-    _write(committed_engine, [chains.snapshot(chains.strikes(90, 95), symbol="GONE"),
-                              chains.snapshot(chains.strikes(90, 95), symbol="KEEP")])
+    _write(
+        committed_engine,
+        [
+            chains.snapshot(chains.strikes(90, 95), symbol="GONE"),
+            chains.snapshot(chains.strikes(90, 95), symbol="KEEP"),
+        ],
+    )
     _write(committed_engine, [], no_options=["GONE"])
     assert _stored(committed_engine, "GONE").empty
     assert len(_stored(committed_engine, "KEEP")) == 2
@@ -161,8 +184,17 @@ def test_batch_preparation_equals_one_symbol_at_a_time():
 
     provider = SyntheticProvider(seed=3, as_of=dt.date(2026, 11, 20))
     snaps = [provider.snapshot(s) for s in ("AAPL", "MSFT", "KO")]
-    snaps.append(chains.snapshot([chains.row(95), chains.row(95, bid=0.0), chains.row(0.0, bid=1.0, ask=1.1),
-                                  chains.row(97, option_type="straddle")], symbol="ODD"))
+    snaps.append(
+        chains.snapshot(
+            [
+                chains.row(95),
+                chains.row(95, bid=0.0),
+                chains.row(0.0, bid=1.0, ask=1.1),
+                chains.row(97, option_type="straddle"),
+            ],
+            symbol="ODD",
+        )
+    )
     fetched_at = utcnow()
     together = ingest.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04)
     for snap, batched in zip(snaps, together, strict=True):

@@ -43,21 +43,35 @@ def test_claims_do_not_overlap_and_outcomes_close_the_run(committed_engine):
         assert queue.claim_items(conn, "w3", 3) == []
 
     with committed_engine.begin() as conn:
-        queue.record_outcomes(conn, "w1", [
-            queue.ItemOutcome(first[0].item_id, "synced", contracts=10, quarantined={"bid_not_positive": 2}),
-            queue.ItemOutcome(first[1].item_id, "no_options"),
-            queue.ItemOutcome(first[2].item_id, "failed", error="provider timed out"),
-        ])
+        queue.record_outcomes(
+            conn,
+            "w1",
+            [
+                queue.ItemOutcome(first[0].item_id, "synced", contracts=10, quarantined={"bid_not_positive": 2}),
+                queue.ItemOutcome(first[1].item_id, "no_options"),
+                queue.ItemOutcome(first[2].item_id, "failed", error="provider timed out"),
+            ],
+        )
     with unit_of_work(committed_engine) as session:
         run = session.get(JobRun, run_id)
-        assert (run.status, run.done_items, run.failed_items, run.no_options_items, run.contracts) == \
-            ("running", 3, 1, 1, 10)
+        assert (run.status, run.done_items, run.failed_items, run.no_options_items, run.contracts) == (
+            "running",
+            3,
+            1,
+            1,
+            10,
+        )
         assert run.active_scope == "sync:all"
 
     with committed_engine.begin() as conn:
-        queue.record_outcomes(conn, "w2", [queue.ItemOutcome(c.item_id, "synced", contracts=5,
-                                                             quarantined={"bid_not_positive": 1, "expired": 4})
-                                           for c in second])
+        queue.record_outcomes(
+            conn,
+            "w2",
+            [
+                queue.ItemOutcome(c.item_id, "synced", contracts=5, quarantined={"bid_not_positive": 1, "expired": 4})
+                for c in second
+            ],
+        )
     with unit_of_work(committed_engine) as session:
         run = session.get(JobRun, run_id)
         assert run.status == "completed" and run.active_scope is None and run.finished_at is not None

@@ -60,8 +60,9 @@ def _postgres_only(backend):
         pytest.skip("several sidecars share one PostgreSQL; SQLite has one sidecar")
 
 
-def test_kill_9_mid_sync_all_then_a_restarted_sidecar_finishes_it(backend, committed_engine, db_url, tmp_path,
-                                                                   universe):
+def test_kill_9_mid_sync_all_then_a_restarted_sidecar_finishes_it(
+    backend, committed_engine, db_url, tmp_path, universe
+):
     sidecars.add_stocks(committed_engine, universe[:200])
     run_id = _sync_all(committed_engine)
     first = sidecars.Sidecar(db_url, "--lease-seconds", "2", "--batch-size", "10", log_path=tmp_path / "first.log")
@@ -78,8 +79,9 @@ def test_kill_9_mid_sync_all_then_a_restarted_sidecar_finishes_it(backend, commi
         first.kill()
     at_kill = sidecars.run_state(committed_engine, run_id)
     assert at_kill.status == "running" and at_kill.done_items < at_kill.total_items == 200
-    in_flight = {i for i, (status, _) in enumerate(sidecars.item_states(committed_engine, run_id))
-                 if status == "running"}  # frozen: their worker is dead
+    in_flight = {
+        i for i, (status, _) in enumerate(sidecars.item_states(committed_engine, run_id)) if status == "running"
+    }  # frozen: their worker is dead
     second = sidecars.Sidecar(db_url, "--drain", "--lease-seconds", "2", log_path=tmp_path / "second.log")
     assert second.wait(90) == 0, second.log()
 
@@ -111,14 +113,16 @@ def _expected_contracts(symbols) -> int:
     return total
 
 
-def test_two_sidecars_process_every_item_and_every_fire_exactly_once(backend, committed_engine, db_url, tmp_path,
-                                                                     universe):
+def test_two_sidecars_process_every_item_and_every_fire_exactly_once(
+    backend, committed_engine, db_url, tmp_path, universe
+):
     _postgres_only(backend)
     symbols = universe[:400]
     run_id = _sync_symbols(committed_engine, symbols)
     schedule_id = make_schedule(committed_engine, symbols=(), next_run=utcnow() - dt.timedelta(seconds=5))
-    pair = [sidecars.Sidecar(db_url, "--drain", "--batch-size", "10", log_path=tmp_path / f"drain{i}.log")
-            for i in (1, 2)]
+    pair = [
+        sidecars.Sidecar(db_url, "--drain", "--batch-size", "10", log_path=tmp_path / f"drain{i}.log") for i in (1, 2)
+    ]
     expected = _expected_contracts(symbols)  # while they run: what a clean run stores
     for process in pair:
         assert process.wait(90) == 0, process.log()
@@ -127,8 +131,11 @@ def test_two_sidecars_process_every_item_and_every_fire_exactly_once(backend, co
     assert len(states) == 400 and all(status in FINAL and attempts == 1 for status, attempts in states)
     worked = [sum(map(int, re.findall(r"queue idle items=(\d+)", p.log()))) for p in pair]
     assert sum(worked) == 400 and min(worked) > 0, worked  # both worked, nothing twice
-    assert sidecars.count(committed_engine, StockPremium) == sidecars.run_state(committed_engine, run_id).contracts \
+    assert (
+        sidecars.count(committed_engine, StockPremium)
+        == sidecars.run_state(committed_engine, run_id).contracts
         == expected
+    )
     assert sidecars.count(committed_engine, ScheduleFire, ScheduleFire.schedule_id == schedule_id) == 1
     assert sidecars.count(committed_engine, JobRun, JobRun.kind == "scan") == 1
 
@@ -142,8 +149,13 @@ def _heartbeats(engine) -> dict[int, bool]:
 
 
 def _once_in(engine, seconds: float) -> int:
-    return make_schedule(engine, symbols=(), schedule_type="once", interval_minutes=None,
-                         next_run=utcnow() + dt.timedelta(seconds=seconds))
+    return make_schedule(
+        engine,
+        symbols=(),
+        schedule_type="once",
+        interval_minutes=None,
+        next_run=utcnow() + dt.timedelta(seconds=seconds),
+    )
 
 
 def _fired(engine, schedule_id) -> bool:
@@ -158,8 +170,10 @@ def test_one_leader_schedules_and_a_follower_takes_over_after_kill_9(backend, co
         for name in ("a", "b"):
             process = sidecars.Sidecar(db_url, log_path=tmp_path / f"{name}.log")
             pair[process.pid] = process
-        beats = sidecars.wait_until(lambda: len(h := _heartbeats(committed_engine)) == 2 and any(h.values()) and h,
-                                    what="two heartbeats and a leader")
+        beats = sidecars.wait_until(
+            lambda: len(h := _heartbeats(committed_engine)) == 2 and any(h.values()) and h,
+            what="two heartbeats and a leader",
+        )
         [leader] = [pid for pid, leading in beats.items() if leading]
         first = _once_in(committed_engine, 1.5)
         sidecars.wait_until(lambda: _fired(committed_engine, first), what="the first schedule fire")
@@ -185,23 +199,37 @@ def test_the_database_goes_away_and_comes_back(backend, committed_engine, db_url
     server = committed_engine.url
     proxy = sidecars.TcpProxy(server.host or "127.0.0.1", server.port or 5432).start()
     run_id = _sync_symbols(committed_engine, universe[:200])
-    process = sidecars.Sidecar(proxy.url_for(db_url), "--lease-seconds", "3", "--batch-size", "5",
-                               log_path=tmp_path / "sidecar.log")
+    process = sidecars.Sidecar(
+        proxy.url_for(db_url), "--lease-seconds", "3", "--batch-size", "5", log_path=tmp_path / "sidecar.log"
+    )
     try:
         sidecars.wait_until(lambda: sidecars.run_state(committed_engine, run_id).done_items >= 20, what="progress")
         proxy.cut()
-        sidecars.wait_until(lambda: "database unavailable; backing off" in process.log(), timeout=20,
-                            interval=0.1, what="the outage logged")
-        sidecars.wait_until(lambda: process.log().count("backing off") >= 3, timeout=20, interval=0.1,
-                            what="a few retries")
+        sidecars.wait_until(
+            lambda: "database unavailable; backing off" in process.log(),
+            timeout=20,
+            interval=0.1,
+            what="the outage logged",
+        )
+        sidecars.wait_until(
+            lambda: process.log().count("backing off") >= 3, timeout=20, interval=0.1, what="a few retries"
+        )
         assert process.proc.poll() is None, process.log()  # alive, no restart
         assert sidecars.run_state(committed_engine, run_id).status == "running"
         proxy.restore()
-        sidecars.wait_until(lambda: sidecars.run_state(committed_engine, run_id).status == "completed", timeout=60,
-                            interval=0.2, what="the run to finish after recovery")
+        sidecars.wait_until(
+            lambda: sidecars.run_state(committed_engine, run_id).status == "completed",
+            timeout=60,
+            interval=0.2,
+            what="the run to finish after recovery",
+        )
         later = _sync_symbols(committed_engine, universe[200:203])  # and it keeps serving new work
-        sidecars.wait_until(lambda: sidecars.run_state(committed_engine, later).status == "completed", timeout=30,
-                            interval=0.1, what="new work after recovery")
+        sidecars.wait_until(
+            lambda: sidecars.run_state(committed_engine, later).status == "completed",
+            timeout=30,
+            interval=0.1,
+            what="new work after recovery",
+        )
         assert process.terminate() == 0, process.log()
     finally:
         process.kill()
@@ -236,16 +264,20 @@ def test_a_failing_provider_fails_only_its_symbols(sidecar_engine, universe):
 
     symbols = universe[:40]
     run_id = _sync_symbols(sidecar_engine, symbols)
-    sidecar = Sidecar(sidecar_engine, SidecarSettings(poll_seconds=0.05, batch_size=10), scan_hook=None,
-                      provider_factory=factory)
+    sidecar = Sidecar(
+        sidecar_engine, SidecarSettings(poll_seconds=0.05, batch_size=10), scan_hook=None, provider_factory=factory
+    )
     assert sidecar.drain() == 0
     state = sidecars.run_state(sidecar_engine, run_id)
     assert (state.status, state.done_items, state.failed_items) == ("completed", 40, 4)
     with unit_of_work(sidecar_engine) as session:
-        errors = dict(session.execute(select(JobItem.symbol, JobItem.error_message)
-                                      .where(JobItem.status == "failed")).all())
-        logged = {r.details["symbol"] for r in session.scalars(
-            select(CriticalErrorLog).where(CriticalErrorLog.error_type == "sync_item_failed"))}
+        errors = dict(
+            session.execute(select(JobItem.symbol, JobItem.error_message).where(JobItem.status == "failed")).all()
+        )
+        logged = {
+            r.details["symbol"]
+            for r in session.scalars(select(CriticalErrorLog).where(CriticalErrorLog.error_type == "sync_item_failed"))
+        }
     assert set(errors) == logged == {"MSFT", "NVDA", "AMD", "INTC"}
     assert "timed out" in errors["MSFT"] and "ConnectionResetError" in errors["NVDA"]
     assert "option_type" in errors["AMD"] and "AttributeError" in errors["INTC"]

@@ -27,10 +27,26 @@ def nyse() -> MarketCalendar:
     return MarketCalendar("XNYS", NY, weekly, {THANKSGIVING: (None, None), BLACK_FRIDAY: (None, dt.time(13, 0))})
 
 
-def spec(kind="daily", *, run_time=dt.time(9, 45), days="", minutes=None, hours_only=False, tz="America/New_York",
-         created=None) -> ScheduleSpec:
-    row = SimpleNamespace(id=1, schedule_type=kind, interval_minutes=minutes, run_time=run_time, days_of_week=days,
-                          timezone=tz, market_hours_only=hours_only, created_at=created)
+def spec(
+    kind="daily",
+    *,
+    run_time=dt.time(9, 45),
+    days="",
+    minutes=None,
+    hours_only=False,
+    tz="America/New_York",
+    created=None,
+) -> ScheduleSpec:
+    row = SimpleNamespace(
+        id=1,
+        schedule_type=kind,
+        interval_minutes=minutes,
+        run_time=run_time,
+        days_of_week=days,
+        timezone=tz,
+        market_hours_only=hours_only,
+        created_at=created,
+    )
     return ScheduleSpec.from_row(row)
 
 
@@ -108,18 +124,22 @@ def test_plan_trusts_a_believable_stored_next_run_and_replaces_the_rest():
     due = ny(2026, 11, 23, 9, 45)
     assert plan_fire(daily, stored_next=due, last_run=None, now=now, grace=GRACE, calendar=None) == due  # in grace
     missed = ny(2026, 11, 22, 9, 45)
-    assert plan_fire(daily, stored_next=missed, last_run=None, now=now, grace=GRACE, calendar=None) == \
-        ny(2026, 11, 24, 9, 45)  # missed by a day: skipped, like a coalesced misfire
+    assert plan_fire(daily, stored_next=missed, last_run=None, now=now, grace=GRACE, calendar=None) == ny(
+        2026, 11, 24, 9, 45
+    )  # missed by a day: skipped, like a coalesced misfire
     edited = spec(run_time=dt.time(11))  # run_time changed while no sidecar ran: 09:45 is no fire time now
     assert not is_fire_time(edited, due)
-    assert plan_fire(edited, stored_next=due, last_run=None, now=now, grace=GRACE, calendar=None) == \
-        ny(2026, 11, 23, 11)
+    assert plan_fire(edited, stored_next=due, last_run=None, now=now, grace=GRACE, calendar=None) == ny(
+        2026, 11, 23, 11
+    )
     last = ny(2026, 11, 23, 9)
     shortened = spec("interval", minutes=5, run_time=None)
-    assert plan_fire(shortened, stored_next=last + dt.timedelta(hours=1), last_run=last, now=now, grace=GRACE,
-                     calendar=None) == ny(2026, 11, 23, 9, 50)
-    assert plan_fire(daily, stored_next=None, last_run=None, now=now, grace=GRACE, calendar=None) == \
-        ny(2026, 11, 24, 9, 45)
+    assert plan_fire(
+        shortened, stored_next=last + dt.timedelta(hours=1), last_run=last, now=now, grace=GRACE, calendar=None
+    ) == ny(2026, 11, 23, 9, 50)
+    assert plan_fire(daily, stored_next=None, last_run=None, now=now, grace=GRACE, calendar=None) == ny(
+        2026, 11, 24, 9, 45
+    )
 
 
 def test_rows_that_cannot_fire_are_refused_with_a_reason():

@@ -74,6 +74,7 @@ def _fake_scan_engine(calls):
         with engine.begin() as conn:
             claims = queue.claim_items(conn, worker_id, 100, kind="scan", run_id=run_id)
             queue.record_outcomes(conn, worker_id, [queue.ItemOutcome(c.item_id, "synced") for c in claims])
+
     return run_scan_run
 
 
@@ -136,8 +137,11 @@ def test_guarded_jobs_back_off_on_a_lost_database_and_record_other_failures(side
 def _set_hours(engine, trading: bool) -> None:
     with engine.begin() as conn:
         conn.execute(delete(MarketHoliday))
-        conn.execute(update(TradingSession).values(is_trading_day=trading, market_open=dt.time(0),
-                                                   market_close=dt.time(23, 59, 59, 999999)))
+        conn.execute(
+            update(TradingSession).values(
+                is_trading_day=trading, market_open=dt.time(0), market_close=dt.time(23, 59, 59, 999999)
+            )
+        )
 
 
 def test_universe_sync_follows_market_hours_and_is_one_run(sidecar_engine, caplog):
@@ -159,8 +163,11 @@ def test_universe_sync_follows_market_hours_and_is_one_run(sidecar_engine, caplo
 def test_the_periodic_sync_counts_from_the_last_request_so_restarts_do_not_postpone_it(sidecar_engine):
     sidecar = Sidecar(sidecar_engine, SidecarSettings(sync_interval_minutes=30), scan_hook=None)
     before = utcnow()
-    assert before + dt.timedelta(minutes=30) <= sidecar_jobs.first_universe_sync(sidecar) <= \
-        utcnow() + dt.timedelta(minutes=30)
+    assert (
+        before + dt.timedelta(minutes=30)
+        <= sidecar_jobs.first_universe_sync(sidecar)
+        <= utcnow() + dt.timedelta(minutes=30)
+    )
     requested = before - dt.timedelta(minutes=20)
     with unit_of_work(sidecar_engine) as session:
         session.add(JobRun(kind="sync", scope="sync:all", status="completed", created_at=requested))
@@ -171,12 +178,16 @@ def test_housekeeping_deletes_only_rows_past_retention(sidecar_engine):
     now = utcnow()
     old, recent = now - dt.timedelta(days=1000), now - dt.timedelta(days=1)
     with unit_of_work(sidecar_engine) as session:
-        session.add_all([SymbolDailyHistory(symbol="OLD", date=old.date()),
-                         SymbolDailyHistory(symbol="NEW", date=recent.date()),
-                         QuarantineCount(symbol="OLD", reason="x", count=1, recorded_at=old),
-                         QuarantineCount(symbol="NEW", reason="x", count=1, recorded_at=recent),
-                         CriticalErrorLog(error_type="t", message="resolved", resolved_at=old),
-                         CriticalErrorLog(error_type="t", message="open", created_at=old)])
+        session.add_all(
+            [
+                SymbolDailyHistory(symbol="OLD", date=old.date()),
+                SymbolDailyHistory(symbol="NEW", date=recent.date()),
+                QuarantineCount(symbol="OLD", reason="x", count=1, recorded_at=old),
+                QuarantineCount(symbol="NEW", reason="x", count=1, recorded_at=recent),
+                CriticalErrorLog(error_type="t", message="resolved", resolved_at=old),
+                CriticalErrorLog(error_type="t", message="open", created_at=old),
+            ]
+        )
     finished = JobRun(kind="sync", scope="sync:old", status="completed", finished_at=old)
     with unit_of_work(sidecar_engine) as session:
         session.add(finished)
@@ -187,8 +198,14 @@ def test_housekeeping_deletes_only_rows_past_retention(sidecar_engine):
     with sidecar_engine.begin() as conn:
         conn.execute(update(SystemHealthStatus).values(check_timestamp=old))
     removed = health.housekeeping(sidecar_engine, health.Retention())
-    assert removed == {"symbol_daily_history": 1, "quarantine_counts": 1, "schedule_fires": 0, "job_runs": 1,
-                       "critical_error_logs": 1, "system_health_status": 1}
+    assert removed == {
+        "symbol_daily_history": 1,
+        "quarantine_counts": 1,
+        "schedule_fires": 0,
+        "job_runs": 1,
+        "critical_error_logs": 1,
+        "system_health_status": 1,
+    }
     assert sidecars.count(sidecar_engine, JobItem) == 0  # the old run's items went with it
     assert sidecars.count(sidecar_engine, CriticalErrorLog) == 1  # unresolved errors stay, however old
 
@@ -215,9 +232,13 @@ def test_one_leader_at_a_time_and_a_dead_leaders_lock_is_taken_over(backend, db_
         a.release()
         assert b.check() and not a.check()
         with committed_engine.connect() as conn:  # the leader's connection dies (as with kill -9)
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks "
-                              "WHERE locktype = 'advisory' AND granted AND database = "
-                              "(SELECT oid FROM pg_database WHERE datname = current_database())"))
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND granted AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            )
         assert sidecars.wait_until(a.check, timeout=10)
         assert not b.check()
     finally:
@@ -260,8 +281,10 @@ def test_log_lines_are_readable_text_or_one_json_object():
 
     record = logging.LogRecord("wheelhouse.sidecar", logging.INFO, __file__, 1, "run enqueued", None, None)
     record.__dict__.update(fields(run_id=5, created=True, error="no route to host"))
-    assert TextFormatter().format(record).endswith('INFO  sidecar: run enqueued run_id=5 created=true '
-                                                   'error="no route to host"')
+    assert (
+        TextFormatter()
+        .format(record)
+        .endswith('INFO  sidecar: run enqueued run_id=5 created=true error="no route to host"')
+    )
     doc = json.loads(JsonFormatter().format(record))
-    assert (doc["msg"], doc["run_id"], doc["created"], doc["logger"]) == ("run enqueued", 5, True,
-                                                                          "wheelhouse.sidecar")
+    assert (doc["msg"], doc["run_id"], doc["created"], doc["logger"]) == ("run enqueued", 5, True, "wheelhouse.sidecar")

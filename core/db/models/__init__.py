@@ -27,7 +27,22 @@ from core.db.models.scanning import (
 )
 
 __all__ = [
-    "Base", "JobItem", "JobRun", "QuarantineCount", "ScanHistory", "ScanResult", "ScanSchedule", "Scanner",
-    "ScannerTemplate", "ScheduleFire", "Setting", "Stock", "StockData", "StockPremium", "SymbolDailyHistory",
-    "TvWatchlist", "TvWatchlistSymbol", "Watchlist",
+    "Base",
+    "JobItem",
+    "JobRun",
+    "QuarantineCount",
+    "ScanHistory",
+    "ScanResult",
+    "ScanSchedule",
+    "Scanner",
+    "ScannerTemplate",
+    "ScheduleFire",
+    "Setting",
+    "Stock",
+    "StockData",
+    "StockPremium",
+    "SymbolDailyHistory",
+    "TvWatchlist",
+    "TvWatchlistSymbol",
+    "Watchlist",
 ]

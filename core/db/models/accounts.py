@@ -56,8 +56,16 @@ from sqlalchemy.sql.elements import conv
 from core.db.base import Base, Timestamps, intpk, utcnow
 
 __all__ = [
-    "ActivityLog", "FailoverEvent", "Holding", "Order", "Position", "Strategy", "StrategyDeployment",
-    "TradingAccount", "User", "WebSocketConnection",
+    "ActivityLog",
+    "FailoverEvent",
+    "Holding",
+    "Order",
+    "Position",
+    "Strategy",
+    "StrategyDeployment",
+    "TradingAccount",
+    "User",
+    "WebSocketConnection",
 ]
 
 _ACCOUNT_ID = "trading_accounts.id"
@@ -111,8 +119,7 @@ class TradingAccount(Timestamps, Base):
         Index("idx_trading_accounts_user_id", "user_id"),
         Index("idx_trading_accounts_is_primary", "is_primary"),
         Index("idx_trading_accounts_is_active", "is_active"),
-        Index("idx_accounts_user_primary", "user_id", "is_primary",
-              postgresql_include=["account_name", "broker"]),
+        Index("idx_accounts_user_primary", "user_id", "is_primary", postgresql_include=["account_name", "broker"]),
     )
 
     id: Mapped[intpk]
@@ -140,9 +147,7 @@ class TradingAccount(Timestamps, Base):
     positions: Mapped[list[Position]] = relationship(back_populates="account", **_DB_CASCADE)
     holdings: Mapped[list[Holding]] = relationship(back_populates="account", **_DB_CASCADE)
     deployments: Mapped[list[StrategyDeployment]] = relationship(back_populates="account", **_DB_CASCADE)
-    websocket_connections: Mapped[list[WebSocketConnection]] = relationship(
-        back_populates="account", **_DB_CASCADE
-    )
+    websocket_connections: Mapped[list[WebSocketConnection]] = relationship(back_populates="account", **_DB_CASCADE)
     failovers_from: Mapped[list[FailoverEvent]] = relationship(
         back_populates="from_account", foreign_keys="FailoverEvent.from_account_id", passive_deletes=True
     )

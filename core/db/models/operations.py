@@ -50,9 +50,7 @@ class SystemHealthStatus(CreatedAt, Base):
     __tablename__ = "system_health_status"
 
     id: Mapped[uuidpk]
-    check_timestamp: Mapped[dt.datetime] = mapped_column(
-        default=utcnow, server_default=func.current_timestamp()
-    )
+    check_timestamp: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
     service_name: Mapped[str] = mapped_column(String, index=True)
     status: Mapped[str] = mapped_column(String)
     response_time_ms: Mapped[int | None] = mapped_column(Integer)
@@ -70,14 +68,10 @@ class ScanSession(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
     completed_at: Mapped[dt.datetime | None]
     opportunities_found: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    status: Mapped[str | None] = mapped_column(
-        String, default="RUNNING", server_default=text("'RUNNING'"), index=True
-    )
+    status: Mapped[str | None] = mapped_column(String, default="RUNNING", server_default=text("'RUNNING'"), index=True)
 
     # SET NULL in the database: the ORM nulls loaded snapshots itself and leaves unloaded ones to the DB.
-    opportunities: Mapped[list[OpportunitySnapshot]] = relationship(
-        back_populates="scan_session", passive_deletes=True
-    )
+    opportunities: Mapped[list[OpportunitySnapshot]] = relationship(back_populates="scan_session", passive_deletes=True)
 
 
 class OpportunitySnapshot(CreatedAt, Base):
@@ -91,8 +85,6 @@ class OpportunitySnapshot(CreatedAt, Base):
     strategy_type: Mapped[str] = mapped_column(String, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     expires_at: Mapped[dt.datetime]
-    scan_session_id: Mapped[str | None] = mapped_column(
-        ForeignKey("scan_sessions.id", ondelete="SET NULL"), index=True
-    )
+    scan_session_id: Mapped[str | None] = mapped_column(ForeignKey("scan_sessions.id", ondelete="SET NULL"), index=True)
 
     scan_session: Mapped[ScanSession | None] = relationship(back_populates="opportunities")

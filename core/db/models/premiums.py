@@ -90,15 +90,19 @@ class StockPremium(Base):
     __table_args__ = (
         UniqueConstraint("symbol", "expiration_date", "option_type", "strike_price", name="uq_stock_premiums_contract"),
         CheckConstraint("option_type IN ('put', 'call')", name="option_type"),
-        Index("idx_sp_rank", "option_type", "expiration_date", "symbol",
-              postgresql_where=text("quality_flag IS NULL"), sqlite_where=text("quality_flag IS NULL")),
+        Index(
+            "idx_sp_rank",
+            "option_type",
+            "expiration_date",
+            "symbol",
+            postgresql_where=text("quality_flag IS NULL"),
+            sqlite_where=text("quality_flag IS NULL"),
+        ),
         Index("idx_sp_symbol_expiration", "symbol", "expiration_date"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    symbol: Mapped[str] = mapped_column(
-        String(20), ForeignKey("stocks.symbol", ondelete="CASCADE", onupdate="CASCADE")
-    )
+    symbol: Mapped[str] = mapped_column(String(20), ForeignKey("stocks.symbol", ondelete="CASCADE", onupdate="CASCADE"))
     expiration_date: Mapped[dt.date] = mapped_column(Date)
     option_type: Mapped[str] = mapped_column(String(4))
     strike_price: Mapped[float] = mapped_column(Float)

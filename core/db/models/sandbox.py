@@ -25,7 +25,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db.base import Base, JSONType, utcnow, uuidpk
 
 __all__ = [
-    "SandboxAIConversation", "SandboxHistoricalCache", "SandboxStats", "SandboxStrategyConfig",
+    "SandboxAIConversation",
+    "SandboxHistoricalCache",
+    "SandboxStats",
+    "SandboxStrategyConfig",
     "SandboxTestRun",
 ]
 
@@ -43,9 +46,7 @@ class SandboxStrategyConfig(Base):
     is_active: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     test_runs: Mapped[list[SandboxTestRun]] = relationship(back_populates="config", **_DB_CASCADE)
-    ai_conversations: Mapped[list[SandboxAIConversation]] = relationship(
-        back_populates="config", **_DB_CASCADE
-    )
+    ai_conversations: Mapped[list[SandboxAIConversation]] = relationship(back_populates="config", **_DB_CASCADE)
 
 
 class SandboxTestRun(Base):

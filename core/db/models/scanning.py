@@ -105,8 +105,9 @@ class ScanSchedule(Timestamps, Base):
     last_run: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     next_run: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     market_hours_only: Mapped[bool] = mapped_column(default=True, server_default=true())
-    timezone: Mapped[str] = mapped_column(String(50), default="America/New_York",
-                                          server_default=text("'America/New_York'"))
+    timezone: Mapped[str] = mapped_column(
+        String(50), default="America/New_York", server_default=text("'America/New_York'")
+    )
 
     scanner: Mapped[Scanner] = relationship(back_populates="schedules")
 

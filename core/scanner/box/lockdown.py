@@ -38,16 +38,67 @@ import numpy as np
 import pandas as pd
 
 # Method names pandas may look up from a string for a scanner: reductions and transforms on its own data.
-DISPATCH_ALLOWED = frozenset({
-    "sum", "mean", "median", "min", "max", "std", "var", "count", "first", "last", "prod", "nunique", "skew",
-    "kurt", "sem", "quantile", "idxmin", "idxmax", "cumsum", "cumprod", "cummax", "cummin", "abs", "diff",
-    "pct_change", "rank", "shift", "size", "ohlc", "any", "all", "corr", "cov", "ffill", "bfill",
-})
+DISPATCH_ALLOWED = frozenset(
+    {
+        "sum",
+        "mean",
+        "median",
+        "min",
+        "max",
+        "std",
+        "var",
+        "count",
+        "first",
+        "last",
+        "prod",
+        "nunique",
+        "skew",
+        "kurt",
+        "sem",
+        "quantile",
+        "idxmin",
+        "idxmax",
+        "cumsum",
+        "cumprod",
+        "cummax",
+        "cummin",
+        "abs",
+        "diff",
+        "pct_change",
+        "rank",
+        "shift",
+        "size",
+        "ohlc",
+        "any",
+        "all",
+        "corr",
+        "cov",
+        "ffill",
+        "bfill",
+    }
+)
 DISPATCHERS = ("agg", "aggregate", "apply", "transform", "pipe")
 # Series/DataFrame methods that write (or, for to_xarray, import a module): all of them, path or not.
-WRITERS = ("to_pickle", "to_csv", "to_json", "to_parquet", "to_excel", "to_hdf", "to_sql", "to_feather", "to_stata",
-           "to_html", "to_latex", "to_markdown", "to_xml", "to_clipboard", "to_orc", "to_iceberg", "to_gbq",
-           "to_xarray")
+WRITERS = (
+    "to_pickle",
+    "to_csv",
+    "to_json",
+    "to_parquet",
+    "to_excel",
+    "to_hdf",
+    "to_sql",
+    "to_feather",
+    "to_stata",
+    "to_html",
+    "to_latex",
+    "to_markdown",
+    "to_xml",
+    "to_clipboard",
+    "to_orc",
+    "to_iceberg",
+    "to_gbq",
+    "to_xarray",
+)
 NUMPY_FILES = ("load", "save", "savez", "savez_compressed", "savetxt", "loadtxt", "genfromtxt", "fromregex")
 # (module, name, what the scanner is told): module-level functions replaced, in that module and wherever pandas
 # or NumPy import them from it.
@@ -59,25 +110,31 @@ FUNCTIONS: tuple[tuple[str, str, str], ...] = (
     ("pandas.util._tester", "test", "pd.test"),
     ("pandas.plotting._core", "_get_plot_backend", "plotting"),
     *(("numpy.lib._npyio_impl", name, f"np.{name}") for name in NUMPY_FILES),
-    *(("numpy.lib._format_impl", name, f"np.lib.format.{name}") for name in ("open_memmap", "read_array",
-                                                                            "write_array")),
+    *(
+        ("numpy.lib._format_impl", name, f"np.lib.format.{name}")
+        for name in ("open_memmap", "read_array", "write_array")
+    ),
     ("numpy.lib._datasource", "open", "np.lib.npyio.DataSource"),
     ("numpy._core.records", "fromfile", "np.rec.fromfile"),
     ("numpy._core.multiarray", "fromfile", "np.fromfile"),
     ("numpy._core._methods", "_dump", "ndarray.dump"),  # what ndarray.dump(file) calls
-    *(("numpy.ctypeslib._ctypeslib", name, f"np.ctypeslib.{name}")
-      for name in ("load_library", "ndpointer", "as_array", "as_ctypes", "as_ctypes_type")),
+    *(
+        ("numpy.ctypeslib._ctypeslib", name, f"np.ctypeslib.{name}")
+        for name in ("load_library", "ndpointer", "as_array", "as_ctypes", "as_ctypes_type")
+    ),
 )
 # (module, class, label): classes that can no longer be instantiated (__new__ raises; isinstance still works).
 CLASSES = (
-    ("numpy._core.memmap", "memmap", "np.memmap"), ("numpy.lib._datasource", "DataSource", "np.lib.npyio.DataSource"),
+    ("numpy._core.memmap", "memmap", "np.memmap"),
+    ("numpy.lib._datasource", "DataSource", "np.lib.npyio.DataSource"),
     ("numpy.lib._npyio_impl", "NpzFile", "np.lib.npyio.NpzFile"),
-    ("pandas.core.computation.expr", "Expr", "pandas' expression engine"), ("pandas.io.pytables", "HDFStore",
-                                                                              "pd.HDFStore"),
-    ("pandas.io.excel._base", "ExcelFile", "pd.ExcelFile"), ("pandas.io.excel._base", "ExcelWriter", "pd.ExcelWriter"),
+    ("pandas.core.computation.expr", "Expr", "pandas' expression engine"),
+    ("pandas.io.pytables", "HDFStore", "pd.HDFStore"),
+    ("pandas.io.excel._base", "ExcelFile", "pd.ExcelFile"),
+    ("pandas.io.excel._base", "ExcelWriter", "pd.ExcelWriter"),
     ("pandas.io.parsers.readers", "TextFileReader", "pandas' CSV reader"),
-    ("pandas.io.stata", "StataReader", "pandas' Stata reader"), ("pandas.io.stata", "StataWriter",
-                                                                  "pandas' Stata writer"),
+    ("pandas.io.stata", "StataReader", "pandas' Stata reader"),
+    ("pandas.io.stata", "StataWriter", "pandas' Stata writer"),
 )
 PANDAS_PREFIXES = ("pandas", "numpy")
 MAX_DEPTH = 8
@@ -171,10 +228,29 @@ def install() -> list[str]:
 
 # What must be a stand-in once install() is done, by the public path a scanner would use: a pandas or NumPy
 # upgrade that moves one of these makes the worker refuse to start instead of silently leaving it in place.
-MUST_BE_BLOCKED = ("pd.eval", "pd.read_csv", "pd.read_pickle", "pd.to_pickle", "pd.show_versions", "pd.test",
-                   "pd.DataFrame.eval", "pd.DataFrame.query", "pd.DataFrame.to_csv", "pd.Series.to_pickle",
-                   "np.load", "np.save", "np.savez", "np.savez_compressed", "np.savetxt", "np.loadtxt",
-                   "np.genfromtxt", "np.fromregex", "np.fromfile", "np.rec.fromfile", "np.lib.format.open_memmap")
+MUST_BE_BLOCKED = (
+    "pd.eval",
+    "pd.read_csv",
+    "pd.read_pickle",
+    "pd.to_pickle",
+    "pd.show_versions",
+    "pd.test",
+    "pd.DataFrame.eval",
+    "pd.DataFrame.query",
+    "pd.DataFrame.to_csv",
+    "pd.Series.to_pickle",
+    "np.load",
+    "np.save",
+    "np.savez",
+    "np.savez_compressed",
+    "np.savetxt",
+    "np.loadtxt",
+    "np.genfromtxt",
+    "np.fromregex",
+    "np.fromfile",
+    "np.rec.fromfile",
+    "np.lib.format.open_memmap",
+)
 
 
 def _verify() -> None:
@@ -199,7 +275,8 @@ def check_dispatch(value: Any, where: str, depth: int = 0) -> None:
         if value not in DISPATCH_ALLOWED:
             raise PermissionError(
                 f"{where}({str(value)[:40]!r}) is not available to scanners: a method named by a string must be "
-                f"one of {', '.join(sorted(DISPATCH_ALLOWED))}; pass a function instead")
+                f"one of {', '.join(sorted(DISPATCH_ALLOWED))}; pass a function instead"
+            )
         return
     if value is None or callable(value):
         return
@@ -212,8 +289,9 @@ def check_dispatch(value: Any, where: str, depth: int = 0) -> None:
     elif isinstance(value, list | tuple | set | frozenset):
         items = value
     elif hasattr(value, "__iter__") or hasattr(value, "__getitem__"):
-        raise PermissionError(f"{where}: a {type(value).__name__} of functions is not available to scanners; give "
-                              "a list, tuple or dict")
+        raise PermissionError(
+            f"{where}: a {type(value).__name__} of functions is not available to scanners; give a list, tuple or dict"
+        )
     else:
         return  # a number or such: pandas refuses it itself
     for item in items:
@@ -254,8 +332,14 @@ def _guarded(method: Callable[..., Any], where: str, pipe: bool) -> Callable[...
 
 def _guard_dispatch() -> list[str]:
     """Wrap agg/aggregate/apply/transform/pipe wherever pandas defines them, and pandas' own string resolver."""
-    for name in ("pandas.core.window", "pandas.core.window.ewm", "pandas.core.window.expanding",
-                 "pandas.core.window.rolling", "pandas.core.groupby.generic", "pandas.core.resample"):
+    for name in (
+        "pandas.core.window",
+        "pandas.core.window.ewm",
+        "pandas.core.window.expanding",
+        "pandas.core.window.rolling",
+        "pandas.core.groupby.generic",
+        "pandas.core.resample",
+    ):
         _module(name)
     roots = [_generic().NDFrame, _module("pandas.core.base").SelectionMixin]
     seen: set[type] = set()

@@ -26,20 +26,99 @@ from .series import OHLCV, TALIB, TALIB_SHORTCUTS, PositionalFrame, ohlcv_frame,
 from .validate import module_allowed
 
 SAFE_BUILTIN_NAMES = (
-    "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "complex", "dict", "divmod", "enumerate",
-    "filter", "float", "format", "frozenset", "hash", "hex", "int", "isinstance", "issubclass", "iter", "len",
-    "list", "map", "max", "min", "next", "oct", "ord", "pow", "range", "repr", "reversed", "round", "set",
-    "slice", "sorted", "str", "sum", "tuple", "zip", "True", "False", "None", "NotImplemented", "Ellipsis",
-    "ArithmeticError", "AssertionError", "AttributeError", "Exception", "FloatingPointError", "IndexError",
-    "KeyError", "LookupError", "NameError", "NotImplementedError", "OverflowError", "RuntimeError",
-    "StopIteration", "TypeError", "ValueError", "ZeroDivisionError",
+    "abs",
+    "all",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "callable",
+    "chr",
+    "complex",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "hash",
+    "hex",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "next",
+    "oct",
+    "ord",
+    "pow",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "slice",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "zip",
+    "True",
+    "False",
+    "None",
+    "NotImplemented",
+    "Ellipsis",
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "Exception",
+    "FloatingPointError",
+    "IndexError",
+    "KeyError",
+    "LookupError",
+    "NameError",
+    "NotImplementedError",
+    "OverflowError",
+    "RuntimeError",
+    "StopIteration",
+    "TypeError",
+    "ValueError",
+    "ZeroDivisionError",
 )
 MODULES = {"numpy": np, "pandas": pd, "math": math, "datetime": datetime, "statistics": statistics, "talib": TALIB}
-CONTRACT_NAMES = frozenset({
-    "data", "df", "open", "high", "low", "close", "volume", "symbol", "params", "parameters", "pd", "np",
-    "numpy", "talib", "math", "datetime", "AddColumn", "columns", "options", "spot", "iv_rank", "iv_percentile",
-    "iv30", *TALIB_SHORTCUTS,
-})
+CONTRACT_NAMES = frozenset(
+    {
+        "data",
+        "df",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "symbol",
+        "params",
+        "parameters",
+        "pd",
+        "np",
+        "numpy",
+        "talib",
+        "math",
+        "datetime",
+        "AddColumn",
+        "columns",
+        "options",
+        "spot",
+        "iv_rank",
+        "iv_percentile",
+        "iv30",
+        *TALIB_SHORTCUTS,
+    }
+)
 FRAME_NAMES = frozenset({"data", "df", "scan"})  # scan(data, params) gets the frame
 MAX_PRINTED = 50
 FILENAME = "<scanner>"
@@ -71,8 +150,9 @@ class SymbolData:
     extras: dict[str, Any] = field(default_factory=dict)  # iv_rank, iv_percentile, iv30 for option scanners
 
 
-def build(item: SymbolData, params: dict[str, Any], printed: list[str],
-          needed: frozenset[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def build(
+    item: SymbolData, params: dict[str, Any], printed: list[str], needed: frozenset[str] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The globals of one symbol's run and its `columns` dict; `needed`: the names the code uses (None: all)."""
     columns: dict[str, Any] = {}
 
@@ -86,9 +166,19 @@ def build(item: SymbolData, params: dict[str, Any], printed: list[str],
 
     own = copy.deepcopy(params)
     names: dict[str, Any] = {
-        "__builtins__": {**SAFE_BUILTINS, "print": _print}, "__name__": "scanner",
-        "symbol": item.symbol, "params": own, "parameters": own, "pd": pd, "np": np, "numpy": np,
-        "talib": TALIB, "math": math, "datetime": datetime.datetime, "AddColumn": AddColumn, "columns": columns,
+        "__builtins__": {**SAFE_BUILTINS, "print": _print},
+        "__name__": "scanner",
+        "symbol": item.symbol,
+        "params": own,
+        "parameters": own,
+        "pd": pd,
+        "np": np,
+        "numpy": np,
+        "talib": TALIB,
+        "math": math,
+        "datetime": datetime.datetime,
+        "AddColumn": AddColumn,
+        "columns": columns,
         **TALIB_SHORTCUTS,
     }
     if item.block is not None:
@@ -103,10 +193,33 @@ def build(item: SymbolData, params: dict[str, Any], printed: list[str],
     return names, columns
 
 
-OPTION_COLUMNS = ("contract_symbol", "option_type", "expiration_date", "dte", "strike", "bid", "ask", "last", "mid",
-                  "premium", "volume", "open_interest", "iv", "delta", "gamma", "theta", "vega", "underlying_price",
-                  "monthly_return", "annualized_return", "breakeven", "cushion_pct", "prob_otm", "spread_pct",
-                  "quality_flag")
+OPTION_COLUMNS = (
+    "contract_symbol",
+    "option_type",
+    "expiration_date",
+    "dte",
+    "strike",
+    "bid",
+    "ask",
+    "last",
+    "mid",
+    "premium",
+    "volume",
+    "open_interest",
+    "iv",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "underlying_price",
+    "monthly_return",
+    "annualized_return",
+    "breakeven",
+    "cushion_pct",
+    "prob_otm",
+    "spread_pct",
+    "quality_flag",
+)
 _OPTION_TEXT = ("contract_symbol", "option_type", "expiration_date", "quality_flag")
 
 
@@ -128,8 +241,9 @@ class Outcome:
     debug: dict[str, Any] | None = None
 
 
-def run_one(compiled, item: SymbolData, params: dict[str, Any], debug: bool = False,
-            needed: frozenset[str] | None = None) -> Outcome:
+def run_one(
+    compiled, item: SymbolData, params: dict[str, Any], debug: bool = False, needed: frozenset[str] | None = None
+) -> Outcome:
     """Run the compiled scanner for one symbol; any exception becomes this symbol's error with its line."""
     printed: list[str] = []
     started = time.perf_counter()
@@ -147,8 +261,11 @@ def run_one(compiled, item: SymbolData, params: dict[str, Any], debug: bool = Fa
     outcome.seconds = time.perf_counter() - started
     if debug:
         outcome.debug = {
-            "variables": {k: report.describe(v) for k, v in list(names.items())[:200]
-                          if not k.startswith("__") and (k not in CONTRACT_NAMES or k in ("symbol", "params"))},
+            "variables": {
+                k: report.describe(v)
+                for k, v in list(names.items())[:200]
+                if not k.startswith("__") and (k not in CONTRACT_NAMES or k in ("symbol", "params"))
+            },
             "inputs": {k: report.describe(names[k]) for k in ("close", "volume", "spot", "options") if k in names},
             "printed": "".join(printed)[:10_000],
         }

@@ -14,8 +14,23 @@ import numpy as np
 import pandas as pd
 import talib
 
-SHORTCUTS = ("SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "ADX", "STOCH", "CCI", "MFI", "OBV", "SAR", "WILLR",
-             "ROC", "MOM")
+SHORTCUTS = (
+    "SMA",
+    "EMA",
+    "RSI",
+    "MACD",
+    "BBANDS",
+    "ATR",
+    "ADX",
+    "STOCH",
+    "CCI",
+    "MFI",
+    "OBV",
+    "SAR",
+    "WILLR",
+    "ROC",
+    "MOM",
+)
 
 
 def _is_int(key: Any) -> bool:
@@ -79,7 +94,8 @@ def date_index(days: np.ndarray) -> pd.DatetimeIndex:
         if len(_INDEX_CACHE) > 64:
             _INDEX_CACHE.clear()
         index = _INDEX_CACHE[key] = pd.DatetimeIndex(
-            days.astype("int64").astype("datetime64[D]").astype("datetime64[ns]"), name="date")
+            days.astype("int64").astype("datetime64[D]").astype("datetime64[ns]"), name="date"
+        )
     return index
 
 

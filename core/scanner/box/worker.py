@@ -99,9 +99,16 @@ def _startup() -> dict[str, Any]:
     """Harden this process, read the host's config and say ready (or why not)."""
     header = wire.read(0, MAX_REQUEST_HEADER, 0)
     config = header[0] if header else {}
-    facts: dict[str, Any] = {"op": "ready", "pid": os.getpid(), "uid": os.getuid(),
-                             "python": sys.version.split()[0], "pandas": pd.__version__, "numpy": np.__version__,
-                             "proc_mounted": os.path.exists("/proc/self"), "environment": sorted(os.environ)}
+    facts: dict[str, Any] = {
+        "op": "ready",
+        "pid": os.getpid(),
+        "uid": os.getuid(),
+        "python": sys.version.split()[0],
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+        "proc_mounted": os.path.exists("/proc/self"),
+        "environment": sorted(os.environ),
+    }
     _NULL.append(os.open("/dev/null", os.O_RDWR))
     try:
         limits.not_dumpable()
@@ -181,9 +188,17 @@ def _accept(children: dict[int, Child], conf: dict[str, Any]) -> bool:
     except (AttributeError, OSError):
         pidfd = None
     now = time.monotonic()
-    children[pid] = Child(batch_id=batch["id"], pid=pid, pipe=read_fd, pidfd=pidfd, count=count,
-                          wall_per_symbol=wall, started=now, progress_at=now,
-                          max_bytes=max_result * count + 65_536)
+    children[pid] = Child(
+        batch_id=batch["id"],
+        pid=pid,
+        pipe=read_fd,
+        pidfd=pidfd,
+        count=count,
+        wall_per_symbol=wall,
+        started=now,
+        progress_at=now,
+        max_bytes=max_result * count + 65_536,
+    )
     return True
 
 
@@ -260,8 +275,9 @@ def _ended(status: int) -> str | None:
     return None
 
 
-def _child(result_fd: int, batch: dict[str, Any], payload: bytes, cpu: int, conf: dict[str, Any],
-           max_result: int) -> None:
+def _child(
+    result_fd: int, batch: dict[str, Any], payload: bytes, cpu: int, conf: dict[str, Any], max_result: int
+) -> None:
     status = 0
     try:
         _isolate(result_fd)
@@ -305,8 +321,13 @@ def _run_batch(result_fd: int, batch: dict[str, Any], payload: bytes, max_result
         if rows:
             block = np.frombuffer(payload, dtype=np.float64, count=6 * rows, offset=offset).reshape(6, rows).copy()
             offset += 6 * rows * 8
-        item = SymbolData(symbol=spec["symbol"], block=block, options=spec.get("options"), spot=spec.get("spot"),
-                          extras=spec.get("extras") or {})
+        item = SymbolData(
+            symbol=spec["symbol"],
+            block=block,
+            options=spec.get("options"),
+            spot=spec.get("spot"),
+            extras=spec.get("extras") or {},
+        )
         outcome = run_one(compiled, item, params, debug=debug, needed=needed)
         row = {"i": i, "result": outcome.result, "error": outcome.error, "ms": round(outcome.seconds * 1000, 3)}
         if debug:
@@ -320,11 +341,12 @@ def _emit(fd: int, row: dict[str, Any], max_result: int) -> None:
     except (TypeError, ValueError) as exc:
         line = json.dumps({"i": row["i"], "result": None, "error": f"result could not be encoded: {exc}"})
     if len(line) > max_result:
-        line = json.dumps({"i": row["i"], "result": None,
-                           "error": f"result too large: {len(line):,} bytes (at most {max_result:,})"})
+        line = json.dumps(
+            {"i": row["i"], "result": None, "error": f"result too large: {len(line):,} bytes (at most {max_result:,})"}
+        )
     data = (line + "\n").encode()
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 if __name__ == "__main__":
