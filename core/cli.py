@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import DBAPIError
 
 from core.config import ConfigError, get_settings
-from core.db.engine import DatabaseError
+from core.db.engine import DatabaseError, first_line
 
 log = logging.getLogger("wheelhouse")
 
@@ -72,8 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DBAPIError as exc:  # the database refused something: one line, not a traceback
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        print(f"error: database: {reason}", file=sys.stderr)
+        print(f"error: database: {first_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

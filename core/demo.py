@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from core.clock import today_in_new_york
 from core.config import get_settings
 from core.db.base import utcnow
 from core.db.engine import unit_of_work
-from core.db.models import JobRun, Setting, Stock, StockData
+from core.db.models import FINAL_RUN_STATUSES, JobRun, Setting, Stock, StockData
 from core.providers import get_provider
 from core.status import DATA_SOURCE_KEY
 from core.sync import ingest, store
@@ -96,7 +97,7 @@ def seed_stocks(session: Session, symbols: list[str], as_of: dt.date | None = No
 
 def backfill_history(session: Session, symbols: list[str], weeks: int, as_of: dt.date | None = None) -> int:
     """Weekly daily-history rows for the `weeks` weeks before `as_of`, priced as a sync of that day would be."""
-    as_of = as_of or dt.datetime.now(ingest.EXCHANGE_TZ).date()
+    as_of = as_of or today_in_new_york()
     rate = get_settings().risk_free_rate
     rows: dict[tuple[str, dt.date], dict] = {}
     for week in range(weeks, 0, -1):
@@ -125,7 +126,7 @@ def sync_symbols(engine: Engine, symbols: list[str], as_of: dt.date | None = Non
     while True:
         with unit_of_work(engine) as session:
             run = session.get(JobRun, run_id)
-        if run.status in ("completed", "failed", "cancelled") or time.monotonic() > deadline:
+        if run.status in FINAL_RUN_STATUSES or time.monotonic() > deadline:
             return run
         time.sleep(0.5)
 

@@ -13,10 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
-from core.db.models import JobRun
+from core.db.models import FINAL_RUN_STATUSES, JobRun
 from core.sync.requests import SyncRequest, enqueue_sync
-
-FINAL = ("completed", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class RunProgress:
 
     @property
     def finished(self) -> bool:
-        return self.status in FINAL
+        return self.status in FINAL_RUN_STATUSES
 
     @property
     def fraction(self) -> float:
@@ -104,7 +102,7 @@ def active_sync(session: Session, scope: str | None = None) -> RunProgress | Non
 def last_finished_sync(session: Session) -> RunProgress | None:
     run = session.scalar(
         select(JobRun)
-        .where(JobRun.kind == "sync", JobRun.status.in_(FINAL))
+        .where(JobRun.kind == "sync", JobRun.status.in_(FINAL_RUN_STATUSES))
         .order_by(JobRun.finished_at.desc(), JobRun.id.desc())
         .limit(1)
     )

@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 from core.db.base import utcnow
 from core.db.engine import DatabaseError, describe_url, unit_of_work
 from core.db.migrate import require_current_schema
-from core.db.models import JobRun, Setting, StockData, SystemHealthStatus, Watchlist
+from core.db.models import FINAL_RUN_STATUSES, JobRun, Setting, StockData, SystemHealthStatus, Watchlist
 
 SIDECAR_SERVICE = "sidecar"
 SIDECAR_STALE_AFTER = dt.timedelta(minutes=2)
 DATA_SOURCE_KEY = "data_source"  # written by `python -m core demo`: {"provider": "synthetic", ...}
-FINAL_RUN_STATUSES = ("completed", "failed", "cancelled")
 
 
 @dataclass(frozen=True)

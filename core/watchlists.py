@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.db.models import Stock, StockData, TvWatchlist, TvWatchlistSymbol, Watchlist
-from core.sync.requests import SYMBOL_PATTERN
+from core.symbols import is_ticker
 
 EXCHANGE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")  # watchlists.exchange holds 10 characters
 MAX_NAME = 100
@@ -93,7 +93,7 @@ def parse_entry(raw: str) -> Entry | Skipped:
         if not EXCHANGE_PATTERN.match(exchange):
             return Skipped(raw.strip(), f"malformed exchange {exchange!r}")
     symbol = text.strip().upper()
-    if not SYMBOL_PATTERN.match(symbol):
+    if not is_ticker(symbol):
         return Skipped(raw.strip(), "malformed: a ticker is 1-20 letters, digits or . - ^ =")
     return Entry(symbol, exchange)
 
@@ -139,6 +139,33 @@ def _parse(raw_entries: Iterable[str]) -> Parsed:
         else:
             entries[result.symbol] = result
     return Parsed(tuple(entries.values()), tuple(skipped))
+
+
+def plain_tickers(values: Iterable[object]) -> tuple[str, ...]:
+    """Stored watchlist entries as tickers: trimmed, upper-case, an exchange prefix ('NASDAQ:AAPL') dropped, no
+    duplicates, blanks and non-strings skipped."""
+    out = (v.strip().upper().rsplit(":", 1)[-1] for v in values if isinstance(v, str) and v.strip())
+    return tuple(dict.fromkeys(out))
+
+
+def watchlist_symbols(session: Session, name: str) -> tuple[str, ...]:
+    """The tickers of the watchlist called `name`, in stored order: what sync, scans and screens read.
+
+    FluxScan's `watchlists` is the source of truth; a list that exists only in Database Scan's `tv_watchlists`
+    (written by another tool) is read from there. Raises `WatchlistError` when neither has it.
+    """
+    found = session.execute(select(Watchlist.symbols).where(Watchlist.name == name)).first()
+    if found is not None:
+        return plain_tickers(found.symbols or [])
+    tv_id = session.scalar(select(TvWatchlist.id).where(TvWatchlist.name == name))
+    if tv_id is None:
+        raise WatchlistError(f"no watchlist named {name!r}")
+    rows = session.scalars(
+        select(TvWatchlistSymbol.symbol)
+        .where(TvWatchlistSymbol.watchlist_id == tv_id)
+        .order_by(TvWatchlistSymbol.position)
+    )
+    return plain_tickers(rows)
 
 
 def export_tradingview(info: WatchlistInfo) -> str:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.clock import today_in_new_york
 from core.db.engine import unit_of_work
 from core.premiums.scanner import InvalidFilters
 from core.screens import ScreenError, delete_screen, load_screen, save_screen
@@ -9,7 +10,7 @@ from ui.db import database_url, require_database
 from ui.premium_filters import premium_filters_form, set_filter_state
 from ui.premium_table import premium_columns, render_summary, shown_frame
 from ui.progress import sync_button, sync_progress
-from ui.queries import best_premiums, choices, current_version, today
+from ui.queries import best_premiums, choices, current_version
 from ui.symbol_detail import render_detail, trade_from_row
 
 KEY = "premiums"
@@ -108,7 +109,7 @@ event = st.dataframe(
     key=f"{KEY}:table",
     height=420,
 )
-as_of = str(flt.as_of or today())
+as_of = str(flt.as_of or today_in_new_york())
 st.download_button(
     "Download CSV",
     shown.to_csv(index=False),

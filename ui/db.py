@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from core.config import ConfigError, get_settings
-from core.db.engine import DatabaseError, describe_url, get_engine
+from core.db.engine import DatabaseError, describe_url, first_line, get_engine
 from core.db.migrate import require_current_schema
 
 HINT = (
@@ -36,8 +36,7 @@ def engine() -> Engine:
 def show_database_error(exc: BaseException) -> None:
     """Say in one line what is wrong with the database, with what to do, and stop this run."""
     if isinstance(exc, DBAPIError):
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        message = f"The database cannot be used right now: {reason}"
+        message = f"The database cannot be used right now: {first_line(exc)}"
     else:
         message = f"The database cannot be used: {exc}"
     st.error(message, icon=":material/database_off:")

@@ -10,22 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import func, select
 
+from core.clock import today_in_new_york
 from core.db.engine import unit_of_work
 from core.db.models import Stock, StockData
 from core.premiums.filters import PremiumFilters
-from core.premiums.scanner import default_as_of
 from core.screens import screen_names
 from core.status import data_version
 from core.watchlists import WatchlistManager
 from ui.db import engine
-
-NEW_YORK = ZoneInfo("America/New_York")
 
 
 @dataclass(frozen=True)
@@ -34,10 +31,6 @@ class Choices:
     watchlists: list[str]
     screens: list[str]
     synced: int  # symbols whose last sync stored a chain
-
-
-def today() -> dt.date:
-    return default_as_of()
 
 
 def current_version(url: str) -> str:
@@ -64,7 +57,7 @@ def _choices(url: str, version: str) -> tuple[list[str], list[str], int]:
 
 def best_premiums(url: str, filters: PremiumFilters, version: str) -> pd.DataFrame:
     """`DatabaseScanner.best_per_symbol(filters)`, cached by filters, the as-of day and the data version."""
-    return _best(url, json.dumps(filters.to_json(), sort_keys=True), str(filters.as_of or today()), version)
+    return _best(url, json.dumps(filters.to_json(), sort_keys=True), str(filters.as_of or today_in_new_york()), version)
 
 
 @st.cache_data(max_entries=64, show_spinner="Scanning premiums…")

@@ -19,6 +19,8 @@ from core.db.migrate import require_current_schema
 from core.providers import PROVIDER_NAMES, UnknownProvider
 from core.scanner.box.validate import validate
 from core.scanner.params import ParamError, parse_params_json
+from core.symbols import SymbolListError, parse_ticker_list
+from core.watchlists import WatchlistError, watchlist_symbols
 
 # pandas, NumPy and TA-Lib load only when a scanner actually runs, not for every `python -m core` command.
 
@@ -73,7 +75,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from core.scanner.engine import scan_symbols
-    from core.scanner.jobs import ScanRequestError, parse_symbol_list
     from core.scanner.market import MarketData
 
     code = _read(args.file)
@@ -86,11 +87,11 @@ def _run(args: argparse.Namespace) -> int:
             require_current_schema(engine)
             symbols = _watchlist_symbols(engine, args.watchlist)
         else:
-            symbols = parse_symbol_list(args.symbols)
+            symbols = list(parse_ticker_list(args.symbols))
             engine = _cache_engine(database_url(args))
         market = MarketData(engine, args.provider, source=args.source)
         report = scan_symbols(code, symbols, market=market, params=params)
-    except (ParamError, ScanRequestError, UnknownProvider) as exc:
+    except (ParamError, SymbolListError, WatchlistError, UnknownProvider) as exc:
         raise CommandError(str(exc)) from None
     return _report(args, report)
 
@@ -117,16 +118,8 @@ def _cache_engine(url: str):
 
 
 def _watchlist_symbols(engine, name: str) -> list[str]:
-    from sqlalchemy import select
-
-    from core.db.models import Watchlist
-    from core.scanner.jobs import parse_symbol_list
-
-    with unit_of_work(engine) as session:
-        symbols = session.scalar(select(Watchlist.symbols).where(Watchlist.name == name))
-    if symbols is None:
-        raise CommandError(f"no watchlist named {name!r}")
-    return parse_symbol_list(",".join(str(s) for s in symbols))
+    with unit_of_work(engine, write=False) as session:
+        return list(watchlist_symbols(session, name))
 
 
 def _print_table(report) -> None:

@@ -13,7 +13,8 @@ from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.db.models import JobRun
 from core.providers import PROVIDER_NAMES, UnknownProvider
-from core.sync.requests import SyncRequest, SyncRequestError, enqueue_sync, parse_symbols
+from core.symbols import SymbolListError, parse_ticker_list
+from core.sync.requests import SyncRequest, SyncRequestError, enqueue_sync
 from core.sync.worker import SyncWorker
 
 
@@ -41,7 +42,7 @@ def _sync(args: argparse.Namespace) -> int:
         request = SyncRequest(
             all_symbols=args.all,
             watchlist=args.watchlist,
-            symbols=parse_symbols(args.symbols) if args.symbols else (),
+            symbols=parse_ticker_list(args.symbols) if args.symbols else (),
             provider=args.provider,
             source=args.source,
             as_of=args.as_of,
@@ -52,7 +53,7 @@ def _sync(args: argparse.Namespace) -> int:
         with unit_of_work(engine) as session:
             run, created = enqueue_sync(session, request)
             run_id = run.id
-    except (SyncRequestError, UnknownProvider) as exc:
+    except (SyncRequestError, SymbolListError, UnknownProvider) as exc:
         raise CommandError(str(exc)) from None
     if not args.inline:
         if args.format == "json":

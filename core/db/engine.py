@@ -29,6 +29,16 @@ class DatabaseError(RuntimeError):
     """A database problem worth one clear line to the user (bad URL, server down), not a traceback."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of what the database driver said (a DBAPIError's `orig`), else of the exception itself.
+
+    Drivers put the useful part first ("connection refused", "duplicate key value ...") and follow it with
+    SQL, parameters and hints that do not belong in a one-line message or a log field.
+    """
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def parse_database_url(url: str) -> URL:
     """Parse and sanity-check a database URL, or raise `DatabaseError` saying what is wrong."""
     try:
@@ -131,8 +141,7 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(f"cannot reach database {describe_url(engine.url)}: {reason}") from None
+        raise DatabaseError(f"cannot reach database {describe_url(engine.url)}: {first_line(exc)}") from None
 
 
 @contextmanager

@@ -12,15 +12,15 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from core.clock import today_in_new_york
 from core.config import get_settings
-from core.db.models import StockPremium, SymbolDailyHistory, TvWatchlist, TvWatchlistSymbol, Watchlist
+from core.db.models import StockPremium, SymbolDailyHistory
 from core.premiums.filters import RANK_KEYS, PremiumFilters
 from core.premiums.query import (
     COLUMNS,
@@ -32,8 +32,8 @@ from core.premiums.query import (
     screen_statement,
 )
 from core.pricing import metrics
+from core.watchlists import WatchlistError, watchlist_symbols
 
-EXCHANGE_TZ = ZoneInfo("America/New_York")
 _INT_COLUMNS = ("dte", "volume", "open_interest")
 _FLOAT_COLUMNS = (
     "strike",
@@ -70,14 +70,9 @@ class UnknownWatchlist(InvalidFilters):
         super().__init__("watchlist", f"no watchlist named {name!r}")
 
 
-def default_as_of() -> dt.date:
-    """Today in the exchange's time zone (New York): the date DTE counts from unless told otherwise."""
-    return dt.datetime.now(EXCHANGE_TZ).date()
-
-
 def _as_of(value: dt.date | None) -> dt.date:
     if value is None:
-        return default_as_of()
+        return today_in_new_york()
     return value.date() if isinstance(value, dt.datetime) else value
 
 
@@ -245,21 +240,13 @@ class DatabaseScanner:
 
     # ---- helpers -----------------------------------------------------------------------------------------
     def _watchlist_symbols(self, name: str | None) -> list[str] | None:
-        """A watchlist's symbols (FluxScan `watchlists` first, then `tv_watchlists`), or None for no filter."""
+        """A watchlist's symbols (core.watchlists.watchlist_symbols), or None for no filter."""
         if name is None:
             return None
-        found = self.session.execute(select(Watchlist.symbols).where(Watchlist.name == name)).first()
-        if found is not None:
-            return _plain_symbols(found.symbols or [])
-        tv_id = self.session.execute(select(TvWatchlist.id).where(TvWatchlist.name == name)).scalar()
-        if tv_id is None:
-            raise UnknownWatchlist(name)
-        rows = self.session.execute(
-            select(TvWatchlistSymbol.symbol)
-            .where(TvWatchlistSymbol.watchlist_id == tv_id)
-            .order_by(TvWatchlistSymbol.position)
-        ).scalars()
-        return _plain_symbols(rows)
+        try:
+            return list(watchlist_symbols(self.session, name))
+        except WatchlistError:
+            raise UnknownWatchlist(name) from None
 
     def _frame(self, rows, columns: Sequence[str]) -> pd.DataFrame:
         """Rows as a typed frame in COLUMNS order, with prob_otm computed for them (t = DTE / 365).
@@ -300,13 +287,4 @@ class DatabaseScanner:
         return pd.DataFrame({name: data[name] for name in names})
 
 
-def _plain_symbols(values) -> list[str]:
-    """Tickers as stored in stock_premiums: trimmed, upper-case, exchange prefix ('NASDAQ:AAPL') dropped."""
-    out = []
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            out.append(value.strip().upper().rsplit(":", 1)[-1])
-    return list(dict.fromkeys(out))
-
-
-__all__ = ["COLUMNS", "DatabaseScanner", "InvalidFilters", "UnknownWatchlist", "default_as_of", "validate"]
+__all__ = ["COLUMNS", "DatabaseScanner", "InvalidFilters", "UnknownWatchlist", "validate"]

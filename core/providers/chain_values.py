@@ -6,13 +6,11 @@ import datetime as dt
 import functools
 import re
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from core.clock import NEW_YORK
 from core.providers.chain_layouts import _MISSING, _fold, _key
-
-NEW_YORK = ZoneInfo("America/New_York")
 
 # -- values ---------------------------------------------------------------------------------------------------
 _MONTHS = {

@@ -13,11 +13,11 @@ import datetime as dt
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from core.clock import NEW_YORK, today_in_new_york
 from core.providers.base import (
     CHAIN_COLUMNS,
     OHLCV_COLUMNS,
@@ -40,7 +40,6 @@ from core.providers.synthetic_calendar import (
 from core.providers.synthetic_chain import ChainBatch, price_chains
 from core.providers.universe import build_universe
 
-NEW_YORK = ZoneInfo("America/New_York")
 _REF_DAY = int(session_index(np.datetime64("2025-01-02")))  # where a symbol's trend line meets its anchor
 _PHI = 0.5 ** (1 / 504)  # log-price deviations from trend decay with a two-year half-life
 _CHUNK = 256  # walks are filtered in whole chunks of sessions, so a longer walk extends a shorter one exactly
@@ -64,7 +63,7 @@ class SyntheticProvider(MarketDataProvider):
         quirks: bool = True,
     ):
         self.seed, self.rate, self.quirks, self.strikes_per_expiry = seed, risk_free_rate, quirks, strikes_per_expiry
-        self.as_of = as_of or dt.datetime.now(NEW_YORK).date()
+        self.as_of = as_of or today_in_new_york()
         self.market_date = last_session(self.as_of)  # the session whose close the quotes show
         self._t = int(session_index(self.market_date))
         if self._t < 1:

@@ -29,6 +29,7 @@ import pandas as pd
 import yfinance as yf
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError, YFTickerMissingError
 
+from core.clock import NEW_YORK
 from core.providers.base import (
     CHAIN_COLUMNS,
     OHLCV_COLUMNS,
@@ -449,7 +450,7 @@ def _next_earnings(q: dict[str, Any]) -> dt.date | None:
     try:
         zone = ZoneInfo(q.get("exchangeTimezoneName") or "America/New_York")
     except (KeyError, ValueError):
-        zone = ZoneInfo("America/New_York")
+        zone = NEW_YORK
     as_of = _utc(q.get("regularMarketTime"))
     today = as_of.astimezone(zone).date() if as_of else None
     days = sorted(

@@ -25,15 +25,16 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
-from core.db.models import JobItem, JobRun, ScanHistory, Scanner, ScanResult, Watchlist
+from core.db.models import FINAL_RUN_STATUSES, JobItem, JobRun, ScanHistory, Scanner, ScanResult, Watchlist
 from core.providers import get_provider
 from core.scanner.box.validate import validate
 from core.scanner.engine import gather_inputs
 from core.scanner.market import MarketData
 from core.scanner.params import ParamError, typed_params
 from core.scanner.sandbox import Limits, Sandbox, SandboxFailed, SandboxUnavailable
+from core.symbols import SymbolListError, parse_ticker_list
 from core.sync import queue
-from core.sync.requests import SYMBOL_PATTERN
+from core.watchlists import plain_tickers
 
 log = logging.getLogger("wheelhouse.scanner")
 
@@ -43,17 +44,6 @@ SCANNED, FAILED = "synced", "failed"  # job_items statuses: a scanned item reuse
 
 class ScanRequestError(ValueError):
     """The request names an unknown scanner or watchlist, or no symbols."""
-
-
-def parse_symbol_list(text: str) -> list[str]:
-    """'aapl, MSFT' -> ['AAPL', 'MSFT']; ScanRequestError naming entries that are not tickers."""
-    symbols = [s.strip().upper() for s in str(text).split(",") if s.strip()]
-    bad = [s for s in symbols if not SYMBOL_PATTERN.match(s)]
-    if bad:
-        raise ScanRequestError(f"not ticker symbols: {', '.join(bad[:10])}")
-    if not symbols:
-        raise ScanRequestError("no symbols given")
-    return list(dict.fromkeys(symbols))
 
 
 def enqueue_scan(
@@ -76,10 +66,13 @@ def enqueue_scan(
         watchlist = session.get(Watchlist, watchlist_id)
         if watchlist is None:
             raise ScanRequestError(f"no watchlist with id {watchlist_id}")
-        names = parse_symbol_list(",".join(str(s) for s in watchlist.symbols or [])) if watchlist.symbols else []
+        names = list(plain_tickers(watchlist.symbols or []))
         scope = f"scan:{scanner_id}:watchlist:{watchlist_id}"
     elif symbols:
-        names = parse_symbol_list(",".join(symbols))
+        try:
+            names = list(parse_ticker_list(symbols))
+        except SymbolListError as exc:
+            raise ScanRequestError(str(exc)) from None
         scope = f"scan:{scanner_id}:symbols:{hashlib.sha1(','.join(sorted(names)).encode()).hexdigest()[:16]}"
     else:
         raise ScanRequestError("say what to scan: a watchlist or some symbols")
@@ -115,7 +108,7 @@ def run_scan_run(
         run = conn.execute(select(JobRun).where(JobRun.id == run_id)).one_or_none()
     if run is None or run.kind != "scan":
         raise ValueError(f"job run {run_id} is not a scan run")
-    if run.status in ("completed", "failed", "cancelled"):
+    if run.status in FINAL_RUN_STATUSES:
         _finish_history(engine, run_id)
         return
     params = run.params or {}
@@ -277,7 +270,7 @@ def _finish_history(engine: Engine, run_id: int) -> None:
                 JobRun.failed_items,
             ).where(JobRun.id == run_id)
         ).one()
-        if run.scan_history_id is None or run.status not in ("completed", "failed", "cancelled"):
+        if run.scan_history_id is None or run.status not in FINAL_RUN_STATUSES:
             return
         history = conn.execute(
             select(ScanHistory.completed_at, ScanHistory.started_at, ScanHistory.error_message).where(

@@ -17,16 +17,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core.clock import NEW_YORK, today_in_new_york
 from core.db.base import utcnow
 from core.db.models import OhlcvDaily, OhlcvFetch, Stock, StockData, StockPremium
-from core.premiums.scanner import default_as_of
 from core.pricing.metrics import premium_metrics
 from core.providers import get_provider
 from core.providers.base import MarketDataProvider, ProviderError
@@ -34,17 +33,12 @@ from core.scanner.box.namespace import OPTION_COLUMNS
 
 log = logging.getLogger("wheelhouse.scanner")
 
-NEW_YORK = ZoneInfo("America/New_York")
 LOOKBACK_DAYS = 400  # calendar days on a first fetch: about 275 sessions, enough for a 52-week high or SMA 200
 OVERLAP_DAYS = 7  # a refresh re-reads the last week too (late corrections, and it moves `fetched_at` forward)
 CACHED_PROVIDERS = ("synthetic", "yfinance")
 CHUNK = 500  # symbols per IN (...) list
 
 OHLCV = ("open", "high", "low", "close", "volume")
-
-
-def new_york_today() -> dt.date:
-    return default_as_of()
 
 
 @dataclass
@@ -83,7 +77,7 @@ class MarketData:
         return self.provider_name or get_settings().market_data_provider
 
     def today(self) -> dt.date:
-        return self.as_of or new_york_today()
+        return self.as_of or today_in_new_york()
 
     def bars(
         self, symbols: Sequence[str], columns: Sequence[str] = OHLCV

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import DBAPIError
 
 from core.config import ConfigError, get_settings
-from core.db.engine import DatabaseError, create_db_engine
+from core.db.engine import DatabaseError, create_db_engine, first_line
 from core.sync import logs
 
 
@@ -52,8 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        print(f"error: database: {reason}", file=sys.stderr)
+        print(f"error: database: {first_line(exc)}", file=sys.stderr)
         return 1
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, func, insert, select, text, update
 
 from core.db.base import utcnow
 from core.db.models import (
+    FINAL_RUN_STATUSES,
     CriticalErrorLog,
     JobRun,
     QuarantineCount,
@@ -96,7 +97,7 @@ def housekeeping(engine: Engine, retention: Retention, now: dt.datetime | None =
         ),
         "schedule_fires": delete(ScheduleFire).where(ScheduleFire.fire_time < now - retention.job_days * days),
         "job_runs": delete(JobRun).where(
-            JobRun.status.in_(("completed", "failed", "cancelled")),
+            JobRun.status.in_(FINAL_RUN_STATUSES),
             JobRun.finished_at < now - retention.job_days * days,
         ),
         "critical_error_logs": delete(CriticalErrorLog).where(

@@ -12,19 +12,17 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from core.clock import MARKET_CLOSE, NEW_YORK, new_york_date
 from core.db.models import SymbolDailyHistory
 from core.pricing import bsm, iv, metrics, quality
 from core.providers.base import ChainSnapshot
 from core.sync import store
 
-EXCHANGE_TZ = ZoneInfo("America/New_York")
-EXPIRY_CLOSE = dt.time(16, 0)  # options stop trading at the close of their expiry day, New York time
 IV_HISTORY_DAYS = 365
 
 
@@ -135,7 +133,7 @@ def _epoch_seconds(moments: list[dt.datetime]) -> np.ndarray:
 def _expiry_close_seconds(expiry: np.ndarray) -> np.ndarray:
     """Per row, the POSIX time of its expiry day's 16:00 New York close."""
     unique, inverse = np.unique(expiry, return_inverse=True)
-    closes = _epoch_seconds([dt.datetime.combine(d.astype(dt.date), EXPIRY_CLOSE, EXCHANGE_TZ) for d in unique])
+    closes = _epoch_seconds([dt.datetime.combine(d.astype(dt.date), MARKET_CLOSE, NEW_YORK) for d in unique])
     return closes[inverse] if unique.size else np.array([])
 
 
@@ -157,7 +155,7 @@ def prepare_batch(
     symbols = [s.quote.symbol.strip().upper() for s in snapshots]
     spots = np.array([float(s.quote.price) if s.quote.price is not None else np.nan for s in snapshots])
     quote_times = [s.quote.quote_time for s in snapshots]
-    as_ofs = [qt.astimezone(EXCHANGE_TZ).date() for qt in quote_times]
+    as_ofs = [new_york_date(qt) for qt in quote_times]
     yields = np.array([float(s.profile.dividend_yield or 0.0) for s in snapshots])
     cols = normalise(snapshots)
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
-from core.db.models import JobItem, JobRun
+from core.db.models import FINAL_RUN_STATUSES, JobItem, JobRun
 
 MAX_ATTEMPTS = 3
 DEFAULT_LEASE = dt.timedelta(seconds=120)
@@ -271,7 +271,7 @@ def _finish_run(conn: Connection, run_id: int) -> None:
     ).scalars():
         quarantined.update(doc)
     run = conn.execute(select(JobRun.status, JobRun.total_items, JobRun.failed_items).where(JobRun.id == run_id)).one()
-    if run.status in ("completed", "failed", "cancelled"):
+    if run.status in FINAL_RUN_STATUSES:
         return
     status = "failed" if run.total_items and run.failed_items == run.total_items else "completed"
     conn.execute(

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.models import JobRun, Stock, Watchlist
+from core.db.models import JobRun, Stock
 from core.providers import get_provider
 from core.sync import queue
-
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,19}$")
+from core.watchlists import WatchlistError, watchlist_symbols
 
 
 class SyncRequestError(ValueError):
@@ -31,17 +29,6 @@ class SyncRequest:
     requested_by: str | None = None
 
 
-def parse_symbols(text: str) -> tuple[str, ...]:
-    """'aapl, MSFT ,brk-b' -> ('AAPL', 'MSFT', 'BRK-B'); raises SyncRequestError naming bad entries."""
-    symbols = [s.strip().upper() for s in text.split(",") if s.strip()]
-    bad = [s for s in symbols if not SYMBOL_PATTERN.match(s)]
-    if bad:
-        raise SyncRequestError(f"not ticker symbols: {', '.join(bad)}")
-    if not symbols:
-        raise SyncRequestError("no symbols given")
-    return tuple(dict.fromkeys(symbols))
-
-
 def resolve_symbols(session: Session, request: SyncRequest) -> tuple[str, list[str]]:
     """The scope key and the symbol list of a request."""
     if request.all_symbols:
@@ -55,10 +42,11 @@ def resolve_symbols(session: Session, request: SyncRequest) -> tuple[str, list[s
             )
         return queue.sync_scope(all_symbols=True), symbols
     if request.watchlist is not None:
-        watchlist = session.scalar(select(Watchlist).where(Watchlist.name == request.watchlist))
-        if watchlist is None:
-            raise SyncRequestError(f"no watchlist named {request.watchlist!r}")
-        return queue.sync_scope(watchlist=request.watchlist), [str(s).upper() for s in watchlist.symbols]
+        try:
+            symbols = list(watchlist_symbols(session, request.watchlist))
+        except WatchlistError as exc:
+            raise SyncRequestError(str(exc)) from None
+        return queue.sync_scope(watchlist=request.watchlist), symbols
     if request.symbols:
         return queue.sync_scope(symbols=list(request.symbols)), list(request.symbols)
     raise SyncRequestError("say what to sync: --all, --watchlist NAME or --symbols A,B")

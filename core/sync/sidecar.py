@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 
 from core.config import get_settings
 from core.db.base import utcnow
+from core.db.engine import first_line
 from core.providers import get_provider
 from core.sync import dispatch, health, sidecar_jobs
 from core.sync.backoff import Backoff, is_database_down
@@ -173,15 +174,15 @@ class Sidecar:
         except Exception as exc:  # a job must never take the scheduler down
             if is_database_down(exc):
                 delay = self.backoff.failed()
-                self.last_error = (utcnow(), f"database: {_first_line(exc)}")
+                self.last_error = (utcnow(), f"database: {first_line(exc)}")
                 log.warning(
                     "database unavailable; backing off",
                     extra=fields(
-                        job=name, retry_in=f"{delay:.0f}s", failures=self.backoff.failures, error=_first_line(exc)
+                        job=name, retry_in=f"{delay:.0f}s", failures=self.backoff.failures, error=first_line(exc)
                     ),
                 )
             else:
-                self.last_error = (utcnow(), f"{name}: {type(exc).__name__}: {_first_line(exc)}")
+                self.last_error = (utcnow(), f"{name}: {type(exc).__name__}: {first_line(exc)}")
                 log.exception("job failed", extra=fields(job=name))
                 sidecar_jobs.record_failure(self, name, exc)
             return None
@@ -273,11 +274,6 @@ class Sidecar:
             "last_error_at": when.isoformat() if when else None,
             "scan_engine": self.scan_hook is not None,
         }
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 __all__ = ["Sidecar"]

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
+from core.clock import today_in_new_york
 from core.db.base import utcnow
 from core.db.models import OhlcvDaily, OhlcvFetch, StockData
 from core.pricing.metrics import premium_metrics
 from core.providers.base import ProviderError
 from core.providers.synthetic import SyntheticProvider
-from core.scanner.market import MarketData, frame_block, new_york_today, option_rows
+from core.scanner.market import MarketData, frame_block, option_rows
 from tests import factories
 
 AS_OF = dt.date(2026, 11, 20)
@@ -94,7 +95,7 @@ def test_read_only_never_writes(committed_engine, provider):
 
 def test_csv_history_is_read_from_its_folder_and_not_cached(committed_engine, tmp_path):
     (tmp_path / "ohlcv").mkdir()
-    today = new_york_today()
+    today = today_in_new_york()
     lines = ["Date,Open,High,Low,Close,Volume"] + [
         f"{today - dt.timedelta(days=d)},{10 + d},{11 + d},{9 + d},{10.5 + d},{1000 + d}" for d in range(30, 0, -1)
     ]

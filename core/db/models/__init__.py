@@ -3,7 +3,7 @@
 from core.db.base import Base
 from core.db.models.accounts import *  # noqa: F403  (each module lists its models in __all__)
 from core.db.models.calendars import *  # noqa: F403
-from core.db.models.jobs import JobItem, JobRun, ScheduleFire
+from core.db.models.jobs import FINAL_RUN_STATUSES, JobItem, JobRun, ScheduleFire
 from core.db.models.market import *  # noqa: F403
 from core.db.models.operations import *  # noqa: F403
 from core.db.models.premiums import (
@@ -27,6 +27,7 @@ from core.db.models.scanning import (
 )
 
 __all__ = [
+    "FINAL_RUN_STATUSES",
     "Base",
     "JobItem",
     "JobRun",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db.base import Base, CreatedAt, JSONType, UTCDateTime, intpk, utcnow
 
 RUN_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+FINAL_RUN_STATUSES = ("completed", "failed", "cancelled")  # a run in one of these never changes again
 ITEM_STATUSES = ("queued", "running", "synced", "no_options", "failed", "cancelled")
 
 
