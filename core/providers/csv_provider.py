@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.clock import NEW_YORK
 from core.providers.base import (
     CHAIN_COLUMNS,
     OHLCV_COLUMNS,
@@ -30,11 +31,10 @@ from core.providers.base import (
 )
 from core.providers.chain_files import (
     EXTRA_COLUMNS,
-    NEW_YORK,
     ChainFile,
     ChainFileError,
     NotAChainFile,
-    _key,
+    header_key,
     load_chain_file,
     read_chain_file,
 )
@@ -239,7 +239,7 @@ def read_ohlcv_file(path: str | Path) -> pd.DataFrame:
         raise ProviderError(f"{path}: cannot read daily prices: {exc}") from exc
     names = {}
     for column in raw.columns:
-        key = _key(str(column).rsplit(".", 1)[-1]) if "." in str(column) else _key(column)
+        key = header_key(str(column).rsplit(".", 1)[-1]) if "." in str(column) else header_key(column)
         key = {"index": "date", "datetime": "date", "timestamp": "date", "day": "date"}.get(key, key)
         if key in ("date", *OHLCV_COLUMNS) and key not in names.values():
             names[column] = key

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from core.clock import NEW_YORK
-from core.providers.chain_layouts import _MISSING, _fold, _key
+from core.providers.chain_files.layouts import MISSING, fold, header_key
 
 # -- values ---------------------------------------------------------------------------------------------------
 _MONTHS = {
@@ -50,10 +50,10 @@ _ZONES = {
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_day(text: str, dayfirst: bool = False) -> dt.date | None:
+def parse_day(text: str, dayfirst: bool = False) -> dt.date | None:
     """A calendar day from ISO, numeric or written dates in English or French ('Fri Aug 25 2023', 'ven. 25 août
     2023', 'September 14, 2023'); the month name next to the day wins, the one after it first."""
-    folded = _fold(text)
+    folded = fold(text)
     try:
         if m := re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", folded):
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
@@ -73,13 +73,13 @@ def _parse_day(text: str, dayfirst: bool = False) -> dt.date | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_moment(text: str, dayfirst: bool = False) -> pd.Timestamp | None:
+def parse_moment(text: str, dayfirst: bool = False) -> pd.Timestamp | None:
     """A moment from text such as 'September 14, 2023 at 4:31 PM EDT', '14 septembre 2023 à 16 h 31 HAE' or
     '2020-02-24 3:53PM EST', as aware UTC; without a zone, New York time (where US options are quoted)."""
-    day = _parse_day(text, dayfirst)
+    day = parse_day(text, dayfirst)
     if day is None:
         return None
-    folded = _fold(text)
+    folded = fold(text)
     hour = minute = second = 0
     if m := re.search(r"(\d{1,2})\s*[:h]\s*(\d{2})(?::(\d{2}))?\s*([ap])?\.?\s*m?\b", folded):
         hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
@@ -102,12 +102,12 @@ def _parse_moment(text: str, dayfirst: bool = False) -> pd.Timestamp | None:
     return pd.Timestamp(moment).tz_convert("UTC")
 
 
-def _blank(cells: pd.Series) -> pd.Series:
-    return cells.isna() | cells.str.strip().str.lower().isin(_MISSING)
+def is_blank(cells: pd.Series) -> pd.Series:
+    return cells.isna() | cells.str.strip().str.lower().isin(MISSING)
 
 
-def _to_number(cells: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
-    missing = _blank(cells)
+def to_number(cells: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
+    missing = is_blank(cells)
     text = cells.str.replace(r"[\s\u00a0\u202f%+]", "", regex=True)
     if decimal == ",":
         comma = text.str.contains(",", regex=False, na=False)
@@ -118,29 +118,29 @@ def _to_number(cells: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
     return numbers, numbers.isna() & ~missing
 
 
-def _to_time(cells: pd.Series, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
-    missing = _blank(cells)
+def to_time(cells: pd.Series, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
+    missing = is_blank(cells)
     text = cells.str.strip().where(~missing)
     times = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")  # naive means UTC (yfinance)
     todo = times.isna() & ~missing
     if todo.any():
-        times.loc[todo] = pd.to_datetime(text[todo].map(lambda v: _parse_moment(v, dayfirst)), utc=True)
+        times.loc[todo] = pd.to_datetime(text[todo].map(lambda v: parse_moment(v, dayfirst)), utc=True)
     return times, times.isna() & ~missing
 
 
-def _to_day(cells: pd.Series, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
-    missing = _blank(cells)
-    days = cells.where(~missing).map(lambda v: _parse_day(v, dayfirst) if isinstance(v, str) else None)
+def to_day(cells: pd.Series, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
+    missing = is_blank(cells)
+    days = cells.where(~missing).map(lambda v: parse_day(v, dayfirst) if isinstance(v, str) else None)
     return days.astype(object), days.isna() & ~missing
 
 
-def _to_words(cells: pd.Series, words: dict[str, Any]) -> tuple[pd.Series, pd.Series]:
-    missing = _blank(cells)
-    values = cells.map(lambda v: words.get(_key(v)) if isinstance(v, str) else None)
+def to_words(cells: pd.Series, words: dict[str, Any]) -> tuple[pd.Series, pd.Series]:
+    missing = is_blank(cells)
+    values = cells.map(lambda v: words.get(header_key(v)) if isinstance(v, str) else None)
     return values, values.isna() & ~missing
 
 
-_TYPES = {
+OPTION_TYPES = {
     "call": "call",
     "calls": "call",
     "c": "call",
@@ -150,7 +150,7 @@ _TYPES = {
     "p": "put",
     "optiondevente": "put",
 }
-_BOOLS = {w: True for w in ("true", "1", "yes", "y", "t", "vrai", "oui")} | {
+BOOLS = {w: True for w in ("true", "1", "yes", "y", "t", "vrai", "oui")} | {
     w: False for w in ("false", "0", "no", "n", "f", "faux", "non")
 }
-_OCC = re.compile(r"^(?P<root>[A-Z0-9.^]+?)(?P<day>\d{6})(?P<kind>[CP])(?P<strike>\d{8})$")
+OCC_PATTERN = re.compile(r"^(?P<root>[A-Z0-9.^]+?)(?P<day>\d{6})(?P<kind>[CP])(?P<strike>\d{8})$")

@@ -1,22 +1,4 @@
-"""Reading chain snapshot files in the layouts met in practice (DESIGN section 5): one normalised frame each.
-
-`read_chain_file(path)` finds the header (the layout is told from it, in English or French, comma or
-semicolon separated, decimal point or comma) and returns one normalised frame: CHAIN_COLUMNS plus `symbol`,
-`option_type`, `expiration` (a date), `underlying_price`, `quote_time` (aware UTC), and extras a source
-carries (Cboe's `delta`, `gamma`). Layouts:
-
-- `wheelhouse` / `yfinance`: the 14 `option_chain()` columns, with or without symbol, option_type, expiration,
-  underlying_price, quote_time; what is missing comes from the OCC contract code (AAPL250620C00195000) and
-  from a sidecar `<file stem>.meta.json` ({"symbol", "underlying_price", "quote_time", "name"}).
-- `cboe`: Cboe's delayed-quote download: `<name>,Last: <px>` and `Date: <when>` above the header, then one row
-  per (expiry, strike) with the call on the left and the put on the right.
-- `yfinance_derived` (ticker, optionType, spotPrice ...) and `yahoo_web` (Yahoo's web table: IV in percent,
-  `-` for missing, `% Change` as text).
-
-A file that cannot be read raises `ChainFileError` naming the file and line. A row that cannot be parsed is
-never dropped silently: it is counted in `frame.attrs["rejected_rows"]` and described, with its line and
-column, in `frame.attrs["problems"]`; a cell that is not a number becomes NaN and is reported the same way.
-"""
+"""Reading one chain file: find the header, tell the layout, convert every cell, fill what the file lacks."""
 
 from __future__ import annotations
 
@@ -33,21 +15,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.clock import NEW_YORK
 from core.providers.base import (
     CHAIN_COLUMNS,
 )
-from core.providers.chain_layouts import _KIND, META_COLUMNS, _detect, _flat_fields, _key, _Layout, _Part
-from core.providers.chain_values import (
-    _BOOLS,
-    _OCC,
-    _TYPES,
-    NEW_YORK,
-    _blank,
-    _parse_moment,
-    _to_day,
-    _to_number,
-    _to_time,
-    _to_words,
+from core.providers.chain_files.layouts import KIND, META_COLUMNS, Layout, Part, detect_layout, flat_fields, header_key
+from core.providers.chain_files.values import (
+    BOOLS,
+    OCC_PATTERN,
+    OPTION_TYPES,
+    is_blank,
+    parse_moment,
+    to_day,
+    to_number,
+    to_time,
+    to_words,
 )
 
 log = logging.getLogger(__name__)
@@ -108,7 +90,7 @@ def _read_text(path: Path) -> str:
     return text
 
 
-def _scan(path: Path, text: str) -> tuple[_Layout, list[list[str]], list[tuple[int, list[str]]], str]:
+def _scan(path: Path, text: str) -> tuple[Layout, list[list[str]], list[tuple[int, list[str]]], str]:
     """The layout, the rows above the header, the data rows with their line numbers, and the delimiter."""
     nearest: tuple[int, int, list[str]] = (2, 0, [])  # fields recognised, line, their names
     for delimiter in (",", ";", "\t"):
@@ -116,11 +98,11 @@ def _scan(path: Path, text: str) -> tuple[_Layout, list[list[str]], list[tuple[i
         preamble: list[list[str]] = []
         try:
             for row in reader:
-                layout = _detect(row)
+                layout = detect_layout(row)
                 if layout:
                     rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
                     return layout, preamble, rows, delimiter
-                fields = list(_flat_fields(row)[0])
+                fields = list(flat_fields(row)[0])
                 if len(fields) > nearest[0]:
                     nearest = (len(fields), reader.line_num, fields)
                 preamble.append(row)
@@ -143,15 +125,15 @@ def _preamble(rows: list[list[str]], decimal: str) -> dict[str, Any]:
     for row in rows:
         for i, cell in enumerate(row):
             label, _, value = cell.partition(":")
-            label_key = _key(label)
+            label_key = header_key(label)
             if label_key in ("last", "dernier", "derniere", "dernierprix", "dernierevente") and value.strip():
-                number, bad = _to_number(pd.Series([value.strip()], dtype=object), decimal)
+                number, bad = to_number(pd.Series([value.strip()], dtype=object), decimal)
                 if not bad.iloc[0] and pd.notna(number.iloc[0]):
                     found["underlying_price"] = float(number.iloc[0])
                     if i > 0 and row[0].strip():
                         found["name"] = row[0].strip()
             elif label_key == "date" and value.strip():
-                moment = _parse_moment(value.strip(), decimal == ",")
+                moment = parse_moment(value.strip(), decimal == ",")
                 if moment is not None:
                     found["quote_time"] = moment
     return found
@@ -199,22 +181,22 @@ def _file_name_time(path: Path) -> pd.Timestamp | None:
     return None
 
 
-def _convert(part: _Part, lines: np.ndarray, ctx: _Context, layout: str) -> pd.DataFrame:
+def _convert(part: Part, lines: np.ndarray, ctx: _Context, layout: str) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}
     for name, (cells, label) in part.cells.items():
-        kind = _KIND.get(name, "number")
+        kind = KIND.get(name, "number")
         if kind == "text":
-            values, bad = cells.where(~_blank(cells)).str.strip(), None
+            values, bad = cells.where(~is_blank(cells)).str.strip(), None
         elif kind == "time":
-            values, bad = _to_time(cells, ctx.dayfirst)
+            values, bad = to_time(cells, ctx.dayfirst)
         elif kind == "day":
-            values, bad = _to_day(cells, ctx.dayfirst)
+            values, bad = to_day(cells, ctx.dayfirst)
         elif kind == "type":
-            values, bad = _to_words(cells, _TYPES)
+            values, bad = to_words(cells, OPTION_TYPES)
         elif kind == "bool":
-            values, bad = _to_words(cells, _BOOLS)
+            values, bad = to_words(cells, BOOLS)
         else:
-            values, bad = _to_number(cells, ctx.decimal)
+            values, bad = to_number(cells, ctx.decimal)
         if bad is not None and bad.any():
             for line, cell in zip(lines[bad.to_numpy()], cells[bad], strict=True):
                 ctx.report(f"line {line}, {label}: {cell!r} is not a valid {kind} (kept as missing)")
@@ -231,7 +213,7 @@ def _complete(frame: pd.DataFrame, lines: np.ndarray, fills: dict[str, Any], ctx
     """Fill what the columns lack from the contract code and the file's context; drop rows without identity."""
     frame = frame.reindex(columns=[*CHAIN_COLUMNS, *META_COLUMNS, *[c for c in EXTRA_COLUMNS if c in frame]])
     codes = frame["contractSymbol"].astype(object).where(frame["contractSymbol"].notna(), "")
-    occ = codes.str.upper().str.strip().str.extract(_OCC)
+    occ = codes.str.upper().str.strip().str.extract(OCC_PATTERN)
     occ_day = pd.to_datetime(occ["day"], format="%y%m%d", errors="coerce").dt.date.astype(object)
     # A root with trailing digits (AMD1) is an adjusted contract: its deliverable is not 100 shares.
     base = occ["root"].str.replace(r"\d+$", "", regex=True)
@@ -354,7 +336,7 @@ def load_chain_file(
     frames = []
     for mapping, constants in layout.parts:
         cells = {name: (table[i], f"column {i + 1} {layout.header[i].strip()!r}") for name, i in mapping.items()}
-        frames.append(_convert(_Part(cells, constants), lines, ctx, layout.name))
+        frames.append(_convert(Part(cells, constants), lines, ctx, layout.name))
     frame = _complete(pd.concat(frames, ignore_index=True), np.concatenate([lines] * len(frames)), fills, ctx)
     if rows and frame.empty:
         first = ctx.problems[0] if ctx.problems else "no row could be read"
@@ -375,15 +357,3 @@ def load_chain_file(
 def read_chain_file(path: str | Path) -> pd.DataFrame:
     """The normalised frame of one chain file; `attrs` carries layout, rows_read, rejected_rows, problems."""
     return load_chain_file(path).frame
-
-
-__all__ = [
-    "EXTRA_COLUMNS",
-    "META_COLUMNS",
-    "NEW_YORK",
-    "ChainFile",
-    "ChainFileError",
-    "NotAChainFile",
-    "load_chain_file",
-    "read_chain_file",
-]

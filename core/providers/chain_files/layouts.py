@@ -17,12 +17,12 @@ META_COLUMNS = ("symbol", "option_type", "expiration", "underlying_price", "quot
 
 
 # -- header vocabulary: keys are folded (accents dropped, lower case, letters, digits and % only) -------------
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     return unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
 
 
-def _key(cell: str) -> str:
-    return re.sub(r"[^a-z0-9%]", "", _fold(cell))
+def header_key(cell: str) -> str:
+    return re.sub(r"[^a-z0-9%]", "", fold(cell))
 
 
 _FLAT = {
@@ -69,7 +69,7 @@ def _lookup(table: dict[str, str]) -> dict[str, str]:
 
 
 _FLAT_KEYS, _CBOE_KEYS = _lookup(_FLAT), _lookup(_CBOE_SIDE)
-_KIND = {
+KIND = {
     "lastTradeDate": "time",
     "quote_time": "time",
     "expiration": "day",
@@ -80,11 +80,11 @@ _KIND = {
     "currency": "text",
     "symbol": "text",
 }  # everything else is a number
-_MISSING = {"", "-", "--", "n/a", "na", "nan", "none", "null"}
+MISSING = {"", "-", "--", "n/a", "na", "nan", "none", "null"}
 
 
 @dataclass
-class _Part:
+class Part:
     """Columns of one block of rows (a flat file, or one side of a Cboe file): field -> (cells, label)."""
 
     cells: dict[str, tuple[pd.Series, str]]
@@ -92,7 +92,7 @@ class _Part:
 
 
 @dataclass
-class _Layout:
+class Layout:
     name: str
     header: list[str]
     width: int
@@ -100,11 +100,11 @@ class _Layout:
     ignored: list[str]
 
 
-def _flat_fields(row: list[str]) -> tuple[dict[str, int], list[str]]:
+def flat_fields(row: list[str]) -> tuple[dict[str, int], list[str]]:
     """Header cells recognised as chain fields (field -> column index), and the names of the others."""
     mapping: dict[str, int] = {}
     ignored = []
-    for i, k in enumerate(_key(cell) for cell in row):
+    for i, k in enumerate(header_key(cell) for cell in row):
         name = _FLAT_KEYS.get(k)
         if name and name not in mapping:
             mapping[name] = i
@@ -113,8 +113,8 @@ def _flat_fields(row: list[str]) -> tuple[dict[str, int], list[str]]:
     return mapping, ignored
 
 
-def _detect(row: list[str]) -> _Layout | None:
-    keys = [_key(cell) for cell in row]
+def detect_layout(row: list[str]) -> Layout | None:
+    keys = [header_key(cell) for cell in row]
     calls = next((i for i, k in enumerate(keys) if k in _CBOE_CALLS), None)
     puts = next((i for i, k in enumerate(keys) if k in _CBOE_PUTS), None)
     strike = next((i for i, k in enumerate(keys) if k in _CBOE_STRIKE), None)
@@ -128,8 +128,8 @@ def _detect(row: list[str]) -> _Layout | None:
             ({**shared, "contractSymbol": calls, **left}, {"option_type": "call", **listed}),
             ({**shared, "contractSymbol": puts, **right}, {"option_type": "put", **listed}),
         ]
-        return _Layout("cboe", row, len(row), parts, [])
-    mapping, ignored = _flat_fields(row)
+        return Layout("cboe", row, len(row), parts, [])
+    mapping, ignored = flat_fields(row)
     has_key = "contractSymbol" in mapping or {"symbol", "expiration", "option_type", "strike"} <= set(mapping)
     has_price = bool({"bid", "ask", "lastPrice"} & set(mapping))
     if not (has_key and has_price and len(mapping) >= 4):
@@ -142,4 +142,4 @@ def _detect(row: list[str]) -> _Layout | None:
         name = "wheelhouse"
     else:
         name = "yfinance"
-    return _Layout(name, row, len(row), [(mapping, {})], ignored)
+    return Layout(name, row, len(row), [(mapping, {})], ignored)
