@@ -22,7 +22,7 @@ from core.db.base import utcnow
 from core.db.engine import create_db_engine
 from core.providers.base import NoOptions
 from core.providers.synthetic import SyntheticProvider
-from core.sync import ingest, store
+from core.sync import prepare, store
 
 
 def run_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
@@ -39,10 +39,10 @@ def run_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
             except NoOptions:
                 no_options.append(symbol)
         t1 = time.perf_counter()
-        prepared = ingest.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04)
+        prepared = prepare.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04)
         t2 = time.perf_counter()
         with engine.begin() as conn:
-            ingest.write(conn, prepared, no_options, fetched_at)
+            store.write(conn, prepared, no_options, fetched_at)
         t3 = time.perf_counter()
         stages["provider"] += t1 - t0
         stages["prepare"] += t2 - t1
@@ -65,7 +65,7 @@ def floor_pass(engine, provider, symbols, batch: int) -> dict[str, float]:
         for symbol in symbols[start : start + batch]:
             with contextlib.suppress(NoOptions):
                 snaps.append(provider.snapshot(symbol))
-        frame = ingest.contracts_frame(ingest.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04))
+        frame = prepare.contracts_frame(prepare.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04))
         postgres = engine.dialect.name == "postgresql"
         payload = store.postgres_copy_payload(frame).getvalue() if postgres else store.sqlite_values(frame)
         started = time.perf_counter()

@@ -3,7 +3,7 @@
     python bench/query.py [--backend postgresql|sqlite|both] [--symbols 5000] [--runs 20]
                           [--database-url URL] [--proposed-index] [--explain]
 
-For each backend: a database with N synthetic symbols (~190 contracts each) written by core.sync.ingest in
+For each backend: a database with N synthetic symbols (~190 contracts each) written by core.sync.prepare and store in
 batches (or an existing one via --database-url, as of --as-of), then `--runs` warm runs of
 `DatabaseScanner(session).best_per_symbol(PremiumFilters(as_of=...))` -- a session per run, as a page click
 does -- interleaved with the floor: the very SQL text the scanner sends (compiled with literal values) run on a
@@ -30,7 +30,7 @@ from core.db.models import SymbolDailyHistory
 from core.premiums.filters import PremiumFilters
 from core.premiums.scanner import DatabaseScanner
 from core.providers.synthetic import SyntheticProvider
-from core.sync import ingest
+from core.sync import prepare, store
 
 PROPOSED_INDEX = {
     "postgresql": "CREATE INDEX idx_sp_rank_delta ON stock_premiums (option_type, expiration_date, abs(delta)) "
@@ -46,9 +46,9 @@ def build(engine, n_symbols: int, as_of: dt.date, batch: int = 100) -> int:
     fetched_at, stored, pending = utcnow(), 0, []
 
     def flush() -> int:
-        prepared = [ingest.prepare(s, fetched_at=fetched_at, risk_free_rate=0.04) for s in pending if len(s.chain)]
+        prepared = [prepare.prepare(s, fetched_at=fetched_at, risk_free_rate=0.04) for s in pending if len(s.chain)]
         with engine.begin() as conn:
-            ingest.write(conn, prepared, [s.quote.symbol for s in pending if not len(s.chain)], fetched_at)
+            store.write(conn, prepared, [s.quote.symbol for s in pending if not len(s.chain)], fetched_at)
         pending.clear()
         return sum(p.stored for p in prepared)
 

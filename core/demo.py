@@ -29,7 +29,7 @@ from core.db.engine import unit_of_work
 from core.db.models import FINAL_RUN_STATUSES, JobRun, Setting, Stock, StockData
 from core.providers import get_provider
 from core.status import DATA_SOURCE_KEY
-from core.sync import ingest, store
+from core.sync import prepare, store
 from core.sync.requests import SyncRequest, enqueue_sync
 from core.sync.worker import SyncWorker
 from core.watchlists import Entry, WatchlistManager
@@ -105,7 +105,7 @@ def backfill_history(session: Session, symbols: list[str], weeks: int, as_of: dt
         for snapshot in provider.snapshots(symbols):
             if snapshot.chain.empty:
                 continue
-            prepared = ingest.prepare(snapshot, fetched_at=snapshot.quote.quote_time, risk_free_rate=rate)
+            prepared = prepare.prepare(snapshot, fetched_at=snapshot.quote.quote_time, risk_free_rate=rate)
             rows[(prepared.symbol, prepared.history["date"])] = prepared.history
     store.upsert_daily_history(session.connection(), list(rows.values()))
     return len(rows)

@@ -20,7 +20,7 @@ from core.db.base import utcnow
 from core.db.models import StockData
 from core.providers.base import ChainSnapshot, Profile, Quote
 from core.providers.chain_files import ChainFileError, NotAChainFile, load_chain_file
-from core.sync import ingest
+from core.sync import prepare, store
 
 
 @dataclass
@@ -103,7 +103,7 @@ def import_file(
             report.skipped.append(why)
         else:
             snapshots.append(snapshot)
-    prepared = ingest.prepare_batch(snapshots, fetched_at=fetched_at, risk_free_rate=get_settings().risk_free_rate)
+    prepared = prepare.prepare_batch(snapshots, fetched_at=fetched_at, risk_free_rate=get_settings().risk_free_rate)
     with engine.begin() as conn:
         stored = dict(
             conn.execute(
@@ -120,7 +120,7 @@ def import_file(
                 )
             else:
                 fresh.append(p)
-        ingest.write(conn, fresh, [], fetched_at)
+        store.write(conn, fresh, [], fetched_at)
     for p in fresh:
         report.symbols.append(p.symbol)
         report.contracts += p.stored

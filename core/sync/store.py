@@ -18,37 +18,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.db.models import Stock, StockData, StockPremium, SymbolDailyHistory
 from core.sync import pgcopy
+from core.sync.prepare import CONTRACT_COLUMNS, CONTRACT_KEY, TIME_COLUMNS, PreparedSymbol, contracts_frame, utc_naive
 
-CONTRACT_KEY = ("symbol", "expiration_date", "option_type", "strike_price")
-CONTRACT_COLUMNS = (
-    *CONTRACT_KEY,
-    "contract_symbol",
-    "bid",
-    "ask",
-    "last",
-    "mid",
-    "premium",
-    "volume",
-    "open_interest",
-    "implied_volatility",
-    "iv_source",
-    "delta",
-    "gamma",
-    "theta",
-    "vega",
-    "underlying_price",
-    "last_trade_time",
-    "quote_time",
-    "fetched_at",
-    "quality_flag",
-)
+IV_HISTORY_DAYS = 365  # the window of IV rank and percentile
 _UPDATED = [c for c in CONTRACT_COLUMNS if c not in CONTRACT_KEY]
-_TIME_COLUMNS = ("last_trade_time", "quote_time", "fetched_at")
 _INT_COLUMNS = ("volume", "open_interest")
 _SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite
 _STAGE = "_stage_premiums"
@@ -102,17 +80,13 @@ _PG_ENCODERS = {
 }
 
 
-def _naive_utc(series: pd.Series) -> np.ndarray:
-    return pd.to_datetime(series, utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-
-
 def postgres_copy_payload(frame: pd.DataFrame) -> io.BytesIO:
     """The contracts as a binary COPY stream (CONTRACT_COLUMNS in order); see core/sync/pgcopy.py for why."""
     fields = []
     for name in CONTRACT_COLUMNS:
         encoder = _PG_ENCODERS.get(name, pgcopy.float8)
-        if name in _TIME_COLUMNS:
-            values = _naive_utc(frame[name])
+        if name in TIME_COLUMNS:
+            values = utc_naive(frame[name])
         elif name == "expiration_date":
             values = np.array(frame[name].tolist(), dtype="datetime64[D]")
         else:
@@ -126,7 +100,7 @@ def sqlite_values(frame: pd.DataFrame) -> list[tuple]:
     columns: list[list[Any]] = []
     for name in CONTRACT_COLUMNS:
         series = frame[name]
-        if name in _TIME_COLUMNS:
+        if name in TIME_COLUMNS:
             ts = pd.to_datetime(series, utc=True)
             text = ts.dt.tz_localize(None).dt.strftime(_SQLITE_TIME_FORMAT)
             columns.append(text.where(ts.notna(), None).tolist())
@@ -200,13 +174,77 @@ def ensure_stocks(conn: Connection, symbols: Iterable[str]) -> None:
     conn.execute(dialect.insert(Stock.__table__).on_conflict_do_nothing(index_elements=["symbol"]), rows)
 
 
+def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str], fetched_at: dt.datetime) -> None:
+    """Store a prepared batch in the caller's transaction: contracts, stocks, state, history and IV rank."""
+    symbols = [p.symbol for p in prepared]
+    if prepared:
+        upsert_stocks(conn, [p.stock for p in prepared])
+        upsert_contracts(conn, contracts_frame(prepared))
+        delete_unlisted(conn, symbols, fetched_at)
+        upsert_daily_history(conn, [p.history for p in prepared])
+        ranks = iv_ranks(conn, symbols, {p.symbol: p.history["date"] for p in prepared})
+        upsert_stock_data(conn, [{**p.state, **ranks.get(p.symbol, _NO_RANK)} for p in prepared])
+    if no_options:
+        ensure_stocks(conn, no_options)
+        delete_unlisted(conn, no_options, fetched_at)
+        upsert_stock_data(
+            conn,
+            [
+                {
+                    "symbol": s,
+                    "contracts": 0,
+                    "expirations": 0,
+                    "sync_status": "no_options",
+                    "fetched_at": fetched_at,
+                    "iv30": None,
+                    "iv_rank": None,
+                    "iv_percentile": None,
+                    "quarantined": None,
+                }
+                for s in no_options
+            ],
+        )
+
+
+_NO_RANK = {"iv_rank": None, "iv_percentile": None}
+
+
+def iv_ranks(conn: Connection, symbols: list[str], dates: dict[str, dt.date]) -> dict[str, dict[str, float]]:
+    """IV rank and percentile (0-100) of each symbol's latest iv30 within its past year of our own history."""
+    oldest = min(dates.values()) - dt.timedelta(days=IV_HISTORY_DAYS)
+    rows = conn.execute(
+        select(SymbolDailyHistory.symbol, SymbolDailyHistory.date, SymbolDailyHistory.iv30).where(
+            SymbolDailyHistory.symbol.in_(symbols),
+            SymbolDailyHistory.date >= oldest,
+            SymbolDailyHistory.iv30.is_not(None),
+        )
+    ).all()
+    by_symbol: dict[str, list[tuple[dt.date, float]]] = {}
+    for row in rows:
+        by_symbol.setdefault(row.symbol, []).append((row.date, row.iv30))
+    ranks = {}
+    for symbol, points in by_symbol.items():
+        today = dates[symbol]
+        window = [v for d, v in points if today - dt.timedelta(days=IV_HISTORY_DAYS) <= d <= today]
+        current = next((v for d, v in points if d == today), None)
+        if current is None or len(window) < 2:
+            continue
+        low, high = min(window), max(window)
+        rank = 100.0 * (current - low) / (high - low) if high > low else 50.0
+        percentile = 100.0 * sum(v < current for v in window) / (len(window) - 1)
+        ranks[symbol] = {"iv_rank": rank, "iv_percentile": percentile}
+    return ranks
+
+
 __all__ = [
     "CONTRACT_COLUMNS",
     "CONTRACT_KEY",
     "delete_unlisted",
     "ensure_stocks",
+    "iv_ranks",
     "upsert_contracts",
     "upsert_daily_history",
     "upsert_stock_data",
     "upsert_stocks",
+    "write",
 ]

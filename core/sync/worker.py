@@ -29,7 +29,7 @@ from core.db.base import utcnow
 from core.db.models import CriticalErrorLog, JobRun
 from core.providers import get_provider
 from core.providers.base import ChainSnapshot, MarketDataProvider, NoOptions, ProviderError, SymbolNotFound
-from core.sync import ingest, queue
+from core.sync import prepare, queue, store
 
 log = logging.getLogger("wheelhouse.sync")
 
@@ -132,7 +132,7 @@ class SyncWorker:
     def _prepare(self, fetched, fetched_at):
         """Prepare the batch in one vectorised pass; if that fails, symbol by symbol so garbage fails alone."""
         try:
-            batch = ingest.prepare_batch(
+            batch = prepare.prepare_batch(
                 [s for _, s in fetched], fetched_at=fetched_at, risk_free_rate=self._risk_free_rate
             )
             return list(zip([c for c, _ in fetched], batch, strict=True)), []
@@ -142,7 +142,7 @@ class SyncWorker:
         for claim, snapshot in fetched:
             try:
                 prepared.append(
-                    (claim, ingest.prepare(snapshot, fetched_at=fetched_at, risk_free_rate=self._risk_free_rate))
+                    (claim, prepare.prepare(snapshot, fetched_at=fetched_at, risk_free_rate=self._risk_free_rate))
                 )
             except Exception as exc:  # garbage from a provider must fail the symbol, not the run
                 log.warning("symbol %s failed: %s: %s", claim.symbol, type(exc).__name__, exc)
@@ -186,7 +186,7 @@ class SyncWorker:
     def _write(self, prepared, no_options, fetched_at) -> list[queue.ItemOutcome]:
         try:
             with self.engine.begin() as conn:
-                ingest.write(conn, [p for _, p in prepared], [c.symbol for c in no_options], fetched_at)
+                store.write(conn, [p for _, p in prepared], [c.symbol for c in no_options], fetched_at)
         except (OperationalError, InterfaceError):
             raise  # the database is unreachable or busy, not this batch's fault: its items are retried later
         except Exception as exc:

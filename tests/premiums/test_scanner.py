@@ -16,7 +16,7 @@ from core.db.models import Stock, StockData, StockPremium, SymbolDailyHistory
 from core.premiums.filters import RANK_KEYS, PremiumFilters
 from core.premiums.scanner import COLUMNS, DatabaseScanner, InvalidFilters, UnknownWatchlist
 from core.providers.synthetic import SyntheticProvider
-from core.sync import ingest
+from core.sync import prepare, store
 from tests.premiums import dataset
 from tests.premiums.dataset import AS_OF, RATE
 
@@ -248,16 +248,16 @@ def test_symbol_history_reads_the_daily_rows(scanner, data, session):
 
 
 def test_synthetic_sync_then_screen(session):
-    """One realistic case: the synthetic market through core.sync.ingest, then the screen vs the oracle."""
+    """One realistic case: the synthetic market through core.sync.prepare and store, then the screen vs the oracle."""
     as_of = dt.date(2026, 3, 16)
     provider = SyntheticProvider(seed=11, as_of=as_of, n_symbols=40)
     fetched_at = utcnow()
     prepared = [
-        ingest.prepare(s, fetched_at=fetched_at, risk_free_rate=RATE)
+        prepare.prepare(s, fetched_at=fetched_at, risk_free_rate=RATE)
         for s in provider.snapshots(provider.universe()[:12])
         if len(s.chain)
     ]
-    ingest.write(session.connection(), prepared, [], fetched_at)
+    store.write(session.connection(), prepared, [], fetched_at)
     flags = set(session.execute(select(StockPremium.quality_flag).distinct()).scalars())
     assert flags - {None} <= {
         "bid_not_positive",

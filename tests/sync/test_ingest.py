@@ -10,18 +10,18 @@ from sqlalchemy import func, select
 
 from core.db.base import utcnow
 from core.db.models import StockData, StockPremium, SymbolDailyHistory
-from core.sync import ingest
+from core.sync import prepare, store
 from tests.sync import chains
 
 
 def _prepare(snap, fetched_at=None):
-    return ingest.prepare(snap, fetched_at=fetched_at or utcnow(), risk_free_rate=chains.RATE)
+    return prepare.prepare(snap, fetched_at=fetched_at or utcnow(), risk_free_rate=chains.RATE)
 
 
 def _write(engine, snaps, no_options=(), fetched_at=None):
     fetched_at = fetched_at or utcnow()
     with engine.begin() as conn:
-        ingest.write(conn, [_prepare(s, fetched_at) for s in snaps], list(no_options), fetched_at)
+        store.write(conn, [_prepare(s, fetched_at) for s in snaps], list(no_options), fetched_at)
     return fetched_at
 
 
@@ -196,9 +196,9 @@ def test_batch_preparation_equals_one_symbol_at_a_time():
         )
     )
     fetched_at = utcnow()
-    together = ingest.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04)
+    together = prepare.prepare_batch(snaps, fetched_at=fetched_at, risk_free_rate=0.04)
     for snap, batched in zip(snaps, together, strict=True):
-        alone = ingest.prepare(snap, fetched_at=fetched_at, risk_free_rate=0.04)
+        alone = prepare.prepare(snap, fetched_at=fetched_at, risk_free_rate=0.04)
         assert batched.symbol == alone.symbol and batched.quarantined == alone.quarantined
         assert batched.state == alone.state and batched.history == alone.history
         for name, values in alone.contracts.items():

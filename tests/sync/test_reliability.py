@@ -18,7 +18,7 @@ from core.db.models import CriticalErrorLog, JobItem, JobRun, ScanSchedule, Sche
 from core.providers import get_provider
 from core.providers.base import NoOptions, ProviderError
 from core.providers.synthetic import SyntheticProvider
-from core.sync import ingest
+from core.sync import prepare
 from core.sync.requests import SyncRequest, enqueue_sync
 from core.sync.settings import SidecarSettings
 from core.sync.sidecar import Sidecar
@@ -109,7 +109,7 @@ def _expected_contracts(symbols) -> int:
             snapshot = provider.snapshot(symbol)
         except NoOptions:
             continue
-        total += ingest.prepare(snapshot, fetched_at=utcnow(), risk_free_rate=settings.risk_free_rate).stored
+        total += prepare.prepare(snapshot, fetched_at=utcnow(), risk_free_rate=settings.risk_free_rate).stored
     return total
 
 

@@ -1,9 +1,10 @@
-"""One path from a provider's snapshot to stored rows: normalise -> validate -> enrich -> write.
+"""From a provider's snapshot to rows ready to store: normalise -> validate -> enrich, pure NumPy, no I/O.
 
-Every provider and every import goes through `prepare` (pure: no I/O) and `write` (one transaction, the
-caller's). `prepare` types the chain, drops rows that cannot be a contract (no strike, no expiry, expired)
-and flags the rest by the quality rules, solves IV where the provider's is missing or a placeholder, and
-computes greeks and premiums with the one definition in `core.pricing`, vectorised over the whole chain.
+Every provider and every import goes through `prepare` / `prepare_batch` here and then `core.sync.store.write`
+(one transaction, the caller's). Preparing types the chain, drops rows that cannot be a contract (no strike, no
+expiry, expired) and flags the rest by the quality rules, solves IV where the provider's is missing or a
+placeholder, and computes greeks and premiums with the one definition in `core.pricing`, vectorised over the
+whole chain. The shape of a prepared contract (CONTRACT_COLUMNS) is defined here; the store writes that shape.
 """
 
 from __future__ import annotations
@@ -15,15 +16,35 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
 
 from core.clock import MARKET_CLOSE, NEW_YORK, new_york_date
-from core.db.models import SymbolDailyHistory
 from core.pricing import bsm, iv, metrics, quality
 from core.providers.base import ChainSnapshot
-from core.sync import store
 
-IV_HISTORY_DAYS = 365
+CONTRACT_KEY = ("symbol", "expiration_date", "option_type", "strike_price")
+CONTRACT_COLUMNS = (
+    *CONTRACT_KEY,
+    "contract_symbol",
+    "bid",
+    "ask",
+    "last",
+    "mid",
+    "premium",
+    "volume",
+    "open_interest",
+    "implied_volatility",
+    "iv_source",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "underlying_price",
+    "last_trade_time",
+    "quote_time",
+    "fetched_at",
+    "quality_flag",
+)
+TIME_COLUMNS = ("last_trade_time", "quote_time", "fetched_at")
 
 
 @dataclass
@@ -70,14 +91,18 @@ def _dates(values) -> np.ndarray:
         return pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[D]")
 
 
-def _utc_naive(values, n: int) -> np.ndarray:
-    """Timestamps as naive datetime64[us] meaning UTC (NaT where missing or unreadable)."""
+def utc_naive(values, n: int = 0) -> np.ndarray:
+    """Timestamps as naive datetime64[us] meaning UTC, NaT where missing or unreadable.
+
+    `values` is a Series, an index or a list of datetimes (aware, or strings with an offset); None gives `n`
+    NaTs. Naive UTC is what COPY, SQLite and NumPy arithmetic want; aware values are converted, never guessed.
+    """
     if values is None:
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-    if isinstance(values.dtype, pd.DatetimeTZDtype):  # already aware: NumPy's view of it is UTC
+    if isinstance(getattr(values, "dtype", None), pd.DatetimeTZDtype):  # already aware: NumPy's view is UTC
         return values.to_numpy(dtype="datetime64[us]")
-    stamps = pd.to_datetime(values, errors="coerce", utc=True)
-    return stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    stamps = pd.DatetimeIndex(pd.to_datetime(values, errors="coerce", utc=True))
+    return stamps.tz_localize(None).to_numpy(dtype="datetime64[us]")
 
 
 def normalise(snapshots: list[ChainSnapshot]) -> dict[str, np.ndarray]:
@@ -104,7 +129,7 @@ def normalise(snapshots: list[ChainSnapshot]) -> dict[str, np.ndarray]:
         "contract_symbol": chain["contractSymbol"].to_numpy(dtype=object, na_value=None)
         if "contractSymbol" in chain
         else np.full(n, None, dtype=object),
-        "last_trade_time": _utc_naive(chain.get("lastTradeDate"), n),
+        "last_trade_time": utc_naive(chain.get("lastTradeDate"), n),
     }
     if n > 1:
         order = np.lexsort(
@@ -209,8 +234,8 @@ def prepare_batch(
         "vega": g.vega,
         "underlying_price": spot,
         "last_trade_time": cols["last_trade_time"],
-        "quote_time": np.array([_naive_utc(qt) for qt in quote_times], dtype="datetime64[us]")[row],
-        "fetched_at": np.full(row.size, _naive_utc(fetched_at)),
+        "quote_time": utc_naive(quote_times)[row],
+        "fetched_at": np.full(row.size, utc_naive([fetched_at])[0]),
         "quality_flag": reasons,
         "_days": days,
         "_is_call": is_call,
@@ -292,16 +317,10 @@ def _summarise(
     return PreparedSymbol(symbol, contracts, stock, state, history, counts, list(snapshot.warnings))
 
 
-def _naive_utc(moment: dt.datetime) -> np.datetime64:
-    return np.datetime64(moment.astimezone(dt.UTC).replace(tzinfo=None), "us")
-
-
 def contracts_frame(prepared: list[PreparedSymbol]) -> pd.DataFrame:
     """One DataFrame of every prepared symbol's contracts (store.CONTRACT_COLUMNS, UTC-aware times)."""
-    frame = pd.DataFrame(
-        {name: np.concatenate([p.contracts[name] for p in prepared]) for name in store.CONTRACT_COLUMNS}
-    )
-    for name in ("last_trade_time", "quote_time", "fetched_at"):
+    frame = pd.DataFrame({name: np.concatenate([p.contracts[name] for p in prepared]) for name in CONTRACT_COLUMNS})
+    for name in TIME_COLUMNS:
         frame[name] = pd.DatetimeIndex(frame[name]).tz_localize("UTC")
     frame["expiration_date"] = frame["expiration_date"].to_numpy(dtype="datetime64[D]").astype(object)
     return frame
@@ -352,66 +371,15 @@ def _first(values: np.ndarray) -> float | None:
     return float(values[0]) if values.size and np.isfinite(values[0]) else None
 
 
-def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str], fetched_at: dt.datetime) -> None:
-    """Store a batch in the caller's transaction: contracts, stocks, state, history and IV rank."""
-    symbols = [p.symbol for p in prepared]
-    if prepared:
-        store.upsert_stocks(conn, [p.stock for p in prepared])
-        store.upsert_contracts(conn, contracts_frame(prepared))
-        store.delete_unlisted(conn, symbols, fetched_at)
-        store.upsert_daily_history(conn, [p.history for p in prepared])
-        ranks = iv_ranks(conn, symbols, {p.symbol: p.history["date"] for p in prepared})
-        store.upsert_stock_data(conn, [{**p.state, **ranks.get(p.symbol, _NO_RANK)} for p in prepared])
-    if no_options:
-        store.ensure_stocks(conn, no_options)
-        store.delete_unlisted(conn, no_options, fetched_at)
-        store.upsert_stock_data(
-            conn,
-            [
-                {
-                    "symbol": s,
-                    "contracts": 0,
-                    "expirations": 0,
-                    "sync_status": "no_options",
-                    "fetched_at": fetched_at,
-                    "iv30": None,
-                    "iv_rank": None,
-                    "iv_percentile": None,
-                    "quarantined": None,
-                }
-                for s in no_options
-            ],
-        )
-
-
-_NO_RANK = {"iv_rank": None, "iv_percentile": None}
-
-
-def iv_ranks(conn: Connection, symbols: list[str], dates: dict[str, dt.date]) -> dict[str, dict[str, float]]:
-    """IV rank and percentile (0-100) of each symbol's latest iv30 within its past year of our own history."""
-    oldest = min(dates.values()) - dt.timedelta(days=IV_HISTORY_DAYS)
-    rows = conn.execute(
-        select(SymbolDailyHistory.symbol, SymbolDailyHistory.date, SymbolDailyHistory.iv30).where(
-            SymbolDailyHistory.symbol.in_(symbols),
-            SymbolDailyHistory.date >= oldest,
-            SymbolDailyHistory.iv30.is_not(None),
-        )
-    ).all()
-    by_symbol: dict[str, list[tuple[dt.date, float]]] = {}
-    for row in rows:
-        by_symbol.setdefault(row.symbol, []).append((row.date, row.iv30))
-    ranks = {}
-    for symbol, points in by_symbol.items():
-        today = dates[symbol]
-        window = [v for d, v in points if today - dt.timedelta(days=IV_HISTORY_DAYS) <= d <= today]
-        current = next((v for d, v in points if d == today), None)
-        if current is None or len(window) < 2:
-            continue
-        low, high = min(window), max(window)
-        rank = 100.0 * (current - low) / (high - low) if high > low else 50.0
-        percentile = 100.0 * sum(v < current for v in window) / (len(window) - 1)
-        ranks[symbol] = {"iv_rank": rank, "iv_percentile": percentile}
-    return ranks
-
-
-__all__ = ["PreparedSymbol", "atm_summary", "iv_ranks", "normalise", "prepare", "write"]
+__all__ = [
+    "CONTRACT_COLUMNS",
+    "CONTRACT_KEY",
+    "TIME_COLUMNS",
+    "PreparedSymbol",
+    "atm_summary",
+    "contracts_frame",
+    "normalise",
+    "prepare",
+    "prepare_batch",
+    "utc_naive",
+]
