@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from core.calendar_fill import fill_calendars
-from core.calendars import DEFAULT_EXCHANGES, CalendarNotFound, is_market_open
+from core.calendars import DEFAULT_EXCHANGES, CalendarNotFound, fill_calendars, is_market_open
 from core.db.base import utcnow
 from core.db.engine import DatabaseError, check_connection, unit_of_work
 from core.db.migrate import require_current_schema

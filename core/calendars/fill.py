@@ -1,6 +1,6 @@
 """Fill the calendar tables from `exchange_calendars` (XNYS for NYSE, XBOM for India's NSE/BSE).
 
-The tables, not the library, are the source of truth at run time (`core.calendars`), so an operator can
+The tables, not the library, are the source of truth at run time (`core.calendars.hours`), so an operator can
 correct a holiday or shorten a day. Filling therefore only adds what is missing: the template is found by its
 unique `exchange_code`, a weekday's session is inserted only when that weekday has none, and a year's holidays
 are inserted only when the template has no holiday row in that year at all (an edited year is left alone).
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, extract, func, insert, select
 from sqlalchemy.orm import Session
 
-from core.calendars import DEFAULT_EXCHANGES, NSE, NYSE
+from core.calendars.hours import DEFAULT_EXCHANGES, NSE, NYSE
 from core.db.models import MarketHoliday, TradingHoursTemplate, TradingSession
 
 log = logging.getLogger("wheelhouse.calendars")

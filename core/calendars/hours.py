@@ -9,7 +9,7 @@ A `market_holidays` row departs from the weekly sessions for one date. With neit
 weekly session's (exchange-local wall-clock times): an early close, a late open, or a special session on a day
 the weekly sessions call closed (a Diwali Muhurat session on a Sunday), which sets both.
 
-Filling (`core.calendar_fill`) only adds what is missing, so edits survive a refill; see that module.
+Filling (`core.calendars.fill`) only adds what is missing, so edits survive a refill; see that module.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _SEARCH_DAYS = 400  # how far ahead `next_window` looks before deciding the mark
 
 
 class CalendarNotFound(LookupError):
-    """No trading-hours template for this exchange code (fill them with `core.calendar_fill.fill_calendars`)."""
+    """No trading-hours template for this exchange code (fill them with `core.calendars.fill_calendars`)."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,7 @@ def load_calendar(conn, exchange_code: str) -> MarketCalendar:
     ).first()
     if template is None:
         raise CalendarNotFound(
-            f"no trading hours for exchange {exchange_code!r}: run the sidecar once, or "
-            "core.calendar_fill.fill_calendars"
+            f"no trading hours for exchange {exchange_code!r}: run the sidecar once, or core.calendars.fill_calendars"
         )
     weekly = {
         row.day_of_week: WeeklySession(row.market_open, row.market_close, bool(row.is_trading_day))
@@ -144,6 +143,7 @@ __all__ = [
     "NYSE",
     "CalendarNotFound",
     "MarketCalendar",
+    "WeeklySession",
     "Window",
     "exchange_for_timezone",
     "is_market_open",

@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, func, select
 
-from core.calendar_fill import fill_calendars
-from core.calendars import CalendarNotFound, is_market_open, load_calendar
+from core.calendars import CalendarNotFound, fill_calendars, is_market_open, load_calendar
 from core.db.models import MarketHoliday, TradingHoursTemplate, TradingSession
 
 NY, IST = ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")
