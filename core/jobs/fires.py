@@ -21,8 +21,9 @@ from core.calendars import CalendarNotFound, MarketCalendar, load_calendar
 from core.db.base import utcnow
 from core.db.engine import unit_of_work
 from core.db.models import ScanSchedule, ScheduleFire, Watchlist
-from core.sync import queue
-from core.sync.schedules import ScheduleError, ScheduleSpec, next_fire_time, plan_fire
+from core.jobs import queue
+from core.jobs.schedules import ScheduleError, ScheduleSpec, next_fire_time, plan_fire
+from core.symbols import plain_tickers
 
 log = logging.getLogger("wheelhouse.sidecar.schedules")
 
@@ -43,7 +44,10 @@ class PlannedFire:
 
 
 def scan_scope(scanner_id: int, watchlist_id: int) -> str:
-    """The queue scope of a scanner run over a watchlist (one such run queued or running at a time)."""
+    """The queue scope of a scanner run over a watchlist (one such run queued or running at a time).
+
+    Defined here, not in core.scanner, because a schedule fire enqueues it and core.scanner builds on this package.
+    """
     return f"scan:{scanner_id}:watchlist:{watchlist_id}"
 
 
@@ -71,7 +75,7 @@ def plan_schedules(
 ) -> list[PlannedFire]:
     """Every active schedule's next fire; writes `next_run` where it changed (ids in `edited` are recomputed)."""
     plans, changes = [], []
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         calendars = Calendars(session)
         for row in session.scalars(select(ScanSchedule).where(ScanSchedule.is_active).order_by(ScanSchedule.id)):
             try:
@@ -107,7 +111,7 @@ def enqueue_fire(
 ) -> FireOutcome | None:
     """Enqueue one fire of a schedule, once; None when the schedule is gone or inactive."""
     now = now or utcnow()
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         # The insert comes first: it is the claim on this fire, and on SQLite a transaction that writes before
         # it reads waits for the lock instead of failing on a stale snapshot.
         try:
@@ -127,7 +131,7 @@ def enqueue_fire(
             session.rollback()
             return None
         watchlist = session.get(Watchlist, schedule.watchlist_id)
-        symbols = [str(s).strip().upper() for s in (watchlist.symbols or []) if str(s).strip()]
+        symbols = list(plain_tickers(watchlist.symbols or []))
         params = {
             "scanner_id": schedule.scanner_id,
             "watchlist_id": schedule.watchlist_id,

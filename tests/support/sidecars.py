@@ -1,4 +1,5 @@
-"""Helpers for tests that run real sidecar processes: start one, wait for the database to say something, a proxy.
+"""Helpers for tests of the sidecar: the job kinds of an in-process one, a real `python -m core.sync` process,
+waiting for the database to say something, and a TCP proxy.
 
 `TcpProxy` forwards 127.0.0.1:<port> to the PostgreSQL server with plain threads; `cut()` closes the listener and
 every forwarded connection (the sidecar sees the server vanish), `restore()` listens on the same port again. The
@@ -21,7 +22,11 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from core.config import get_settings
 from core.db.models import JobItem, JobRun, Stock, StockPremium
+from core.jobs.kinds import JobKind, JobKinds
+from core.providers import get_provider
+from core.sync.kind import chain_sync_kind
 from tests.conftest import REPO_ROOT
 
 AS_OF = "2026-11-20"
@@ -33,6 +38,18 @@ FAST = {
     "SIDECAR_BACKOFF_MAX_SECONDS": "1",
     "SYNC_INTERVAL_MINUTES": "600",
 }
+
+
+def job_kinds(*extra: JobKind, provider_factory=get_provider) -> JobKinds:
+    """Chain sync as core.sidecar registers it, plus `extra` kinds: no scanner runs unless a test adds them."""
+    settings = get_settings()
+    sync = chain_sync_kind(
+        interval_minutes=settings.sync_interval_minutes,
+        market_hours_only=settings.sync_market_hours_only,
+        exchange=settings.sidecar_market_exchange,
+        provider_factory=provider_factory,
+    )
+    return JobKinds([sync, *extra])
 
 
 class Sidecar:

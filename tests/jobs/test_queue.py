@@ -8,13 +8,14 @@ from sqlalchemy import select, update
 
 from core.db.engine import unit_of_work
 from core.db.models import JobItem, JobRun
-from core.sync import queue
+from core.jobs import queue
+from core.sync.requests import sync_scope
 
 SYMBOLS = ["AAA", "BBB", "CCC", "DDD", "EEE"]
 
 
 def _enqueue(engine, symbols=SYMBOLS, scope="sync:all"):
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         run, created = queue.enqueue_run(session, kind="sync", scope=scope, symbols=symbols, provider="synthetic")
         return run.id, created
 
@@ -24,7 +25,7 @@ def test_second_request_of_same_scope_returns_existing_run(committed_engine):
     second, created_again = _enqueue(committed_engine)
     assert created and not created_again
     assert first == second
-    other, created_other = _enqueue(committed_engine, ["AAA"], scope=queue.sync_scope(symbols=["AAA"]))
+    other, created_other = _enqueue(committed_engine, ["AAA"], scope=sync_scope(symbols=["AAA"]))
     assert created_other and other != first
     with unit_of_work(committed_engine) as session:
         assert session.scalar(select(JobRun.total_items).where(JobRun.id == first)) == len(SYMBOLS)
@@ -34,13 +35,13 @@ def test_second_request_of_same_scope_returns_existing_run(committed_engine):
 def test_claims_do_not_overlap_and_outcomes_close_the_run(committed_engine):
     run_id, _ = _enqueue(committed_engine)
     with committed_engine.begin() as conn:
-        first = queue.claim_items(conn, "w1", 3)
+        first = queue.claim_items(conn, "w1", 3, kind="sync")
     with committed_engine.begin() as conn:
-        second = queue.claim_items(conn, "w2", 3)
+        second = queue.claim_items(conn, "w2", 3, kind="sync")
     assert [c.symbol for c in first] == SYMBOLS[:3]
     assert [c.symbol for c in second] == SYMBOLS[3:]
     with committed_engine.begin() as conn:
-        assert queue.claim_items(conn, "w3", 3) == []
+        assert queue.claim_items(conn, "w3", 3, kind="sync") == []
 
     with committed_engine.begin() as conn:
         queue.record_outcomes(
@@ -85,11 +86,11 @@ def test_expired_lease_is_reclaimed_and_exhausted_items_fail(committed_engine):
     run_id, _ = _enqueue(committed_engine, ["AAA"])
     for attempt in range(1, queue.MAX_ATTEMPTS + 1):
         with committed_engine.begin() as conn:
-            claims = queue.claim_items(conn, f"dead-{attempt}", 1)
+            claims = queue.claim_items(conn, f"dead-{attempt}", 1, kind="sync")
             assert [(c.symbol, c.attempts) for c in claims] == [("AAA", attempt)]
             conn.execute(update(JobItem).values(lease_expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
     with committed_engine.begin() as conn:
-        assert queue.claim_items(conn, "w", 1) == []
+        assert queue.claim_items(conn, "w", 1, kind="sync") == []
     with unit_of_work(committed_engine) as session:
         item = session.scalar(select(JobItem))
         assert item.status == "failed" and "stopped 3 times" in item.error_message
@@ -99,9 +100,9 @@ def test_expired_lease_is_reclaimed_and_exhausted_items_fail(committed_engine):
 def test_live_lease_is_not_stolen_and_heartbeat_extends_it(committed_engine):
     _enqueue(committed_engine, ["AAA"])
     with committed_engine.begin() as conn:
-        claim = queue.claim_items(conn, "w1", 1, lease=dt.timedelta(seconds=30))[0]
+        claim = queue.claim_items(conn, "w1", 1, lease=dt.timedelta(seconds=30), kind="sync")[0]
         before = conn.execute(select(JobItem.lease_expires_at)).scalar_one()
-        assert queue.claim_items(conn, "w2", 1) == []
+        assert queue.claim_items(conn, "w2", 1, kind="sync") == []
         assert queue.extend_leases(conn, "w1", [claim.item_id], lease=dt.timedelta(seconds=300)) == 1
         assert queue.extend_leases(conn, "w2", [claim.item_id]) == 0
         assert conn.execute(select(JobItem.lease_expires_at)).scalar_one() > before
@@ -110,18 +111,18 @@ def test_live_lease_is_not_stolen_and_heartbeat_extends_it(committed_engine):
 def test_released_items_are_queued_again_without_using_an_attempt(committed_engine):
     _enqueue(committed_engine, ["AAA", "BBB"])
     with committed_engine.begin() as conn:
-        queue.claim_items(conn, "w1", 2)
+        queue.claim_items(conn, "w1", 2, kind="sync")
         assert queue.release_items(conn, "w1") == 2
-        again = queue.claim_items(conn, "w2", 2)
+        again = queue.claim_items(conn, "w2", 2, kind="sync")
     assert [(c.symbol, c.attempts) for c in again] == [("AAA", 1), ("BBB", 1)]
 
 
 def test_cancel_stops_queued_items(committed_engine):
     run_id, _ = _enqueue(committed_engine)
     with committed_engine.begin() as conn:
-        queue.claim_items(conn, "w1", 1)
+        queue.claim_items(conn, "w1", 1, kind="sync")
         queue.cancel_run(conn, run_id)
-        assert queue.claim_items(conn, "w2", 5) == []
+        assert queue.claim_items(conn, "w2", 5, kind="sync") == []
     with unit_of_work(committed_engine) as session:
         assert session.get(JobRun, run_id).status == "cancelled"
 

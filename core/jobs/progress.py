@@ -1,7 +1,7 @@
-"""How far a queued sync has got: counts, failures and an ETA, read from `job_runs` (what the progress bar polls).
+"""How far a queued run has got: counts, failures and an ETA, read from `job_runs` (what progress bars poll).
 
-The sidecar updates a run's totals after every batch (core/sync/queue.py `refresh_run`), so one primary-key
-read per poll is all the page needs.
+The sidecar updates a run's totals after every batch (core.jobs.queue.refresh_run), so one primary-key read
+per poll is all a page needs.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
 from core.db.models import FINAL_RUN_STATUSES, JobRun
-from core.sync.requests import SyncRequest, enqueue_sync
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,8 @@ class RunProgress:
         )
 
 
-def _progress(run: JobRun, now: dt.datetime) -> RunProgress:
+def progress_of(run: JobRun, now: dt.datetime | None = None) -> RunProgress:
+    """A run row as a plain RunProgress (safe to keep after its session closes)."""
     return RunProgress(
         run.id,
         run.scope,
@@ -81,36 +81,34 @@ def _progress(run: JobRun, now: dt.datetime) -> RunProgress:
         run.started_at,
         run.finished_at,
         run.error_message,
-        now,
+        now or utcnow(),
     )
 
 
 def run_progress(session: Session, run_id: int) -> RunProgress | None:
+    """The progress of run `run_id`, or None if there is no such run."""
     run = session.get(JobRun, run_id)
-    return None if run is None else _progress(run, utcnow())
+    return None if run is None else progress_of(run)
 
 
-def active_sync(session: Session, scope: str | None = None) -> RunProgress | None:
-    """The oldest queued or running sync (of `scope` if given), or None."""
-    statement = select(JobRun).where(JobRun.kind == "sync", JobRun.status.in_(("queued", "running")))
+def active_run(session: Session, kind: str, scope: str | None = None) -> RunProgress | None:
+    """The oldest queued or running run of `kind` (of `scope` if given), or None."""
+    statement = select(JobRun).where(JobRun.kind == kind, JobRun.status.in_(("queued", "running")))
     if scope is not None:
         statement = statement.where(JobRun.scope == scope)
     run = session.scalar(statement.order_by(JobRun.id).limit(1))
-    return None if run is None else _progress(run, utcnow())
+    return None if run is None else progress_of(run)
 
 
-def last_finished_sync(session: Session) -> RunProgress | None:
+def last_finished_run(session: Session, kind: str) -> RunProgress | None:
+    """The run of `kind` that finished last, or None."""
     run = session.scalar(
         select(JobRun)
-        .where(JobRun.kind == "sync", JobRun.status.in_(FINAL_RUN_STATUSES))
+        .where(JobRun.kind == kind, JobRun.status.in_(FINAL_RUN_STATUSES))
         .order_by(JobRun.finished_at.desc(), JobRun.id.desc())
         .limit(1)
     )
-    return None if run is None else _progress(run, utcnow())
+    return None if run is None else progress_of(run)
 
 
-def request_sync(session: Session, request: SyncRequest) -> tuple[RunProgress, bool]:
-    """Enqueue a sync (or find the one of the same scope already queued or running); does not commit."""
-    run, created = enqueue_sync(session, request)
-    session.flush()
-    return _progress(run, utcnow()), created
+__all__ = ["RunProgress", "active_run", "last_finished_run", "progress_of", "run_progress"]

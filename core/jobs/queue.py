@@ -1,5 +1,8 @@
 """The job queue (DESIGN section 6): enqueue a run, claim its items under a lease, record outcomes.
 
+A run has a `kind` (the job kind that works it: core.jobs.kinds) and one item per symbol; this module knows
+nothing of what a kind does with its items.
+
 Why leases: a worker that dies (kill -9, a lost machine) cannot say so. Each claimed item carries
 `lease_expires_at`; a live worker extends it with a heartbeat, and once it lapses any worker may claim the item
 again, so a dead worker's work resumes instead of hanging. Why `FOR UPDATE SKIP LOCKED`: several sidecars
@@ -14,12 +17,14 @@ worker every time must not stall the run forever).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import os
+import socket
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +34,11 @@ from core.db.models import FINAL_RUN_STATUSES, JobItem, JobRun
 MAX_ATTEMPTS = 3
 DEFAULT_LEASE = dt.timedelta(seconds=120)
 FINAL_ITEM_STATUSES = ("synced", "no_options", "failed", "cancelled")
+
+
+def new_worker_id() -> str:
+    """host:pid:random: unique per worker, and readable where leases and logs show it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True)
@@ -46,16 +56,6 @@ class ItemOutcome:
     contracts: int = 0
     quarantined: dict[str, int] | None = None
     error: str | None = None
-
-
-def sync_scope(*, all_symbols: bool = False, watchlist: str | None = None, symbols: list[str] | None = None) -> str:
-    """The scope key that makes two requests for the same work the same run."""
-    if all_symbols:
-        return "sync:all"
-    if watchlist is not None:
-        return f"sync:watchlist:{watchlist}"
-    digest = hashlib.sha1(",".join(sorted(symbols or [])).encode()).hexdigest()[:16]
-    return f"sync:symbols:{digest}"
 
 
 def enqueue_run(
@@ -103,7 +103,13 @@ def enqueue_run(
 
 
 def active_run(session: Session, scope: str) -> JobRun | None:
+    """The queued or running run of `scope`, if any."""
     return session.scalar(select(JobRun).where(JobRun.active_scope == scope))
+
+
+def _claimable(now: dt.datetime):
+    """An item any worker may take now: queued, or running under a lease that lapsed (its worker died)."""
+    return (JobItem.status == "queued") | ((JobItem.status == "running") & (JobItem.lease_expires_at < now))
 
 
 def claim_items(
@@ -112,7 +118,8 @@ def claim_items(
     limit: int,
     lease: dt.timedelta = DEFAULT_LEASE,
     run_id: int | None = None,
-    kind: str = "sync",
+    *,
+    kind: str,
 ) -> list[Claim]:
     """Claim up to `limit` queued (or lease-expired) items of `kind` runs for `worker`, oldest run first."""
     now = utcnow()
@@ -121,7 +128,7 @@ def claim_items(
         select(JobItem.id)
         .join(JobRun, JobRun.id == JobItem.run_id)
         .where(JobRun.status.in_(("queued", "running")), JobRun.kind == kind)
-        .where((JobItem.status == "queued") | ((JobItem.status == "running") & (JobItem.lease_expires_at < now)))
+        .where(_claimable(now))
         .order_by(JobItem.run_id, JobItem.id)
         .limit(limit)
     )
@@ -171,6 +178,35 @@ def _fail_exhausted(conn: Connection, now: dt.datetime) -> None:
     )
     for run_id in set(exhausted):
         refresh_run(conn, run_id)
+
+
+def claimable_runs(conn: Connection, kind: str) -> list[int]:
+    """Runs of `kind` with an item to claim now, oldest first (a kind that works one run at a time asks this)."""
+    return list(
+        conn.scalars(
+            select(JobRun.id)
+            .where(
+                JobRun.kind == kind,
+                JobRun.status.in_(("queued", "running")),
+                exists().where(JobItem.run_id == JobRun.id, _claimable(utcnow())),
+            )
+            .order_by(JobRun.id)
+        )
+    )
+
+
+def outstanding_items(conn: Connection, kinds: tuple[str, ...]) -> int:
+    """Items not yet final in open runs of `kinds` (claimable now or leased by some worker)."""
+    return conn.execute(
+        select(func.count())
+        .select_from(JobItem)
+        .join(JobRun, JobRun.id == JobItem.run_id)
+        .where(
+            JobRun.kind.in_(kinds),
+            JobRun.status.in_(("queued", "running")),
+            JobItem.status.in_(("queued", "running")),
+        )
+    ).scalar_one()
 
 
 def extend_leases(conn: Connection, worker: str, item_ids: list[int], lease: dt.timedelta = DEFAULT_LEASE) -> int:
@@ -307,10 +343,12 @@ __all__ = [
     "active_run",
     "cancel_run",
     "claim_items",
+    "claimable_runs",
     "enqueue_run",
     "extend_leases",
+    "new_worker_id",
+    "outstanding_items",
     "record_outcomes",
     "refresh_run",
     "release_items",
-    "sync_scope",
 ]

@@ -15,16 +15,16 @@ from core.config import get_settings
 from core.db.base import utcnow
 from core.db.engine import create_db_engine, unit_of_work
 from core.db.models import CriticalErrorLog, JobItem, JobRun, ScanSchedule, ScheduleFire, StockPremium
+from core.jobs.settings import SidecarSettings
+from core.jobs.sidecar import Sidecar
 from core.providers import get_provider
 from core.providers.base import NoOptions, ProviderError
 from core.providers.synthetic import SyntheticProvider
 from core.sync import ingest
 from core.sync.requests import SyncRequest, enqueue_sync
-from core.sync.settings import SidecarSettings
-from core.sync.sidecar import Sidecar
 from core.sync.worker import SyncWorker
-from tests.sync import sidecars
-from tests.sync.test_dispatch import make_schedule
+from tests.support import sidecars
+from tests.support.schedules import make_schedule
 
 AS_OF = dt.date(2026, 11, 20)
 FINAL = {"synced", "no_options", "failed"}
@@ -44,13 +44,13 @@ def universe() -> list[str]:
 
 
 def _sync_all(engine) -> int:
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         run, _ = enqueue_sync(session, SyncRequest(all_symbols=True, provider="synthetic", as_of=AS_OF))
         return run.id
 
 
 def _sync_symbols(engine, symbols) -> int:
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         run, _ = enqueue_sync(session, SyncRequest(symbols=tuple(symbols), provider="synthetic", as_of=AS_OF))
         return run.id
 
@@ -264,9 +264,8 @@ def test_a_failing_provider_fails_only_its_symbols(sidecar_engine, universe):
 
     symbols = universe[:40]
     run_id = _sync_symbols(sidecar_engine, symbols)
-    sidecar = Sidecar(
-        sidecar_engine, SidecarSettings(poll_seconds=0.05, batch_size=10), scan_hook=None, provider_factory=factory
-    )
+    settings = SidecarSettings.from_settings(poll_seconds=0.05, batch_size=10)
+    sidecar = Sidecar(sidecar_engine, settings, sidecars.job_kinds(provider_factory=factory))
     assert sidecar.drain() == 0
     state = sidecars.run_state(sidecar_engine, run_id)
     assert (state.status, state.done_items, state.failed_items) == ("completed", 40, 4)

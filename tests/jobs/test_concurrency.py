@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 
 from core.db.engine import create_db_engine, unit_of_work
 from core.db.models import JobItem, JobRun
+from core.jobs import queue
 from core.providers.synthetic import SyntheticProvider
-from core.sync import queue
 from core.sync.worker import SyncWorker
 
 
@@ -37,7 +37,7 @@ def test_dashboard_writes_wait_for_the_sidecar_on_sqlite(committed_engine, db_ur
     try:
         for n in range(15):
             try:
-                with unit_of_work(committed_engine) as session:
+                with unit_of_work(committed_engine, write=True) as session:
                     queue.enqueue_run(session, kind="sync", scope=f"sync:symbols:{n}", symbols=["AAA"])
             except Exception as exc:
                 failures.append(repr(exc))
@@ -52,13 +52,13 @@ def test_dashboard_writes_wait_for_the_sidecar_on_sqlite(committed_engine, db_ur
 def test_two_workers_recording_the_last_items_at_once_close_the_run(committed_engine, db_url):
     if not db_url.startswith("postgresql"):
         pytest.skip("concurrent workers share a queue only on PostgreSQL")
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         run, _ = queue.enqueue_run(session, kind="sync", scope="sync:all", symbols=["AAA", "BBB"])
         run_id = run.id
     with committed_engine.begin() as conn:
-        first = queue.claim_items(conn, "w1", 1)
+        first = queue.claim_items(conn, "w1", 1, kind="sync")
     with committed_engine.begin() as conn:
-        second = queue.claim_items(conn, "w2", 1)
+        second = queue.claim_items(conn, "w2", 1, kind="sync")
     barrier = threading.Barrier(2)
 
     def record(worker: str, claims) -> None:
@@ -71,7 +71,7 @@ def test_two_workers_recording_the_last_items_at_once_close_the_run(committed_en
         t.start()
     for t in threads:
         t.join()
-    with unit_of_work(committed_engine, write=False) as session:
+    with unit_of_work(committed_engine) as session:
         run = session.get(JobRun, run_id)
         assert (run.status, run.done_items, run.active_scope) == ("completed", 2, None)
 
@@ -92,7 +92,7 @@ class SlowProvider(SyntheticProvider):
 def test_slow_fetches_keep_their_leases_and_each_symbol_is_fetched_once(committed_engine):
     calls: Counter = Counter()
     symbols = ["AAPL", "MSFT", "KO", "PEP", "XOM", "JPM"]
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         run, _ = queue.enqueue_run(
             session,
             kind="sync",
@@ -111,6 +111,6 @@ def test_slow_fetches_keep_their_leases_and_each_symbol_is_fetched_once(committe
     )
     worker.run_until_idle()
     assert calls == Counter({s: 1 for s in symbols})
-    with unit_of_work(committed_engine, write=False) as session:
+    with unit_of_work(committed_engine) as session:
         assert session.get(JobRun, run_id).status == "completed"
         assert {i.attempts for i in session.scalars(select(JobItem))} == {1}

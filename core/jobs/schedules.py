@@ -8,6 +8,9 @@ the schedule's `timezone`; `days_of_week` is comma-separated with 0 = Monday ...
 whose instant is outside a session (a holiday, a weekend, an early close) is skipped to the next candidate day;
 an interval schedule then runs at each session's open and every `interval_minutes` after it until the close.
 Otherwise an interval schedule keeps the phase of its last run (or of its creation), so restarts do not drift it.
+
+The rules shared with the pages and the command line live here once: `SCHEDULE_TYPES`, `DAY_NAMES`,
+`parse_days` and `ScheduleError` (core.scanner.schedules creates rows with them).
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.calendars import MarketCalendar, exchange_for_timezone
+from core.db.models.scanning import SCHEDULE_TYPES  # the CHECK constraint's list; everyone else imports it here
 
-_DAY_NAMES = {name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # 0 = Monday
+_DAY_NUMBERS = {name[:3].lower(): i for i, name in enumerate(DAY_NAMES)}
 _SEARCH_DAYS = 400
 _TICK = dt.timedelta(microseconds=1)
 
 
 class ScheduleError(ValueError):
-    """A schedule row that cannot fire as written (no run_time for a daily schedule, a bad day, a bad zone)."""
+    """A schedule that cannot fire as asked or written: unknown type, no time or days, a bad day, interval or zone."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class ScheduleSpec:
     def from_row(cls, row) -> ScheduleSpec:
         """Build from a ScanSchedule (or any row with its columns); raises ScheduleError when it cannot fire."""
         kind = (row.schedule_type or "").strip().lower()
-        if kind not in ("once", "interval", "daily", "weekly"):
+        if kind not in SCHEDULE_TYPES:
             raise ScheduleError(f"schedule {row.id}: unknown schedule_type {row.schedule_type!r}")
         days = parse_days(row.days_of_week)
         if kind == "interval" and not row.interval_minutes:
@@ -82,7 +87,7 @@ def parse_days(text: str | None) -> tuple[int, ...]:
         token = part.strip().lower()[:3]
         if not token:
             continue
-        day = int(token) if token.isdigit() else _DAY_NAMES.get(token)
+        day = int(token) if token.isdigit() else _DAY_NUMBERS.get(token)
         if day is None or not 0 <= day <= 6:
             raise ScheduleError(f"day of week {part.strip()!r} is not 0-6 (0 = Monday) or a day name")
         days.add(day)
@@ -184,4 +189,13 @@ def plan_fire(
     return stored_next
 
 
-__all__ = ["ScheduleError", "ScheduleSpec", "is_fire_time", "next_fire_time", "parse_days", "plan_fire"]
+__all__ = [
+    "DAY_NAMES",
+    "SCHEDULE_TYPES",
+    "ScheduleError",
+    "ScheduleSpec",
+    "is_fire_time",
+    "next_fire_time",
+    "parse_days",
+    "plan_fire",
+]

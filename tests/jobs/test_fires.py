@@ -10,21 +10,10 @@ from sqlalchemy import func, select
 from core.db.base import utcnow
 from core.db.engine import unit_of_work
 from core.db.models import JobItem, JobRun, ScanSchedule, ScheduleFire
-from core.sync import dispatch
-from tests import factories
+from core.jobs import fires
+from tests.support.schedules import make_schedule
 
 GRACE = dt.timedelta(minutes=5)
-
-
-def make_schedule(engine, symbols=("AAPL", "MSFT", "NVDA"), **kw) -> int:
-    with unit_of_work(engine) as session:
-        scanner = factories.scanner(session)
-        watchlist = factories.watchlist(session, symbols=list(symbols))
-        kw.setdefault("schedule_type", "interval")
-        kw.setdefault("interval_minutes", 15)
-        kw.setdefault("market_hours_only", False)
-        row = factories.add(session, ScanSchedule(scanner_id=scanner.id, watchlist_id=watchlist.id, **kw))
-        return row.id
 
 
 def _schedule(engine, schedule_id) -> ScanSchedule:
@@ -41,7 +30,7 @@ def test_a_due_fire_is_enqueued_once_and_moves_the_schedule_on(committed_engine)
     now = utcnow()
     due = now - dt.timedelta(seconds=30)
     schedule_id = make_schedule(committed_engine, next_run=due)
-    [outcome] = dispatch.dispatch_due(committed_engine, now, GRACE, provider="synthetic")
+    [outcome] = fires.dispatch_due(committed_engine, now, GRACE, provider="synthetic")
     assert outcome.created and outcome.fire_time == due
     schedule = _schedule(committed_engine, schedule_id)
     assert schedule.last_run == due and schedule.next_run == due + dt.timedelta(minutes=15)
@@ -62,14 +51,14 @@ def test_a_due_fire_is_enqueued_once_and_moves_the_schedule_on(committed_engine)
         ]
         fire = session.scalar(select(ScheduleFire))
         assert (fire.schedule_id, fire.fire_time, fire.run_id) == (schedule_id, due, run.id)
-    assert dispatch.dispatch_due(committed_engine, now, GRACE) == []  # nothing due any more
+    assert fires.dispatch_due(committed_engine, now, GRACE) == []  # nothing due any more
 
 
 def test_the_same_fire_twice_is_one_fire(committed_engine):
     at = utcnow().replace(microsecond=0)
     schedule_id = make_schedule(committed_engine, next_run=at)
-    first = dispatch.enqueue_fire(committed_engine, schedule_id, at)
-    second = dispatch.enqueue_fire(committed_engine, schedule_id, at)
+    first = fires.enqueue_fire(committed_engine, schedule_id, at)
+    second = fires.enqueue_fire(committed_engine, schedule_id, at)
     assert first.created and not second.created and second.run_id == first.run_id
     assert _count(committed_engine, ScheduleFire) == 1 and _count(committed_engine, JobRun) == 1
 
@@ -77,33 +66,33 @@ def test_the_same_fire_twice_is_one_fire(committed_engine):
 def test_two_workers_racing_for_each_fire_enqueue_it_once(committed_engine):
     schedule_id = make_schedule(committed_engine, symbols=())  # an empty watchlist: each run completes at once
     start = utcnow().replace(microsecond=0)
-    fires = [start + dt.timedelta(minutes=15 * i) for i in range(6)]
+    fire_times = [start + dt.timedelta(minutes=15 * i) for i in range(6)]
     results: list = []
     barrier = threading.Barrier(2, timeout=30)
 
     def worker():
-        for fire_time in fires:
+        for fire_time in fire_times:
             barrier.wait()
-            results.append(dispatch.enqueue_fire(committed_engine, schedule_id, fire_time))
+            results.append(fires.enqueue_fire(committed_engine, schedule_id, fire_time))
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert len(results) == 2 * len(fires)
+    assert len(results) == 2 * len(fire_times)
     created = sorted(r.fire_time for r in results if r.created)
-    assert created == fires  # each fire created by exactly one of the two
-    assert _count(committed_engine, ScheduleFire) == len(fires)
-    assert _count(committed_engine, JobRun, JobRun.kind == "scan") == len(fires)
-    assert _schedule(committed_engine, schedule_id).last_run == fires[-1]
+    assert created == fire_times  # each fire created by exactly one of the two
+    assert _count(committed_engine, ScheduleFire) == len(fire_times)
+    assert _count(committed_engine, JobRun, JobRun.kind == "scan") == len(fire_times)
+    assert _schedule(committed_engine, schedule_id).last_run == fire_times[-1]
 
 
 def test_a_fire_while_the_last_scan_still_waits_returns_that_run(committed_engine):
     schedule_id = make_schedule(committed_engine)
     at = utcnow().replace(microsecond=0)
-    first = dispatch.enqueue_fire(committed_engine, schedule_id, at)
-    later = dispatch.enqueue_fire(committed_engine, schedule_id, at + dt.timedelta(minutes=15))
+    first = fires.enqueue_fire(committed_engine, schedule_id, at)
+    later = fires.enqueue_fire(committed_engine, schedule_id, at + dt.timedelta(minutes=15))
     assert first.created and later.created and later.run_id == first.run_id  # no pile-up of queued scans
     assert _count(committed_engine, ScheduleFire) == 2 and _count(committed_engine, JobRun) == 1
 
@@ -115,7 +104,7 @@ def test_planning_fills_next_run_skips_long_missed_fires_and_ignores_inactive(co
         committed_engine, next_run=now - dt.timedelta(hours=2), last_run=now - dt.timedelta(hours=2, minutes=15)
     )
     inactive = make_schedule(committed_engine, is_active=False, next_run=now - dt.timedelta(seconds=5))
-    assert dispatch.dispatch_due(committed_engine, now, GRACE) == []
+    assert fires.dispatch_due(committed_engine, now, GRACE) == []
     assert _schedule(committed_engine, fresh).next_run > now
     moved = _schedule(committed_engine, missed).next_run
     assert now < moved <= now + dt.timedelta(minutes=15)  # keeps the interval's phase from its last run
@@ -129,10 +118,10 @@ def test_an_edited_schedule_is_replanned(committed_engine):
     schedule_id = make_schedule(
         committed_engine, interval_minutes=60, last_run=last, next_run=last + dt.timedelta(minutes=60)
     )
-    [plan] = dispatch.plan_schedules(committed_engine, now, GRACE)
+    [plan] = fires.plan_schedules(committed_engine, now, GRACE)
     assert plan.fire_time == last + dt.timedelta(minutes=60)
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         session.get(ScanSchedule, schedule_id).interval_minutes = 120  # longer: the stored fire is still believable
-    [plan] = dispatch.plan_schedules(committed_engine, now, GRACE, edited=frozenset({schedule_id}))
+    [plan] = fires.plan_schedules(committed_engine, now, GRACE, edited=frozenset({schedule_id}))
     assert plan.fire_time == last + dt.timedelta(minutes=120)
     assert _schedule(committed_engine, schedule_id).next_run == plan.fire_time

@@ -1,8 +1,9 @@
-"""The sidecar's heartbeat in `system_health_status`, its failures in `critical_error_logs`, and housekeeping.
+"""The sidecar's heartbeat in `system_health_status` (written and read), its failures in `critical_error_logs`,
+and retention housekeeping.
 
 One heartbeat row per sidecar process (its id derives from the worker id), updated in place every beat, so the
 table says which sidecars are alive without growing by thousands of rows a day; housekeeping deletes the rows of
-processes that stopped beating long ago.
+processes that stopped beating long ago. `sidecar_health` is what the dashboard reads of them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
 from core.db.models import (
@@ -27,6 +29,7 @@ from core.db.models import (
 )
 
 SERVICE_NAME = "sidecar"
+STALE_AFTER = dt.timedelta(minutes=2)  # a sidecar that has not beaten for this long is not counted alive
 _HEARTBEAT_NAMESPACE = uuid.UUID("6f1d3c1e-5b8a-4f3e-9a57-2c7d0e4b9a11")
 
 
@@ -74,14 +77,61 @@ def record_error(
 
 
 @dataclass(frozen=True)
-class Retention:
-    """How long housekeeping keeps each kind of row, in days."""
+class SidecarHealth:
+    """The newest heartbeat of any sidecar, and how many beat within STALE_AFTER."""
 
-    history_days: int = 800
-    quarantine_days: int = 90
-    job_days: int = 30
-    resolved_error_days: int = 30
-    heartbeat_days: int = 7
+    last_beat: dt.datetime | None = None
+    status: str | None = None
+    details: dict[str, Any] | None = None
+    now: dt.datetime | None = None
+    live: int = 0  # sidecars (one heartbeat row each) that beat within STALE_AFTER
+
+    @property
+    def age(self) -> dt.timedelta | None:
+        return None if self.last_beat is None or self.now is None else self.now - self.last_beat
+
+    @property
+    def alive(self) -> bool:
+        return self.live > 0
+
+
+def sidecar_health(session: Session, now: dt.datetime | None = None) -> SidecarHealth:
+    """The sidecars' latest heartbeat in `system_health_status` (any host: the newest wins)."""
+    row = session.execute(
+        select(SystemHealthStatus.check_timestamp, SystemHealthStatus.status, SystemHealthStatus.details)
+        .where(SystemHealthStatus.service_name == SERVICE_NAME)
+        .order_by(SystemHealthStatus.check_timestamp.desc())
+        .limit(1)
+    ).first()
+    now = now or utcnow()
+    if row is None:
+        return SidecarHealth(now=now)
+    live = (
+        session.scalar(
+            select(func.count())
+            .select_from(SystemHealthStatus)
+            .where(
+                SystemHealthStatus.service_name == SERVICE_NAME,
+                SystemHealthStatus.status != "stopped",
+                SystemHealthStatus.check_timestamp >= now - STALE_AFTER,
+            )
+        )
+        or 0
+    )
+    beat = row.check_timestamp
+    beat = beat.replace(tzinfo=dt.UTC) if beat is not None and beat.tzinfo is None else beat
+    return SidecarHealth(beat, row.status, row.details, now, live)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long housekeeping keeps each kind of row, in days (RETENTION_* in core.config)."""
+
+    history_days: int
+    quarantine_days: int
+    job_days: int
+    resolved_error_days: int
+    heartbeat_days: int
 
 
 def housekeeping(engine: Engine, retention: Retention, now: dt.datetime | None = None) -> dict[str, int]:
@@ -115,4 +165,14 @@ def housekeeping(engine: Engine, retention: Retention, now: dt.datetime | None =
     return removed
 
 
-__all__ = ["SERVICE_NAME", "Retention", "heartbeat_id", "housekeeping", "record_error", "write_heartbeat"]
+__all__ = [
+    "SERVICE_NAME",
+    "STALE_AFTER",
+    "Retention",
+    "SidecarHealth",
+    "heartbeat_id",
+    "housekeeping",
+    "record_error",
+    "sidecar_health",
+    "write_heartbeat",
+]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.calendars import MarketCalendar, WeeklySession, exchange_for_timezone
-from core.sync.schedules import ScheduleError, ScheduleSpec, is_fire_time, next_fire_time, parse_days, plan_fire
+from core.jobs.schedules import ScheduleError, ScheduleSpec, is_fire_time, next_fire_time, parse_days, plan_fire
 
 NY = ZoneInfo("America/New_York")
 UTC = dt.UTC

@@ -1,5 +1,5 @@
-"""The sidecar in process: drain, the scan hook, guarded jobs and back-off, the universe sync, housekeeping,
-heartbeats and the leader lock; and SIGTERM on a real `python -m core.sync` process."""
+"""The sidecar in process: drain, job kinds, guarded jobs and back-off, housekeeping, heartbeats and the leader
+lock; and SIGTERM on a real `python -m core.sync` process. (Chain sync's universe timer: tests/sync/test_kind.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
 from core.db.base import utcnow
@@ -16,25 +16,27 @@ from core.db.models import (
     CriticalErrorLog,
     JobItem,
     JobRun,
-    MarketHoliday,
     QuarantineCount,
     SymbolDailyHistory,
     SystemHealthStatus,
     TradingHoursTemplate,
-    TradingSession,
 )
+from core.jobs import health, queue
+from core.jobs.backoff import Backoff
+from core.jobs.kinds import JobContext, JobKind, JobKinds
+from core.jobs.leader import LeaderLock
+from core.jobs.settings import SidecarSettings
+from core.jobs.sidecar import Sidecar
 from core.providers import get_provider
-from core.sync import health, queue, sidecar_jobs
-from core.sync.backoff import Backoff
-from core.sync.leader import LeaderLock
 from core.sync.requests import SyncRequest, enqueue_sync
-from core.sync.settings import SidecarSettings
-from core.sync.sidecar import Sidecar
-from tests.sync import sidecars
-from tests.sync.test_dispatch import make_schedule
+from tests.support import sidecars
+from tests.support.schedules import make_schedule
 
 AS_OF = dt.date(2026, 11, 20)
-SETTINGS = SidecarSettings(poll_seconds=0.05, lease_seconds=5, batch_size=10)
+SETTINGS = SidecarSettings.from_settings(poll_seconds=0.05, lease_seconds=5, batch_size=10)
+RETENTION = health.Retention(
+    history_days=800, quarantine_days=90, job_days=30, resolved_error_days=30, heartbeat_days=7
+)
 
 
 @pytest.fixture
@@ -46,14 +48,14 @@ def sidecar_engine(committed_engine, db_url):
 
 
 def _enqueue(engine, symbols=("AAPL", "MSFT", "NOPE")) -> int:
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         run, _ = enqueue_sync(session, SyncRequest(symbols=tuple(symbols), provider="synthetic", as_of=AS_OF))
         return run.id
 
 
 def test_drain_works_the_queue_beats_and_fills_calendars(sidecar_engine):
     run_id = _enqueue(sidecar_engine)
-    sidecar = Sidecar(sidecar_engine, SETTINGS, scan_hook=None)
+    sidecar = Sidecar(sidecar_engine, SETTINGS, sidecars.job_kinds())
     assert sidecar.drain() == 0
     status, total, done, failed, stored = sidecars.run_state(sidecar_engine, run_id)
     assert (status, total, done, failed) == ("completed", 3, 3, 1) and stored > 300
@@ -68,38 +70,37 @@ def test_drain_works_the_queue_beats_and_fills_calendars(sidecar_engine):
         assert failure.details["symbol"] == "NOPE"
 
 
-def _fake_scan_engine(calls):
-    def run_scan_run(engine, run_id, *, worker_id=None, stop=None):  # like core.scanner.jobs: claim, record
-        calls.append((run_id, worker_id, stop))
-        with engine.begin() as conn:
-            claims = queue.claim_items(conn, worker_id, 100, kind="scan", run_id=run_id)
-            queue.record_outcomes(conn, worker_id, [queue.ItemOutcome(c.item_id, "synced") for c in claims])
+def _fake_scan_kind(calls) -> JobKind:
+    def work(ctx: JobContext) -> int:  # like core.scanner.jobs: claim the scan items, record them
+        calls.append(ctx)
+        with ctx.engine.begin() as conn:
+            claims = queue.claim_items(conn, ctx.worker_id, 100, kind="scan")
+            queue.record_outcomes(conn, ctx.worker_id, [queue.ItemOutcome(c.item_id, "synced") for c in claims])
+        return len(claims)
 
-    return run_scan_run
+    return JobKind("scan", work)
 
 
-def test_scan_runs_wait_without_the_scanner_engine_and_go_to_it_when_present(sidecar_engine):
+def test_scan_runs_wait_without_the_scan_kind_and_go_to_it_when_registered(sidecar_engine):
     schedule_id = make_schedule(sidecar_engine, next_run=utcnow() - dt.timedelta(seconds=5))
-    assert Sidecar(sidecar_engine, SETTINGS, scan_hook=None).drain() == 0  # returns: scan runs are not its work
+    # returns: scan runs are not the work of a sidecar without the scan kind
+    assert Sidecar(sidecar_engine, SETTINGS, sidecars.job_kinds()).drain() == 0
     with unit_of_work(sidecar_engine) as session:
         run = session.scalar(select(JobRun).where(JobRun.kind == "scan"))
         assert run.status == "queued" and run.params["schedule_id"] == schedule_id
-    calls: list[tuple] = []
-    sidecar = Sidecar(sidecar_engine, SETTINGS, scan_hook=_fake_scan_engine(calls))
+    calls: list[JobContext] = []
+    sidecar = Sidecar(sidecar_engine, SETTINGS, sidecars.job_kinds(_fake_scan_kind(calls)))
     assert sidecar.drain() == 0
-    assert calls == [(run.id, sidecar.worker_id, sidecar.stop)]  # its stop event: SIGTERM reaches scans too
+    assert calls and calls[0].worker_id == sidecar.worker_id
+    assert calls[0].stop is sidecar.stop  # its stop event: SIGTERM reaches scans too
+    assert calls[0].lease == SETTINGS.lease and calls[0].batch_size == SETTINGS.batch_size
     assert sidecars.run_state(sidecar_engine, run.id).status == "completed"
 
 
-def test_scan_hook_is_optional(tmp_path, monkeypatch, caplog):
-    (tmp_path / "fake_scan_jobs.py").write_text("def run_scan_run(engine, run_id):\n    return run_id\n")
-    (tmp_path / "broken_scan_jobs.py").write_text("import a_dependency_that_is_not_installed\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert sidecar_jobs.load_scan_hook("fake_scan_jobs")(None, 7) == 7
-    assert sidecar_jobs.load_scan_hook("no_such_package.jobs") is None
-    with caplog.at_level(logging.ERROR):
-        assert sidecar_jobs.load_scan_hook("broken_scan_jobs") is None
-    assert "failed to import" in caplog.text
+def test_a_kind_is_registered_once():
+    kind = JobKind("scan", lambda ctx: 0)
+    with pytest.raises(ValueError, match="registered twice"):
+        JobKinds([kind, kind])
 
 
 def test_backoff_doubles_up_to_its_cap_and_resets():
@@ -111,22 +112,22 @@ def test_backoff_doubles_up_to_its_cap_and_resets():
 
 
 def test_guarded_jobs_back_off_on_a_lost_database_and_record_other_failures(sidecar_engine):
-    sidecar = Sidecar(sidecar_engine, SETTINGS, scan_hook=None)
-    sidecar.backoff = Backoff(cap=0.05, base=0.05)
+    sidecar = Sidecar(sidecar_engine, SETTINGS, sidecars.job_kinds())
+    backoff = sidecar.guard.backoff = Backoff(cap=0.05, base=0.05)
     ran = []
 
     def lost():
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
 
     assert sidecar.guarded("poll", lost) is None
-    assert sidecar.backoff.failures == 1 and sidecar.guarded("poll", lambda: ran.append(1)) is None and ran == []
-    sidecars.wait_until(sidecar.backoff.ready, timeout=2)
-    assert sidecar.guarded("poll", lambda: ran.append(1) or "ok") == "ok" and sidecar.backoff.failures == 0
+    assert backoff.failures == 1 and sidecar.guarded("poll", lambda: ran.append(1)) is None and ran == []
+    sidecars.wait_until(backoff.ready, timeout=2)
+    assert sidecar.guarded("poll", lambda: ran.append(1) or "ok") == "ok" and backoff.failures == 0
 
     def broken():
         raise ValueError("a bug")
 
-    assert sidecar.guarded("housekeeping", broken) is None and sidecar.backoff.ready()
+    assert sidecar.guarded("housekeeping", broken) is None and backoff.ready()
     with unit_of_work(sidecar_engine) as session:
         rows = {r.error_type: r for r in session.scalars(select(CriticalErrorLog))}
     assert "server closed the connection" in rows["database_unavailable"].message
@@ -134,50 +135,10 @@ def test_guarded_jobs_back_off_on_a_lost_database_and_record_other_failures(side
     assert sidecar.details()["last_error"].startswith("housekeeping: ValueError")
 
 
-def _set_hours(engine, trading: bool) -> None:
-    with engine.begin() as conn:
-        conn.execute(delete(MarketHoliday))
-        conn.execute(
-            update(TradingSession).values(
-                is_trading_day=trading, market_open=dt.time(0), market_close=dt.time(23, 59, 59, 999999)
-            )
-        )
-
-
-def test_universe_sync_follows_market_hours_and_is_one_run(sidecar_engine, caplog):
-    sidecar_jobs.ensure_calendars(sidecar_engine)
-    sidecar = Sidecar(sidecar_engine, SETTINGS, scan_hook=None)
-    _set_hours(sidecar_engine, trading=False)
-    with caplog.at_level(logging.INFO, logger="wheelhouse.sidecar"):
-        sidecar_jobs.universe_sync(sidecar)
-    assert "market closed" in caplog.text and sidecars.count(sidecar_engine, JobRun) == 0
-    _set_hours(sidecar_engine, trading=True)
-    sidecar_jobs.universe_sync(sidecar)
-    sidecar_jobs.universe_sync(sidecar)
-    with unit_of_work(sidecar_engine) as session:
-        [run] = session.scalars(select(JobRun)).all()
-        assert (run.scope, run.requested_by, run.status) == ("sync:all", "sidecar", "queued")
-        assert run.total_items >= 1200  # no stocks stored yet: the provider's universe
-
-
-def test_the_periodic_sync_counts_from_the_last_request_so_restarts_do_not_postpone_it(sidecar_engine):
-    sidecar = Sidecar(sidecar_engine, SidecarSettings(sync_interval_minutes=30), scan_hook=None)
-    before = utcnow()
-    assert (
-        before + dt.timedelta(minutes=30)
-        <= sidecar_jobs.first_universe_sync(sidecar)
-        <= utcnow() + dt.timedelta(minutes=30)
-    )
-    requested = before - dt.timedelta(minutes=20)
-    with unit_of_work(sidecar_engine) as session:
-        session.add(JobRun(kind="sync", scope="sync:all", status="completed", created_at=requested))
-    assert sidecar_jobs.first_universe_sync(sidecar) == requested + dt.timedelta(minutes=30)
-
-
 def test_housekeeping_deletes_only_rows_past_retention(sidecar_engine):
     now = utcnow()
     old, recent = now - dt.timedelta(days=1000), now - dt.timedelta(days=1)
-    with unit_of_work(sidecar_engine) as session:
+    with unit_of_work(sidecar_engine, write=True) as session:
         session.add_all(
             [
                 SymbolDailyHistory(symbol="OLD", date=old.date()),
@@ -189,7 +150,7 @@ def test_housekeeping_deletes_only_rows_past_retention(sidecar_engine):
             ]
         )
     finished = JobRun(kind="sync", scope="sync:old", status="completed", finished_at=old)
-    with unit_of_work(sidecar_engine) as session:
+    with unit_of_work(sidecar_engine, write=True) as session:
         session.add(finished)
         session.flush()
         session.add(JobItem(run_id=finished.id, symbol="OLD", status="synced"))
@@ -197,7 +158,7 @@ def test_housekeeping_deletes_only_rows_past_retention(sidecar_engine):
     health.write_heartbeat(sidecar_engine, "gone:1", "ok", {})
     with sidecar_engine.begin() as conn:
         conn.execute(update(SystemHealthStatus).values(check_timestamp=old))
-    removed = health.housekeeping(sidecar_engine, health.Retention())
+    removed = health.housekeeping(sidecar_engine, RETENTION)
     assert removed == {
         "symbol_daily_history": 1,
         "quarantine_counts": 1,
@@ -277,7 +238,7 @@ def test_an_unmigrated_database_is_one_line_and_exit_1(tmp_path):
 def test_log_lines_are_readable_text_or_one_json_object():
     import json
 
-    from core.sync.logs import JsonFormatter, TextFormatter, fields
+    from core.jobs.logs import JsonFormatter, TextFormatter, fields
 
     record = logging.LogRecord("wheelhouse.sidecar", logging.INFO, __file__, 1, "run enqueued", None, None)
     record.__dict__.update(fields(run_id=5, created=True, error="no route to host"))
