@@ -4,14 +4,15 @@ import datetime as dt
 
 import streamlit as st
 
-from core.config import get_settings
 from core.scanner import service
+from ui.db import database_guard, engine
 
-URL = get_settings().database_url
 NEW = "+ New scanner from a template"
 
 st.title("Scanners")
-page = service.scanners_page(URL)
+with database_guard():
+    eng = engine()
+page = service.scanners_page(eng)
 if page.error:
     st.error(f"The database is not ready: {page.error}")
     st.stop()
@@ -31,13 +32,13 @@ if choice == NEW:
     if not page.templates:
         st.info("There are no scanner templates yet.")
         if st.button("Add the built-in templates", key="scanners.seed"):
-            service.seed_templates(URL)
+            service.seed_templates(eng)
             st.rerun()
         st.stop()
     template = st.selectbox("Template", page.templates, format_func=lambda c: c.label, key="scanners.template")
     name = st.text_input("Name (default: the template's)", key="scanners.new_name")
     if st.button("Create scanner", type="primary", key="scanners.create"):
-        st.session_state["scanners.created"] = service.create_from_template(URL, template.id, name or None)
+        st.session_state["scanners.created"] = service.create_from_template(eng, template.id, name or None)
         st.rerun()
     st.stop()
 
@@ -54,19 +55,19 @@ with code_tab:
     )
     validate_col, save_col, delete_col = st.columns(3)
     if validate_col.button("Validate", key="scanners.validate"):
-        issues = service.check(code)
+        issues = service.validate(code)
         for issue in issues:
             st.error(f"Line {issue.line}, column {issue.column}: {issue.message}")
         if not issues:
             st.success("The code passes validation.")
     if save_col.button("Save", type="primary", key="scanners.save"):
-        saved = service.save_scanner(URL, scanner.id, scanner.name, code, parameters)
+        saved = service.save_scanner(eng, scanner.id, scanner.name, code, parameters)
         if saved.error:
             st.error(saved.error)
         else:
             st.success("Saved." if not saved.issues else f"Saved, with {len(saved.issues)} validation problems.")
     if delete_col.button("Delete scanner", key="scanners.delete"):
-        service.delete_scanner(URL, scanner.id)
+        service.delete_scanner(eng, scanner.id)
         st.session_state.pop("scanners.choice", None)
         st.rerun()
     with st.expander("Highlighted source"):
@@ -78,7 +79,7 @@ with dry_tab:
     values = st.text_input("Parameter values (JSON, optional)", "", key="scanners.dry_values")
     if st.button("Dry run", key="scanners.dry"):
         with st.spinner("Running in the sandbox..."):
-            dry = service.dry_run(URL, code, symbol, parameters, values)
+            dry = service.dry_run(eng, code, symbol, parameters, values)
         if dry.error:
             st.error(dry.error)
         elif dry.signal:
@@ -101,16 +102,16 @@ with run_tab:
     else:
         watchlist = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label, key="scanners.wl")
         if st.button("Run on watchlist", type="primary", key="scanners.run"):
-            run_id, created = service.start_scan(URL, scanner.id, watchlist.id)
+            run_id, created = service.start_scan(eng, scanner.id, watchlist.id)
             st.session_state[run_key] = run_id
             st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
 
     ended_key = f"{run_key}.ended"  # the run whose end the whole page has been redrawn for
-    active = st.session_state.get(run_key) or service.active_run(URL, scanner.id)
+    active = st.session_state.get(run_key) or service.active_run(eng, scanner.id)
 
     @st.fragment(run_every=None if active and st.session_state.get(ended_key) == active else 2)
     def show_progress(run_id: int) -> None:
-        progress = service.scan_progress(URL, run_id)
+        progress = service.scan_progress(eng, run_id)
         if progress is None:
             return
         st.progress(
@@ -127,7 +128,7 @@ with run_tab:
         show_progress(active)
 
 with results_tab:
-    results = service.latest_results(URL, scanner.id)
+    results = service.latest_results(eng, scanner.id)
     st.caption(results.summary)
     st.dataframe(results.frame, hide_index=True, width="stretch")
     st.download_button(
@@ -140,7 +141,7 @@ with results_tab:
     )
 
 with schedule_tab:
-    st.dataframe(service.schedule_table(URL, scanner.id), hide_index=True, width="stretch")
+    st.dataframe(service.schedule_table(eng, scanner.id), hide_index=True, width="stretch")
     if page.watchlists:
         with st.form("scanners.schedule"):
             target = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label)
@@ -157,7 +158,7 @@ with schedule_tab:
             if st.form_submit_button("Add schedule"):
                 try:
                     text = service.add_schedule(
-                        URL,
+                        eng,
                         scanner.id,
                         target.id,
                         kind,

@@ -18,8 +18,9 @@ from core.db.models import (
     TvWatchlist,
     Watchlist,
 )
-from core.status import DATA_SOURCE_KEY, dashboard_status
-from tests.test_cli import run_cli
+from core.operations.service import sidebar_status
+from core.operations.status import DATA_SOURCE_KEY
+from tests.support.cli import run_cli
 
 
 def _counts(engine) -> dict[str, int]:
@@ -73,14 +74,14 @@ def test_demo_twice_gives_the_same_data(committed_engine, db_url):
         assert session.get(Setting, DATA_SOURCE_KEY).value["provider"] == "synthetic"
         ranks = session.scalars(select(StockData.iv_rank).where(StockData.iv_rank.is_not(None))).all()
     assert ranks  # the backfilled history gives IV rank something to rank against
-    status = dashboard_status(committed_engine)
+    status = sidebar_status(committed_engine)
     assert status.synthetic and status.symbols_with_data == 12
 
 
 def test_demo_if_empty_skips_a_database_with_stocks(committed_engine, db_url):
     from core.demo import demo_symbols, seed_stocks
 
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         seed_stocks(session, demo_symbols(3))
     result = run_cli("demo", "--if-empty", "--format", "json", "--database-url", db_url)
     assert result.returncode == 0, result.stderr

@@ -81,15 +81,3 @@ def test_manager_refuses_duplicates_and_unknown_lists(session):
     manager.create("B")
     with pytest.raises(WatchlistError, match="already exists"):
         manager.rename("A", "B")
-
-
-def test_reconcile_adopts_tradingview_only_lists_and_mirrors_fluxscan_ones(session):
-    session.add(Watchlist(name="Flux only", symbols=["MSFT", "KO"]))
-    tv = TvWatchlist(name="TV only")
-    session.add(tv)
-    session.flush()
-    session.add(TvWatchlistSymbol(watchlist_id=tv.id, symbol="NVDA", exchange="NASDAQ", position=0))
-    session.flush()
-    WatchlistManager(session).reconcile()
-    assert session.scalar(select(Watchlist.symbols).where(Watchlist.name == "TV only")) == ["NVDA"]
-    assert [s for s, _, _ in _tv(session, "Flux only")] == ["MSFT", "KO"]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core.premiums.scanner import DatabaseScanner
+from core.premiums.screen import DatabaseScanner
 from core.pricing.metrics import CONTRACT_MULTIPLIER
 
 CHAIN_COLUMNS = [

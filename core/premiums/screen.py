@@ -28,11 +28,10 @@ from core.premiums.query import (
     Shape,
     bound_values,
     chain_statement,
-    count_statement,
     screen_statement,
 )
 from core.pricing import metrics
-from core.watchlists import WatchlistError, watchlist_symbols
+from core.symbols import WatchlistError, watchlist_symbols
 
 _INT_COLUMNS = ("dte", "volume", "open_interest")
 _FLOAT_COLUMNS = (
@@ -160,14 +159,6 @@ class DatabaseScanner:
         frame.attrs.update(as_of=as_of, rank_by=filters.rank_by)
         return frame
 
-    def count(self, filters: PremiumFilters) -> int:
-        """How many symbols have a contract passing `filters` (contracts, if `all_contracts`), ignoring limit."""
-        validate(filters)
-        as_of = _as_of(filters.as_of)
-        symbols = self._watchlist_symbols(filters.watchlist)
-        stmt = count_statement(self.dialect, Shape.of(filters, symbols is not None))
-        return int(self.session.execute(stmt, bound_values(filters, as_of, symbols)).scalar_one())
-
     def statement(self, filters: PremiumFilters, as_of: dt.date) -> tuple[Select, dict[str, Any]]:
         """The screen's SELECT for this session's database (no prob_otm: Python adds it) and its bound values.
 
@@ -240,7 +231,7 @@ class DatabaseScanner:
 
     # ---- helpers -----------------------------------------------------------------------------------------
     def _watchlist_symbols(self, name: str | None) -> list[str] | None:
-        """A watchlist's symbols (core.watchlists.watchlist_symbols), or None for no filter."""
+        """A watchlist's symbols (core.symbols.watchlist_symbols), or None for no filter."""
         if name is None:
             return None
         try:
