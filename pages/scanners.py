@@ -1,10 +1,9 @@
 """Scanners: write, validate, dry-run, run on a watchlist, see results and schedule FluxScan-style scanners."""
 
-import datetime as dt
-
 import streamlit as st
 
 from core.scanner import service
+from ui import scanner_tabs
 from ui.db import database_guard, engine
 
 NEW = "+ New scanner from a template"
@@ -106,26 +105,7 @@ with run_tab:
             st.session_state[run_key] = run_id
             st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
 
-    ended_key = f"{run_key}.ended"  # the run whose end the whole page has been redrawn for
-    active = st.session_state.get(run_key) or service.active_run(eng, scanner.id)
-
-    @st.fragment(run_every=None if active and st.session_state.get(ended_key) == active else 2)
-    def show_progress(run_id: int) -> None:
-        progress = service.scan_progress(eng, run_id)
-        if progress is None:
-            return
-        st.progress(
-            progress.done / max(progress.total, 1),
-            text=f"Run {run_id} {progress.status}: {progress.done}/{progress.total} symbols, {progress.failed} failed",
-        )
-        if progress.status == "queued":
-            st.caption("Waiting for the sidecar (`python -m core.sync`) to pick the run up.")
-        elif progress.status != "running" and st.session_state.get(ended_key) != run_id:
-            st.session_state[ended_key] = run_id
-            st.rerun()  # the run ended: redraw the page once so Results shows it (and stop polling)
-
-    if active:
-        show_progress(active)
+    scanner_tabs.run_progress(eng, scanner.id, run_key)
 
 with results_tab:
     results = service.latest_results(eng, scanner.id)
@@ -143,30 +123,4 @@ with results_tab:
 with schedule_tab:
     st.dataframe(service.schedule_table(eng, scanner.id), hide_index=True, width="stretch")
     if page.watchlists:
-        with st.form("scanners.schedule"):
-            target = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label)
-            kind = st.selectbox("Repeat", service.SCHEDULE_TYPES, index=2)
-            minutes = st.number_input("Every N minutes (interval)", min_value=1, value=30)
-            at = st.time_input("At (exchange time, New York)", dt.time(9, 45))
-            days = st.multiselect(
-                "Days (weekly): 0 = Monday ... 6 = Sunday",
-                list(range(7)),
-                default=[0],
-                format_func=lambda d: f"{d} = {service.DAY_NAMES[d]}",
-            )
-            market_only = st.checkbox("Only while the market is open", value=True)
-            if st.form_submit_button("Add schedule"):
-                try:
-                    text = service.add_schedule(
-                        eng,
-                        scanner.id,
-                        target.id,
-                        kind,
-                        interval_minutes=int(minutes),
-                        run_time=at,
-                        days=days,
-                        market_hours_only=market_only,
-                    )
-                    st.success(f"Scheduled: {text}.")
-                except service.ScheduleError as exc:
-                    st.error(str(exc))
+        scanner_tabs.schedule_form(eng, scanner.id, page.watchlists)
