@@ -28,7 +28,7 @@ from core.db.base import utcnow
 from core.db.engine import create_db_engine
 from core.db.models import SymbolDailyHistory
 from core.premiums.filters import PremiumFilters
-from core.premiums.scanner import DatabaseScanner
+from core.premiums.screen import DatabaseScanner
 from core.providers.synthetic import SyntheticProvider
 from core.sync import prepare, store
 

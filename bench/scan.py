@@ -106,7 +106,7 @@ def cache(engine, symbols, days, ohlcv) -> None:
 
 
 def queued_run(engine, symbols) -> dict:
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         seed_templates(session)
         template_id = session.scalar(select(ScannerTemplate.id).where(ScannerTemplate.name == RSI.name))
         scanner = scanner_from_template(session, template_id)
@@ -115,7 +115,7 @@ def queued_run(engine, symbols) -> dict:
         session.flush()
         scanner_id, watchlist_id = scanner.id, watchlist.id
     started = time.perf_counter()
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         run, _ = enqueue_scan(session, scanner_id, watchlist_id=watchlist_id, provider="synthetic")
         run_id = run.id
     run_scan_run(engine, run_id)

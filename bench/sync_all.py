@@ -31,7 +31,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def one_pass(url: str, sidecars: int, batch_size: int, as_of: dt.date, env: dict[str, str]) -> dict:
     engine = create_db_engine(url)
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         run, _ = enqueue_sync(
             session, SyncRequest(all_symbols=True, provider="synthetic", as_of=as_of, requested_by="bench")
         )

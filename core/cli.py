@@ -7,23 +7,19 @@ Every command takes `--database-url`; errors go to stderr as one line with a non
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from core.config import ConfigError, get_settings
+from core.commands import CommandError, database_url, emit_json, register_all
+from core.config import ConfigError
 from core.db.engine import DatabaseError, first_line
 
 log = logging.getLogger("wheelhouse")
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class CommandError(RuntimeError):
-    """A user-facing failure of a command: printed as one line, exit status 1."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -43,19 +39,7 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
-def database_url(args: argparse.Namespace) -> str:
-    """The URL a command should use: --database-url, else the configured DATABASE_URL."""
-    return args.database_url or get_settings().database_url
-
-
-def emit_json(document: object) -> None:
-    json.dump(document, sys.stdout, default=str)
-    sys.stdout.write("\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from core.commands import register_all
-
     parser = OneLineParser(prog="python -m core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_all(commands, _common())
@@ -77,3 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+# CommandError, database_url and emit_json are defined in core.commands (which every command imports, so that no
+# command imports this module back); they are re-exported here for callers of the command line.
+__all__ = ["CommandError", "OneLineParser", "build_parser", "database_url", "emit_json", "main"]

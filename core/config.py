@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///data/wheelhouse.db"
@@ -35,6 +36,32 @@ class Settings(BaseSettings):
     wheelhouse_secret_key: SecretStr | None = None
     scanner_sandbox: Literal["required", "degraded"] = "required"
     log_level: str = "INFO"
+
+    # The sidecar (docs/sidecar.md); `python -m core.sync` flags override the first three it names.
+    sidecar_poll_seconds: float = Field(default=2.0, gt=0)  # how often an idle sidecar looks for queued work
+    sidecar_heartbeat_seconds: float = Field(default=30.0, gt=0)
+    sidecar_leader_retry_seconds: float = Field(default=15.0, gt=0)  # a follower's try; the leader's lock check
+    sidecar_schedule_refresh_seconds: float = Field(default=30.0, gt=0)  # how soon a schedule edit is noticed
+    sidecar_misfire_grace_seconds: float = Field(default=300.0, gt=0)  # a job late by this much still runs
+    sidecar_lease_seconds: float = Field(default=120.0, gt=0)
+    sidecar_batch_size: int = Field(default=100, gt=0)  # symbols claimed, fetched and written together
+    sidecar_backoff_max_seconds: float = Field(default=60.0, gt=0)  # back-off cap while the database is away
+    sidecar_housekeeping_hours: float = Field(default=6.0, gt=0)
+    sidecar_market_exchange: str = "XNYS"  # the calendar the periodic universe sync follows
+    # How long housekeeping keeps each kind of row, in days.
+    retention_history_days: int = Field(default=800, gt=0)
+    retention_quarantine_days: int = Field(default=90, gt=0)
+    retention_job_days: int = Field(default=30, gt=0)
+    retention_resolved_error_days: int = Field(default=30, gt=0)
+    retention_heartbeat_days: int = Field(default=7, gt=0)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value, info):
+        """An empty SIDECAR_* or RETENTION_* variable means "use the default", as an unset one does."""
+        if info.field_name.startswith(("sidecar_", "retention_")) and isinstance(value, str) and not value.strip():
+            raise PydanticUseDefault()
+        return value
 
     @field_validator("database_url")
     @classmethod

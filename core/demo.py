@@ -5,17 +5,15 @@ The steps, each its own function so tests can seed a small demo quickly:
 2. `backfill_history`: a few months of weekly `symbol_daily_history` rows priced by the same pipeline as a
    sync (so the History charts and IV rank have something to show on day one);
 3. `sync_symbols`: queue a sync of those symbols and work it in this process with the sidecar's `SyncWorker`;
-4. `seed_watchlists` ("Tech leaders", "Dividend payers", "High IV") through `WatchlistManager`, scanner
-   templates if the scanner engine provides `core.scanner.templates.seed_templates`, and the settings flag
-   that makes the dashboard say the data is synthetic.
+4. `seed_watchlists` ("Tech leaders", "Dividend payers", "High IV") through `WatchlistManager`, the scanner
+   templates (`core.scanner.templates.seed_templates`), and the settings flag that makes the dashboard say the
+   data is synthetic.
 Running it twice leaves the same state: every write is an upsert, and existing watchlists are left alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import time
 from dataclasses import dataclass
 
@@ -27,8 +25,9 @@ from core.config import get_settings
 from core.db.base import utcnow
 from core.db.engine import unit_of_work
 from core.db.models import FINAL_RUN_STATUSES, JobRun, Setting, Stock, StockData
+from core.operations.status import DATA_SOURCE_KEY
 from core.providers import get_provider
-from core.status import DATA_SOURCE_KEY
+from core.scanner.templates import seed_templates
 from core.sync import prepare, store
 from core.sync.requests import SyncRequest, enqueue_sync
 from core.sync.worker import SyncWorker
@@ -54,7 +53,7 @@ class DemoResult:
     failed: int
     no_options: int
     watchlists: tuple[str, ...]
-    templates: int | None
+    templates: int
     seconds: float
 
 
@@ -116,7 +115,7 @@ def sync_symbols(engine: Engine, symbols: list[str], as_of: dt.date | None = Non
 
     If a sidecar is running too, it may take some of the items; we wait for the run to finish either way.
     """
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         run, _ = enqueue_sync(
             session, SyncRequest(symbols=tuple(symbols), provider="synthetic", as_of=as_of, requested_by="demo")
         )
@@ -151,16 +150,9 @@ def seed_watchlists(session: Session, symbols: list[str]) -> tuple[str, ...]:
     return tuple(name for name, rows in picks.items() if rows)
 
 
-def seed_scanner_templates(session: Session) -> int | None:
-    """Seed `scanner_templates` with the scanner engine's templates, if that engine is installed."""
-    if importlib.util.find_spec("core.scanner") is None or importlib.util.find_spec("core.scanner.templates") is None:
-        return None
-    module = importlib.import_module("core.scanner.templates")
-    seed = getattr(module, "seed_templates", None)
-    if seed is None:
-        return None
-    result = seed(session)
-    return result if isinstance(result, int) else None
+def seed_scanner_templates(session: Session) -> int:
+    """Seed `scanner_templates` with the built-in scanner templates; returns how many were added."""
+    return seed_templates(session)
 
 
 def mark_synthetic(session: Session, symbols: int) -> None:
@@ -174,6 +166,7 @@ def mark_synthetic(session: Session, symbols: int) -> None:
 
 
 def has_stocks(engine: Engine) -> bool:
+    """Whether the database holds any stock (`demo --if-empty` then does nothing)."""
     with unit_of_work(engine) as session:
         return session.scalar(select(Stock.id).limit(1)) is not None
 
@@ -187,15 +180,15 @@ def run_demo(
     """Seed and sync the whole demo (see the module docstring); idempotent."""
     started = time.monotonic()
     symbols = demo_symbols(n_symbols)
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         seed_stocks(session, symbols, as_of)
         mark_synthetic(session, len(symbols))
     history_rows = 0
     if history_weeks > 0:
-        with unit_of_work(engine) as session:
+        with unit_of_work(engine, write=True) as session:
             history_rows = backfill_history(session, symbols, history_weeks, as_of)
     run = sync_symbols(engine, symbols, as_of)
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         watchlists = seed_watchlists(session, symbols)
         templates = seed_scanner_templates(session)
     return DemoResult(

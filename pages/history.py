@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from core.db.engine import unit_of_work
-from core.history import history_report
+from core.operations.service import history_report
 from ui import charts
 from ui.db import require_database
 
@@ -12,8 +11,7 @@ cc = st.column_config
 eng = require_database()
 
 st.title("History")
-with unit_of_work(eng, write=False) as session:
-    report = history_report(session)
+report = history_report(eng)
 
 coverage = report.coverage
 cols = st.columns(5)

@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from core.config import get_settings
-from core.overview import database_overview
+from core.operations.service import database_overview
+from ui.db import database_guard, engine
 
 st.title("Overview")
-overview = database_overview(get_settings().database_url)
+with database_guard():
+    overview = database_overview(engine())
 st.caption(f"Database: `{overview.database}`")
 
 if overview.error:

@@ -3,10 +3,9 @@
 import streamlit as st
 
 from core.clock import today_in_new_york
-from core.db.engine import unit_of_work
-from core.premiums.scanner import InvalidFilters
-from core.screens import ScreenError, delete_screen, load_screen, save_screen
-from ui.db import database_url, require_database
+from core.premiums import service
+from core.premiums.service import InvalidFilters, ScreenError
+from ui.db import require_database
 from ui.premium_filters import premium_filters_form, set_filter_state
 from ui.premium_table import premium_columns, render_summary, shown_frame
 from ui.progress import sync_button, sync_progress
@@ -15,7 +14,6 @@ from ui.symbol_detail import render_detail, trade_from_row
 
 KEY = "premiums"
 eng = require_database()
-url = database_url()
 state = st.session_state
 
 
@@ -26,8 +24,7 @@ def _notice(kind: str, text: str) -> None:
 def _load_screen(sectors: list[str], watchlists: list[str]) -> None:
     name = state.get(f"{KEY}:screen")
     try:
-        with unit_of_work(eng) as session:
-            flt = load_screen(session, name)
+        flt = service.load_screen(eng, name)
         set_filter_state(KEY, flt, sectors, watchlists)
         _notice("success", f"Loaded screen “{name}”.")
     except ScreenError as exc:
@@ -36,8 +33,7 @@ def _load_screen(sectors: list[str], watchlists: list[str]) -> None:
 
 def _save_screen() -> None:
     try:
-        with unit_of_work(eng) as session:
-            name = save_screen(session, state.get(f"{KEY}:screen_name", ""), state[f"{KEY}:current"])
+        name = service.save_screen(eng, state.get(f"{KEY}:screen_name", ""), state[f"{KEY}:current"])
         state[f"{KEY}:screen"] = name
         _notice("success", f"Saved screen “{name}”.")
     except ScreenError as exc:
@@ -46,14 +42,14 @@ def _save_screen() -> None:
 
 def _delete_screen() -> None:
     name = state.pop(f"{KEY}:screen", None)
-    with unit_of_work(eng) as session:
-        delete_screen(session, name)
+    service.delete_screen(eng, name)
     _notice("success", f"Deleted screen “{name}”.")
 
 
 st.title("Scan Premiums")
-version = current_version(url)
-opts = choices(url, version)
+version = current_version(eng)
+opts = choices(eng, version)
+screens = service.screen_names(eng)  # not in the data version: always read fresh
 button, progress = st.columns([1, 6], vertical_alignment="center")
 with button:
     sync_button(eng, key=KEY)
@@ -65,10 +61,10 @@ with st.expander("Saved screens", icon=":material/bookmarks:", expanded=f"{KEY}:
     if f"{KEY}:notice" in state:
         kind, text = state.pop(f"{KEY}:notice")
         getattr(st, kind)(text)
-    if state.get(f"{KEY}:screen") not in opts.screens:
+    if state.get(f"{KEY}:screen") not in screens:
         state[f"{KEY}:screen"] = None
     left, load, delete = st.columns([3, 1, 1], vertical_alignment="bottom")
-    chosen = left.selectbox("Saved screen", opts.screens, key=f"{KEY}:screen", placeholder="Choose a screen")
+    chosen = left.selectbox("Saved screen", screens, key=f"{KEY}:screen", placeholder="Choose a screen")
     load.button(
         "Load", key=f"{KEY}:load", on_click=_load_screen, args=(opts.sectors, opts.watchlists), disabled=chosen is None
     )
@@ -86,7 +82,7 @@ if opts.synced == 0:
     )
     st.stop()
 try:
-    frame = best_premiums(url, flt, version)
+    frame = best_premiums(eng, flt, version)
 except InvalidFilters as exc:
     st.warning(f"These filters cannot be used: {exc}")
     st.stop()
@@ -120,6 +116,6 @@ st.download_button(
 )
 rows = [r for r in event.selection.rows if r < len(frame)]
 if rows:
-    render_detail(url, trade_from_row(frame.iloc[rows[0]], flt.strategy), as_of, version)
+    render_detail(eng, trade_from_row(frame.iloc[rows[0]], flt.strategy), as_of, version)
 else:
     st.caption("Select a row to see its chain around the money, IV smile, IV and premium history, and payoff.")

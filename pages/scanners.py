@@ -1,17 +1,17 @@
 """Scanners: write, validate, dry-run, run on a watchlist, see results and schedule FluxScan-style scanners."""
 
-import datetime as dt
-
 import streamlit as st
 
-from core.config import get_settings
 from core.scanner import service
+from ui import scanner_tabs
+from ui.db import database_guard, engine
 
-URL = get_settings().database_url
 NEW = "+ New scanner from a template"
 
 st.title("Scanners")
-page = service.scanners_page(URL)
+with database_guard():
+    eng = engine()
+page = service.scanners_page(eng)
 if page.error:
     st.error(f"The database is not ready: {page.error}")
     st.stop()
@@ -31,13 +31,13 @@ if choice == NEW:
     if not page.templates:
         st.info("There are no scanner templates yet.")
         if st.button("Add the built-in templates", key="scanners.seed"):
-            service.seed_templates(URL)
+            service.seed_templates(eng)
             st.rerun()
         st.stop()
     template = st.selectbox("Template", page.templates, format_func=lambda c: c.label, key="scanners.template")
     name = st.text_input("Name (default: the template's)", key="scanners.new_name")
     if st.button("Create scanner", type="primary", key="scanners.create"):
-        st.session_state["scanners.created"] = service.create_from_template(URL, template.id, name or None)
+        st.session_state["scanners.created"] = service.create_from_template(eng, template.id, name or None)
         st.rerun()
     st.stop()
 
@@ -54,19 +54,19 @@ with code_tab:
     )
     validate_col, save_col, delete_col = st.columns(3)
     if validate_col.button("Validate", key="scanners.validate"):
-        issues = service.check(code)
+        issues = service.validate(code)
         for issue in issues:
             st.error(f"Line {issue.line}, column {issue.column}: {issue.message}")
         if not issues:
             st.success("The code passes validation.")
     if save_col.button("Save", type="primary", key="scanners.save"):
-        saved = service.save_scanner(URL, scanner.id, scanner.name, code, parameters)
+        saved = service.save_scanner(eng, scanner.id, scanner.name, code, parameters)
         if saved.error:
             st.error(saved.error)
         else:
             st.success("Saved." if not saved.issues else f"Saved, with {len(saved.issues)} validation problems.")
     if delete_col.button("Delete scanner", key="scanners.delete"):
-        service.delete_scanner(URL, scanner.id)
+        service.delete_scanner(eng, scanner.id)
         st.session_state.pop("scanners.choice", None)
         st.rerun()
     with st.expander("Highlighted source"):
@@ -78,7 +78,7 @@ with dry_tab:
     values = st.text_input("Parameter values (JSON, optional)", "", key="scanners.dry_values")
     if st.button("Dry run", key="scanners.dry"):
         with st.spinner("Running in the sandbox..."):
-            dry = service.dry_run(URL, code, symbol, parameters, values)
+            dry = service.dry_run(eng, code, symbol, parameters, values)
         if dry.error:
             st.error(dry.error)
         elif dry.signal:
@@ -101,33 +101,14 @@ with run_tab:
     else:
         watchlist = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label, key="scanners.wl")
         if st.button("Run on watchlist", type="primary", key="scanners.run"):
-            run_id, created = service.start_scan(URL, scanner.id, watchlist.id)
+            run_id, created = service.start_scan(eng, scanner.id, watchlist.id)
             st.session_state[run_key] = run_id
             st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
 
-    ended_key = f"{run_key}.ended"  # the run whose end the whole page has been redrawn for
-    active = st.session_state.get(run_key) or service.active_run(URL, scanner.id)
-
-    @st.fragment(run_every=None if active and st.session_state.get(ended_key) == active else 2)
-    def show_progress(run_id: int) -> None:
-        progress = service.scan_progress(URL, run_id)
-        if progress is None:
-            return
-        st.progress(
-            progress.done / max(progress.total, 1),
-            text=f"Run {run_id} {progress.status}: {progress.done}/{progress.total} symbols, {progress.failed} failed",
-        )
-        if progress.status == "queued":
-            st.caption("Waiting for the sidecar (`python -m core.sync`) to pick the run up.")
-        elif progress.status != "running" and st.session_state.get(ended_key) != run_id:
-            st.session_state[ended_key] = run_id
-            st.rerun()  # the run ended: redraw the page once so Results shows it (and stop polling)
-
-    if active:
-        show_progress(active)
+    scanner_tabs.run_progress(eng, scanner.id, run_key)
 
 with results_tab:
-    results = service.latest_results(URL, scanner.id)
+    results = service.latest_results(eng, scanner.id)
     st.caption(results.summary)
     st.dataframe(results.frame, hide_index=True, width="stretch")
     st.download_button(
@@ -140,32 +121,6 @@ with results_tab:
     )
 
 with schedule_tab:
-    st.dataframe(service.schedule_table(URL, scanner.id), hide_index=True, width="stretch")
+    st.dataframe(service.schedule_table(eng, scanner.id), hide_index=True, width="stretch")
     if page.watchlists:
-        with st.form("scanners.schedule"):
-            target = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label)
-            kind = st.selectbox("Repeat", service.SCHEDULE_TYPES, index=2)
-            minutes = st.number_input("Every N minutes (interval)", min_value=1, value=30)
-            at = st.time_input("At (exchange time, New York)", dt.time(9, 45))
-            days = st.multiselect(
-                "Days (weekly): 0 = Monday ... 6 = Sunday",
-                list(range(7)),
-                default=[0],
-                format_func=lambda d: f"{d} = {service.DAY_NAMES[d]}",
-            )
-            market_only = st.checkbox("Only while the market is open", value=True)
-            if st.form_submit_button("Add schedule"):
-                try:
-                    text = service.add_schedule(
-                        URL,
-                        scanner.id,
-                        target.id,
-                        kind,
-                        interval_minutes=int(minutes),
-                        run_time=at,
-                        days=days,
-                        market_hours_only=market_only,
-                    )
-                    st.success(f"Scheduled: {text}.")
-                except service.ScheduleError as exc:
-                    st.error(str(exc))
+        scanner_tabs.schedule_form(eng, scanner.id, page.watchlists)

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from core.db.engine import unit_of_work
-from core.watchlists import WatchlistManager, export_csv, export_tradingview, watchlist_overview
+from core.watchlists import service
 from ui import watchlist_actions as act
 from ui.db import require_database
 from ui.progress import sync_button, sync_progress
@@ -14,8 +13,7 @@ eng = require_database()
 state = st.session_state
 
 st.title("Watchlists")
-with unit_of_work(eng, write=False) as session:
-    names = WatchlistManager(session).names()
+names = service.names(eng)
 if state.get(f"{KEY}:selected") not in names:
     state[f"{KEY}:selected"] = names[0] if names else None
 
@@ -32,9 +30,8 @@ with main:
     if selected is None:
         st.info("No watchlists yet: create one on the left, or run `python -m core demo` for three examples.")
         st.stop()
-    with unit_of_work(eng) as session:
-        info = WatchlistManager(session).get(selected)
-        overview = watchlist_overview(session, selected)
+    shown = service.view(eng, selected)
+    info = shown.info
     st.subheader(info.name)
     if info.description:
         st.caption(info.description)
@@ -44,7 +41,7 @@ with main:
     with progress:
         sync_progress(eng, key=f"{KEY}:{info.id}", watchlist=info.name)
     st.dataframe(
-        overview,
+        shown.table,
         hide_index=True,
         key=f"{KEY}:symbols",
         column_config={
@@ -104,18 +101,18 @@ with main:
             disabled=not state.get(f"{KEY}:confirm_delete"),
         )
     with export:
-        st.code(export_tradingview(info) or "(empty)", language=None, wrap_lines=True)
+        st.code(service.export_tradingview(info) or "(empty)", language=None, wrap_lines=True)
         left, right = st.columns(2)
         left.download_button(
             "TradingView list (.txt)",
-            export_tradingview(info),
+            service.export_tradingview(info),
             f"{info.name}.txt",
             key=f"{KEY}:export_txt",
             icon=":material/download:",
         )
         right.download_button(
             "CSV",
-            export_csv(info),
+            service.export_csv(info),
             f"{info.name}.csv",
             mime="text/csv",
             key=f"{KEY}:export_csv",

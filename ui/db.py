@@ -1,4 +1,5 @@
-"""The dashboard's database: one cached engine per URL, and the one place database errors become a message."""
+"""The dashboard's database: one cached engine for the configured URL, and the one place a database failure
+becomes a message. Pages get the engine here and pass it to their feature's core service."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
-from core.config import ConfigError, get_settings
-from core.db.engine import DatabaseError, describe_url, first_line, get_engine
-from core.db.migrate import require_current_schema
+from core.config import get_settings
+from core.operations.database import (
+    FAILURES,
+    Engine,
+    describe_failure,
+    describe_url,
+    get_engine,
+    require_current_schema,
+)
 
 HINT = (
     "Check `DATABASE_URL` (or start the database), then run `python -m core db upgrade`; "
@@ -35,11 +40,7 @@ def engine() -> Engine:
 
 def show_database_error(exc: BaseException) -> None:
     """Say in one line what is wrong with the database, with what to do, and stop this run."""
-    if isinstance(exc, DBAPIError):
-        message = f"The database cannot be used right now: {first_line(exc)}"
-    else:
-        message = f"The database cannot be used: {exc}"
-    st.error(message, icon=":material/database_off:")
+    st.error(describe_failure(exc), icon=":material/database_off:")
     st.info(HINT)
     st.stop()
 
@@ -49,7 +50,7 @@ def database_guard() -> Iterator[None]:
     """Turn a database or configuration failure anywhere in the block into a clear message, not a traceback."""
     try:
         yield
-    except (DatabaseError, ConfigError, DBAPIError) as exc:
+    except FAILURES as exc:
         show_database_error(exc)
 
 

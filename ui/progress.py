@@ -1,7 +1,7 @@
 """The "Sync All" / "Sync this watchlist" button and its progress bar.
 
-The button only inserts a request (core.progress.request_sync -> enqueue_sync: a second click while the run
-is queued or running returns that same run). The sidecar does the work and updates the run's counts after
+The button only inserts a request (core.sync.service.request_sync: a second click while the run is queued or
+running returns that same run). The sidecar does the work and updates the run's counts after
 each batch; a fragment re-reads that one row every POLL_SECONDS and redraws only itself, so the rest of the
 page is not rerun while a sync is in progress. When the run ends, the fragment reruns the whole page once:
 the data version has changed, so the cached tables are read again.
@@ -10,13 +10,11 @@ the data version has changed, so the cached tables are read again.
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import Engine
 
-from core.db.engine import unit_of_work
-from core.progress import RunProgress, active_sync, last_finished_sync, request_sync, run_progress
-from core.status import describe_age, sidecar_health
-from core.sync.queue import sync_scope
-from core.sync.requests import SyncRequest, SyncRequestError
+from core.operations.database import Engine
+from core.operations.status import describe_age
+from core.sync import service
+from core.sync.service import RunProgress, SyncRequestError
 from ui.db import database_guard
 
 POLL_SECONDS = 1.5
@@ -35,10 +33,9 @@ def sync_button(eng: Engine, *, key: str, watchlist: str | None = None, label: s
         icon=":material/sync:",
         help="Queue a refresh of the option chains; the sidecar (python -m core.sync) does the work.",
     ):
-        request = SyncRequest(all_symbols=watchlist is None, watchlist=watchlist, requested_by="dashboard")
         try:
-            with database_guard(), unit_of_work(eng) as session:
-                run, created = request_sync(session, request)
+            with database_guard():
+                run, created = service.request_sync(eng, watchlist=watchlist)
         except SyncRequestError as exc:
             st.warning(str(exc))
             return
@@ -50,22 +47,18 @@ def sync_button(eng: Engine, *, key: str, watchlist: str | None = None, label: s
 
 def sync_progress(eng: Engine, *, key: str, watchlist: str | None = None) -> None:
     """A progress bar for this scope's queued or running sync; polls only while there is one."""
-    scope = sync_scope(watchlist=watchlist) if watchlist is not None else sync_scope(all_symbols=True)
-    with database_guard(), unit_of_work(eng, write=False) as session:
-        active = active_sync(session, scope)
+    with database_guard():
+        active = service.active_sync(eng, watchlist=watchlist)
     following = st.session_state.get(f"{key}:run")
 
     @st.fragment(run_every=POLL_SECONDS if active is not None or following else None)
     def poll() -> None:
-        run_id = st.session_state.get(f"{key}:run")
-        with database_guard(), unit_of_work(eng, write=False) as session:
-            run = run_progress(session, run_id) if run_id else active_sync(session, scope)
-            run = run or active_sync(session, scope)
-            sidecar = sidecar_health(session)
-            last = last_finished_sync(session) if run is None else None
+        with database_guard():
+            view = service.sync_view(eng, run_id=st.session_state.get(f"{key}:run"), watchlist=watchlist)
+        run, last = view.run, view.last
         if run is not None and not run.finished:
             st.session_state[f"{key}:run"] = run.run_id
-            _render_running(run, sidecar.alive)
+            _render_running(run, view.sidecar_alive)
             return
         if run is not None and st.session_state.pop(f"{key}:run", None) is not None:
             st.rerun()  # the run just ended: refresh the whole page (its data version changed)

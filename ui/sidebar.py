@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.status import SIDECAR_STALE_AFTER, DashboardStatus, dashboard_status, describe_age
-from ui.db import database_url, engine, masked_url
+from core.operations.database import Engine
+from core.operations.service import STALE_AFTER, DashboardStatus, describe_age, sidebar_status
+from ui.db import engine, masked_url
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def _status(url: str) -> DashboardStatus:
-    return dashboard_status(engine())
+def _status(_engine: Engine) -> DashboardStatus:
+    return sidebar_status(_engine)
 
 
 def _when(moment) -> str:
@@ -20,7 +21,7 @@ def _when(moment) -> str:
 def render_status() -> None:
     """Write the status facts into the sidebar (a few cheap queries, cached for five seconds)."""
     try:
-        status = _status(database_url())
+        status = _status(engine())
     except Exception as exc:  # a broken DATABASE_URL must not take the whole sidebar down
         st.sidebar.error(f"Database: {exc}")
         return
@@ -50,5 +51,5 @@ def render_status() -> None:
     else:
         sidebar.caption(
             f":material/error: Sidecar: **stale** — last heartbeat {describe_age(beat.age)} ago "
-            f"(over {int(SIDECAR_STALE_AFTER.total_seconds() // 60)} min); queued syncs wait for it"
+            f"(over {int(STALE_AFTER.total_seconds() // 60)} min); queued syncs wait for it"
         )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
-from core.symbol_detail import SymbolDetail, Trade, side_by_side
+from core.operations.database import Engine
+from core.premiums.symbol_detail import SymbolDetail, Trade, side_by_side
 from ui import charts
 from ui.queries import symbol_detail
 
@@ -40,9 +39,8 @@ def _chain_columns() -> dict:
     return config
 
 
-def render_detail(url: str, trade: Trade, as_of: str, version: str) -> None:
-    doc = {**trade.__dict__, "expiration_date": trade.expiration_date.isoformat()}
-    detail: SymbolDetail = symbol_detail(url, json.dumps(doc, sort_keys=True), as_of, version)
+def render_detail(engine: Engine, trade: Trade, as_of: str, version: str) -> None:
+    detail: SymbolDetail = symbol_detail(engine, trade, as_of, version)
     kind = "put" if trade.strategy == "csp" else "call"
     st.subheader(
         f"{trade.symbol} {trade.expiration_date:%Y-%m-%d} {trade.strike:g} {kind}"

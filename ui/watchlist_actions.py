@@ -1,4 +1,4 @@
-"""The Watchlists page's button callbacks: each is one unit of work through `WatchlistManager`.
+"""The Watchlists page's button callbacks: each is one call into core.watchlists.service (one unit of work).
 
 They run before the page's widgets are drawn (Streamlit callbacks), so they may move the selected watchlist;
 what they report is kept in session state as plain values and shown by `render_report`.
@@ -7,10 +7,10 @@ what they report is kept in session state as plain values and shown by `render_r
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import Engine
 
-from core.db.engine import unit_of_work
-from core.watchlists import AddResult, Parsed, WatchlistError, WatchlistManager, known_symbols, parse_csv, parse_symbols
+from core.operations.database import Engine
+from core.watchlists import service
+from core.watchlists.service import AddResult, Parsed, WatchlistError
 
 KEY = "watchlists"
 state = st.session_state
@@ -33,8 +33,7 @@ def _run(action) -> None:
 
 def create(eng: Engine) -> None:
     def action():
-        with unit_of_work(eng) as session:
-            info = WatchlistManager(session).create(state.get(_k("new_name"), ""), state.get(_k("new_description")))
+        info = service.create(eng, state.get(_k("new_name"), ""), state.get(_k("new_description")))
         state[_k("selected")] = info.name
         state[_k("new_name")] = ""
         _report("success", f"Created watchlist “{info.name}”. Add symbols below.")
@@ -44,8 +43,7 @@ def create(eng: Engine) -> None:
 
 def rename(eng: Engine, old: str, field: str) -> None:
     def action():
-        with unit_of_work(eng) as session:
-            info = WatchlistManager(session).rename(old, state.get(field, ""))
+        info = service.rename(eng, old, state.get(field, ""))
         state[_k("selected")] = info.name
         _report("success", f"Renamed “{old}” to “{info.name}”.")
 
@@ -54,8 +52,7 @@ def rename(eng: Engine, old: str, field: str) -> None:
 
 def delete(eng: Engine, name: str) -> None:
     def action():
-        with unit_of_work(eng) as session:
-            WatchlistManager(session).delete(name)
+        service.delete(eng, name)
         state.pop(_k("selected"), None)
         state[_k("confirm_delete")] = False
         _report("success", f"Deleted watchlist “{name}”.")
@@ -65,9 +62,7 @@ def delete(eng: Engine, name: str) -> None:
 
 def _add(eng: Engine, name: str, parsed: Parsed, source: str) -> None:
     def action():
-        with unit_of_work(eng) as session:
-            manager = WatchlistManager(session)
-            result = manager.add(name, parsed, known_symbols(session))
+        result = service.add(eng, name, parsed)
         kind = "success" if result.added and not result.skipped else "warning" if result.skipped else "info"
         _report(
             kind, f"{source}: added {len(result.added)} symbol(s) to “{name}”, skipped {len(result.skipped)}.", result
@@ -77,7 +72,7 @@ def _add(eng: Engine, name: str, parsed: Parsed, source: str) -> None:
 
 
 def add_pasted(eng: Engine, name: str) -> None:
-    _add(eng, name, parse_symbols(state.get(_k("paste"), "") or ""), "Pasted symbols")
+    _add(eng, name, service.parse_symbols(state.get(_k("paste"), "") or ""), "Pasted symbols")
     state[_k("paste")] = ""
 
 
@@ -86,13 +81,12 @@ def add_file(eng: Engine, name: str) -> None:
     if upload is None:
         _report("warning", "Choose a CSV file first.")
         return
-    _add(eng, name, parse_csv(upload.getvalue()), f"File {upload.name}")
+    _add(eng, name, service.parse_csv(upload.getvalue()), f"File {upload.name}")
 
 
 def remove(eng: Engine, name: str) -> None:
     def action():
-        with unit_of_work(eng) as session:
-            removed = WatchlistManager(session).remove(name, state.get(_k("remove"), []))
+        removed = service.remove(eng, name, state.get(_k("remove"), []))
         state[_k("remove")] = []
         _report("success", f"Removed {removed} symbol(s) from “{name}”.")
 

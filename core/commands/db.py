@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli import CommandError, database_url, emit_json
+from core.commands import CommandError, database_url, emit_json
 from core.db import migrate
 from core.db.engine import check_connection, create_db_engine, describe_url
 from core.db.inspect import table_counts

@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import datetime as dt
 
-from core.cli import CommandError, database_url, emit_json
+from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine
 from core.db.migrate import require_current_schema
 
@@ -68,7 +68,7 @@ def _demo(args: argparse.Namespace) -> int:
             f"demo: {result.symbols} synthetic symbols, sync run {result.run_id} {result.status} "
             f"({result.contracts:,} contracts, {result.failed} failed, {result.no_options} without options), "
             f"{result.history_rows:,} history rows, watchlists: {', '.join(result.watchlists) or 'none'}, "
-            f"scanner templates added: {'n/a (no scanner engine)' if result.templates is None else result.templates} "
+            f"scanner templates added: {result.templates} "
             f"in {result.seconds} s"
         )
     return 0 if result.status == "completed" else 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from core.cli import CommandError, database_url, emit_json
+from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine
 from core.db.migrate import require_current_schema
 from core.sync.imports import import_chains

@@ -14,11 +14,11 @@ import sys
 
 import pandas as pd
 
-from core.cli import CommandError, database_url, emit_json
+from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.premiums.filters import RANK_KEYS, PremiumFilters
-from core.premiums.scanner import COLUMNS, DatabaseScanner, InvalidFilters, validate
+from core.premiums.screen import COLUMNS, DatabaseScanner, InvalidFilters, validate
 
 _DEFAULT = PremiumFilters()
 

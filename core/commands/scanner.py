@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.cli import CommandError, database_url, emit_json
+from core.commands import CommandError, database_url, emit_json
 from core.db.engine import DatabaseError, get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.providers import PROVIDER_NAMES, UnknownProvider
@@ -118,7 +118,7 @@ def _cache_engine(url: str):
 
 
 def _watchlist_symbols(engine, name: str) -> list[str]:
-    with unit_of_work(engine, write=False) as session:
+    with unit_of_work(engine) as session:
         return list(watchlist_symbols(session, name))
 
 
@@ -139,7 +139,7 @@ def _seed(args: argparse.Namespace) -> int:
 
     engine = get_engine(database_url(args))
     require_current_schema(engine)
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         added = seed_templates(session)
     print(json.dumps({"templates_added": added}))
     return 0

@@ -8,7 +8,7 @@ import getpass
 import sys
 import time
 
-from core.cli import CommandError, database_url, emit_json
+from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.db.models import JobRun
@@ -50,7 +50,7 @@ def _sync(args: argparse.Namespace) -> int:
         )
         engine = get_engine(database_url(args))
         require_current_schema(engine)
-        with unit_of_work(engine) as session:
+        with unit_of_work(engine, write=True) as session:
             run, created = enqueue_sync(session, request)
             run_id = run.id
     except (SyncRequestError, SymbolListError, UnknownProvider) as exc:

@@ -145,16 +145,20 @@ def check_connection(engine: Engine) -> None:
 
 
 @contextmanager
-def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back when it raises.
+def unit_of_work(engine: Engine | None = None, *, write: bool = False) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises; read-only unless `write`.
 
-    Managers take this session and never commit themselves, so the caller decides what is atomic. On SQLite a
-    writing unit of work (the default) begins IMMEDIATE so it queues behind the sidecar instead of failing;
-    pass `write=False` for a read-only one that never waits for the write lock.
+    Managers take this session and never commit themselves, so the caller decides what is atomic. Reading is
+    the default: on SQLite a read never waits for the write lock (WAL: readers see the last commit while the
+    sidecar writes), and on PostgreSQL the transaction is READ ONLY, so a write slipped into a read path fails
+    loudly instead of working by accident. `write=True` is for writers: on SQLite their transaction begins
+    IMMEDIATE, so it queues behind the sidecar instead of failing on a stale snapshot.
     """
     engine = engine or get_engine()
     if write:
         engine = engine.execution_options(**{WRITE_OPTION: True})
+    elif engine.dialect.name == "postgresql":
+        engine = engine.execution_options(postgresql_readonly=True)  # reset when the connection is returned
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     session = factory()
     try:

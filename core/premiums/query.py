@@ -2,7 +2,7 @@
 
 A statement depends only on the *shape* of the filters (strategy, rank key, mode, which filters are set), so it is
 built once per shape (`lru_cache`) and executed with the values as bound parameters; user text never reaches the
-SQL. Column and rank-key names come from the allow-lists here. `core.premiums.scanner` runs these statements.
+SQL. Column and rank-key names come from the allow-lists here. `core.premiums.screen` runs these statements.
 
 The query has two stages so that the database sorts narrow rows, not whole contracts:
 1. rank: the rankable contracts of the strategy that pass the filters, reduced to one per symbol
@@ -319,13 +319,6 @@ def screen_statement(dialect: str, shape: Shape) -> Select:
 
 
 @lru_cache(maxsize=512)
-def count_statement(dialect: str, shape: Shape) -> Select:
-    """How many symbols (contracts, with all_contracts) pass the rank stage's WHERE, with no limit."""
-    cand, _, source, where = _candidates(shape, dialect)
-    what = func.count() if shape.all_contracts else func.count(cand.c.symbol.distinct())
-    return select(what).select_from(source).where(where)
-
-
 def chain_statement(dialect: str, *, option_type: str | None, strikes: int | None) -> Select:
     """One symbol's contracts of one expiry (bound: symbol, expiration, as_of[, option_type][, strikes]), flagged
     rows included, limited to the `strikes` strikes nearest the underlying per option type; by type and strike."""

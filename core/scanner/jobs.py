@@ -1,4 +1,4 @@
-"""Queued scanner runs: `enqueue_scan` (the page, schedules) and `run_scan_run` (the sidecar, `--inline`).
+"""Queued scanner runs: `enqueue_scan` (the page, schedules) and `run_scan_run` (the sidecar's `scan` job kind).
 
 A scan run is a `job_runs` row of kind 'scan' with one item per symbol, like a sync. `run_scan_run` claims
 the run's items in chunks under a lease, gathers their bars through the cache, runs the chunk in ONE sandbox
@@ -13,31 +13,31 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.db.base import utcnow
 from core.db.models import FINAL_RUN_STATUSES, JobItem, JobRun, ScanHistory, Scanner, ScanResult, Watchlist
+from core.jobs import queue
+from core.jobs.fires import scan_scope
+from core.jobs.kinds import JobContext, JobKind
 from core.providers import get_provider
 from core.scanner.box.validate import validate
 from core.scanner.engine import gather_inputs
 from core.scanner.market import MarketData
 from core.scanner.params import ParamError, typed_params
 from core.scanner.sandbox import Limits, Sandbox, SandboxFailed, SandboxUnavailable
-from core.symbols import SymbolListError, parse_ticker_list
-from core.sync import queue
-from core.watchlists import plain_tickers
+from core.symbols import SymbolListError, parse_ticker_list, plain_tickers
 
 log = logging.getLogger("wheelhouse.scanner")
 
+KIND = "scan"  # the job_runs.kind of a scanner run
 CHUNK = 500
 SCANNED, FAILED = "synced", "failed"  # job_items statuses: a scanned item reuses the sync vocabulary
 
@@ -67,7 +67,7 @@ def enqueue_scan(
         if watchlist is None:
             raise ScanRequestError(f"no watchlist with id {watchlist_id}")
         names = list(plain_tickers(watchlist.symbols or []))
-        scope = f"scan:{scanner_id}:watchlist:{watchlist_id}"
+        scope = scan_scope(scanner_id, watchlist_id)
     elif symbols:
         try:
             names = list(parse_ticker_list(symbols))
@@ -76,11 +76,9 @@ def enqueue_scan(
         scope = f"scan:{scanner_id}:symbols:{hashlib.sha1(','.join(sorted(names)).encode()).hexdigest()[:16]}"
     else:
         raise ScanRequestError("say what to scan: a watchlist or some symbols")
-    from core.config import get_settings
-
     return queue.enqueue_run(
         session,
-        kind="scan",
+        kind=KIND,
         scope=scope,
         symbols=names,
         provider=provider or get_settings().market_data_provider,
@@ -99,23 +97,25 @@ def run_scan_run(
     stop: threading.Event | None = None,
     limits: Limits | None = None,
     provider_factory: Callable[..., Any] = get_provider,
-) -> None:
-    """Execute the queued scan run `run_id` until none of its items is left to claim (see the module docstring)."""
-    worker = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+) -> int:
+    """Execute the queued scan run `run_id` until none of its items is left to claim (see the module docstring).
+
+    Returns how many of the run's items this worker finished (scanned or failed).
+    """
+    worker = worker_id or queue.new_worker_id()
     stop = stop or threading.Event()
     started = time.monotonic()
     with engine.begin() as conn:
         run = conn.execute(select(JobRun).where(JobRun.id == run_id)).one_or_none()
-    if run is None or run.kind != "scan":
+    if run is None or run.kind != KIND:
         raise ValueError(f"job run {run_id} is not a scan run")
     if run.status in FINAL_RUN_STATUSES:
         _finish_history(engine, run_id)
-        return
+        return 0
     params = run.params or {}
     history_id, scanner = _start_history(engine, run_id, params)
     if scanner is None:
-        _fail_everything(engine, worker, run_id, "the scanner was deleted", lease)
-        return
+        return _fail_everything(engine, worker, run_id, "the scanner was deleted", lease)
     problem = None
     issues = validate(scanner.code)
     if issues:
@@ -125,34 +125,54 @@ def run_scan_run(
     except ParamError as exc:
         problem = problem or str(exc)
     if problem:
-        _fail_everything(engine, worker, run_id, problem, lease)
-        return
+        return _fail_everything(engine, worker, run_id, problem, lease)
     market = MarketData(engine, run.provider, source=params.get("source"), provider_factory=provider_factory)
     exchange = _exchange(engine, params.get("watchlist_id"))
     claims = _claim(engine, worker, chunk, lease, run_id)
+    done = 0
     try:
         if claims:  # the worker starts only when there is work: another sidecar may hold every item
             with Sandbox(limits=limits) as sandbox:
                 while claims and not stop.is_set():
-                    _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history_id, exchange, lease)
+                    done += _scan_chunk(
+                        engine, worker, sandbox, market, scanner, typed, claims, history_id, exchange, lease
+                    )
                     claims = [] if stop.is_set() else _claim(engine, worker, chunk, lease, run_id)
     except SandboxUnavailable as exc:
-        _fail_everything(engine, worker, run_id, str(exc), lease, claims)
-        return
+        return done + _fail_everything(engine, worker, run_id, str(exc), lease, claims)
     finally:
         if stop.is_set():
             with engine.begin() as conn:
                 queue.release_items(conn, worker)
     log.info("scan run %s: worked %.1f s", run_id, time.monotonic() - started)
     _finish_history(engine, run_id)
+    return done
+
+
+def work_scan_runs(ctx: JobContext) -> int:
+    """The `scan` job kind's work: every scan run with a claimable item, oldest first, until `ctx.stop`."""
+    with ctx.engine.connect() as conn:
+        run_ids = queue.claimable_runs(conn, KIND)
+    done = 0
+    for run_id in run_ids:
+        if ctx.stop.is_set():
+            break
+        done += run_scan_run(ctx.engine, run_id, worker_id=ctx.worker_id, lease=ctx.lease, stop=ctx.stop)
+    return done
+
+
+def scan_run_kind() -> JobKind:
+    """Scanner runs as a job kind of the sidecar (registered in core.sidecar)."""
+    return JobKind(KIND, work_scan_runs)
 
 
 def _claim(engine: Engine, worker: str, chunk: int, lease: dt.timedelta, run_id: int) -> list[queue.Claim]:
     with engine.begin() as conn:
-        return queue.claim_items(conn, worker, chunk, lease, run_id=run_id, kind="scan")
+        return queue.claim_items(conn, worker, chunk, lease, run_id=run_id, kind=KIND)
 
 
-def _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history_id, exchange, lease) -> None:
+def _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history_id, exchange, lease) -> int:
+    """Scan one chunk of claimed items in the sandbox and record it; returns how many items were recorded."""
     by_symbol = {c.symbol: c for c in claims}
     inputs, missing = gather_inputs(scanner.code, list(by_symbol), market)
     beat = [time.monotonic()]
@@ -202,6 +222,7 @@ def _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history
                 signals_found=func.coalesce(ScanHistory.signals_found, 0) + len(results),
             )
         )
+    return len(records)
 
 
 def _start_history(engine: Engine, run_id: int, params: dict[str, Any]) -> tuple[int | None, Any]:
@@ -238,23 +259,28 @@ def _start_history(engine: Engine, run_id: int, params: dict[str, Any]) -> tuple
 
 def _fail_everything(
     engine: Engine, worker: str, run_id: int, reason: str, lease: dt.timedelta, held: list[queue.Claim] | None = None
-) -> None:
-    """Mark every remaining item of the run (and the `held` ones) failed with `reason`: rejected, no sandbox."""
-    claims = list(held or [])
+) -> int:
+    """Mark every remaining item of the run (and the `held` ones) failed with `reason`: rejected, no sandbox.
+
+    Returns how many items were failed.
+    """
+    claims, failed = list(held or []), 0
     while True:
         with engine.begin() as conn:
-            claims += queue.claim_items(conn, worker, 5000, lease, run_id=run_id, kind="scan")
+            claims += queue.claim_items(conn, worker, 5000, lease, run_id=run_id, kind=KIND)
             if not claims:
                 break
             queue.record_outcomes(
                 conn, worker, [queue.ItemOutcome(c.item_id, FAILED, error=reason[:1000]) for c in claims]
             )
+        failed += len(claims)
         claims = []
     with engine.begin() as conn:
         history_id = conn.execute(select(JobRun.scan_history_id).where(JobRun.id == run_id)).scalar_one()
         if history_id is not None:
             conn.execute(update(ScanHistory).where(ScanHistory.id == history_id).values(error_message=reason))
     _finish_history(engine, run_id)
+    return failed
 
 
 def _finish_history(engine: Engine, run_id: int) -> None:

@@ -13,13 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.models import Scanner, ScanSchedule, Watchlist
-from core.db.models.scanning import SCHEDULE_TYPES
-
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-class ScheduleError(ValueError):
-    """A schedule that cannot run: unknown type, no time, no days, a bad interval, or unknown rows."""
+from core.jobs.schedules import DAY_NAMES, SCHEDULE_TYPES, ScheduleError, parse_days
 
 
 def create_schedule(
@@ -78,12 +72,11 @@ def describe(schedule: ScanSchedule) -> str:
         at = schedule.run_time.strftime("%H:%M") if schedule.run_time else "?"
         text = {"once": f"once at {at}", "daily": f"daily at {at}"}.get(schedule.schedule_type or "", "")
         if schedule.schedule_type == "weekly":
-            days = [
-                DAY_NAMES[int(d)]
-                for d in (schedule.days_of_week or "").split(",")
-                if d.strip().isdigit() and int(d) in range(7)
-            ]
-            text = f"weekly on {', '.join(days)} at {at}"
+            try:
+                days = ", ".join(DAY_NAMES[d] for d in parse_days(schedule.days_of_week))
+            except ScheduleError:  # a row written by hand; the sidecar skips it and logs why
+                days = repr(schedule.days_of_week)
+            text = f"weekly on {days} at {at}"
     return text + (" (market hours only)" if schedule.market_hours_only else "")
 
 
@@ -91,3 +84,6 @@ def scanner_schedules(session: Session, scanner_id: int) -> list[ScanSchedule]:
     return list(
         session.scalars(select(ScanSchedule).where(ScanSchedule.scanner_id == scanner_id).order_by(ScanSchedule.id))
     )
+
+
+__all__ = ["DAY_NAMES", "SCHEDULE_TYPES", "ScheduleError", "create_schedule", "describe", "scanner_schedules"]

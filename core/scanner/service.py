@@ -1,6 +1,7 @@
 """What the Scanners page calls: one function per action, plain dataclasses and frames back, no ORM objects.
 
-The page stays widgets + one call + rendering (STYLE principle 1). Nothing here runs user code in the
+Every function takes the dashboard's Engine and opens its own unit of work (read-only unless it writes). The
+page stays widgets + one call + rendering (STYLE principle 1). Nothing here runs user code in the
 dashboard process: the dry run goes to a sandbox worker process, reads bars from the cache only (the synthetic
 market is computed, never fetched) and writes nothing; runs over a watchlist go through the queue.
 """
@@ -13,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import desc, func, select
+from sqlalchemy import Engine, desc, select
 
-from core.db.engine import DatabaseError, get_engine, unit_of_work
+from core.db.engine import DatabaseError, unit_of_work
 from core.db.migrate import require_current_schema
-from core.db.models import JobRun, ScanHistory, Scanner, ScannerTemplate, ScanResult, ScanSchedule, Watchlist
+from core.db.models import JobRun, ScanHistory, Scanner, ScannerTemplate, ScanResult, Watchlist
 from core.scanner import jobs, schedules, templates
 from core.scanner.box.validate import Issue, validate
 from core.scanner.engine import scan_symbols
@@ -25,8 +26,9 @@ from core.scanner.market import MarketData
 from core.scanner.params import ParamError, parse_params_json, typed_params
 from core.scanner.sandbox import sandbox_status
 
-SCHEDULE_TYPES = ("once", "interval", "daily", "weekly")
+SCHEDULE_TYPES = schedules.SCHEDULE_TYPES
 DAY_NAMES = schedules.DAY_NAMES
+ScheduleError = schedules.ScheduleError
 
 
 @dataclass(frozen=True)
@@ -89,14 +91,13 @@ class Results:
     frame: pd.DataFrame
 
 
-def scanners_page(url: str) -> ScannersPage:
+def scanners_page(engine: Engine) -> ScannersPage:
     """Everything the page lists: scanners, templates, watchlists and whether the sandbox can run here."""
     try:
-        engine = get_engine(url)
         require_current_schema(engine)
     except DatabaseError as exc:
         return ScannersPage(error=str(exc))
-    with unit_of_work(engine, write=False) as session:
+    with unit_of_work(engine) as session:
         scanners = [
             ScannerRow(
                 s.id, s.name, s.category, s.description, s.code, json.dumps(s.parameters or {}, indent=2), s.template_id
@@ -119,24 +120,20 @@ def scanners_page(url: str) -> ScannersPage:
     )
 
 
-def seed_templates(url: str) -> int:
-    with unit_of_work(get_engine(url)) as session:
+def seed_templates(engine: Engine) -> int:
+    """Add the built-in scanner templates; returns how many were added."""
+    with unit_of_work(engine, write=True) as session:
         return templates.seed_templates(session)
 
 
-def create_from_template(url: str, template_id: int, name: str | None = None) -> str:
+def create_from_template(engine: Engine, template_id: int, name: str | None = None) -> str:
     """A new scanner from a template; returns its name (made unique)."""
-    with unit_of_work(get_engine(url)) as session:
+    with unit_of_work(engine, write=True) as session:
         return templates.scanner_from_template(session, template_id, name).name
 
 
-def check(code: str) -> list[Issue]:
-    """The validator's issues for `code` (empty: it may run)."""
-    return validate(code)
-
-
 def save_scanner(
-    url: str, scanner_id: int | None, name: str, code: str, parameters: str, description: str | None = None
+    engine: Engine, scanner_id: int | None, name: str, code: str, parameters: str, description: str | None = None
 ) -> Saved:
     """Save (create when `scanner_id` is None) a scanner; the code is saved even with issues, which come back."""
     issues = validate(code)
@@ -147,7 +144,7 @@ def save_scanner(
         return Saved(scanner_id, issues, f"parameters: {exc}")
     if not name.strip():
         return Saved(scanner_id, issues, "a scanner needs a name")
-    with unit_of_work(get_engine(url)) as session:
+    with unit_of_work(engine, write=True) as session:
         clash = session.scalar(select(Scanner.id).where(Scanner.name == name.strip()))
         if clash is not None and clash != scanner_id:
             return Saved(scanner_id, issues, f"another scanner is already called {name.strip()!r}")
@@ -162,21 +159,22 @@ def save_scanner(
         return Saved(row.id, issues)
 
 
-def delete_scanner(url: str, scanner_id: int) -> None:
-    with unit_of_work(get_engine(url)) as session:
+def delete_scanner(engine: Engine, scanner_id: int) -> None:
+    """Delete a scanner (its schedules, results and history go with it)."""
+    with unit_of_work(engine, write=True) as session:
         row = session.get(Scanner, scanner_id)
         if row is not None:
             session.delete(row)
 
 
-def dry_run(url: str, code: str, symbol: str, parameters: str, values: str = "") -> DryRun:
+def dry_run(engine: Engine, code: str, symbol: str, parameters: str, values: str = "") -> DryRun:
     """Run `code` on one symbol in the sandbox with the cached bars; the namespace's values come back."""
     symbol = symbol.strip().upper()
     try:
         schema, supplied = parse_params_json(parameters), parse_params_json(values)
     except ParamError as exc:
         return DryRun(symbol, error=str(exc))
-    market = MarketData(get_engine(url), read_only=True)
+    market = MarketData(engine, read_only=True)
     report = scan_symbols(code, [symbol], market=market, params=supplied, schema=schema, debug=True)
     if report.errors and report.errors[0]["symbol"] is None:
         return DryRun(symbol, error="; ".join(e["error"] for e in report.errors), sandbox=report.sandbox)
@@ -194,15 +192,16 @@ def dry_run(url: str, code: str, symbol: str, parameters: str, values: str = "")
     )
 
 
-def start_scan(url: str, scanner_id: int, watchlist_id: int, requested_by: str = "dashboard") -> tuple[int, bool]:
+def start_scan(engine: Engine, scanner_id: int, watchlist_id: int, requested_by: str = "dashboard") -> tuple[int, bool]:
     """Queue a run over a watchlist for the sidecar; (run id, created)."""
-    with unit_of_work(get_engine(url)) as session:
+    with unit_of_work(engine, write=True) as session:
         run, created = jobs.enqueue_scan(session, scanner_id, watchlist_id=watchlist_id, requested_by=requested_by)
         return run.id, created
 
 
-def scan_progress(url: str, run_id: int) -> Progress | None:
-    with get_engine(url).connect() as conn:
+def scan_progress(engine: Engine, run_id: int) -> Progress | None:
+    """How far run `run_id` has got (None if there is no such run)."""
+    with engine.connect() as conn:
         row = conn.execute(
             select(
                 JobRun.status, JobRun.done_items, JobRun.total_items, JobRun.failed_items, JobRun.scan_history_id
@@ -211,20 +210,20 @@ def scan_progress(url: str, run_id: int) -> Progress | None:
     return None if row is None else Progress(*row)
 
 
-def active_run(url: str, scanner_id: int) -> int | None:
+def active_run(engine: Engine, scanner_id: int) -> int | None:
     """The newest queued or running scan run of this scanner, if any (the page resumes its progress bar)."""
-    with get_engine(url).connect() as conn:
+    with engine.connect() as conn:
         runs = conn.execute(
             select(JobRun.id, JobRun.params)
-            .where(JobRun.kind == "scan", JobRun.status.in_(("queued", "running")))
+            .where(JobRun.kind == jobs.KIND, JobRun.status.in_(("queued", "running")))
             .order_by(desc(JobRun.id))
         ).all()
     return next((r.id for r in runs if (r.params or {}).get("scanner_id") == scanner_id), None)
 
 
-def latest_results(url: str, scanner_id: int) -> Results:
+def latest_results(engine: Engine, scanner_id: int) -> Results:
     """The results of the scanner's newest run with its summary line (an empty frame before any run)."""
-    with unit_of_work(get_engine(url), write=False) as session:
+    with unit_of_work(engine) as session:
         history = session.scalars(
             select(ScanHistory).where(ScanHistory.scanner_id == scanner_id).order_by(desc(ScanHistory.id)).limit(1)
         ).first()
@@ -248,11 +247,12 @@ def latest_results(url: str, scanner_id: int) -> Results:
 
 
 def results_csv(frame: pd.DataFrame) -> bytes:
+    """The results table as CSV bytes (the export button)."""
     return frame.to_csv(index=False).encode()
 
 
 def add_schedule(
-    url: str,
+    engine: Engine,
     scanner_id: int,
     watchlist_id: int,
     schedule_type: str,
@@ -263,7 +263,7 @@ def add_schedule(
     market_hours_only: bool,
 ) -> str:
     """Add a schedule; returns its description (ScheduleError says what is missing)."""
-    with unit_of_work(get_engine(url)) as session:
+    with unit_of_work(engine, write=True) as session:
         row = schedules.create_schedule(
             session,
             scanner_id,
@@ -277,8 +277,9 @@ def add_schedule(
         return schedules.describe(row)
 
 
-def schedule_table(url: str, scanner_id: int) -> pd.DataFrame:
-    with unit_of_work(get_engine(url), write=False) as session:
+def schedule_table(engine: Engine, scanner_id: int) -> pd.DataFrame:
+    """The scanner's schedules, one row each, described in words."""
+    with unit_of_work(engine) as session:
         rows = [
             {
                 "id": s.id,
@@ -290,8 +291,33 @@ def schedule_table(url: str, scanner_id: int) -> pd.DataFrame:
             }
             for s in schedules.scanner_schedules(session, scanner_id)
         ]
-        counts = session.scalar(select(func.count()).select_from(ScanSchedule))
-    return pd.DataFrame(rows) if counts and rows else pd.DataFrame(columns=["id", "when", "watchlist", "active"])
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["id", "when", "watchlist", "active"])
 
 
-ScheduleError = schedules.ScheduleError
+__all__ = [
+    "DAY_NAMES",
+    "SCHEDULE_TYPES",
+    "Choice",
+    "DryRun",
+    "Issue",
+    "Progress",
+    "Results",
+    "Saved",
+    "ScannerRow",
+    "ScannersPage",
+    "ScheduleError",
+    "active_run",
+    "add_schedule",
+    "create_from_template",
+    "delete_scanner",
+    "dry_run",
+    "latest_results",
+    "results_csv",
+    "save_scanner",
+    "scan_progress",
+    "scanners_page",
+    "schedule_table",
+    "seed_templates",
+    "start_scan",
+    "validate",  # the page's Validate button: the same allow-list check as `python -m core scanner validate`
+]

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.db.models import JobRun, Stock
+from core.jobs import queue
 from core.providers import get_provider
-from core.sync import queue
-from core.watchlists import WatchlistError, watchlist_symbols
+from core.symbols import WatchlistError, watchlist_symbols
+
+KIND = "sync"  # the job_runs.kind of a chain sync
 
 
 class SyncRequestError(ValueError):
@@ -29,6 +33,16 @@ class SyncRequest:
     requested_by: str | None = None
 
 
+def sync_scope(*, all_symbols: bool = False, watchlist: str | None = None, symbols: list[str] | None = None) -> str:
+    """The scope key that makes two requests for the same work the same run."""
+    if all_symbols:
+        return "sync:all"
+    if watchlist is not None:
+        return f"sync:watchlist:{watchlist}"
+    digest = hashlib.sha1(",".join(sorted(symbols or [])).encode()).hexdigest()[:16]
+    return f"sync:symbols:{digest}"
+
+
 def resolve_symbols(session: Session, request: SyncRequest) -> tuple[str, list[str]]:
     """The scope key and the symbol list of a request."""
     if request.all_symbols:
@@ -40,28 +54,26 @@ def resolve_symbols(session: Session, request: SyncRequest) -> tuple[str, list[s
                 "nothing to sync: the database has no stocks and the provider lists none "
                 "(run `python -m core demo`, or sync --symbols A,B)"
             )
-        return queue.sync_scope(all_symbols=True), symbols
+        return sync_scope(all_symbols=True), symbols
     if request.watchlist is not None:
         try:
             symbols = list(watchlist_symbols(session, request.watchlist))
         except WatchlistError as exc:
             raise SyncRequestError(str(exc)) from None
-        return queue.sync_scope(watchlist=request.watchlist), symbols
+        return sync_scope(watchlist=request.watchlist), symbols
     if request.symbols:
-        return queue.sync_scope(symbols=list(request.symbols)), list(request.symbols)
+        return sync_scope(symbols=list(request.symbols)), list(request.symbols)
     raise SyncRequestError("say what to sync: --all, --watchlist NAME or --symbols A,B")
 
 
 def enqueue_sync(session: Session, request: SyncRequest) -> tuple[JobRun, bool]:
     """Queue a sync run for `request` (or return the one of the same scope already queued or running)."""
-    from core.config import get_settings
-
     scope, symbols = resolve_symbols(session, request)
     provider = request.provider or get_settings().market_data_provider
     params = {"source": request.source, "as_of": request.as_of.isoformat() if request.as_of else None}
     return queue.enqueue_run(
         session,
-        kind="sync",
+        kind=KIND,
         scope=scope,
         symbols=symbols,
         provider=provider,

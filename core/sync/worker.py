@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,16 +24,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from core.config import get_settings
 from core.db.base import utcnow
 from core.db.models import CriticalErrorLog, JobRun
+from core.jobs import queue
 from core.providers import get_provider
 from core.providers.base import ChainSnapshot, MarketDataProvider, NoOptions, ProviderError, SymbolNotFound
-from core.sync import prepare, queue, store
+from core.sync import prepare, store
+from core.sync.requests import KIND
 
 log = logging.getLogger("wheelhouse.sync")
-
-
-def new_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
 
 ProviderFactory = Callable[..., MarketDataProvider]
 
@@ -61,7 +55,7 @@ class SyncWorker:
         provider_factory: ProviderFactory = get_provider,
     ):
         self.engine = engine
-        self.worker_id = worker_id or new_worker_id()
+        self.worker_id = worker_id or queue.new_worker_id()
         self.batch_size = batch_size
         self.lease = lease
         self.stop = stop or threading.Event()
@@ -97,14 +91,9 @@ class SyncWorker:
             on_batch(result)
         return len(result.outcomes)
 
-    def work_once(self, run_id: int | None = None) -> BatchResult:
-        """Claim, fetch, prepare and write one batch in this thread."""
-        batch = self._claim_and_fetch(run_id)
-        return BatchResult() if batch is None else self._write_and_record(*batch)
-
     def _claim_and_fetch(self, run_id: int | None):
         with self.engine.begin() as conn:
-            claims = queue.claim_items(conn, self.worker_id, self.batch_size, self.lease, run_id=run_id)
+            claims = queue.claim_items(conn, self.worker_id, self.batch_size, self.lease, run_id=run_id, kind=KIND)
         if not claims:
             return None
         runs = self._runs({c.run_id for c in claims})

@@ -33,7 +33,7 @@ def test_pages_in_order_with_scan_premiums_first(open_page, committed_engine, db
 
 
 def test_sidebar_says_database_freshness_sidecar_and_synthetic(open_page, demo_url, committed_engine):
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         session.add(
             SystemHealthStatus(service_name="sidecar", status="ok", check_timestamp=utcnow(), details={"pid": 1})
         )
@@ -47,7 +47,7 @@ def test_sidebar_says_database_freshness_sidecar_and_synthetic(open_page, demo_u
 
 
 def test_sidebar_flags_a_stale_sidecar_and_hides_passwords(open_page, committed_engine, db_url):
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         session.add(
             SystemHealthStatus(service_name="sidecar", status="ok", check_timestamp=utcnow() - dt.timedelta(minutes=10))
         )

@@ -22,7 +22,7 @@ def test_empty_database_explains_each_section(open_page, committed_engine, db_ur
 
 
 def test_demo_shows_runs_charts_errors_heartbeats_and_coverage(open_page, demo_url, committed_engine):
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         scanner = factories.scanner(session, name="Breakout")
         factories.scan_history(
             session,

@@ -106,7 +106,7 @@ def test_saved_screen_save_load_delete(open_page, demo_url, committed_engine):
 
 
 def test_sync_all_twice_enqueues_one_run(open_page, committed_engine, db_url):
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         seed_stocks(session, demo_symbols(5))
     app = open_page(db_url, PAGE)
     app.button(key="premiums:sync").click().run()
@@ -123,7 +123,7 @@ def test_sync_all_twice_enqueues_one_run(open_page, committed_engine, db_url):
 def test_progress_bar_follows_the_run_and_refreshes_when_done(open_page, committed_engine, db_url):
     from core.sync.worker import SyncWorker
 
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         seed_stocks(session, demo_symbols(5))
     app = open_page(db_url, PAGE)
     app.button(key="premiums:sync").click().run()

@@ -35,7 +35,7 @@ def test_renders_with_an_empty_database(page, db_url, committed_engine):
 
 
 def test_create_from_a_template_and_see_its_tabs(page, db_url, committed_engine):
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         seed_templates(session)
     app = page(db_url)
     template = app.selectbox(key="scanners.template")
@@ -49,7 +49,7 @@ def test_create_from_a_template_and_see_its_tabs(page, db_url, committed_engine)
 
 
 def test_validate_shows_errors_at_their_lines(page, db_url, committed_engine):
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         scanner = factories.scanner(session, name="Mine", code="signal = close[-1] > close[-2]")
         scanner_id = scanner.id
     app = page(db_url)
@@ -71,7 +71,7 @@ def test_dry_run_queue_a_run_and_schedule(page, db_url, committed_engine, monkey
     from core.scanner.sandbox import sandbox_status
 
     monkeypatch.setenv("MARKET_DATA_PROVIDER", "synthetic")
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         factories.scanner(session, name="Mine", code="rsi = RSI(close, 14)\nsignal = True\nmetrics = {'rsi': rsi[-1]}")
         factories.watchlist(session, name="Tech", symbols=["AAPL", "MSFT"])
     app = page(db_url)

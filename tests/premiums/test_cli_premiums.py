@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core.premiums.filters import PremiumFilters
 from tests.premiums import dataset
 from tests.premiums.dataset import AS_OF
-from tests.test_cli import run_cli
+from tests.support.cli import run_cli
 
 # DESIGN section 8: what every JSON row carries at least.
 REQUIRED = (

@@ -8,6 +8,13 @@ import pytest
 from core.scanner.sandbox import Limits, Sandbox, SymbolInput, sandbox_status
 from tests.conftest import IN_CI
 
+# Code that reaches `os` and `__import__` through object subclasses: what a scanner could do if validation were
+# switched off, so the sandbox's own layers are tested (test_hostile, test_sandbox).
+PRELUDE = (
+    "OS = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
+    ".__init__.__globals__\nB = OS['sys'].modules['builtins']\nIMP = B.__import__\n"
+)
+
 # Short limits: a hostile scanner costs a second or two, not the production five.
 TEST_LIMITS = Limits(wall_per_symbol=2.0, cpu_base=3, cpu_per_symbol=1, max_kills=2)
 

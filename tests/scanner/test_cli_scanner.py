@@ -9,7 +9,7 @@ import pytest
 from core.db import migrate
 from core.db.engine import get_engine, unit_of_work
 from tests import factories
-from tests.test_cli import run_cli
+from tests.support.cli import run_cli
 
 GOOD = (
     "rsi = RSI(close, params['period'])\nsignal = rsi[-1] < 101\n"
@@ -88,7 +88,7 @@ def test_rejected_or_rule_breaking_scanner_is_an_error_in_the_document(files, sa
 def test_run_watchlist_from_the_database(files, sandbox_required, tmp_path):
     url = f"sqlite:///{tmp_path / 'w.db'}"
     migrate.upgrade(url)
-    with unit_of_work(get_engine(url)) as session:
+    with unit_of_work(get_engine(url), write=True) as session:
         factories.watchlist(session, name="Tech", symbols=["NVDA", "AMD"])
     result = run_cli(
         "scanner",

@@ -24,7 +24,7 @@ from core.scanner import launch
 from core.scanner.box.validate import validate
 from core.scanner.sandbox import Sandbox
 from tests.conftest import REPO_ROOT
-from tests.scanner.conftest import TEST_LIMITS, bars, item
+from tests.scanner.conftest import PRELUDE, TEST_LIMITS, bars, item
 
 SECRET = "wh-secret-7d1f0c9a"
 CANARY_TEXT = "canary-content-do-not-read-51c2"
@@ -104,11 +104,6 @@ STOPPED = [
 ]
 
 # Reaches the os module's globals through the object graph, as an attacker past the validator would.
-PRELUDE = (
-    "OS = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
-    ".__init__.__globals__\nB = OS['sys'].modules['builtins']\nIMP = B.__import__\n"
-)
-
 UNCHECKED = [
     ("fork", "OS['fork']()", r"forbidden system call"),
     ("system", "OS['system']('id')", r"forbidden system call"),

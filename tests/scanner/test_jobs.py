@@ -16,7 +16,7 @@ ABOVE_ZERO = "signal = close[-1] > 0\nsignal_type = 'WATCH'\nmetrics = {'close':
 
 
 def _setup(engine, code=ABOVE_ZERO, symbols=SYMBOLS, parameters=None):
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         scanner = factories.scanner(session, code=code, parameters=parameters or {"n": {"default": 3}})
         watchlist = factories.watchlist(session, symbols=symbols, exchange="NASDAQ")
         run, created = jobs.enqueue_scan(
@@ -58,7 +58,7 @@ def test_a_run_records_history_and_its_linked_results(committed_engine, sandbox_
 
 def test_the_same_scope_while_queued_returns_the_queued_run(committed_engine):
     scanner_id, watchlist_id, run_id = _setup(committed_engine)
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         again, created = jobs.enqueue_scan(session, scanner_id, watchlist_id=watchlist_id)
         other, created_other = jobs.enqueue_scan(session, scanner_id, symbols=["aapl", "msft"])
     assert (again.id, created) == (run_id, False)

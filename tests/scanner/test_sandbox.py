@@ -13,8 +13,7 @@ from core.config import get_settings
 from core.scanner import launch
 from core.scanner.box import limits
 from core.scanner.sandbox import Sandbox, SandboxUnavailable, sandbox_mode, sandbox_status
-from tests.scanner.conftest import TEST_LIMITS, item
-from tests.scanner.test_hostile import PRELUDE
+from tests.scanner.conftest import PRELUDE, TEST_LIMITS, item
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_stock_templates_run_without_errors(sandbox, template):
 
 def _chains(engine, symbols):
     """Stored contracts as a sync leaves them: a 30-day put and call ladder around a 100 spot."""
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine, write=True) as session:
         for symbol in symbols:
             stock = factories.stock(session, symbol=symbol)
             session.add(StockData(symbol=symbol, price=100.0, iv_rank=80.0 if symbol == "AAPL" else 20.0, iv30=0.35))

@@ -8,7 +8,7 @@ import shutil
 from sqlalchemy import func, select
 
 from core.db.models import JobRun, StockData, StockPremium
-from tests.test_cli import run_cli
+from tests.support.cli import run_cli
 
 
 def _count(engine, *where) -> int:

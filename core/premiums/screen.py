@@ -1,0 +1,281 @@
+"""Scan Premiums: the best cash-secured put or covered call per symbol, filtered and ranked in the database.
+
+`DatabaseScanner(session)` is a manager: it reads through the caller's session and never commits. Every filter,
+the per-symbol pick and the page cut happen in SQL (core/premiums/query.py); Python validates the filters, reads a
+watchlist's symbols to bind them, and computes prob_otm for the (at most `limit`) rows returned.
+docs/premiums.md walks through the SQL, the units, the indexes and the measured speed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from core.clock import today_in_new_york
+from core.config import get_settings
+from core.db.models import StockPremium, SymbolDailyHistory
+from core.premiums.filters import RANK_KEYS, PremiumFilters
+from core.premiums.query import (
+    COLUMNS,
+    SQL_COLUMNS,
+    Shape,
+    bound_values,
+    chain_statement,
+    screen_statement,
+)
+from core.pricing import metrics
+from core.symbols import WatchlistError, watchlist_symbols
+
+_INT_COLUMNS = ("dte", "volume", "open_interest")
+_FLOAT_COLUMNS = (
+    "strike",
+    "bid",
+    "ask",
+    "mid",
+    "premium",
+    "capital",
+    "delta",
+    "iv",
+    "monthly_return",
+    "annualized_return",
+    "breakeven",
+    "cushion_pct",
+    "spread_pct",
+    "underlying_price",
+    "iv_rank",
+    "dividend_yield",
+)
+
+
+class InvalidFilters(ValueError):
+    """A filter value the screen cannot use; `field` names the PremiumFilters field."""
+
+    def __init__(self, field: str, problem: str):
+        self.field = field
+        super().__init__(f"invalid filter {field}: {problem}")
+
+
+class UnknownWatchlist(InvalidFilters):
+    """The watchlist named in the filters exists neither in `watchlists` nor in `tv_watchlists`."""
+
+    def __init__(self, name: str):
+        super().__init__("watchlist", f"no watchlist named {name!r}")
+
+
+def _as_of(value: dt.date | None) -> dt.date:
+    if value is None:
+        return today_in_new_york()
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+# ---- validation ------------------------------------------------------------------------------------------
+def _number(name: str, value, *, low: float | None = 0.0, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidFilters(name, f"expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InvalidFilters(name, f"must be a finite number, got {value!r}")
+    if low is not None and value < low:
+        raise InvalidFilters(name, f"must be at least {low:g}, got {value:g}")
+    if high is not None and value > high:
+        raise InvalidFilters(name, f"must be at most {high:g}, got {value:g}")
+    return float(value)
+
+
+def _range(name: str, value, *, high: float | None = None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise InvalidFilters(name, f"expected a (low, high) pair, got {value!r}")
+    low, up = (_number(name, v, high=high) for v in value)
+    if low > up:
+        raise InvalidFilters(name, f"low {low:g} is above high {up:g}")
+    return low, up
+
+
+def validate(filters: PremiumFilters) -> None:
+    """Raise `InvalidFilters` naming the first field that cannot be used (unknown key, low > high, < 0...)."""
+    f = filters
+    if f.strategy not in ("csp", "cc"):
+        raise InvalidFilters("strategy", f"expected 'csp' or 'cc', got {f.strategy!r}")
+    if f.rank_by not in RANK_KEYS:
+        raise InvalidFilters("rank_by", f"expected one of {', '.join(RANK_KEYS)}, got {f.rank_by!r}")
+    if _range("dte", f.dte) is None:
+        raise InvalidFilters("dte", "a (low, high) range of days is required")
+    if any(int(v) != v for v in f.dte):
+        raise InvalidFilters("dte", f"days must be whole numbers, got {f.dte!r}")
+    _range("delta", f.delta, high=1.0)
+    _range("price", f.price)
+    _range("iv", f.iv)
+    for name in (
+        "min_premium",
+        "min_monthly_return",
+        "min_annualized_return",
+        "min_volume",
+        "min_open_interest",
+        "max_spread_pct",
+    ):
+        if getattr(f, name) is not None:
+            _number(name, getattr(f, name))
+    if f.min_iv_rank is not None:
+        _number("min_iv_rank", f.min_iv_rank, high=100.0)
+    if isinstance(f.limit, bool) or not isinstance(f.limit, (int, np.integer)) or f.limit < 1:
+        raise InvalidFilters("limit", f"must be a whole number of at least 1, got {f.limit!r}")
+    if isinstance(f.sectors, str) or not all(isinstance(s, str) for s in f.sectors):
+        raise InvalidFilters("sectors", f"expected a sequence of sector names, got {f.sectors!r}")
+    if f.watchlist is not None and (not isinstance(f.watchlist, str) or not f.watchlist.strip()):
+        raise InvalidFilters("watchlist", f"expected a watchlist name, got {f.watchlist!r}")
+    if f.as_of is not None and not isinstance(f.as_of, dt.date):
+        raise InvalidFilters("as_of", f"expected a date, got {f.as_of!r}")
+
+
+# ---- the manager -----------------------------------------------------------------------------------------
+class DatabaseScanner:
+    """The Scan Premiums queries over one session (read-only; the caller owns the transaction)."""
+
+    def __init__(self, session: Session, *, risk_free_rate: float | None = None):
+        self.session = session
+        self.risk_free_rate = get_settings().risk_free_rate if risk_free_rate is None else risk_free_rate
+
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    def best_per_symbol(self, filters: PremiumFilters) -> pd.DataFrame:
+        """The best contract per symbol under `filters` (every contract if `all_contracts`), best first.
+
+        Columns are `COLUMNS`; `frame.attrs` carries `as_of` and `rank_by`. At most `filters.limit` rows.
+        """
+        validate(filters)
+        as_of = _as_of(filters.as_of)
+        stmt, values = self.statement(filters, as_of)
+        frame = self._frame(self.session.execute(stmt, values).all(), SQL_COLUMNS)
+        frame.attrs.update(as_of=as_of, rank_by=filters.rank_by)
+        return frame
+
+    def statement(self, filters: PremiumFilters, as_of: dt.date) -> tuple[Select, dict[str, Any]]:
+        """The screen's SELECT for this session's database (no prob_otm: Python adds it) and its bound values.
+
+        The SELECT depends only on which filters are set, so it is built once per shape and reused; every
+        value, a watchlist's symbols included, travels as a bound parameter.
+        """
+        symbols = self._watchlist_symbols(filters.watchlist)
+        stmt = screen_statement(self.dialect, Shape.of(filters, symbols is not None))
+        return stmt, bound_values(filters, as_of, symbols)
+
+    def contract_chain(
+        self,
+        symbol: str,
+        expiration: dt.date,
+        *,
+        option_type: str | None = None,
+        strikes: int | None = 10,
+        as_of: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """One symbol's contracts of one expiry around the money: the `strikes` strikes nearest the underlying
+        per option type (all if None), flagged rows included with `quality_flag`; sorted by type and strike."""
+        if option_type not in (None, "put", "call"):
+            raise InvalidFilters("option_type", f"expected 'put' or 'call', got {option_type!r}")
+        if strikes is not None and (isinstance(strikes, bool) or not isinstance(strikes, int) or strikes < 1):
+            raise InvalidFilters("strikes", f"must be a whole number of at least 1, got {strikes!r}")
+        stmt = chain_statement(self.dialect, option_type=option_type, strikes=strikes)
+        values = {
+            "symbol": symbol.strip().upper(),
+            "expiration": expiration,
+            "as_of": _as_of(as_of),
+            "option_type": option_type,
+            "strikes": strikes,
+        }
+        return self._frame(self.session.execute(stmt, values).all(), (*SQL_COLUMNS, "quality_flag"))
+
+    def expirations(self, symbol: str, as_of: dt.date | None = None) -> list[dt.date]:
+        """The symbol's listed expiry dates after the as-of date, soonest first."""
+        expiry = StockPremium.expiration_date
+        stmt = (
+            select(expiry)
+            .distinct()
+            .where(StockPremium.symbol == symbol.strip().upper(), expiry > _as_of(as_of))
+            .order_by(expiry)
+        )
+        return list(self.session.execute(stmt).scalars())
+
+    def symbol_history(self, symbol: str, *, days: int = 365, as_of: dt.date | None = None) -> pd.DataFrame:
+        """The symbol's daily close, iv30 and ATM 30-day premiums over the `days` before the as-of date."""
+        h = SymbolDailyHistory.__table__.c
+        end = _as_of(as_of)
+        names = (
+            "date",
+            "close",
+            "iv30",
+            "atm_put_mid_30d",
+            "atm_call_mid_30d",
+            "contracts",
+            "total_volume",
+            "total_open_interest",
+        )
+        stmt = (
+            select(*(h[n] for n in names))
+            .where(h.symbol == symbol.strip().upper(), h.date > end - dt.timedelta(days=days), h.date <= end)
+            .order_by(h.date)
+        )
+        frame = pd.DataFrame.from_records(self.session.execute(stmt).all(), columns=list(names))
+        for name in ("close", "iv30", "atm_put_mid_30d", "atm_call_mid_30d"):
+            frame[name] = frame[name].astype("float64")
+        return frame
+
+    # ---- helpers -----------------------------------------------------------------------------------------
+    def _watchlist_symbols(self, name: str | None) -> list[str] | None:
+        """A watchlist's symbols (core.symbols.watchlist_symbols), or None for no filter."""
+        if name is None:
+            return None
+        try:
+            return list(watchlist_symbols(self.session, name))
+        except WatchlistError:
+            raise UnknownWatchlist(name) from None
+
+    def _frame(self, rows, columns: Sequence[str]) -> pd.DataFrame:
+        """Rows as a typed frame in COLUMNS order, with prob_otm computed for them (t = DTE / 365).
+
+        Built column by column from the row tuples: this runs on every click, and pandas' generic record
+        constructor costs more here than the database's share of a page.
+        """
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+        data: dict[str, object] = {}
+        for name, column in zip(columns, values, strict=True):
+            if name in _FLOAT_COLUMNS:
+                data[name] = np.array(column, dtype="float64")  # None -> NaN
+            elif name in _INT_COLUMNS:
+                data[name] = pd.array(column, dtype="Int64")
+            elif name == "fetched_at":
+                data[name] = pd.DatetimeIndex(column, dtype="datetime64[us, UTC]")
+            elif name.endswith("_date"):
+                data[name] = np.array(column, dtype=object)  # datetime.date, as the page and JSON want them
+            else:
+                data[name] = pd.array(column, dtype="str")
+        with np.errstate(all="ignore"):
+            dte = data["dte"].to_numpy(dtype="float64", na_value=np.nan)
+            dividend = np.nan_to_num(data["dividend_yield"], nan=0.0)
+            is_call = np.array([t == "call" for t in values[columns.index("option_type")]], dtype=bool)
+            data["prob_otm"] = np.asarray(
+                metrics.prob_otm(
+                    data["underlying_price"],
+                    data["strike"],
+                    dte / 365.0,
+                    data["iv"],
+                    self.risk_free_rate,
+                    dividend,
+                    is_call,
+                ),
+                dtype="float64",
+            ).reshape(-1)
+        names = [*COLUMNS, *(n for n in columns if n not in COLUMNS)]
+        return pd.DataFrame({name: data[name] for name in names})
+
+
+__all__ = ["COLUMNS", "DatabaseScanner", "InvalidFilters", "UnknownWatchlist", "validate"]

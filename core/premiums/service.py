@@ -1,0 +1,97 @@
+"""What the Scan Premiums page calls: an Engine in, its own unit of work inside, frames and frozen values out.
+
+The screen itself is `DatabaseScanner` (core.premiums.screen, SQL in core.premiums.query); a selected row in
+depth is core.premiums.symbol_detail; named filter sets are core.premiums.saved_screens. Reads are read-only
+units of work; saving and deleting a screen write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from core.db.engine import unit_of_work
+from core.db.models import Stock, StockData, Watchlist
+from core.operations.service import data_version
+from core.premiums import saved_screens
+from core.premiums.filters import PremiumFilters
+from core.premiums.saved_screens import ScreenError
+from core.premiums.screen import DatabaseScanner, InvalidFilters
+from core.premiums.symbol_detail import SymbolDetail, Trade, symbol_detail
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the filter widgets offer, and whether there is anything to screen at all."""
+
+    sectors: list[str]
+    watchlists: list[str]
+    synced: int  # symbols whose last sync stored a chain
+
+
+def choices(engine: Engine) -> Choices:
+    """The sectors and watchlists to filter by, and how many symbols have option data."""
+    with unit_of_work(engine) as session:
+        sectors = [s for s in session.scalars(select(Stock.sector).distinct().order_by(Stock.sector)) if s]
+        watchlists = list(session.scalars(select(Watchlist.name).order_by(Watchlist.name)))
+        synced = session.scalar(select(func.count()).select_from(StockData).where(StockData.contracts > 0)) or 0
+    return Choices(sectors, watchlists, synced)
+
+
+def best_per_symbol(engine: Engine, filters: PremiumFilters) -> pd.DataFrame:
+    """The screen: the best contract per symbol (every contract with `all_contracts`), best first.
+
+    Raises `InvalidFilters` naming the field that cannot be used.
+    """
+    with unit_of_work(engine) as session:
+        return DatabaseScanner(session).best_per_symbol(filters)
+
+
+def detail(engine: Engine, trade: Trade, as_of: dt.date | None = None) -> SymbolDetail:
+    """The selected contract's symbol in depth: chain around the money, IV smile, history, payoff."""
+    with unit_of_work(engine) as session:
+        return symbol_detail(session, trade, as_of=as_of)
+
+
+def screen_names(engine: Engine) -> list[str]:
+    """The saved screens, by name."""
+    with unit_of_work(engine) as session:
+        return saved_screens.screen_names(session)
+
+
+def load_screen(engine: Engine, name: str) -> PremiumFilters:
+    """The filters saved as `name` (ScreenError when there is none)."""
+    with unit_of_work(engine) as session:
+        return saved_screens.load_screen(session, name)
+
+
+def save_screen(engine: Engine, name: str, filters: PremiumFilters) -> str:
+    """Save (or overwrite) `filters` as `name`; returns the cleaned name (ScreenError for a bad name)."""
+    with unit_of_work(engine, write=True) as session:
+        return saved_screens.save_screen(session, name, filters)
+
+
+def delete_screen(engine: Engine, name: str) -> None:
+    """Forget the saved screen `name` (nothing happens when there is none)."""
+    with unit_of_work(engine, write=True) as session:
+        saved_screens.delete_screen(session, name)
+
+
+__all__ = [
+    "Choices",
+    "InvalidFilters",
+    "ScreenError",
+    "SymbolDetail",
+    "Trade",
+    "best_per_symbol",
+    "choices",
+    "data_version",  # the cache key of the page's cached reads (core.operations.status)
+    "delete_screen",
+    "detail",
+    "load_screen",
+    "save_screen",
+    "screen_names",
+]

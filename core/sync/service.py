@@ -1,0 +1,62 @@
+"""What the "Sync All" / "Sync this watchlist" button and its progress bar call (ui/progress.py).
+
+The button only inserts a request (`request_sync`: a second click while the run is queued or running returns
+that same run); the sidecar does the work and updates the run's totals after each batch, and the bar polls
+`sync_view`, one read-only unit of work of a few primary-key and indexed reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from core.db.engine import unit_of_work
+from core.jobs.health import sidecar_health
+from core.jobs.progress import RunProgress, active_run, last_finished_run, progress_of, run_progress
+from core.sync.requests import KIND, SyncRequest, SyncRequestError, enqueue_sync, sync_scope
+
+
+@dataclass(frozen=True)
+class SyncView:
+    """What the progress bar shows: the run it follows (or the active one), else the last finished sync."""
+
+    run: RunProgress | None
+    last: RunProgress | None  # only when there is no `run`
+    sidecar_alive: bool
+
+
+def _scope(watchlist: str | None) -> str:
+    return sync_scope(watchlist=watchlist) if watchlist is not None else sync_scope(all_symbols=True)
+
+
+def request_sync(
+    engine: Engine, *, watchlist: str | None = None, requested_by: str = "dashboard"
+) -> tuple[RunProgress, bool]:
+    """Queue a sync of everything (or of `watchlist`), or find the one already queued or running: (run, created).
+
+    Raises `SyncRequestError` when there is nothing to sync or no such watchlist.
+    """
+    request = SyncRequest(all_symbols=watchlist is None, watchlist=watchlist, requested_by=requested_by)
+    with unit_of_work(engine, write=True) as session:
+        run, created = enqueue_sync(session, request)
+        session.flush()
+        return progress_of(run), created
+
+
+def active_sync(engine: Engine, *, watchlist: str | None = None) -> RunProgress | None:
+    """The queued or running sync of everything (or of `watchlist`), if any."""
+    with unit_of_work(engine) as session:
+        return active_run(session, KIND, _scope(watchlist))
+
+
+def sync_view(engine: Engine, *, run_id: int | None = None, watchlist: str | None = None) -> SyncView:
+    """The run `run_id` (or else the active sync of the scope), the sidecar's liveness, and the last finished sync."""
+    scope = _scope(watchlist)
+    with unit_of_work(engine) as session:
+        run = (run_progress(session, run_id) if run_id else None) or active_run(session, KIND, scope)
+        last = last_finished_run(session, KIND) if run is None else None
+        return SyncView(run, last, sidecar_health(session).alive)
+
+
+__all__ = ["RunProgress", "SyncRequestError", "SyncView", "active_sync", "request_sync", "sync_view"]

@@ -1,0 +1,74 @@
+"""core.premiums.service, what the Scan Premiums page calls: choices, the screen, a row in depth, saved screens."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from sqlalchemy import update
+
+from core.db.engine import unit_of_work
+from core.db.models import StockData
+from core.premiums import service
+from core.premiums.filters import PremiumFilters
+from core.premiums.service import InvalidFilters, ScreenError, Trade
+from core.premiums.symbol_detail import payoff_at_expiry
+from tests.premiums import dataset
+from tests.premiums.dataset import AS_OF
+
+BASE = PremiumFilters(as_of=AS_OF)
+
+
+@pytest.fixture
+def data(committed_engine) -> dataset.Dataset:
+    rows = dataset.build()
+    with unit_of_work(committed_engine, write=True) as session:
+        dataset.insert_dataset(session, rows)
+        dataset.add_watchlists(session)
+    return rows
+
+
+def test_choices_list_sectors_watchlists_and_synced_symbols(committed_engine, data):
+    assert service.choices(committed_engine).synced == 0  # no sync has stored a chain yet: the page says so
+    synced = list(data.stock_data.symbol[:2])
+    with unit_of_work(committed_engine, write=True) as session:
+        session.execute(update(StockData).where(StockData.symbol.in_(synced)).values(contracts=40))
+    choices = service.choices(committed_engine)
+    assert choices.sectors == sorted({s for s in data.stocks.sector if isinstance(s, str)})
+    assert choices.watchlists == ["empty", "wheel"]  # the lists the page edits (FluxScan's table)
+    assert choices.synced == 2
+
+
+def test_the_screen_is_the_screen_and_bad_filters_name_their_field(committed_engine, data):
+    frame = service.best_per_symbol(committed_engine, BASE)
+    wanted = dataset.expected(data, BASE)
+    assert list(frame.symbol) == list(wanted.symbol) and len(frame) > 0
+    with pytest.raises(InvalidFilters, match="dte"):
+        service.best_per_symbol(committed_engine, dataclasses.replace(BASE, dte=(30, 7)))
+
+
+def test_a_row_in_depth(committed_engine, data):
+    row = service.best_per_symbol(committed_engine, BASE).iloc[0]
+    trade = Trade(
+        row.symbol, "csp", row.expiration_date, float(row.strike), float(row.mid), float(row.underlying_price)
+    )
+    detail = service.detail(committed_engine, trade, as_of=AS_OF)
+    assert trade.strike in set(detail.chain.strike) and set(detail.chain.option_type) <= {"put", "call"}
+    assert detail.breakeven == pytest.approx(trade.strike - trade.mid)
+    assert payoff_at_expiry(trade, np.array([detail.breakeven]))[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_saved_screens_save_load_overwrite_and_delete(committed_engine):
+    calls = dataclasses.replace(BASE, strategy="cc", min_volume=5)
+    assert service.save_screen(committed_engine, "  Weekly calls ", calls) == "Weekly calls"
+    assert service.screen_names(committed_engine) == ["Weekly calls"]
+    assert service.load_screen(committed_engine, "Weekly calls") == calls
+    service.save_screen(committed_engine, "Weekly calls", BASE)  # the same name again: overwritten
+    assert service.load_screen(committed_engine, "Weekly calls") == BASE
+    service.delete_screen(committed_engine, "Weekly calls")
+    assert service.screen_names(committed_engine) == []
+    with pytest.raises(ScreenError, match="no saved screen"):
+        service.load_screen(committed_engine, "Weekly calls")
+    with pytest.raises(ScreenError, match="needs a name"):
+        service.save_screen(committed_engine, "   ", BASE)

@@ -1,0 +1,65 @@
+"""Two tabs of the Scanners page that hold state of their own: a queued run's progress bar, and the schedule form."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from core.operations.database import Engine
+from core.scanner import service
+
+
+def run_progress(eng: Engine, scanner_id: int, run_key: str) -> None:
+    """A progress bar for this scanner's run (the one just queued, or its active one); polls while it runs."""
+    ended_key = f"{run_key}.ended"  # the run whose end the whole page has been redrawn for
+    active = st.session_state.get(run_key) or service.active_run(eng, scanner_id)
+
+    @st.fragment(run_every=None if active and st.session_state.get(ended_key) == active else 2)
+    def show_progress(run_id: int) -> None:
+        progress = service.scan_progress(eng, run_id)
+        if progress is None:
+            return
+        st.progress(
+            progress.done / max(progress.total, 1),
+            text=f"Run {run_id} {progress.status}: {progress.done}/{progress.total} symbols, {progress.failed} failed",
+        )
+        if progress.status == "queued":
+            st.caption("Waiting for the sidecar (`python -m core.sync`) to pick the run up.")
+        elif progress.status != "running" and st.session_state.get(ended_key) != run_id:
+            st.session_state[ended_key] = run_id
+            st.rerun()  # the run ended: redraw the page once so Results shows it (and stop polling)
+
+    if active:
+        show_progress(active)
+
+
+def schedule_form(eng: Engine, scanner_id: int, watchlists: list[service.Choice]) -> None:
+    """The form that adds a schedule of this scanner over a watchlist; says what was scheduled or what is wrong."""
+    with st.form("scanners.schedule"):
+        target = st.selectbox("Watchlist", watchlists, format_func=lambda c: c.label)
+        kind = st.selectbox("Repeat", service.SCHEDULE_TYPES, index=2)
+        minutes = st.number_input("Every N minutes (interval)", min_value=1, value=30)
+        at = st.time_input("At (exchange time, New York)", dt.time(9, 45))
+        days = st.multiselect(
+            "Days (weekly): 0 = Monday ... 6 = Sunday",
+            list(range(7)),
+            default=[0],
+            format_func=lambda d: f"{d} = {service.DAY_NAMES[d]}",
+        )
+        market_only = st.checkbox("Only while the market is open", value=True)
+        if st.form_submit_button("Add schedule"):
+            try:
+                text = service.add_schedule(
+                    eng,
+                    scanner_id,
+                    target.id,
+                    kind,
+                    interval_minutes=int(minutes),
+                    run_time=at,
+                    days=days,
+                    market_hours_only=market_only,
+                )
+                st.success(f"Scheduled: {text}.")
+            except service.ScheduleError as exc:
+                st.error(str(exc))
