@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError
 
+from core.auth.errors import AuthError
 from core.config import ConfigError, get_settings
 from core.db.engine import DatabaseError, first_line
 
@@ -40,12 +41,26 @@ def _common() -> argparse.ArgumentParser:
         metavar="URL",
         help="database to use (overrides DATABASE_URL; default sqlite:///data/wheelhouse.db)",
     )
+    common.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="act as this user: their role applies and the activity log names them (default: the local operator)",
+    )
     return common
 
 
 def database_url(args: argparse.Namespace) -> str:
     """The URL a command should use: --database-url, else the configured DATABASE_URL."""
     return args.database_url or get_settings().database_url
+
+
+def acting_actor(args: argparse.Namespace, engine):
+    """Who a command acts as: the user named by --as (active; their role applies), else the local operator."""
+    from core.auth import LOCAL_OPERATOR
+    from core.auth.users import actor_for
+
+    return actor_for(engine, args.as_user) if getattr(args, "as_user", None) else LOCAL_OPERATOR
 
 
 def emit_json(document: object) -> None:
@@ -68,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (ConfigError, DatabaseError, CommandError) as exc:
+    except (ConfigError, DatabaseError, CommandError, AuthError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DBAPIError as exc:  # the database refused something: one line, not a traceback

@@ -3,9 +3,12 @@
 import pandas as pd
 import streamlit as st
 
+from core.auth import Permission
 from core.config import get_settings
 from core.overview import database_overview
+from ui.auth import require_page
 
+require_page(Permission.READ)  # before anything else: who may open this page
 st.title("Overview")
 overview = database_overview(get_settings().database_url)
 st.caption(f"Database: `{overview.database}`")

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from core.auth import Permission
 from core.clock import today_in_new_york
 from core.db.engine import unit_of_work
 from core.premiums.scanner import InvalidFilters
 from core.screens import ScreenError, delete_screen, load_screen, save_screen
+from ui.auth import require_page
 from ui.db import database_url, require_database
 from ui.premium_filters import premium_filters_form, set_filter_state
 from ui.premium_table import premium_columns, render_summary, shown_frame
@@ -13,6 +15,7 @@ from ui.progress import sync_button, sync_progress
 from ui.queries import best_premiums, choices, current_version
 from ui.symbol_detail import render_detail, trade_from_row
 
+require_page(Permission.READ)  # before anything else: who may open this page
 KEY = "premiums"
 eng = require_database()
 url = database_url()

@@ -4,9 +4,12 @@ import datetime as dt
 
 import streamlit as st
 
+from core.auth import Permission
 from core.config import get_settings
 from core.scanner import service
+from ui.auth import require_page
 
+require_page(Permission.MANAGE_SCANNERS)  # before anything else: who may open this page
 URL = get_settings().database_url
 NEW = "+ New scanner from a template"
 

@@ -44,13 +44,26 @@ def show_database_error(exc: BaseException) -> None:
     st.stop()
 
 
+def _schema_problem() -> DatabaseError | None:
+    """Why the database's schema is not the one this code expects (e.g. never migrated), or None."""
+    try:
+        require_current_schema(engine())
+    except DatabaseError as exc:
+        return exc
+    except (ConfigError, DBAPIError):
+        return None
+    return None
+
+
 @contextmanager
 def database_guard() -> Iterator[None]:
     """Turn a database or configuration failure anywhere in the block into a clear message, not a traceback."""
     try:
         yield
-    except (DatabaseError, ConfigError, DBAPIError) as exc:
+    except (DatabaseError, ConfigError) as exc:
         show_database_error(exc)
+    except DBAPIError as exc:  # a missing table says "run db upgrade", not "no such table: user_sessions"
+        show_database_error(_schema_problem() or exc)
 
 
 def require_database() -> Engine:
