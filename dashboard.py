@@ -9,7 +9,7 @@ lead nowhere.
 import streamlit as st
 
 from core.auth import Permission
-from ui.auth import current_actor, render_user
+from ui.auth import current_actor, render_user, routed
 from ui.db import database_guard
 from ui.sidebar import render_status
 
@@ -46,5 +46,5 @@ page = st.navigation(pages)
 if actor is not None:
     render_user(actor)
     render_status()
-with database_guard():
+with database_guard(), routed():
     page.run()

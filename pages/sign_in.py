@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ui.auth import NOTICE_KEY, current_actor, password_sign_in, sso_configured
+from ui.auth import NOTICE_KEY, current_actor, password_sign_in, sso_configured, through_dashboard
 from ui.db import database_guard
 
+through_dashboard()
 with database_guard():
     signed_in = current_actor() is not None
 if signed_in:  # e.g. just signed in: go on to the first page

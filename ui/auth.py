@@ -12,7 +12,13 @@ session, which asks for the password again (no cookie holds it; docs/security.md
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.auth import (
     Actor,
@@ -36,6 +42,32 @@ NOTICE_KEY = "auth.notice"  # why the last session ended, for the sign-in page
 SSO_SEEN_KEY = "auth.sso_seen"  # this browser session's single sign-on has been logged
 SIGN_IN_PAGE = "pages/sign_in.py"
 ACCOUNT_PAGE = "pages/account.py"
+MAIN_SCRIPT = "dashboard.py"
+
+# Set while dashboard.py runs the page its navigation chose. Until dashboard.py first calls st.navigation in a
+# server process, Streamlit's old discovery of the `pages/` folder is on: a first request for a page's address
+# runs that file alone, under a menu of every file in pages/. Pages then hand the request to dashboard.py.
+# (AppTest keeps that discovery on for every run, so there the pages' own checks are what is tested.)
+_ROUTED: ContextVar[bool] = ContextVar("wheelhouse_routed", default=False)
+
+
+@contextmanager
+def routed() -> Iterator[None]:
+    """Around `page.run()` in dashboard.py: the page was chosen by the role's navigation."""
+    token = _ROUTED.set(True)
+    try:
+        yield
+    finally:
+        _ROUTED.reset(token)
+
+
+def through_dashboard() -> None:
+    """Hand a page file run on its own (without dashboard.py choosing it) to dashboard.py."""
+    ctx = get_script_run_ctx()
+    if _ROUTED.get() or ctx is None or Path(ctx.main_script_path).name != MAIN_SCRIPT:
+        return  # chosen by the navigation, or a page file run as its own app (tests)
+    if not st.get_option("global.appTest"):
+        st.switch_page(MAIN_SCRIPT)
 
 
 def request_client() -> Client:
@@ -90,6 +122,7 @@ def current_actor() -> Actor | None:
 
 def require_page(permission: Permission) -> Actor:
     """At the top of every page: the actor if their role may open it; otherwise a clear message and stop."""
+    through_dashboard()
     with database_guard():
         actor = current_actor()
     if actor is None:
