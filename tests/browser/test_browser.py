@@ -19,23 +19,15 @@ import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, REPO_ROOT
+from tests.browser.conftest import CHROMIUM_ARGS
+from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO_SYMBOLS = 30
 USER, PASSWORD = "browser-admin", "correct horse battery staple"
 NO_EXCEPTION = '[data-testid="stException"]'
@@ -79,16 +71,6 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    if not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail(f"CI=true but Chromium is missing at {CHROMIUM} (apt-get install chromium)")
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package to run the browser tests")
-    pytest.importorskip("playwright.sync_api")
-    return str(CHROMIUM)
 
 
 @pytest.fixture(scope="module")
