@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 import streamlit as st
+from streamlit import config as streamlit_config
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.auth import (
@@ -66,7 +67,7 @@ def through_dashboard() -> None:
     ctx = get_script_run_ctx()
     if _ROUTED.get() or ctx is None or Path(ctx.main_script_path).name != MAIN_SCRIPT:
         return  # chosen by the navigation, or a page file run as its own app (tests)
-    if not st.get_option("global.appTest"):
+    if not streamlit_config.get_option("global.appTest"):  # AppTest patches the module's get_option, not st's
         st.switch_page(MAIN_SCRIPT)
 
 
