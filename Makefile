@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8501
+# Host names the dashboard answers to, space-separated (default: .streamlit/config.toml's localhost names). Add
+# the name a remote browser uses when HOST is not 127.0.0.1, e.g. ALLOWED_HOSTS="localhost wheelhouse.lan".
+ALLOWED_HOSTS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv dev-venv system-deps test-system-deps migrate run dashboard test lint format bench clean
@@ -53,13 +56,15 @@ migrate: venv system-deps ## migrate the configured database (DATABASE_URL, defa
 	@echo "==> migrating the database"
 	@$(PY) -m core db upgrade
 
-run: migrate ## install, migrate, seed a demo if the database is empty, start the sidecar and the dashboard
+run: migrate ## install, migrate, seed a demo if empty, create the first admin if none, start sidecar and dashboard
 	@echo "==> seeding the synthetic demo (only if the database has no stocks yet)"
 	@$(PY) -m core demo --if-empty
+	@$(PY) -m core users bootstrap --url http://$(HOST):$(PORT)
 	@echo "==> sidecar in the background, dashboard on http://$(HOST):$(PORT) (Ctrl-C stops both)"
 	@$(PY) -m core.sync & SIDECAR=$$!; \
 	 trap 'kill $$SIDECAR 2>/dev/null; wait $$SIDECAR 2>/dev/null' EXIT INT TERM; \
-	 $(PY) -m streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
+	 $(PY) -m streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT) \
+	   $(foreach name,$(ALLOWED_HOSTS),--server.allowedHosts $(name))
 
 test: dev-venv test-system-deps ## lint and run every test (PostgreSQL tests need 127.0.0.1:5432 or TEST_DATABASE_URL)
 	@echo "==> ruff check, ruff format --check"

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from core.commands import CommandError, database_url, emit_json, register_all
+from core.auth.errors import AuthError
+from core.commands import CommandError, acting_actor, database_url, emit_json, register_all
 from core.config import ConfigError
 from core.db.engine import DatabaseError, first_line
 
@@ -36,6 +37,12 @@ def _common() -> argparse.ArgumentParser:
         metavar="URL",
         help="database to use (overrides DATABASE_URL; default sqlite:///data/wheelhouse.db)",
     )
+    common.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="act as this user: their role applies and the activity log names them (default: the local operator)",
+    )
     return common
 
 
@@ -52,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (ConfigError, DatabaseError, CommandError) as exc:
+    except (ConfigError, DatabaseError, CommandError, AuthError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DBAPIError as exc:  # the database refused something: one line, not a traceback
@@ -63,6 +70,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-# CommandError, database_url and emit_json are defined in core.commands (which every command imports, so that no
-# command imports this module back); they are re-exported here for callers of the command line.
-__all__ = ["CommandError", "OneLineParser", "build_parser", "database_url", "emit_json", "main"]
+# CommandError, acting_actor, database_url and emit_json are defined in core.commands (which every command
+# imports, so that no command imports this module back); they are re-exported here for callers of the CLI.
+__all__ = ["CommandError", "OneLineParser", "acting_actor", "build_parser", "database_url", "emit_json", "main"]

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     synthetic_universe_size: int = Field(default=1200, ge=1, le=20000)
     wheelhouse_secret_key: SecretStr | None = None
     scanner_sandbox: Literal["required", "degraded"] = "required"
+    # Sign-in (docs/security.md): a session lasts at most `session_hours`, and ends after `session_idle_minutes`
+    # without a click. `trusted_proxy_count` reverse proxies in front of the dashboard append to X-Forwarded-For;
+    # at 0 (the default) the header is ignored, since anyone can send it.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    session_idle_minutes: float = Field(default=120.0, gt=0)
+    trusted_proxy_count: int = Field(default=0, ge=0, le=5)
     log_level: str = "INFO"
 
     # The sidecar (docs/sidecar.md); `python -m core.sync` flags override the first three it names.

@@ -2,10 +2,13 @@
 
 import streamlit as st
 
+from core.auth import Permission
 from core.operations.service import history_report
 from ui import charts
+from ui.auth import require_page
 from ui.db import require_database
 
+require_page(Permission.READ)  # before anything else: who may open this page
 KEY = "history"
 cc = st.column_config
 eng = require_database()

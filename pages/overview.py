@@ -3,9 +3,12 @@
 import pandas as pd
 import streamlit as st
 
+from core.auth import Permission
 from core.operations.service import database_overview
+from ui.auth import require_page
 from ui.db import database_guard, engine
 
+require_page(Permission.READ)  # before anything else: who may open this page
 st.title("Overview")
 with database_guard():
     overview = database_overview(engine())

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from core.auth import Permission
 from core.clock import today_in_new_york
 from core.premiums import service
 from core.premiums.service import InvalidFilters, ScreenError
+from ui.auth import require_page
 from ui.db import require_database
 from ui.premium_filters import premium_filters_form, set_filter_state
 from ui.premium_table import premium_columns, render_summary, shown_frame
@@ -12,6 +14,7 @@ from ui.progress import sync_button, sync_progress
 from ui.queries import best_premiums, choices, current_version
 from ui.symbol_detail import render_detail, trade_from_row
 
+require_page(Permission.READ)  # before anything else: who may open this page
 KEY = "premiums"
 eng = require_database()
 state = st.session_state

@@ -2,10 +2,13 @@
 
 import streamlit as st
 
+from core.auth import Permission
 from core.scanner import service
 from ui import scanner_tabs
+from ui.auth import require_page
 from ui.db import database_guard, engine
 
+require_page(Permission.MANAGE_SCANNERS)  # before anything else: who may open this page
 NEW = "+ New scanner from a template"
 
 st.title("Scanners")

@@ -2,11 +2,14 @@
 
 import streamlit as st
 
+from core.auth import Permission
 from core.watchlists import service
 from ui import watchlist_actions as act
+from ui.auth import require_page
 from ui.db import require_database
 from ui.progress import sync_button, sync_progress
 
+require_page(Permission.READ)  # before anything else: who may open this page
 KEY = act.KEY
 cc = st.column_config
 eng = require_database()

@@ -23,6 +23,8 @@ def test_compose_services_wait_for_a_healthy_database_and_migration():
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgresql+psycopg2://")
         assert services[name]["build"] == "."
     assert services["sidecar"]["command"] == ["python", "-m", "core.sync"]
+    assert services["dashboard"]["ports"] == ["127.0.0.1:8501:8501"]  # reachable from this machine only
+    assert not any("ports" in services[name] for name in ("postgres", "migrate", "sidecar"))
     assert "pgdata" in compose["volumes"]
     assert (REPO_ROOT / "Dockerfile").is_file()
 
@@ -34,6 +36,9 @@ def test_streamlit_config_is_locked_down_and_holds_no_secrets():
     assert config["server"]["enableXsrfProtection"] is True
     assert config["server"]["enableStaticServing"] is False
     assert config["client"]["showErrorDetails"] == "none"
+    assert config["server"]["address"] == "127.0.0.1"  # this machine only unless told otherwise
+    hosts = config["server"]["allowedHosts"]
+    assert hosts and "*" not in hosts and all(h in ("localhost", "127.0.0.1", "::1") for h in hosts)
     assert not any(word in text.lower() for word in ("password", "secret_key", "api_key"))
 
 

@@ -40,7 +40,11 @@ def engine() -> Engine:
 
 def show_database_error(exc: BaseException) -> None:
     """Say in one line what is wrong with the database, with what to do, and stop this run."""
-    st.error(describe_failure(exc), icon=":material/database_off:")
+    try:
+        current = engine()
+    except FAILURES:  # the URL itself is what is wrong
+        current = None
+    st.error(describe_failure(exc, current), icon=":material/database_off:")
     st.info(HINT)
     st.stop()
 
@@ -50,7 +54,7 @@ def database_guard() -> Iterator[None]:
     """Turn a database or configuration failure anywhere in the block into a clear message, not a traceback."""
     try:
         yield
-    except FAILURES as exc:
+    except FAILURES as exc:  # a missing table says "run db upgrade", not "no such table: user_sessions"
         show_database_error(exc)
 
 

@@ -25,6 +25,14 @@ def database_url(args: argparse.Namespace) -> str:
     return args.database_url or get_settings().database_url
 
 
+def acting_actor(args: argparse.Namespace, engine):
+    """Who a command acts as: the user named by --as (active; their role applies), else the local operator."""
+    from core.auth import LOCAL_OPERATOR
+    from core.auth.users import actor_for
+
+    return actor_for(engine, args.as_user) if getattr(args, "as_user", None) else LOCAL_OPERATOR
+
+
 def emit_json(document: object) -> None:
     """Print `document` as the one JSON document of a `--format json` command."""
     json.dump(document, sys.stdout, default=str)

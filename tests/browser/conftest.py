@@ -1,12 +1,33 @@
-"""On a failed browser test, keep a screenshot of what the browser showed (tests/artifacts/FAILED-<test>.png)."""
+"""The browser tests' Chromium (Debian's, driven by Playwright), and on a failed test a screenshot of what it
+showed (tests/artifacts/FAILED-<test>.png)."""
 
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import IN_CI, REPO_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"CI=true but Chromium is missing at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package to run the browser tests")
+    pytest.importorskip("playwright.sync_api")
+    return str(CHROMIUM)
 
 
 @pytest.hookimpl(hookwrapper=True)

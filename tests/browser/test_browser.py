@@ -1,5 +1,6 @@
-"""The dashboard in a real Chromium: every page renders without an exception box, a filter change redraws the
-table, and Sync All runs to completion through a real sidecar process while the progress bar follows it.
+"""The dashboard in a real Chromium: signing in and out, every page renders without an exception box, a filter
+change redraws the table, and Sync All runs to completion through a real sidecar process while the progress bar
+follows it.
 
 Runs the app as users do (`python -m streamlit run dashboard.py`) against a SQLite file seeded with a small demo,
 with `python -m core.sync` (or, before the sidecar exists, a SyncWorker thread) working the queue. Screenshots
@@ -18,24 +19,17 @@ import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, REPO_ROOT
+from tests.browser.conftest import CHROMIUM_ARGS
+from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO_SYMBOLS = 30
+USER, PASSWORD = "browser-admin", "correct horse battery staple"
 NO_EXCEPTION = '[data-testid="stException"]'
 # docs/screenshots/<name>.png <- tests/artifacts/<artifact>.png (the Scanners page in use, not its empty form)
 DOC_SHOTS = {
@@ -80,16 +74,6 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    if not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail(f"CI=true but Chromium is missing at {CHROMIUM} (apt-get install chromium)")
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package to run the browser tests")
-    pytest.importorskip("playwright.sync_api")
-    return str(CHROMIUM)
-
-
-@pytest.fixture(scope="module")
 def app_url(tmp_path_factory, chromium):
     """The running dashboard (and a sidecar) over a freshly seeded SQLite demo; yields its base URL."""
     from core.config import get_settings
@@ -105,6 +89,10 @@ def app_url(tmp_path_factory, chromium):
     get_settings.cache_clear()
     engine = create_db_engine(url)
     run_demo(engine, n_symbols=DEMO_SYMBOLS, history_weeks=3)
+    from core.auth import LOCAL_OPERATOR
+    from core.auth.users import create_user
+
+    create_user(engine, LOCAL_OPERATOR, USER, PASSWORD, "admin")
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     logs = []
@@ -189,6 +177,21 @@ def page(app_url, chromium):
         browser.close()
 
 
+def _sign_in(page, username: str = USER, password: str = PASSWORD) -> None:
+    """Fill the sign-in form (labels Username and Password, button Sign in) and wait for the first page."""
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def _open(page, app_url: str) -> None:
+    """Open the dashboard in a new browser session (every load asks to sign in) and sign in."""
+    page.goto(app_url)
+    page.get_by_label("Username", exact=True).wait_for()
+    _sign_in(page)
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+
+
 def _settle(page) -> None:
     """Wait until Streamlit has finished the current run (no 'running' indicator) and the page is drawn."""
     page.wait_for_selector('[data-testid="stApp"]')
@@ -224,9 +227,53 @@ def _go(page, title: str) -> None:
     _settle(page)
 
 
-def test_scan_premiums_filter_change_and_row_detail(page, app_url):
+def _shut_out(page) -> bool:
+    """Only the sign-in form: no page content and no menu. (On a server's very first request for a page's address
+    Streamlit runs that file alone; the page hands the request to dashboard.py, which shows the form.)"""
+    page.get_by_label("Username", exact=True).wait_for()
+    _settle(page)
+    menu = page.locator('[data-testid="stSidebarNavLink"]').count()
+    return menu == 0 and page.locator('[data-testid="stDataFrame"]').count() == 0
+
+
+def test_sign_in_open_a_page_and_sign_out(page, app_url):
+    page.goto(f"{app_url}/scanners")  # a page's address before signing in (this server's first request)
+    page.wait_for_selector('[data-testid="stApp"]')
+    assert _shut_out(page)
+    _shoot(page, "first-request")
+    assert page.get_by_role("heading", name="Scanners").count() == 0
+
     page.goto(app_url)
+    page.get_by_label("Username", exact=True).wait_for()
+    _settle(page)
+    assert page.locator('[data-testid="stSidebarNavLink"]').count() == 0  # one page: Sign in
+    _shoot(page, "sign-in")
+    _sign_in(page, USER, "not the password at all")
+    page.get_by_text("Wrong username or password.").wait_for()
+
+    _sign_in(page)
     page.wait_for_selector('[data-testid="stDataFrame"]')
+    _settle(page)
+    _no_exception(page)
+    assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "Scan Premiums"
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert USER in sidebar.inner_text() and "admin" in sidebar.inner_text()
+    _go(page, "Watchlists")
+    _no_exception(page)
+
+    sidebar.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You signed out.").wait_for()
+    page.get_by_label("Username", exact=True).wait_for()
+    _settle(page)
+    assert page.locator('[data-testid="stSidebarNavLink"]').count() == 0
+    page.goto(f"{app_url}/watchlists")  # the address again, now signed out
+    page.wait_for_selector('[data-testid="stApp"]')
+    assert _shut_out(page)
+    assert page.get_by_role("heading", name="Watchlists").count() == 0
+
+
+def test_scan_premiums_filter_change_and_row_detail(page, app_url):
+    _open(page, app_url)
     _settle(page)
     _no_exception(page)
     assert page.get_by_text("Synthetic data").count() > 0
@@ -262,8 +309,7 @@ def _last_run(page) -> int:
 
 
 def test_sync_all_runs_to_completion_with_a_progress_bar(page, app_url):
-    page.goto(app_url)
-    page.wait_for_selector('[data-testid="stDataFrame"]')
+    _open(page, app_url)
     _settle(page)
     previous = _last_run(page)
     page.get_by_role("button", name=re.compile("Sync All")).click()
@@ -278,10 +324,9 @@ def test_sync_all_runs_to_completion_with_a_progress_bar(page, app_url):
 
 
 def test_every_page_renders(page, app_url):
-    page.goto(app_url)
-    page.wait_for_selector('[data-testid="stDataFrame"]')
+    _open(page, app_url)
     titles = [a.inner_text().splitlines()[-1].strip() for a in page.locator('[data-testid="stSidebarNavLink"]').all()]
-    assert titles[:2] == ["Scan Premiums", "Watchlists"] and titles[-2:] == ["History", "Overview"]
+    assert titles[:2] == ["Scan Premiums", "Watchlists"] and titles[-3:] == ["History", "Overview", "Users"]
     for title in titles[1:]:
         _go(page, title)
         _no_exception(page)
@@ -315,8 +360,7 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
     """The Scanners page's main flow: template -> validate (and its errors) -> save -> dry run -> queued run ->
     results, with `python -m core.sync` working the scan run (core.scanner.jobs.run_scan_run). Leaves the
     scanners-code and scanners-results screenshots the docs use."""
-    page.goto(app_url)
-    page.wait_for_selector('[data-testid="stDataFrame"]')  # dashboard.py has run: the sidebar is its navigation
+    _open(page, app_url)  # dashboard.py has run: the sidebar is its navigation
     _settle(page)
     _go(page, "Scanners")
     _no_exception(page)

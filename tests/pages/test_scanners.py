@@ -10,6 +10,7 @@ from core.db.engine import unit_of_work
 from core.scanner.templates import TEMPLATES, seed_templates
 from tests import factories
 from tests.conftest import REPO_ROOT
+from tests.pages.conftest import signed_in
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def page(monkeypatch):
     def open_with(url: str) -> AppTest:
         monkeypatch.setenv("DATABASE_URL", url)
         get_settings.cache_clear()
-        return AppTest.from_file(str(REPO_ROOT / "pages" / "scanners.py"), default_timeout=30).run()
+        return signed_in(AppTest.from_file(str(REPO_ROOT / "pages" / "scanners.py"), default_timeout=30), url).run()
 
     yield open_with
     get_settings.cache_clear()

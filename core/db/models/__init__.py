@@ -2,6 +2,7 @@
 
 from core.db.base import Base
 from core.db.models.accounts import *  # noqa: F403  (each module lists its models in __all__)
+from core.db.models.auth import SignInThrottle, UserSession
 from core.db.models.calendars import *  # noqa: F403
 from core.db.models.jobs import FINAL_RUN_STATUSES, JobItem, JobRun, ScheduleFire
 from core.db.models.market import *  # noqa: F403
@@ -39,11 +40,13 @@ __all__ = [
     "ScannerTemplate",
     "ScheduleFire",
     "Setting",
+    "SignInThrottle",
     "Stock",
     "StockData",
     "StockPremium",
     "SymbolDailyHistory",
     "TvWatchlist",
     "TvWatchlistSymbol",
+    "UserSession",
     "Watchlist",
 ]

@@ -84,7 +84,7 @@ def _updated_column() -> Mapped[dt.datetime]:
 
 
 class User(Timestamps, Base):
-    """A person who signs in. Only the password hash is stored (argon2, hashed elsewhere)."""
+    """A person who signs in. Only the password hash is stored (argon2id, core.auth.passwords)."""
 
     __tablename__ = "users"
     __table_args__ = (
@@ -95,7 +95,9 @@ class User(Timestamps, Base):
 
     id: Mapped[intpk]
     username: Mapped[str] = mapped_column(String(80), unique=True)
-    email: Mapped[str] = mapped_column(String(120), unique=True)
+    # Nullable, unlike the seed: `python -m core users create` takes no email (DESIGN section 8), and an
+    # invented placeholder could be claimed by a single-sign-on identity. Stored lower-case; NULLs never collide.
+    email: Mapped[str | None] = mapped_column(String(120), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Our addition (DESIGN section 10): what the user may do, enforced in core functions. `is_admin` is kept
@@ -107,6 +109,10 @@ class User(Timestamps, Base):
     trading_accounts: Mapped[list[TradingAccount]] = relationship(back_populates="user", **_DB_CASCADE)
     # Unbounded audit trail: never loaded whole; query it, or append through the write-only collection.
     activity_logs: WriteOnlyMapped[ActivityLog] = relationship(back_populates="user", passive_deletes=True)
+
+
+# `Alice` and `alice` are one user: the database refuses the second even if a writer forgets to check.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class TradingAccount(Timestamps, Base):
@@ -246,7 +252,7 @@ class Holding(Base):
 
 
 class ActivityLog(Base):
-    """An audit line: who did what, from where. Kept (user_id NULL) after the user is deleted."""
+    """An audit line: who did what to what, from where. Kept (user_id NULL) after the user is deleted."""
 
     __tablename__ = "activity_logs"
     __table_args__ = (
@@ -260,7 +266,11 @@ class ActivityLog(Base):
 
     id: Mapped[intpk]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Ours, not the seed's: the name as it was (kept when the user is deleted or renamed; the attempted name of
+    # a failed sign-in; `cli` for the command line's local operator) and what the action was done to.
+    username: Mapped[str | None] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[str | None] = mapped_column(Text)
     ip_address: Mapped[str | None] = mapped_column(String(45))  # 45 fits an IPv6 address
     user_agent: Mapped[str | None] = mapped_column(String(200))
