@@ -158,7 +158,7 @@ def test_a_disabled_user_is_refused(committed_engine, make_user):
 def test_an_old_hash_is_upgraded_at_sign_in(committed_engine, make_user):
     make_user("bob")
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
-    with unit_of_work(committed_engine) as session:
+    with unit_of_work(committed_engine, write=True) as session:
         session.execute(update(User).values(password_hash=weak))
     sign_in(committed_engine, "bob", PASSWORD)
     with unit_of_work(committed_engine, write=False) as session:

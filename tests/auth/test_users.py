@@ -37,7 +37,7 @@ def test_names_differing_only_by_case_are_one_user(committed_engine, make_user):
     with pytest.raises(DuplicateUser, match="a user named 'alice' already exists"):
         make_user("ALICE")
     # The database refuses it too, for a writer that skips the check.
-    with pytest.raises(IntegrityError), unit_of_work(committed_engine) as session:
+    with pytest.raises(IntegrityError), unit_of_work(committed_engine, write=True) as session:
         session.add(User(username="Alice", password_hash="x", role="viewer"))
     assert len(list_users(committed_engine, LOCAL_OPERATOR)) == 1
 

@@ -41,7 +41,7 @@ def signed_in(app: AppTest, url: str, role: str = "admin", username: str | None 
     from ui.auth import TOKEN_KEY
 
     try:
-        with unit_of_work(get_engine(url)) as session:
+        with unit_of_work(get_engine(url), write=True) as session:
             user = find_user(session, username) if username else None
             if user is None:
                 name = username or f"test-{role}-{uuid.uuid4().hex[:8]}"
