@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -53,12 +55,35 @@ def run_migrations_online() -> None:
     url = config.attributes.get("database_url") or get_settings().database_url
     engine = create_db_engine(url)
     try:
-        with engine.connect() as conn:
+        with engine.connect() as conn, _sqlite_foreign_keys_off(conn):
             _configure(connection=conn)
             with context.begin_transaction():
                 context.run_migrations()
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(conn) -> Iterator[None]:
+    """On SQLite, run the migrations with foreign keys off, then check them.
+
+    Batch mode alters a SQLite table by copying it and dropping the original, and with foreign keys on, that
+    DROP deletes every row that references the table through ON DELETE CASCADE (all of an account's positions
+    when `trading_accounts` gains a column). The pragma only takes effect outside a transaction, so it is set on
+    the driver connection before Alembic begins one; `foreign_key_check` afterwards proves nothing dangles.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left rows with broken foreign keys: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
