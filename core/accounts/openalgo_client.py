@@ -11,6 +11,7 @@ one-line message that names the host and never the key. The client has no ping; 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -41,9 +42,13 @@ class OpenAlgoClient(openalgo.api):
 class BrokerConnection:
     """Typed calls to one OpenAlgo host with one API key; each raises a `BrokerError` subclass on failure."""
 
-    def __init__(self, host: str, api_key: str, *, timeout: float, ws_url: str | None = None) -> None:
+    def __init__(
+        self, host: str, api_key: str, *, timeout: float, ws_url: str | None = None, whole_pass: bool = False
+    ) -> None:
+        """`timeout` bounds each request, or with `whole_pass` every request made from now on together."""
         self.host = host.rstrip("/")
         self.timeout = timeout
+        self._deadline = time.monotonic() + timeout if whole_pass else None
         self._key = api_key
         self.client = OpenAlgoClient(api_key=api_key, host=self.host, timeout=timeout, ws_url=ws_url)
 
@@ -83,6 +88,11 @@ class BrokerConnection:
         )
 
     def _call(self, endpoint: str, method: Callable[[], dict[str, Any]]) -> Any:
+        if self._deadline is not None:  # the account's whole sync shares one budget
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise BrokerTimeout(f"OpenAlgo at {self.host} did not finish within {self.timeout:g} s")
+            self.client.timeout = left
         try:
             return raise_for_reply(method(), host=self.host, endpoint=endpoint, timeout=self.timeout)
         except BrokerError as exc:  # belt and braces: a server that echoes the key must not put it in our message
