@@ -64,7 +64,7 @@ FIDELITY = Preset(
         "pnl_percent": ("Total Gain/Loss Percent",),
         "cost_basis": ("Cost Basis Total",),
         "average_price": ("Average Cost Basis",),
-        "security_type": ("Type",),
+        # Fidelity's "Type" is the margin type (Cash / Margin), not the security type: not mapped
     },
     skip_symbols=("pending activity",),
     skip_suffixes=("**",),
