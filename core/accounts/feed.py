@@ -91,6 +91,8 @@ class AccountFeed:
             client.disconnect()
             return False
         self.connects += 1
+        with self._lock:
+            self.messages = 0  # counted per connection, as its websocket_connections row reports
         self._open_row()
         if self.instruments:
             wanted = [{"exchange": e, "symbol": s} for e, s in self.instruments]

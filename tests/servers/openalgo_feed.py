@@ -16,6 +16,7 @@ import threading
 import time
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 
 class FeedServer:
@@ -35,7 +36,7 @@ class FeedServer:
 
     def start(self) -> FeedServer:
         async def begin():
-            self._server = await serve(self._handle, "127.0.0.1", self.port)
+            self._server = await serve(self._handle, "127.0.0.1", self.port, close_timeout=1)
             self.port = self._server.sockets[0].getsockname()[1]
 
         self._run(begin())
@@ -61,8 +62,8 @@ class FeedServer:
         """Close every client connection but keep listening (clients should reconnect)."""
 
         async def drop():
-            for connection in list(self.subscriptions):
-                await connection.close(code=1011, reason="test drop")
+            for connection in list(self.subscriptions):  # not awaited: the client need not finish the handshake
+                asyncio.ensure_future(connection.close(code=1011, reason="test drop"))
 
         self._run(drop())
 
@@ -86,7 +87,10 @@ class FeedServer:
             sent = 0
             for connection, subs in list(self.subscriptions.items()):
                 if (exchange, symbol) in subs:
-                    await connection.send(message)
+                    try:
+                        await connection.send(message)
+                    except ConnectionClosed:  # dropped, its handler not yet finished
+                        continue
                     sent += 1
             return sent
 
