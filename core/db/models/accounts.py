@@ -15,6 +15,10 @@ booleans, counters and event timestamps are NOT NULL (a NULL `is_active` means n
 The seed's `check_valid_broker` (broker IN ('Zerodha', 'Upstox', ...)) is deliberately left out: a closed
 broker list is wrong for an open product, and new brokers would need a migration.
 
+Our additions (migration 0004, docs/accounts.md): health and sync columns on `trading_accounts` (last_ping,
+failed_pings, last_sync, last_error) and `backup_of_id` (SET NULL) for failover order; `source` on positions and
+holdings ('openalgo' or 'import'); orders unique per (account, order_id); `holdings.average_price` nullable.
+
 Index renames (PostgreSQL index names are unique per schema, and the seed reuses names across tables):
     trading_accounts:      idx_user_id -> idx_trading_accounts_user_id, idx_is_primary ->
                            idx_trading_accounts_is_primary, idx_is_active -> idx_trading_accounts_is_active
