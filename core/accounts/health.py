@@ -77,10 +77,12 @@ def ping_accounts(
         outcomes = list(pool.map(lambda t: _ping(t, timeout), targets))
     results, switches = [], []
     with unit_of_work(engine) as session:
-        users = {session.get(TradingAccount, t[0]).user_id for t in targets}
+        pinged = [(session.get(TradingAccount, t[0]), outcome) for t, outcome in zip(targets, outcomes, strict=True)]
+        pinged = [(account, outcome) for account, outcome in pinged if account is not None]  # removed meanwhile
+        users = {account.user_id for account, _ in pinged}
         before = {user: _active(session, user) for user in users}
-        for (account_id, _, _, _), (broker, error, seconds) in zip(targets, outcomes, strict=True):
-            results.append(_apply(session, session.get(TradingAccount, account_id), broker, error, seconds, limit))
+        for account, (broker, error, seconds) in pinged:
+            results.append(_apply(session, account, broker, error, seconds, limit))
         session.flush()
         for user in sorted(users):
             after = _active(session, user)
@@ -141,13 +143,10 @@ def _targets(engine: Engine) -> list[tuple[int, str, str, str | AccountError]]:
             .where(TradingAccount.api_key_encrypted.is_not(None))
             .order_by(TradingAccount.id)
         ).all()
-        if not accounts:
-            return []
-        keyring = keyring_for(engine.dialect.name)
         targets = []
         for a in accounts:
-            try:
-                key: str | AccountError = keyring.decrypt(a.id, a.api_key_encrypted)
+            try:  # a missing secret key or a refused ciphertext is that account's failed ping, not a crash
+                key: str | AccountError = keyring_for(engine.dialect.name).decrypt(a.id, a.api_key_encrypted)
             except AccountError as exc:
                 key = exc
             targets.append((a.id, a.account_name, a.host_url, key))

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.accounts.books import WriteCounts, store_book
 from core.accounts.errors import AccountError
@@ -21,7 +22,7 @@ from core.accounts.keystore import keyring_for
 from core.accounts.openalgo_client import BrokerConnection
 from core.config import get_settings
 from core.db.base import utcnow
-from core.db.engine import unit_of_work
+from core.db.engine import first_line, unit_of_work
 from core.db.models import TradingAccount
 
 log = logging.getLogger(__name__)
@@ -142,3 +143,6 @@ def _store(engine: Engine, target: _Target, book, problem: AccountError | None, 
             if account is not None:
                 account.last_error = str(exc)
         return AccountSyncResult(target.account_id, target.name, str(exc), type(exc).__name__, seconds=seconds)
+    except SQLAlchemyError as exc:  # the database refused this account's rows: the others still get theirs
+        log.warning("storing account %s failed: %s", target.name, first_line(exc))
+        return AccountSyncResult(target.account_id, target.name, f"database: {first_line(exc)}", "DatabaseError")

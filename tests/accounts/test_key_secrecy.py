@@ -6,11 +6,17 @@ import io
 import logging
 from pathlib import Path
 
-from sqlalchemy import inspect, text
+import pytest
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.engine import make_url
 
+from core.accounts import service
+from core.accounts.errors import KeyBindingError
 from core.accounts.health import ping_accounts
+from core.accounts.sync import sync_accounts
 from core.cli import main
+from core.db.engine import unit_of_work
+from core.db.models import TradingAccount
 
 
 def test_the_key_never_shows(db, db_url, make_user, openalgo, capsys, caplog, monkeypatch):
@@ -62,3 +68,19 @@ def test_the_key_never_shows(db, db_url, make_user, openalgo, capsys, caplog, mo
         for path in (Path(url.database), Path(url.database + "-wal")):
             if path.exists():
                 assert key.encode() not in path.read_bytes()
+
+
+def test_ciphertexts_swapped_between_accounts_are_refused(db, make_user, servers, add_account):
+    make_user()
+    one, two = add_account("one", servers()), add_account("two", servers())
+    with unit_of_work(db) as session:  # someone with write access to the table swaps the two ciphertexts
+        tokens = dict(session.execute(select(TradingAccount.id, TradingAccount.api_key_encrypted)).all())
+        for account_id, other in ((one.id, two.id), (two.id, one.id)):
+            swap = update(TradingAccount).where(TradingAccount.id == account_id).values(api_key_encrypted=tokens[other])
+            session.execute(swap)
+    with pytest.raises(KeyBindingError, match="was encrypted for another account and is refused"):
+        service.test_account(db, "one")
+    views = {v.name: v for v in service.list_accounts(db)}
+    assert views["two"].key == "****" and "another account" in views["two"].key_problem
+    kinds = {r.name: r.error_kind for r in sync_accounts(db).results}
+    assert kinds == {"one": "KeyBindingError", "two": "KeyBindingError"}
