@@ -65,6 +65,9 @@ def test_the_key_never_shows(db, db_url, make_user, openalgo, capsys, caplog, mo
                 assert key not in repr(tuple(row)), table
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite":  # the file itself, write-ahead log included
+        # Close every connection first: a process that opens and closes a SQLite file behind SQLite's back drops
+        # SQLite's POSIX locks on it, and the next writer can corrupt the database.
+        db.dispose()
         for path in (Path(url.database), Path(url.database + "-wal")):
             if path.exists():
                 assert key.encode() not in path.read_bytes()
