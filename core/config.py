@@ -33,7 +33,15 @@ class Settings(BaseSettings):
     yf_timeout_seconds: float = Field(default=20.0, gt=0)
     synthetic_seed: int = 7
     synthetic_universe_size: int = Field(default=1200, ge=1, le=20000)
+    # Fernet keys for broker API keys, comma-separated, newest first (docs/accounts.md); never shown.
     wheelhouse_secret_key: SecretStr | None = None
+    # Where the embedded SQLite setup keeps its generated key when WHEELHOUSE_SECRET_KEY is unset
+    # (default: $XDG_CONFIG_HOME/wheelhouse/secret.key, i.e. ~/.config/wheelhouse/secret.key).
+    wheelhouse_secret_key_file: str | None = None
+    account_timeout_seconds: float = Field(default=20.0, gt=0, description="per broker account, per sync or ping")
+    account_failures_before_down: int = Field(default=3, ge=1, description="failed pings in a row -> down")
+    account_ping_interval_seconds: int = Field(default=60, ge=5)
+    account_sync_interval_minutes: int = Field(default=5, ge=1)
     scanner_sandbox: Literal["required", "degraded"] = "required"
     # Sign-in (docs/security.md): a session lasts at most `session_hours`, and ends after `session_idle_minutes`
     # without a click. `trusted_proxy_count` reverse proxies in front of the dashboard append to X-Forwarded-For;
@@ -68,6 +76,29 @@ class Settings(BaseSettings):
         if info.field_name.startswith(("sidecar_", "retention_")) and isinstance(value, str) and not value.strip():
             raise PydanticUseDefault()
         return value
+
+    @field_validator("wheelhouse_secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        from cryptography.fernet import Fernet
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for position, key in enumerate(value.get_secret_value().split(","), start=1):
+            try:
+                Fernet(key.strip())
+            except ValueError:  # the key itself is never echoed
+                raise ValueError(
+                    f"key {position} is not a Fernet key (32 url-safe base64-encoded bytes; make one with "
+                    "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+                ) from None
+        return value
+
+    def secret_keys(self) -> list[str]:
+        """The configured Fernet keys, newest first (empty when WHEELHOUSE_SECRET_KEY is unset)."""
+        if self.wheelhouse_secret_key is None:
+            return []
+        return [k.strip() for k in self.wheelhouse_secret_key.get_secret_value().split(",") if k.strip()]
 
     @field_validator("database_url")
     @classmethod

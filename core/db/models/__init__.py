@@ -1,6 +1,7 @@
 """Every model, imported so `Base.metadata` knows all tables (Alembic and tests import this package)."""
 
 from core.db.base import Base
+from core.db.models.account_books import *  # noqa: F403
 from core.db.models.accounts import *  # noqa: F403  (each module lists its models in __all__)
 from core.db.models.auth import SignInThrottle, UserSession
 from core.db.models.calendars import *  # noqa: F403

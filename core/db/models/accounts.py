@@ -15,6 +15,10 @@ booleans, counters and event timestamps are NOT NULL (a NULL `is_active` means n
 The seed's `check_valid_broker` (broker IN ('Zerodha', 'Upstox', ...)) is deliberately left out: a closed
 broker list is wrong for an open product, and new brokers would need a migration.
 
+Our additions (migration 0004, docs/accounts.md): health and sync columns on `trading_accounts` (last_ping,
+failed_pings, last_sync, last_error) and `backup_of_id` (SET NULL) for failover order; `source` on positions and
+holdings ('openalgo' or 'import'); orders unique per (account, order_id); `holdings.average_price` nullable.
+
 Index renames (PostgreSQL index names are unique per schema, and the seed reuses names across tables):
     trading_accounts:      idx_user_id -> idx_trading_accounts_user_id, idx_is_primary ->
                            idx_trading_accounts_is_primary, idx_is_active -> idx_trading_accounts_is_active
@@ -78,6 +82,11 @@ def _now_column() -> Mapped[dt.datetime]:
     return mapped_column(default=utcnow, server_default=func.current_timestamp())
 
 
+def _source_column() -> Mapped[str]:
+    """Where a position or holding came from: 'openalgo' (a sync) or 'import' (a broker's CSV export)."""
+    return mapped_column(String(10), default="openalgo", server_default=text("'openalgo'"))
+
+
 def _updated_column() -> Mapped[dt.datetime]:
     """`updated_at` for tables without `created_at`: set on insert, moved on every ORM update."""
     return mapped_column(default=utcnow, onupdate=utcnow, server_default=func.current_timestamp())
@@ -126,6 +135,7 @@ class TradingAccount(Timestamps, Base):
         Index("idx_trading_accounts_is_primary", "is_primary"),
         Index("idx_trading_accounts_is_active", "is_active"),
         Index("idx_accounts_user_primary", "user_id", "is_primary", postgresql_include=["account_name", "broker"]),
+        Index("idx_trading_accounts_backup_of_id", "backup_of_id"),
     )
 
     id: Mapped[intpk]
@@ -142,10 +152,17 @@ class TradingAccount(Timestamps, Base):
     )
     is_primary: Mapped[bool] = mapped_column(default=False, server_default=false())
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
-    last_connected: Mapped[dt.datetime | None]
+    last_connected: Mapped[dt.datetime | None]  # the last successful ping
+    # 'disconnected' (never pinged), 'up' or 'down' (after N failed pings in a row; docs/accounts.md)
     connection_status: Mapped[str | None] = mapped_column(
         String(20), default="disconnected", server_default=text("'disconnected'")
     )
+    # Our additions (migration 0004): health, sync bookkeeping and failover order.
+    last_ping: Mapped[dt.datetime | None]
+    failed_pings: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_sync: Mapped[dt.datetime | None]  # the last sync that succeeded
+    last_error: Mapped[str | None] = mapped_column(Text)  # one line, never the key; cleared by a success
+    backup_of_id: Mapped[int | None] = mapped_column(ForeignKey(_ACCOUNT_ID, ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(back_populates="trading_accounts")
     # Unbounded history: never loaded whole (the seed's lazy='dynamic', in SQLAlchemy 2 form).
@@ -173,6 +190,8 @@ class Order(Base):
         Index("idx_orders_status", "status"),
         Index("idx_orders_placed_at", "placed_at"),
         Index("idx_orders_account_status", "account_id", "status"),
+        # Ours: a broker's order id is unique within its account, so a re-sync updates instead of duplicating.
+        UniqueConstraint("account_id", "order_id"),
     )
 
     id: Mapped[intpk]
@@ -221,6 +240,7 @@ class Position(Base):
     day_change: Mapped[float | None] = mapped_column(Float)
     day_change_percent: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[dt.datetime] = _updated_column()
+    source: Mapped[str] = _source_column()
 
     account: Mapped[TradingAccount] = relationship(back_populates="positions")
 
@@ -240,13 +260,15 @@ class Holding(Base):
     symbol: Mapped[str] = mapped_column(String(50))
     exchange: Mapped[str] = mapped_column(String(10))
     quantity: Mapped[int] = mapped_column(Integer)
-    average_price: Mapped[float] = mapped_column(Float)
+    # Nullable, unlike the seed: several OpenAlgo brokers report holdings without an average price (only P&L).
+    average_price: Mapped[float | None] = mapped_column(Float)
     current_price: Mapped[float | None] = mapped_column(Float)
     pnl: Mapped[float | None] = mapped_column(Float)
     pnl_percent: Mapped[float | None] = mapped_column(Float)
     invested_value: Mapped[float | None] = mapped_column(Float)
     current_value: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[dt.datetime] = _updated_column()
+    source: Mapped[str] = _source_column()
 
     account: Mapped[TradingAccount] = relationship(back_populates="holdings")
 
