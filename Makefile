@@ -70,14 +70,18 @@ test: dev-venv test-system-deps ## lint and run every test (PostgreSQL tests nee
 	@echo "==> ruff check, ruff format --check"
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@echo "==> lint-imports (the layer contracts in pyproject.toml)"
+	@$(VENV)/bin/lint-imports --no-cache
 	@echo "==> pytest"
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: dev-venv ## print the benchmark figures (minutes; needs PostgreSQL): see docs/benchmarks.md
 	@for b in greeks synthetic ingest; do $(PY) bench/$$b.py || exit 1; done
 
-lint: dev-venv ## ruff only
+lint: dev-venv ## ruff (lint and format check) and the import contracts, without the tests
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 format: dev-venv ## format the code with ruff
 	@$(VENV)/bin/ruff format .

@@ -53,3 +53,15 @@ def test_requirements_are_pinned():
         line = line.split("#")[0].strip()
         if line:
             assert "==" in line, f"unpinned requirement: {line}"
+
+
+def test_the_pure_pricing_contract_names_every_other_package_of_the_project():
+    """import-linter's forbidden list is explicit: a new package of core must join it or pricing could import it."""
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    pricing = next(c for c in config["contracts"] if c["source_modules"] == ["core.pricing"])
+    packages = {
+        f"core.{p.stem if p.suffix == '.py' else p.name}"
+        for p in (REPO_ROOT / "core").iterdir()
+        if (p.suffix == ".py" and p.stem not in ("__init__", "__main__")) or (p / "__init__.py").is_file()
+    }
+    assert packages - {"core.pricing"} <= set(pricing["forbidden_modules"])
