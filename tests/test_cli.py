@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from tests.support.cli import run_cli
+from tests.support.cli import run_cli, run_cli_process
 
 
 def test_help_lists_commands():
-    result = run_cli("--help")
+    result = run_cli_process("--help")  # the real entry point, `python -m core`
     assert result.returncode == 0
     assert "db" in result.stdout
 
@@ -54,7 +54,7 @@ def test_bad_database_url_gives_one_clear_line(url, expected):
 
 
 def test_malformed_database_url_in_environment_is_one_line():
-    result = run_cli("db", "status", env={"DATABASE_URL": "::garbage::"})
+    result = run_cli_process("db", "status", env={"DATABASE_URL": "::garbage::"})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "DATABASE_URL" in result.stderr or "malformed" in result.stderr
