@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .views import ModuleView
+
 MAX_STRING = 200
 MAX_METRICS = 50
 MAX_KEY = 64
@@ -136,6 +138,6 @@ def describe(value: Any) -> Any:
         return {str(k)[:MAX_KEY]: scalar(v) for k, v in list(value.items())[:MAX_METRICS]}
     if isinstance(value, types.FunctionType):
         return "function"
-    if isinstance(value, types.ModuleType):
+    if isinstance(value, types.ModuleType | ModuleView):
         return "module"
     return scalar(value)
