@@ -11,8 +11,8 @@ PORT ?= 8501
 
 # Debian packages the project needs: bubblewrap (the scanner sandbox) for everything, chromium for the browser
 # test. Installed with apt-get when missing and we are root; otherwise we say what is missing.
-RUN_APT := bubblewrap
-TEST_APT := bubblewrap chromium
+RUN_APT := bubblewrap libseccomp2
+TEST_APT := bubblewrap libseccomp2 strace chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'

@@ -34,6 +34,7 @@ PACKAGES = (
     "six.py",
     "pytz",
     "tzdata",
+    "pyseccomp.py",  # the worker's seccomp filters (box/seccomp.py); libseccomp.so.2 itself is in /usr/lib
 )
 INNER_ENV = {
     "PATH": "/usr/bin:/bin",
@@ -144,7 +145,10 @@ def _filesystem_args() -> list[str]:
     for name in PACKAGES:
         if (site / name).exists():
             args += ["--ro-bind", str(site / name), f"{SITE_IN_SANDBOX}/{name}"]
-    return [*args, "--dev", "/dev"]
+    # A private, empty, read-only /dev: no device node of the host (bwrap's --dev binds the host's /dev/null,
+    # /dev/zero, ... writable, so their timestamps and modes could be changed from inside). The worker needs
+    # none: a child's stdin and stdout are pipes that lead nowhere.
+    return [*args, "--tmpfs", "/dev", "--remount-ro", "/dev"]
 
 
 @lru_cache(maxsize=1)
@@ -169,6 +173,7 @@ def boot_command(memfd: int, confined: bool) -> tuple[list[str], dict[str, str]]
         return [executable, "-I", "-S", "-B", "-c", boot], dict(INNER_ENV)
     bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
     command = [bwrap, *_namespace_args(), *_filesystem_args(), "--ro-bind-data", str(memfd), BOX_IN_SANDBOX]
+    command += ["--remount-ro", "/"]  # the root tmpfs itself: nothing can be created anywhere
     for key, value in INNER_ENV.items():
         command += ["--setenv", key, value]
     command += [executable, "-I", "-S", "-B", "-c", _boot([BOX_IN_SANDBOX, SITE_IN_SANDBOX])]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from core.scanner.box import wire
-from core.scanner.launch import SandboxStatus, boot_command, box_archive, sandbox_mode, sandbox_status
+from core.scanner.launch import PACKAGES, SandboxStatus, boot_command, box_archive, sandbox_mode, sandbox_status
 
 __all__ = [
     "Limits",
@@ -97,8 +97,17 @@ class SymbolOutcome:
 class Sandbox:
     """A running sandbox worker; use as a context manager and call `run` for each batch of symbols."""
 
-    def __init__(self, mode: str | None = None, limits: Limits | None = None, max_children: int | None = None):
+    def __init__(
+        self,
+        mode: str | None = None,
+        limits: Limits | None = None,
+        max_children: int | None = None,
+        trace_to: str | None = None,
+    ):
+        """`trace_to`: run the worker under strace, writing one trace per process to that path prefix, with no
+        seccomp filter (tests/scanner/trace_syscalls.py derives the allow-lists this way; never in production)."""
         self.mode = mode or sandbox_mode()
+        self.trace_to = trace_to
         self.limits = limits or Limits()
         self.max_children = max_children or max(1, min(os.cpu_count() or 1, 4))
         self.status = sandbox_status(self.mode)
@@ -133,6 +142,8 @@ class Sandbox:
             os.write(memfd, box_archive())
             os.lseek(memfd, 0, os.SEEK_SET)
             command, env = boot_command(memfd, self.confined)
+            if self.trace_to:
+                command = ["strace", "-f", "-ff", "-qq", "-o", self.trace_to, *command]
             self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the worker; close() ends it
             self._proc = subprocess.Popen(
                 command,
@@ -153,7 +164,10 @@ class Sandbox:
                     "op": "config",
                     "max_children": self.max_children,
                     "limits": self.limits.to_wire(),
-                    "require_seccomp": self.mode == "required",
+                    "require_seccomp": True,
+                    "confined": self.confined,
+                    "packages": list(PACKAGES),
+                    "trace_syscalls": bool(self.trace_to),
                 }
             )
             ready = self._receive(self.limits.startup_seconds)

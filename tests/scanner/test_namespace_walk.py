@@ -20,7 +20,6 @@ from core.scanner.box.validate import validate
 from core.scanner.box.views import ModuleView, view_names
 from tests.conftest import REPO_ROOT
 from tests.scanner.conftest import bars, item
-from tests.scanner.test_hostile import either_mode, hostile, hostile_degraded, outside  # noqa: F401 -- fixtures
 
 
 def _walk(*flags: str) -> dict:
@@ -102,7 +101,7 @@ WALKS = [
 
 
 @pytest.mark.parametrize(("case", "code", "reason"), WALKS, ids=[w[0] for w in WALKS])
-def test_module_walks_fail_in_both_modes(either_mode, case, code, reason):  # noqa: F811
+def test_module_walks_fail_in_both_modes(either_mode, case, code, reason):
     box, _, _ = either_mode
     for check in (True, False):
         issues = validate(code)
@@ -115,7 +114,7 @@ def test_module_walks_fail_in_both_modes(either_mode, case, code, reason):  # no
             assert re.search(reason, outcome.error), outcome.error
 
 
-def test_allow_listed_names_work_in_the_sandbox(either_mode):  # noqa: F811
+def test_allow_listed_names_work_in_the_sandbox(either_mode):
     box, _, _ = either_mode
     code = """
 import numpy.lib.stride_tricks as st

@@ -28,13 +28,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import limits, lockdown, wire
+from . import landlock, limits, lockdown, seccomp, wire
 from .namespace import FILENAME, SymbolData, run_one
 from .validate import names_used, validate
 
 MAX_REQUEST_HEADER = 64 << 20
 MAX_REQUEST_PAYLOAD = 1 << 30
-_NULL: list[int] = []  # /dev/null, opened read-write before the worker's filter forbids opening for writing
+# A child's 0, 1 and 2: the read end of a pipe nobody writes (EOF) and the write end of one nobody reads (EPIPE).
+# The sandbox has no /dev/null: its /dev is empty.
+_STDIO: list[int] = []
+TRACE_MARK = b"wheelhouse-seccomp-"  # written to fd -1 in trace mode, where each filter would be installed
 
 
 @dataclass
@@ -109,20 +112,15 @@ def _startup() -> dict[str, Any]:
         "proc_mounted": os.path.exists("/proc/self"),
         "environment": sorted(os.environ),
     }
-    _NULL.append(os.open("/dev/null", os.O_RDWR))
+    _STDIO.extend(_dead_ends())
     try:
-        limits.not_dumpable()
-        limits.worker_limits()
-        limits.install_filter("worker")
-        facts["seccomp"] = True
-    except (limits.SeccompUnavailable, OSError) as exc:
-        facts["seccomp"] = False
-        facts["seccomp_error"] = str(exc)
-        if config.get("require_seccomp", True):
-            facts["error"] = f"seccomp filter unavailable: {exc}"
-            wire.write(1, facts)
-            sys.exit(3)
+        _harden(config, facts)
+    except (limits.PrivilegeError, landlock.LandlockUnavailable, seccomp.SeccompUnavailable, OSError) as exc:
+        facts["error"] = str(exc)
+        wire.write(1, facts)
+        sys.exit(3)
     config.setdefault("limits", {})["seccomp"] = facts["seccomp"]
+    config["limits"]["trace_syscalls"] = bool(config.get("trace_syscalls"))
     try:  # before the warm-up and every fork: each child inherits the neutralised modules (box/lockdown.py)
         facts["lockdown"] = len(lockdown.install())
     except Exception as exc:  # never run user code with half of it in place, in either mode
@@ -134,6 +132,30 @@ def _startup() -> dict[str, Any]:
     gc.freeze()  # objects made so far are never scanned again, so children do not copy their pages
     wire.write(1, facts)
     return config
+
+
+def _harden(config: dict[str, Any], facts: dict[str, Any]) -> None:
+    """No capabilities, Landlock, then the worker's seccomp filter; every child inherits all three.
+
+    Landlock is required where bubblewrap is not (degraded mode: it is the filesystem boundary there); under
+    bubblewrap a kernel without it leaves the namespaces' minimal tree as the only wall, and says so in facts.
+    """
+    limits.not_dumpable()
+    limits.worker_limits()
+    facts["privileges"] = limits.drop_privileges()
+    try:
+        facts["landlock"] = landlock.restrict(list(config.get("packages", [])), bool(config.get("confined")))
+    except landlock.LandlockUnavailable as exc:
+        if not config.get("confined", False):
+            raise landlock.LandlockUnavailable(
+                f"degraded mode needs Landlock to confine the filesystem: {exc}"
+            ) from None
+        facts["landlock"] = {"abi": 0, "error": str(exc)}
+    if config.get("trace_syscalls"):  # tests/scanner/trace_syscalls.py: strace records what follows
+        _mark("worker")
+    else:
+        seccomp.install("worker")
+    facts["seccomp"] = True
 
 
 WARM_UP = """
@@ -282,8 +304,12 @@ def _child(
     try:
         _isolate(result_fd)
         limits.child_limits(cpu, int(conf.get("address_space_mb", 1536)), int(conf.get("open_files", 64)))
-        if conf.get("seccomp", True):
-            limits.install_filter("child")
+        limits.die_with_parent()
+        if conf.get("trace_syscalls"):
+            seccomp.build("child", os.getpid())  # what installing it costs is traced too, under the worker's filter
+            _mark("child")
+        elif conf.get("seccomp", True):
+            seccomp.install("child", os.getpid())
         _run_batch(result_fd, batch, payload, max_result)
     except BaseException as exc:
         status = 70
@@ -296,10 +322,24 @@ def _child(
         os._exit(status)
 
 
+def _dead_ends() -> tuple[int, int]:
+    """A descriptor that reads EOF and one whose writes fail: /dev/null's two halves, without a device."""
+    empty_read, empty_write = os.pipe()
+    os.close(empty_write)
+    dead_read, dead_write = os.pipe()
+    os.close(dead_read)
+    return empty_read, dead_write
+
+
+def _mark(where: str) -> None:
+    with contextlib.suppress(OSError):
+        os.write(-1, TRACE_MARK + where.encode())
+
+
 def _isolate(result_fd: int) -> None:
-    """Only the result pipe stays open: /dev/null on 0-2, every other descriptor (the host's stdin) closed."""
-    for fd in (0, 1, 2):
-        os.dup2(_NULL[0], fd)
+    """Only the result pipe stays open: dead ends on 0-2, every other descriptor (the host's stdin) closed."""
+    for fd, source in zip((0, 1, 2), (_STDIO[0], _STDIO[1], _STDIO[1]), strict=True):
+        os.dup2(source, fd)
     os.closerange(3, result_fd)
     os.closerange(result_fd + 1, 65_536)
 
