@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from core.scanner.box import wire
+from core.scanner.box import clean, wire
 from core.scanner.launch import PACKAGES, SandboxStatus, boot_command, box_archive, sandbox_mode, sandbox_status
 
 __all__ = [
@@ -364,31 +364,20 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-_SCALARS = (str, int, float, bool, type(None))
-
-
 def _outcome(symbol: str, row: Any) -> SymbolOutcome:
-    """Check the shape of what the sandbox sent for one symbol; anything unexpected becomes an error."""
+    """What the sandbox sent for one symbol, cleaned again here (box/clean.py): a child that was taken over can
+    write any line, so nothing it says is trusted. Anything that is not a clean result fails that symbol only."""
     if not isinstance(row, dict):
         return SymbolOutcome(symbol, error="malformed result from the sandbox")
-    error = row.get("error")
-    ms = row.get("ms") if isinstance(row.get("ms"), int | float) else 0.0
-    debug = row.get("debug") if isinstance(row.get("debug"), dict) else None
-    if error is not None:
-        return SymbolOutcome(symbol, error=str(error)[:1000], debug=debug, ms=ms)
-    result = row.get("result")
-    if result is None:
-        return SymbolOutcome(symbol, debug=debug, ms=ms)
-    signal, metrics = (result.get("signal"), result.get("metrics")) if isinstance(result, dict) else (None, None)
-    if (
-        not isinstance(signal, str)
-        or not isinstance(metrics, dict)
-        or len(metrics) > 50
-        or not all(isinstance(k, str) and len(k) <= 64 and isinstance(v, _SCALARS) for k, v in metrics.items())
-    ):
-        return SymbolOutcome(symbol, error="malformed result from the sandbox", ms=ms)
-    clean = {k: (v[:200] if isinstance(v, str) else v) for k, v in metrics.items()}
-    return SymbolOutcome(symbol, result={"signal": signal[:50], "metrics": clean}, debug=debug, ms=ms)
+    ms = clean.number(row.get("ms")) if isinstance(row.get("ms"), int | float) else 0.0
+    debug = clean.debug(row["debug"]) if isinstance(row.get("debug"), dict) else None
+    if row.get("error") is not None:
+        return SymbolOutcome(symbol, error=clean.error(row["error"]), debug=debug, ms=ms or 0.0)
+    try:
+        result = clean.result(row.get("result"))
+    except clean.BadResult as exc:
+        return SymbolOutcome(symbol, error=f"malformed result from the sandbox: {exc}", ms=ms or 0.0)
+    return SymbolOutcome(symbol, result=result, debug=debug, ms=ms or 0.0)
 
 
 def _kill_group(proc: subprocess.Popen | None) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import landlock, limits, lockdown, seccomp, wire
+from . import clean, landlock, limits, lockdown, seccomp, wire
 from .namespace import FILENAME, SymbolData, run_one
 from .validate import names_used, validate
 
@@ -50,6 +50,7 @@ class Child:
     wall_per_symbol: float
     started: float
     max_bytes: int
+    max_line: int = 1 << 20
     buffer: bytearray = field(default_factory=bytearray)
     lines: int = 0
     progress_at: float = 0.0
@@ -220,6 +221,7 @@ def _accept(children: dict[int, Child], conf: dict[str, Any]) -> bool:
         started=now,
         progress_at=now,
         max_bytes=max_result * count + 65_536,
+        max_line=max_result + 1024,
     )
     return True
 
@@ -270,15 +272,15 @@ def _rows(child: Child) -> tuple[list[dict[str, Any]], str | None]:
     for line in bytes(child.buffer).split(b"\n"):
         if not line:
             continue
-        try:
-            row = json.loads(line)
+        try:  # strict JSON: NaN and Infinity are not numbers here (they would break the reply to the host)
+            row = json.loads(line, parse_constant=_refuse_constant) if len(line) <= child.max_line else None
         except (ValueError, RecursionError):
-            return rows, "malformed output from the scanner process"
+            row = None
         if isinstance(row, dict) and "fatal" in row:
-            return rows, f"sandbox child failed: {str(row['fatal'])[:300]}"
+            return rows, f"sandbox child failed: {clean.error(row['fatal'])[:300]}"
         if not isinstance(row, dict) or row.get("i") != len(rows) or len(rows) >= child.count:
             return rows, "malformed output from the scanner process"
-        rows.append(row)
+        rows.append(clean_row(row))
     return rows, None
 
 
@@ -372,7 +374,25 @@ def _run_batch(result_fd: int, batch: dict[str, Any], payload: bytes, max_result
         row = {"i": i, "result": outcome.result, "error": outcome.error, "ms": round(outcome.seconds * 1000, 3)}
         if debug:
             row["debug"] = outcome.debug
-        _emit(result_fd, row, max_result)
+        _emit(result_fd, clean_row(row), max_result)
+
+
+def clean_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One symbol's row with its result, error and debug block made safe (box/clean.py); a bad result fails it."""
+    out: dict[str, Any] = {"i": row.get("i"), "result": None, "error": None, "ms": clean.number(row.get("ms")) or 0}
+    try:
+        out["result"] = clean.result(row.get("result"))
+    except clean.BadResult as exc:
+        out["error"] = f"malformed result: {exc}"
+    if row.get("error") is not None:
+        out["result"], out["error"] = None, clean.error(row["error"])
+    if "debug" in row:
+        out["debug"] = clean.debug(row["debug"]) if isinstance(row["debug"], dict) else None
+    return out
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _emit(fd: int, row: dict[str, Any], max_result: int) -> None:
