@@ -7,6 +7,7 @@ system libraries, all read-only; `core/scanner/box/` goes in as a zip through a 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -178,3 +179,27 @@ def boot_command(memfd: int, confined: bool) -> tuple[list[str], dict[str, str]]
         command += ["--setenv", key, value]
     command += [executable, "-I", "-S", "-B", "-c", _boot([BOX_IN_SANDBOX, SITE_IN_SANDBOX])]
     return command, {}  # bwrap starts from nothing: its /proc/PID/environ holds no secret
+
+
+def kill_group(proc: subprocess.Popen | None) -> None:
+    """Kill bwrap's whole process group; its pid namespace takes every sandboxed process with it."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+
+
+def silence(proc: subprocess.Popen | None) -> str:
+    """What a worker that sends nothing is doing: exited, stopped by a signal, or just not answering."""
+    if proc is None or proc.poll() is not None:
+        return "exited"
+    try:
+        with open(f"/proc/{proc.pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        state = ""
+    return "was stopped (SIGSTOP) and gave no answer" if state in ("T", "t") else "gave no answer"

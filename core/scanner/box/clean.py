@@ -119,3 +119,17 @@ def debug(value: Any, depth: int = 0) -> Any:
 
 def error(value: Any) -> str:
     return text(value, MAX_ERROR) or "failed (no reason given)"
+
+
+def row(row: dict[str, Any]) -> dict[str, Any]:
+    """One symbol's row (index, result, error, ms, debug) made safe; a bad result becomes that symbol's error."""
+    out: dict[str, Any] = {"i": row.get("i"), "result": None, "error": None, "ms": number(row.get("ms")) or 0}
+    try:
+        out["result"] = result(row.get("result"))
+    except BadResult as exc:
+        out["error"] = f"malformed result: {exc}"
+    if row.get("error") is not None:
+        out["result"], out["error"] = None, error(row["error"])
+    if "debug" in row:
+        out["debug"] = debug(row["debug"]) if isinstance(row["debug"], dict) else None
+    return out

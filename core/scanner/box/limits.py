@@ -121,3 +121,12 @@ def child_limits(cpu_seconds: int, address_space_mb: int, open_files: int) -> No
     _set(resource.RLIMIT_CORE, 0)
     _set(resource.RLIMIT_NOFILE, open_files)
     _set(resource.RLIMIT_NPROC, 0)
+
+
+def dead_ends() -> tuple[int, int]:
+    """A descriptor that reads EOF and one whose writes fail: /dev/null's two halves, without a device."""
+    empty_read, empty_write = os.pipe()
+    os.close(empty_write)
+    dead_read, dead_write = os.pipe()
+    os.close(dead_read)
+    return empty_read, dead_write

@@ -33,6 +33,7 @@ from .namespace import FILENAME, SymbolData, run_one
 from .validate import names_used, validate
 
 MAX_REQUEST_HEADER = 64 << 20
+HEARTBEAT = 0.5  # seconds between "alive" messages while children run
 MAX_REQUEST_PAYLOAD = 1 << 30
 # A child's 0, 1 and 2: the read end of a pipe nobody writes (EOF) and the write end of one nobody reads (EPIPE).
 # The sandbox has no /dev/null: its /dev is empty.
@@ -68,6 +69,7 @@ def main() -> None:
     max_children = max(1, int(config.get("max_children", 1)))
     conf_limits = config.get("limits", {})
     children: dict[int, Child] = {}
+    beat = [time.monotonic()]
     stdin_open = True
     while stdin_open or children:
         poller = select.poll()
@@ -89,6 +91,9 @@ def main() -> None:
                 elif fd == child.pidfd:
                     child.exited = True
         now = time.monotonic()
+        if children and now - beat[0] >= HEARTBEAT:  # the host replaces a worker that stays silent
+            wire.write(1, {"op": "alive", "running": len(children)})
+            beat[0] = now
         for child in children.values():
             if child.pidfd is None and not child.exited:
                 child.exited = os.waitpid(child.pid, os.WNOHANG)[0] != 0 or child.exited
@@ -113,7 +118,7 @@ def _startup() -> dict[str, Any]:
         "proc_mounted": os.path.exists("/proc/self"),
         "environment": sorted(os.environ),
     }
-    _STDIO.extend(_dead_ends())
+    _STDIO.extend(limits.dead_ends())
     try:
         _harden(config, facts)
     except (limits.PrivilegeError, landlock.LandlockUnavailable, seccomp.SeccompUnavailable, OSError) as exc:
@@ -181,7 +186,7 @@ def _warm_up() -> None:
 def _timeout_ms(children: dict[int, Child]) -> int | None:
     if not children:
         return None
-    wait = min(c.deadline for c in children.values()) - time.monotonic()
+    wait = min(HEARTBEAT, min(c.deadline for c in children.values()) - time.monotonic())
     if any(c.pidfd is None for c in children.values()):
         wait = min(wait, 0.02)
     return max(0, int(wait * 1000) + 1)
@@ -280,7 +285,7 @@ def _rows(child: Child) -> tuple[list[dict[str, Any]], str | None]:
             return rows, f"sandbox child failed: {clean.error(row['fatal'])[:300]}"
         if not isinstance(row, dict) or row.get("i") != len(rows) or len(rows) >= child.count:
             return rows, "malformed output from the scanner process"
-        rows.append(clean_row(row))
+        rows.append(clean.row(row))
     return rows, None
 
 
@@ -324,15 +329,6 @@ def _child(
         os._exit(status)
 
 
-def _dead_ends() -> tuple[int, int]:
-    """A descriptor that reads EOF and one whose writes fail: /dev/null's two halves, without a device."""
-    empty_read, empty_write = os.pipe()
-    os.close(empty_write)
-    dead_read, dead_write = os.pipe()
-    os.close(dead_read)
-    return empty_read, dead_write
-
-
 def _mark(where: str) -> None:
     with contextlib.suppress(OSError):
         os.write(-1, TRACE_MARK + where.encode())
@@ -374,21 +370,7 @@ def _run_batch(result_fd: int, batch: dict[str, Any], payload: bytes, max_result
         row = {"i": i, "result": outcome.result, "error": outcome.error, "ms": round(outcome.seconds * 1000, 3)}
         if debug:
             row["debug"] = outcome.debug
-        _emit(result_fd, clean_row(row), max_result)
-
-
-def clean_row(row: dict[str, Any]) -> dict[str, Any]:
-    """One symbol's row with its result, error and debug block made safe (box/clean.py); a bad result fails it."""
-    out: dict[str, Any] = {"i": row.get("i"), "result": None, "error": None, "ms": clean.number(row.get("ms")) or 0}
-    try:
-        out["result"] = clean.result(row.get("result"))
-    except clean.BadResult as exc:
-        out["error"] = f"malformed result: {exc}"
-    if row.get("error") is not None:
-        out["result"], out["error"] = None, clean.error(row["error"])
-    if "debug" in row:
-        out["debug"] = clean.debug(row["debug"]) if isinstance(row["debug"], dict) else None
-    return out
+        _emit(result_fd, clean.row(row), max_result)
 
 
 def _refuse_constant(name: str) -> Any:
