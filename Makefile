@@ -9,8 +9,9 @@ PORT ?= 8501
 .DEFAULT_GOAL := help
 .PHONY: help venv dev-venv system-deps test-system-deps migrate run dashboard test lint format bench clean
 
-# Debian packages the project needs: bubblewrap (the scanner sandbox) for everything, chromium for the browser
-# test. Installed with apt-get when missing and we are root; otherwise we say what is missing.
+# Debian packages the project needs: bubblewrap and libseccomp2 (the scanner sandbox: namespaces, and the seccomp
+# allow-lists through PyPI pyseccomp) for everything; strace (re-deriving those lists) and chromium (the browser
+# test) for the tests. Installed with apt-get when missing and we are root; otherwise we say what is missing.
 RUN_APT := bubblewrap libseccomp2
 TEST_APT := bubblewrap libseccomp2 strace chromium
 

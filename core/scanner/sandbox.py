@@ -2,9 +2,10 @@
 
 One worker per run (or per `Sandbox` context): a Python that has imported pandas, NumPy and TA-Lib, started
 by bubblewrap from an empty environment on a minimal read-only filesystem. It forks one child per batch
-(box/worker.py); rlimits and seccomp bind the child. The host sends code and data as JSON plus raw float64
-arrays and reads JSON back, checked here again; it never calls into an object the scanner made. A worker that
-dies or stops answering is killed with its whole pid namespace and replaced on the next run. docs/sandbox.md.
+(box/worker.py); no capabilities, Landlock, seccomp allow-lists and rlimits bind the child. The host sends code
+and data as JSON plus raw float64 arrays and reads JSON back, cleaned here again (box/clean.py); it never calls
+into an object the scanner made. The worker says "alive" while it works: one that dies, is stopped or falls
+silent for `silence_seconds` is killed with its whole pid namespace and replaced mid-run. docs/sandbox.md.
 """
 
 from __future__ import annotations
