@@ -192,7 +192,6 @@ class Sandbox:
                     "op": "config",
                     "max_children": self.max_children,
                     "limits": self.limits.to_wire(),
-                    "require_seccomp": True,
                     "confined": self.confined,
                     "packages": list(PACKAGES),
                     "trace_syscalls": bool(self.trace_to),

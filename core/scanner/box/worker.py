@@ -2,14 +2,17 @@
 
 Started by the host (core/scanner/sandbox.py) under bubblewrap with an empty environment. Protocol on stdin /
 stdout (box.wire): the host sends `config`, then `batch` messages and finally `end`; the worker answers
-`ready`, then one `batch` reply per batch, in completion order. Up to `max_children` children run at once.
+`ready`, then one `batch` reply per batch, in completion order, and `alive` every HEARTBEAT seconds while
+children run. Up to `max_children` children run at once.
 
-Before the warm-up and the first fork the worker neutralises pandas' and NumPy's string evaluators and file
-I/O and limits pandas' dispatch of method names given as strings (box/lockdown.py); every child inherits that.
-A child closes every descriptor but its result pipe, sets its rlimits, installs the child seccomp filter,
-re-validates the code and runs it symbol by symbol, writing one JSON line per symbol. The worker kills a
-child that makes no progress for `wall_per_symbol` seconds or writes more than its output allowance, and
-reports how the child ended, so the host can say why a symbol failed and decide what to retry.
+First the worker drops every capability, confines itself with Landlock and installs its seccomp allow-list
+(box/limits.py, box/landlock.py, box/seccomp.py); then, before the warm-up and the first fork, it neutralises
+pandas' and NumPy's string evaluators and file I/O and limits pandas' dispatch of method names given as strings
+(box/lockdown.py); every child inherits all of it. A child closes every descriptor but its result pipe, sets
+its rlimits, installs the child allow-list, re-validates the code and runs it symbol by symbol, writing one
+cleaned JSON line per symbol (box/clean.py). The worker reads those lines as strict JSON, cleans them again,
+kills a child that makes no progress for `wall_per_symbol` seconds or writes more than its output allowance,
+and reports how the child ended, so the host can say why a symbol failed and decide what to retry.
 """
 
 from __future__ import annotations
