@@ -133,3 +133,8 @@ def row(row: dict[str, Any]) -> dict[str, Any]:
     if "debug" in row:
         out["debug"] = debug(row["debug"]) if isinstance(row["debug"], dict) else None
     return out
+
+
+def refuse_constant(name: str) -> Any:
+    """json.loads(parse_constant=...): NaN and Infinity are not numbers in a result line."""
+    raise ValueError(f"{name} is not a JSON number")

@@ -92,9 +92,11 @@ def library() -> Any:
 
 
 def build(profile: str, pid: int | None = None) -> Any:
-    """The filter for `profile` ('worker' or 'child'); `pid` is the child's own (signals go only there)."""
+    """The filter for `profile` ('worker' or 'child'); `pid` is the child's own (signals go only there).
+
+    A child filter built with `pid=None` lacks the signal rules: the worker builds it once, and each forked
+    child adds its own with `own_signals` and loads it (building the rest costs about 7 ms; this, 0.3 ms)."""
     sc = library()
-    own = pid if pid is not None else os.getpid()
     f = sc.SyscallFilter(defaction=sc.ERRNO(errno.EPERM))
     allowed = set(CHILD_ALLOW) | (set(WORKER_ALLOW) if profile == "worker" else set())
     for name in sorted(allowed - ARGUMENT_CHECKED - set(KILL)):
@@ -119,9 +121,16 @@ def build(profile: str, pid: int | None = None) -> Any:
         _rule(f, sc.ALLOW, "prlimit64", sc.Arg(0, sc.EQ, 0), sc.Arg(2, sc.NE, 0))
         for name in ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
             _rule(f, sc.ALLOW, name)
-    else:
-        for name in ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
-            _rule(f, sc.ALLOW, name, sc.Arg(0, sc.EQ, own))
+    elif pid is not None:
+        own_signals(f, pid)
+    return f
+
+
+def own_signals(f: Any, pid: int) -> Any:
+    """Let a child's filter `f` signal `pid` (the child itself) and no one else."""
+    sc = library()
+    for name in ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
+        _rule(f, sc.ALLOW, name, sc.Arg(0, sc.EQ, pid))
     return f
 
 
@@ -134,10 +143,11 @@ def _rule(f: Any, action: int, name: str, *args: Any) -> None:
         raise
 
 
-def install(profile: str, pid: int | None = None) -> None:
-    """Install the filter for `profile` on this process and everything it will ever start."""
+def install(profile: str, pid: int | None = None, prebuilt: Any = None) -> None:
+    """Install the filter for `profile` (or `prebuilt` with this child's signal rules) on this process and
+    everything it will ever start."""
     try:
-        build(profile, pid).load()
+        (own_signals(prebuilt, pid) if prebuilt is not None else build(profile, pid)).load()
     except SeccompUnavailable:
         raise
     except (OSError, RuntimeError, ValueError) as exc:

@@ -41,6 +41,7 @@ MAX_REQUEST_PAYLOAD = 1 << 30
 # A child's 0, 1 and 2: the read end of a pipe nobody writes (EOF) and the write end of one nobody reads (EPIPE).
 # The sandbox has no /dev/null: its /dev is empty.
 _STDIO: list[int] = []
+_CHILD_FILTER: list[Any] = []  # the children's seccomp filter, built once by the worker (box/seccomp.py)
 TRACE_MARK = b"wheelhouse-seccomp-"  # written to fd -1 in trace mode, where each filter would be installed
 
 
@@ -164,6 +165,7 @@ def _harden(config: dict[str, Any], facts: dict[str, Any]) -> None:
         _mark("worker")
     else:
         seccomp.install("worker")
+    _CHILD_FILTER.append(seccomp.build("child"))  # once; each child adds its own pid's signal rules and loads it
     facts["seccomp"] = True
 
 
@@ -281,7 +283,7 @@ def _rows(child: Child) -> tuple[list[dict[str, Any]], str | None]:
         if not line:
             continue
         try:  # strict JSON: NaN and Infinity are not numbers here (they would break the reply to the host)
-            row = json.loads(line, parse_constant=_refuse_constant) if len(line) <= child.max_line else None
+            row = json.loads(line, parse_constant=clean.refuse_constant) if len(line) <= child.max_line else None
         except (ValueError, RecursionError):
             row = None
         if isinstance(row, dict) and "fatal" in row:
@@ -316,10 +318,10 @@ def _child(
         limits.child_limits(cpu, int(conf.get("address_space_mb", 1536)), int(conf.get("open_files", 64)))
         limits.die_with_parent()
         if conf.get("trace_syscalls"):
-            seccomp.build("child", os.getpid())  # what installing it costs is traced too, under the worker's filter
+            seccomp.own_signals(_CHILD_FILTER[0], os.getpid())  # traced too, under the worker's filter
             _mark("child")
         elif conf.get("seccomp", True):
-            seccomp.install("child", os.getpid())
+            seccomp.install("child", os.getpid(), prebuilt=_CHILD_FILTER[0])
         _run_batch(result_fd, batch, payload, max_result)
     except BaseException as exc:
         status = 70
@@ -374,10 +376,6 @@ def _run_batch(result_fd: int, batch: dict[str, Any], payload: bytes, max_result
         if debug:
             row["debug"] = outcome.debug
         _emit(result_fd, clean.row(row), max_result)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _emit(fd: int, row: dict[str, Any], max_result: int) -> None:
