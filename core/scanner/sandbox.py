@@ -73,7 +73,7 @@ class Limits:
     max_result_bytes: int = 32_768  # one symbol's JSON line
     max_kills: int = 3  # children killed in one run before the rest of the run is refused
     startup_seconds: float = 30.0
-    silence_seconds: float = 3.0  # a worker that sends nothing (not even "alive") for this long is replaced
+    silence_seconds: float = 5.0  # a worker that sends nothing (not even "alive") for this long is replaced
     max_restarts: int = 2  # workers replaced in one run before the rest of the run fails
 
     def to_wire(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 from core.scanner.sandbox import Limits, Sandbox
 from tests.scanner.conftest import item
 
-LIMITS = Limits(wall_per_symbol=2.0, cpu_base=3, cpu_per_symbol=1, silence_seconds=2.0, max_restarts=2)
+LIMITS = Limits(wall_per_symbol=15.0, cpu_base=10, cpu_per_symbol=5, silence_seconds=3.0, max_restarts=2)
 SLOW = "x = 0\nfor i in range(2 * 10 ** 6):\n    x += i\nsignal = True\nmetrics = {'close': close[-1]}"
 
 
