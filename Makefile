@@ -12,10 +12,11 @@ ALLOWED_HOSTS ?=
 .DEFAULT_GOAL := help
 .PHONY: help venv dev-venv system-deps test-system-deps migrate run dashboard test lint format bench clean
 
-# Debian packages the project needs: bubblewrap (the scanner sandbox) for everything, chromium for the browser
-# test. Installed with apt-get when missing and we are root; otherwise we say what is missing.
-RUN_APT := bubblewrap
-TEST_APT := bubblewrap chromium
+# Debian packages the project needs: bubblewrap and libseccomp2 (the scanner sandbox: namespaces, and the seccomp
+# allow-lists through PyPI pyseccomp) for everything; strace (re-deriving those lists) and chromium (the browser
+# test) for the tests. Installed with apt-get when missing and we are root; otherwise we say what is missing.
+RUN_APT := bubblewrap libseccomp2
+TEST_APT := bubblewrap libseccomp2 strace chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'

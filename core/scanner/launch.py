@@ -7,6 +7,7 @@ system libraries, all read-only; `core/scanner/box/` goes in as a zip through a 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -34,6 +35,7 @@ PACKAGES = (
     "six.py",
     "pytz",
     "tzdata",
+    "pyseccomp.py",  # the worker's seccomp filters (box/seccomp.py); libseccomp.so.2 itself is in /usr/lib
 )
 INNER_ENV = {
     "PATH": "/usr/bin:/bin",
@@ -144,7 +146,10 @@ def _filesystem_args() -> list[str]:
     for name in PACKAGES:
         if (site / name).exists():
             args += ["--ro-bind", str(site / name), f"{SITE_IN_SANDBOX}/{name}"]
-    return [*args, "--dev", "/dev"]
+    # A private, empty, read-only /dev: no device node of the host (bwrap's --dev binds the host's /dev/null,
+    # /dev/zero, ... writable, so their timestamps and modes could be changed from inside). The worker needs
+    # none: a child's stdin and stdout are pipes that lead nowhere.
+    return [*args, "--tmpfs", "/dev", "--remount-ro", "/dev"]
 
 
 @lru_cache(maxsize=1)
@@ -169,7 +174,32 @@ def boot_command(memfd: int, confined: bool) -> tuple[list[str], dict[str, str]]
         return [executable, "-I", "-S", "-B", "-c", boot], dict(INNER_ENV)
     bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
     command = [bwrap, *_namespace_args(), *_filesystem_args(), "--ro-bind-data", str(memfd), BOX_IN_SANDBOX]
+    command += ["--remount-ro", "/"]  # the root tmpfs itself: nothing can be created anywhere
     for key, value in INNER_ENV.items():
         command += ["--setenv", key, value]
     command += [executable, "-I", "-S", "-B", "-c", _boot([BOX_IN_SANDBOX, SITE_IN_SANDBOX])]
     return command, {}  # bwrap starts from nothing: its /proc/PID/environ holds no secret
+
+
+def kill_group(proc: subprocess.Popen | None) -> None:
+    """Kill bwrap's whole process group; its pid namespace takes every sandboxed process with it."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+
+
+def silence(proc: subprocess.Popen | None) -> str:
+    """What a worker that sends nothing is doing: exited, stopped by a signal, or just not answering."""
+    if proc is None or proc.poll() is not None:
+        return "exited"
+    try:
+        with open(f"/proc/{proc.pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        state = ""
+    return "was stopped (SIGSTOP) and gave no answer" if state in ("T", "t") else "gave no answer"

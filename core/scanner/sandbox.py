@@ -2,30 +2,39 @@
 
 One worker per run (or per `Sandbox` context): a Python that has imported pandas, NumPy and TA-Lib, started
 by bubblewrap from an empty environment on a minimal read-only filesystem. It forks one child per batch
-(box/worker.py); rlimits and seccomp bind the child. The host sends code and data as JSON plus raw float64
-arrays and reads JSON back, checked here again; it never calls into an object the scanner made. A worker that
-dies or stops answering is killed with its whole pid namespace and replaced on the next run. docs/sandbox.md.
+(box/worker.py); no capabilities, Landlock, seccomp allow-lists and rlimits bind the child. The host sends code
+and data as JSON plus raw float64 arrays and reads JSON back, cleaned here again (box/clean.py); it never calls
+into an object the scanner made. The worker says "alive" while it works: one that dies, is stopped or falls
+silent for `silence_seconds` is killed with its whole pid namespace and replaced mid-run. docs/sandbox.md.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import math
 import os
 import queue
 import select
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from core.scanner.box import wire
-from core.scanner.launch import SandboxStatus, boot_command, box_archive, sandbox_mode, sandbox_status
+from core.scanner.box import clean, wire
+from core.scanner.launch import (
+    PACKAGES,
+    SandboxStatus,
+    boot_command,
+    box_archive,
+    kill_group,
+    sandbox_mode,
+    sandbox_status,
+    silence,
+)
 
 __all__ = [
     "Limits",
@@ -64,6 +73,8 @@ class Limits:
     max_result_bytes: int = 32_768  # one symbol's JSON line
     max_kills: int = 3  # children killed in one run before the rest of the run is refused
     startup_seconds: float = 30.0
+    silence_seconds: float = 5.0  # a worker that sends nothing (not even "alive") for this long is replaced
+    max_restarts: int = 2  # workers replaced in one run before the rest of the run fails
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -94,16 +105,42 @@ class SymbolOutcome:
     ms: float = 0.0
 
 
+@dataclass
+class _Job:
+    """One `run` call: its code and symbols, the outcomes so far, and how often its children were killed."""
+
+    code: str
+    inputs: Sequence[SymbolInput]
+    params: dict[str, Any]
+    debug: bool
+    check: bool
+    batch_size: int
+    outcomes: list[SymbolOutcome | None]
+    on_progress: Callable[[int], None] | None
+    kills: int = 0
+    stopped: bool = False
+
+
 class Sandbox:
     """A running sandbox worker; use as a context manager and call `run` for each batch of symbols."""
 
-    def __init__(self, mode: str | None = None, limits: Limits | None = None, max_children: int | None = None):
+    def __init__(
+        self,
+        mode: str | None = None,
+        limits: Limits | None = None,
+        max_children: int | None = None,
+        trace_to: str | None = None,
+    ):
+        """`trace_to`: run the worker under strace, writing one trace per process to that path prefix, with no
+        seccomp filter (tests/scanner/trace_syscalls.py derives the allow-lists this way; never in production)."""
         self.mode = mode or sandbox_mode()
+        self.trace_to = trace_to
         self.limits = limits or Limits()
         self.max_children = max_children or max(1, min(os.cpu_count() or 1, 4))
         self.status = sandbox_status(self.mode)
         self.facts: dict[str, Any] = {}
         self._proc: subprocess.Popen | None = None
+        self._inbox = bytearray()
         self._stderr = None
         self._next_id = 0
 
@@ -133,6 +170,8 @@ class Sandbox:
             os.write(memfd, box_archive())
             os.lseek(memfd, 0, os.SEEK_SET)
             command, env = boot_command(memfd, self.confined)
+            if self.trace_to:
+                command = ["strace", "-f", "-ff", "-qq", "-o", self.trace_to, *command]
             self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the worker; close() ends it
             self._proc = subprocess.Popen(
                 command,
@@ -153,7 +192,9 @@ class Sandbox:
                     "op": "config",
                     "max_children": self.max_children,
                     "limits": self.limits.to_wire(),
-                    "require_seccomp": self.mode == "required",
+                    "confined": self.confined,
+                    "packages": list(PACKAGES),
+                    "trace_syscalls": bool(self.trace_to),
                 }
             )
             ready = self._receive(self.limits.startup_seconds)
@@ -176,11 +217,12 @@ class Sandbox:
             except (OSError, subprocess.TimeoutExpired):
                 pass
             if proc.poll() is None:
-                _kill_group(proc)
+                kill_group(proc)
             proc.stdout.close()
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+        self._inbox = bytearray()
 
     def _alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -189,12 +231,22 @@ class Sandbox:
         wire.write(self._proc.stdin.fileno(), header, payload)
 
     def _receive(self, timeout: float) -> dict[str, Any] | None:
+        """The worker's next message within `timeout` seconds (a frame cut off by a stopped worker counts as
+        nothing); None when it closed its end."""
         fd = self._proc.stdout.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            raise SandboxFailed(f"the sandbox worker gave no answer for {timeout:g} s")
-        message = wire.read(fd, MAX_REPLY, 0)
-        return None if message is None else message[0]
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = wire.take(self._inbox, MAX_REPLY, 0)
+            if frame is not None:
+                return frame[0]
+            remaining = deadline - time.monotonic()
+            ready = select.select([fd], [], [], max(0.0, remaining))[0] if remaining > 0 else []
+            if not ready:
+                raise SandboxFailed(f"the sandbox worker {silence(self._proc)} for {timeout:g} s")
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return None
+            self._inbox += chunk
 
     def _stderr_tail(self) -> str:
         if self._stderr is None:
@@ -223,10 +275,36 @@ class Sandbox:
         """
         if not inputs:
             return []
-        if not self._alive():
-            self.close()
-            self.start()
         outcomes: list[SymbolOutcome | None] = [None] * len(inputs)
+        job = _Job(code, inputs, params or {}, debug, check, batch_size, outcomes, on_progress)
+        restarts = 0
+        while any(o is None for o in outcomes) and not job.stopped:
+            try:
+                if not self._alive():
+                    self.close()
+                    self.start()
+                self._work(job)
+            except (SandboxFailed, SandboxUnavailable) as exc:
+                # The worker died, was stopped or fell silent: replace it and give the unfinished symbols to a
+                # fresh one, a few times; then the rest of the run fails with the reason.
+                kill_group(self._proc)
+                self.close()
+                restarts += 1
+                log.warning(
+                    "scanner sandbox worker lost (%s); %s", exc, "replacing it" if restarts <= 2 else "giving up"
+                )
+                if restarts > self.limits.max_restarts or isinstance(exc, SandboxUnavailable):
+                    for i, outcome in enumerate(outcomes):
+                        if outcome is None:
+                            outcomes[i] = SymbolOutcome(inputs[i].symbol, error=f"sandbox failure: {exc}")
+        return [
+            o if o is not None else SymbolOutcome(inputs[i].symbol, error="not run") for i, o in enumerate(outcomes)
+        ]
+
+    def _work(self, job: _Job) -> None:
+        """Send the unfinished symbols of `job` to this worker in batches and read the replies until none is
+        left; raises SandboxFailed when the worker exits or sends nothing, not even "alive", for a while."""
+        outcomes, inputs = job.outcomes, job.inputs
         pending: dict[int, list[int]] = {}
         outbox: queue.Queue = queue.Queue()
         sender = threading.Thread(target=self._sender, args=(outbox,), daemon=True, name="sandbox-sender")
@@ -235,62 +313,56 @@ class Sandbox:
         def submit(indices: list[int]) -> None:
             self._next_id += 1
             pending[self._next_id] = indices
-            outbox.put(_batch_message(self._next_id, code, params or {}, debug, [inputs[i] for i in indices], check))
+            items = [inputs[i] for i in indices]
+            outbox.put(wire.batch(self._next_id, job.code, job.params, job.debug, items, job.check))
 
-        for start in range(0, len(inputs), batch_size):
-            submit(list(range(start, min(start + batch_size, len(inputs)))))
-        kills = 0
-        patience = self.limits.wall_per_symbol * batch_size + 30
+        todo = [i for i, o in enumerate(outcomes) if o is None]
+        for start in range(0, len(todo), job.batch_size):
+            submit(todo[start : start + job.batch_size])
         try:
             while pending:
                 try:
-                    reply = self._receive(patience)
-                except (SandboxFailed, wire.WireError, ValueError, RecursionError) as exc:
-                    raise SandboxFailed(str(exc)) from None
+                    reply = self._receive(self.limits.silence_seconds)
+                except (wire.WireError, ValueError, RecursionError) as exc:
+                    raise SandboxFailed(f"unreadable reply from the sandbox worker: {exc}") from None
                 if reply is None:
-                    raise SandboxFailed(f"the sandbox worker exited unexpectedly: {self._stderr_tail() or 'no reason'}")
-                indices = pending.pop(reply.get("id"), None)
+                    raise SandboxFailed(f"the sandbox worker exited: {self._stderr_tail() or 'no reason given'}")
+                indices = pending.pop(reply.get("id"), None) if reply.get("op") == "batch" else None
                 if indices is None:
-                    continue
+                    continue  # "alive", or a reply to a batch this run no longer waits for
                 rows = reply.get("rows") if isinstance(reply.get("rows"), list) else []
                 for position, row in enumerate(rows[: len(indices)]):
                     outcomes[indices[position]] = _outcome(inputs[indices[position]].symbol, row)
                 died = reply.get("died")
                 if died:
-                    kills += 1
-                    reported = min(len(rows), len(indices))
-                    if reported < len(indices):
-                        i = indices[reported]
-                        outcomes[i] = SymbolOutcome(inputs[i].symbol, error=f"stopped: {str(died)[:300]}")
-                    rest = indices[reported + 1 :]
-                    if kills >= self.limits.max_kills:
-                        # A scanner that keeps breaking the limits is stopped whole: the worker goes (it is
-                        # replaced on the next run) and nothing else of this run is tried.
-                        _kill_group(self._proc)
-                        for i, outcome in enumerate(outcomes):
-                            if outcome is None:
-                                outcomes[i] = SymbolOutcome(
-                                    inputs[i].symbol,
-                                    error=(
-                                        f"not run: the scanner was stopped {kills} times in this run (last: {died})"
-                                    ),
-                                )
-                        break
+                    rest = self._child_died(job, indices, min(len(rows), len(indices)), str(died))
+                    if job.stopped:
+                        return
                     if rest:
                         submit(rest)
-                if on_progress:
-                    on_progress(sum(o is not None for o in outcomes))
-        except SandboxFailed as exc:
-            _kill_group(self._proc)
-            for i, outcome in enumerate(outcomes):
-                if outcome is None:
-                    outcomes[i] = SymbolOutcome(inputs[i].symbol, error=f"sandbox failure: {exc}")
+                if job.on_progress:
+                    job.on_progress(sum(o is not None for o in outcomes))
         finally:
             outbox.put(None)
             sender.join(timeout=5)
-        return [
-            o if o is not None else SymbolOutcome(inputs[i].symbol, error="not run") for i, o in enumerate(outcomes)
-        ]
+
+    def _child_died(self, job: _Job, indices: list[int], reported: int, died: str) -> list[int]:
+        """The symbol a killed child was on fails with the reason; the rest of its batch is returned for a new
+        child, unless the scanner has been stopped too often in this run (then nothing more of it runs)."""
+        job.kills += 1
+        if reported < len(indices):
+            i = indices[reported]
+            job.outcomes[i] = SymbolOutcome(job.inputs[i].symbol, error=f"stopped: {clean.error(died)[:300]}")
+        if job.kills < self.limits.max_kills:
+            return indices[reported + 1 :]
+        # A scanner that keeps breaking the limits is stopped whole: the worker goes (replaced on the next run).
+        kill_group(self._proc)
+        job.stopped = True
+        for i, outcome in enumerate(job.outcomes):
+            if outcome is None:
+                reason = f"not run: the scanner was stopped {job.kills} times in this run (last: {clean.error(died)})"
+                job.outcomes[i] = SymbolOutcome(job.inputs[i].symbol, error=reason)
+        return []
 
     def _sender(self, outbox: queue.Queue) -> None:
         while True:
@@ -303,87 +375,17 @@ class Sandbox:
                 return
 
 
-def _batch_message(
-    batch_id: int, code: str, params: dict[str, Any], debug: bool, items: list[SymbolInput], check: bool = True
-) -> tuple[dict[str, Any], bytes]:
-    specs, blocks = [], []
-    for item in items:
-        bars = item.bars
-        rows = 0
-        if bars is not None and bars.size:
-            bars = np.ascontiguousarray(bars, dtype=np.float64)
-            if bars.ndim != 2 or bars.shape[0] != 6:
-                raise ValueError(f"{item.symbol}: bars must have shape (6, n), not {bars.shape}")
-            rows = bars.shape[1]
-            blocks.append(bars.tobytes())
-        specs.append(
-            {
-                "symbol": item.symbol,
-                "rows": rows,
-                "options": _json_safe(item.options),
-                "spot": _json_safe(item.spot),
-                "extras": _json_safe(item.extras),
-            }
-        )
-    header = {
-        "op": "batch",
-        "id": batch_id,
-        "code": code,
-        "params": _json_safe(params),
-        "debug": debug,
-        "check": check,
-        "symbols": specs,
-    }
-    return header, b"".join(blocks)
-
-
-def _json_safe(value: Any) -> Any:
-    """NaN and infinities become None (strict JSON); NumPy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-_SCALARS = (str, int, float, bool, type(None))
-
-
 def _outcome(symbol: str, row: Any) -> SymbolOutcome:
-    """Check the shape of what the sandbox sent for one symbol; anything unexpected becomes an error."""
+    """What the sandbox sent for one symbol, cleaned again here (box/clean.py): a child that was taken over can
+    write any line, so nothing it says is trusted. Anything that is not a clean result fails that symbol only."""
     if not isinstance(row, dict):
         return SymbolOutcome(symbol, error="malformed result from the sandbox")
-    error = row.get("error")
-    ms = row.get("ms") if isinstance(row.get("ms"), int | float) else 0.0
-    debug = row.get("debug") if isinstance(row.get("debug"), dict) else None
-    if error is not None:
-        return SymbolOutcome(symbol, error=str(error)[:1000], debug=debug, ms=ms)
-    result = row.get("result")
-    if result is None:
-        return SymbolOutcome(symbol, debug=debug, ms=ms)
-    signal, metrics = (result.get("signal"), result.get("metrics")) if isinstance(result, dict) else (None, None)
-    if (
-        not isinstance(signal, str)
-        or not isinstance(metrics, dict)
-        or len(metrics) > 50
-        or not all(isinstance(k, str) and len(k) <= 64 and isinstance(v, _SCALARS) for k, v in metrics.items())
-    ):
-        return SymbolOutcome(symbol, error="malformed result from the sandbox", ms=ms)
-    clean = {k: (v[:200] if isinstance(v, str) else v) for k, v in metrics.items()}
-    return SymbolOutcome(symbol, result={"signal": signal[:50], "metrics": clean}, debug=debug, ms=ms)
-
-
-def _kill_group(proc: subprocess.Popen | None) -> None:
-    """Kill bwrap's whole process group; its pid namespace takes every sandboxed process with it."""
-    if proc is None or proc.poll() is not None:
-        return
+    ms = clean.number(row.get("ms")) if isinstance(row.get("ms"), int | float) else 0.0
+    debug = clean.debug(row["debug"]) if isinstance(row.get("debug"), dict) else None
+    if row.get("error") is not None:
+        return SymbolOutcome(symbol, error=clean.error(row["error"]), debug=debug, ms=ms or 0.0)
     try:
-        os.killpg(proc.pid, 9)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
+        result = clean.result(row.get("result"))
+    except clean.BadResult as exc:
+        return SymbolOutcome(symbol, error=f"malformed result from the sandbox: {exc}", ms=ms or 0.0)
+    return SymbolOutcome(symbol, result=result, debug=debug, ms=ms or 0.0)

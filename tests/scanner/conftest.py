@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
+from core.scanner import launch
 from core.scanner.sandbox import Limits, Sandbox, SymbolInput, sandbox_status
 from tests.conftest import IN_CI
 
@@ -15,6 +18,8 @@ PRELUDE = (
     ".__init__.__globals__\nB = OS['sys'].modules['builtins']\nIMP = B.__import__\n"
 )
 
+SECRET = "wh-secret-7d1f0c9a"
+CANARY_TEXT = "canary-content-do-not-read-51c2"
 # Short limits: a hostile scanner costs a second or two, not the production five.
 TEST_LIMITS = Limits(wall_per_symbol=2.0, cpu_base=3, cpu_per_symbol=1, max_kills=2)
 
@@ -53,3 +58,41 @@ def sandbox(sandbox_required):
 
 def run_one(box: Sandbox, code: str, params=None, check: bool = True, **kw):
     return box.run(code, [item(**kw)], params or {}, check=check)[0]
+
+
+@pytest.fixture(scope="module")
+def outside(tmp_path_factory):
+    """A canary file in a folder of its own, and a secret in this process's environment while workers start."""
+    folder = tmp_path_factory.mktemp("outside")
+    canary = folder / "canary.txt"
+    canary.write_text(CANARY_TEXT)
+    os.environ["WHEELHOUSE_TEST_SECRET"] = SECRET
+    try:
+        yield folder, canary
+    finally:
+        os.environ.pop("WHEELHOUSE_TEST_SECRET", None)
+
+
+@pytest.fixture(scope="module")
+def hostile(sandbox_required, outside):
+    """A worker in bubblewrap (SCANNER_SANDBOX=required) started while this process holds the secret."""
+    with Sandbox("required", limits=TEST_LIMITS, max_children=2) as box:
+        yield box, *outside
+
+
+@pytest.fixture(scope="module")
+def hostile_degraded(outside):
+    """A SCANNER_SANDBOX=degraded worker on a machine where bubblewrap is missing (simulated): no namespaces, so
+    it sees the host's files; only validation, the lockdown, rlimits and seccomp stand in the way."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(launch, "_probe", lambda: (False, "bubblewrap (bwrap) is not installed (simulated)"))
+        box = Sandbox("degraded", limits=TEST_LIMITS, max_children=2)
+    assert not box.confined and box.status.describe().startswith("DEGRADED")
+    with box:
+        yield box, *outside
+
+
+@pytest.fixture(params=["required", "degraded"])
+def either_mode(request):
+    """The same case against both workers."""
+    return request.getfixturevalue("hostile" if request.param == "required" else "hostile_degraded")

@@ -15,19 +15,14 @@ secret in this process's environment never shows up in any output.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-from core.scanner import launch
 from core.scanner.box.validate import validate
 from core.scanner.sandbox import Sandbox
 from tests.conftest import REPO_ROOT
-from tests.scanner.conftest import PRELUDE, TEST_LIMITS, bars, item
-
-SECRET = "wh-secret-7d1f0c9a"
-CANARY_TEXT = "canary-content-do-not-read-51c2"
+from tests.scanner.conftest import CANARY_TEXT, PRELUDE, SECRET, TEST_LIMITS, bars, item
 
 REJECTED = [
     ("subclasses", "x = ().__class__.__base__.__subclasses__()", "dunder attribute"),
@@ -242,44 +237,6 @@ NEUTRALISED = [
         r"Permission denied|No such file|SystemError",
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def outside(tmp_path_factory):
-    """A canary file in a folder of its own, and a secret in this process's environment while workers start."""
-    folder = tmp_path_factory.mktemp("outside")
-    canary = folder / "canary.txt"
-    canary.write_text(CANARY_TEXT)
-    os.environ["WHEELHOUSE_TEST_SECRET"] = SECRET
-    try:
-        yield folder, canary
-    finally:
-        os.environ.pop("WHEELHOUSE_TEST_SECRET", None)
-
-
-@pytest.fixture(scope="module")
-def hostile(sandbox_required, outside):
-    """A worker in bubblewrap (SCANNER_SANDBOX=required) started while this process holds the secret."""
-    with Sandbox("required", limits=TEST_LIMITS, max_children=2) as box:
-        yield box, *outside
-
-
-@pytest.fixture(scope="module")
-def hostile_degraded(outside):
-    """A SCANNER_SANDBOX=degraded worker on a machine where bubblewrap is missing (simulated): no namespaces, so
-    it sees the host's files; only validation, the lockdown, rlimits and seccomp stand in the way."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(launch, "_probe", lambda: (False, "bubblewrap (bwrap) is not installed (simulated)"))
-        box = Sandbox("degraded", limits=TEST_LIMITS, max_children=2)
-    assert not box.confined and box.status.describe().startswith("DEGRADED")
-    with box:
-        yield box, *outside
-
-
-@pytest.fixture(params=["required", "degraded"])
-def either_mode(request):
-    """The same case against both workers."""
-    return request.getfixturevalue("hostile" if request.param == "required" else "hostile_degraded")
 
 
 def _untouched(box: Sandbox, folder, canary, *outputs) -> None:

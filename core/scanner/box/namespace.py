@@ -1,8 +1,9 @@
 """The names a scanner runs with (DESIGN section 7) and the run of one scanner over one symbol.
 
 Builtins are an allow-list: no eval/exec/compile/open/getattr/globals/vars/__import__ and no way to build a
-class; `import` goes through a guard that allows only the validated modules and hands out the wrapped
-`talib`. `print` writes to a bounded buffer that only the dry run returns.
+class. The modules (`pd`, `np`, `talib`, `math`, `import datetime`, `statistics`) are read-only views exposing
+only the names box/allowlist.py lists (box/views.py), and `import` hands out those same views. `print` writes to
+a bounded buffer that only the dry run returns.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import builtins
 import copy
 import datetime
-import math
-import statistics
+import importlib
 import sys
 import time
 import traceback
@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import report
+from . import allowlist, report, views
 from .series import OHLCV, TALIB, TALIB_SHORTCUTS, PositionalFrame, ohlcv_frame, ohlcv_series
-from .validate import module_allowed
 
 SAFE_BUILTIN_NAMES = (
     "abs",
@@ -90,7 +89,7 @@ SAFE_BUILTIN_NAMES = (
     "ValueError",
     "ZeroDivisionError",
 )
-MODULES = {"numpy": np, "pandas": pd, "math": math, "datetime": datetime, "statistics": statistics, "talib": TALIB}
+VIEWS = views.build(TALIB)
 CONTRACT_NAMES = frozenset(
     {
         "data",
@@ -124,17 +123,22 @@ MAX_PRINTED = 50
 FILENAME = "<scanner>"
 
 
+_LIBRARIES = ("numpy.", "pandas.")
+
+
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if level or not module_allowed(name):
+    """`import` in a scanner: only the allow-listed modules, and always their views, never a real module."""
+    if type(fromlist) is list and not fromlist and isinstance(name, str) and name.startswith(_LIBRARIES):
+        # PyImport_Import's signature (an empty list): NumPy/pandas C code fetching one of its own modules
+        # (ndarray.mean imports numpy._core._methods) runs with the scanner's builtins. Scanner code cannot make
+        # that call: an `import` statement passes None or a tuple, and `__import__` is a name it may not use.
+        return importlib.import_module(name)
+    if level or not isinstance(name, str) or not allowlist.importable(name):
         raise ImportError(f"import of '{name}' is not allowed in a scanner")
     for item in fromlist or ():
-        if not module_allowed(f"{name}.{item}"):
+        if not isinstance(item, str) or not allowlist.exposes(name, item):
             raise ImportError(f"'{item}' from '{name}' is not allowed in a scanner")
-    top = name.split(".")[0]
-    if top == "talib":
-        return TALIB
-    module = __import__(name, None, None, fromlist, 0)
-    return module if fromlist else MODULES.get(top, module)
+    return VIEWS[name] if fromlist else VIEWS[name.split(".")[0]]
 
 
 SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
@@ -171,11 +175,11 @@ def build(
         "symbol": item.symbol,
         "params": own,
         "parameters": own,
-        "pd": pd,
-        "np": np,
-        "numpy": np,
-        "talib": TALIB,
-        "math": math,
+        "pd": VIEWS["pandas"],
+        "np": VIEWS["numpy"],
+        "numpy": VIEWS["numpy"],
+        "talib": VIEWS["talib"],
+        "math": VIEWS["math"],
         "datetime": datetime.datetime,
         "AddColumn": AddColumn,
         "columns": columns,

@@ -17,9 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MAX_STRING = 200
-MAX_METRICS = 50
-MAX_KEY = 64
+from . import clean
+from .views import ModuleView
+
+MAX_STRING = clean.MAX_STRING
+MAX_METRICS = clean.MAX_METRICS
+MAX_KEY = clean.MAX_KEY
 SIGNAL_EXTRAS = ("signal_strength", "entry_price", "target", "stop_loss")
 
 
@@ -40,16 +43,16 @@ def scalar(value: Any) -> Any:
         number = float(value)
         return number if math.isfinite(number) else None
     if isinstance(value, str):
-        return value[:MAX_STRING]
+        return clean.text(value)
     if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
-        return None if pd.isna(value) else value.isoformat()[:MAX_STRING]
+        return None if pd.isna(value) else clean.text(value.isoformat())
     if isinstance(value, np.datetime64 | np.timedelta64 | pd.Timedelta | dt.timedelta):
-        return str(value)[:MAX_STRING]
+        return clean.text(str(value))
     if isinstance(value, pd.Series | pd.Index | np.ndarray | list | tuple):
         return scalar(_last(value)) if len(value) else None
     if isinstance(value, pd.DataFrame):
         return f"DataFrame {value.shape[0]}x{value.shape[1]}"
-    return str(value)[:MAX_STRING]
+    return clean.text(str(value))
 
 
 def _last(value: Any) -> Any:
@@ -83,14 +86,15 @@ def metrics_map(value: Any) -> dict[str, Any]:
         raise ReportError(f"metrics must be a dict, not {type(value).__name__}")
     out: dict[str, Any] = {}
     for key, item in list(value.items())[:MAX_METRICS]:
-        out[str(key)[:MAX_KEY]] = scalar(item)
+        out[clean.text(key, MAX_KEY) or "?"] = scalar(item)
     return out
 
 
 def signal_name(value: Any, default: str = "BUY") -> str:
-    if isinstance(value, str) and value.strip():
-        return value.strip().upper()[:50]
-    return default
+    try:
+        return clean.signal_name(value) if isinstance(value, str) and value.strip() else default
+    except clean.BadResult:
+        return default
 
 
 def read(namespace: dict[str, Any], columns: dict[str, Any]) -> dict[str, Any] | None:
@@ -136,6 +140,6 @@ def describe(value: Any) -> Any:
         return {str(k)[:MAX_KEY]: scalar(v) for k, v in list(value.items())[:MAX_METRICS]}
     if isinstance(value, types.FunctionType):
         return "function"
-    if isinstance(value, types.ModuleType):
+    if isinstance(value, types.ModuleType | ModuleView):
         return "module"
     return scalar(value)

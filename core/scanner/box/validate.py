@@ -1,13 +1,15 @@
 """Allow-list validation of scanner source: every problem with its line and column, before anything runs.
 
-This is the first layer, not the boundary (the operating-system sandbox is, docs/sandbox.md): it turns the
-obvious attacks and mistakes into a clear message at save time instead of a killed process at run time.
-Rules: only allow-listed syntax; imports only from pandas, numpy, talib, math, datetime, statistics (and not
-their I/O or internals); no name or attribute starting with an underscore; none of the builtins that evaluate,
-import, open or reach objects by name; none of the attributes that read or write files, evaluate strings or
-lead to frames, code objects, modules or the environment; no string constant that names one of those (pandas
-dispatches `apply("to_csv")` by name) or holds a dunder; `str.format` only on a literal without attribute or
-index fields. The worker re-runs this check before every execution.
+This is the first layer, not the boundary (the namespace views and the operating-system sandbox are,
+docs/sandbox.md): it turns the obvious attacks and mistakes into a clear message at save time instead of an
+error at run time. Rules: only allow-listed syntax; imports only of the modules and names box/allowlist.py lists;
+no name or attribute starting with an underscore; none of
+the builtins that evaluate, import, open or reach objects by name, as a name or as an attribute; none of the
+attributes that read or write files, evaluate strings or lead to frames, code objects, modules or the
+environment; no string constant, of any length, that names one of those (pandas dispatches `apply("to_csv")` by
+name) or holds a dunder; `.format`/`.format_map` only called directly on a literal without attribute or index
+fields, never taken as a value (`fmt = str.format`). There are no exemptions by path. The worker re-runs this
+check before every execution.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import re
 import string
 from dataclasses import dataclass
 
+from . import allowlist
+
 MAX_SOURCE_CHARS = 100_000
 MAX_NODES = 20_000
 
-ALLOWED_MODULES = frozenset({"pandas", "numpy", "talib", "math", "datetime", "statistics"})
-# Submodule paths that stay allowed although a segment of theirs is forbidden.
-ALLOWED_PATHS = frozenset({"numpy.lib.stride_tricks"})
+ALLOWED_MODULES = frozenset(p for p in allowlist.MODULES if "." not in p)
+FORMAT_METHODS = ("format", "format_map")
 
 FORBIDDEN_NAMES = frozenset(
     {
@@ -133,7 +136,6 @@ FORBIDDEN_ATTRIBUTES = frozenset(
         "testing",
         "f2py",
         "distutils",
-        "lib",
         "api",
         "plotting",
         "abstract",
@@ -213,6 +215,9 @@ FORBIDDEN_ATTRIBUTES = frozenset(
         "to_gbq",
         "to_string",
         "style",
+        # ways back to the builtins module (enum's `bltns`, `f_builtins`) and the reflective builtins themselves
+        "bltns",
+        *FORBIDDEN_NAMES,
     }
 )
 FORBIDDEN_ATTRIBUTE_PREFIXES = ("_", "read_", "spawn", "exec")
@@ -400,7 +405,7 @@ def validate(source: str) -> list[Issue]:
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
         return [Issue(1, 1, f"scanner code is too large ({len(nodes):,} syntax nodes; at most {MAX_NODES:,})")]
-    checker = _Checker(_allowed_chains(nodes))
+    checker = _Checker(nodes)
     for node in nodes:
         checker.check(node)
     return sorted(set(checker.issues))
@@ -422,19 +427,19 @@ def forbidden_attribute(name: str) -> bool:
 
 
 def module_allowed(path: str) -> bool:
-    """Whether `import path` is allowed: an allow-listed top-level module and no forbidden segment."""
-    parts = path.split(".")
-    if parts[0] not in ALLOWED_MODULES:
-        return False
-    if path in ALLOWED_PATHS or any(path.startswith(p + ".") for p in ALLOWED_PATHS):
-        return True
-    return not any(forbidden_attribute(p) for p in parts[1:])
+    """Whether `import path` is allowed: the module has a view (box/allowlist.py)."""
+    return allowlist.importable(path)
 
 
 class _Checker:
-    def __init__(self, allowed_chains: set[int]) -> None:
+    def __init__(self, nodes: list[ast.AST]) -> None:
         self.issues: list[Issue] = []
-        self.allowed_chains = allowed_chains
+        # `.format` is fine only as the function of a call (on a literal, checked in _Call), never as a value.
+        self.format_calls = {
+            id(n.func)
+            for n in nodes
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in FORMAT_METHODS
+        }
 
     def fail(self, node: ast.AST, message: str) -> None:
         self.issues.append(Issue(getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1, message))
@@ -462,11 +467,13 @@ class _Checker:
             self.fail(at, f"dunder attribute '.{node.attr}' is not allowed")
         elif node.attr.startswith("_"):
             self.fail(at, f"private attribute '.{node.attr}' is not allowed")
-        elif forbidden_attribute(node.attr) and id(node) not in self.allowed_chains:
+        elif forbidden_attribute(node.attr):
             self.fail(
                 at,
                 f"attribute '.{node.attr}' is not allowed (files, code evaluation, modules or interpreter internals)",
             )
+        elif node.attr in FORMAT_METHODS and id(node) not in self.format_calls:
+            self.fail(at, f"'.{node.attr}' is only allowed called directly on a string literal (use an f-string)")
 
     def _FunctionDef(self, node: ast.FunctionDef) -> None:
         if node.name.startswith("__") or node.name in FORBIDDEN_NAMES:
@@ -496,7 +503,7 @@ class _Checker:
         for alias in node.names:
             if alias.name == "*":
                 self.fail(node, "'import *' is not allowed: name what you use")
-            elif forbidden_attribute(alias.name) and not module_allowed(f"{module}.{alias.name}"):
+            elif not allowlist.exposes(module, alias.name) and not module_allowed(f"{module}.{alias.name}"):
                 self.fail(node, f"'{alias.name}' from '{module}' is not allowed")
             elif alias.name in FORBIDDEN_NAMES:
                 self.fail(node, f"'{alias.name}' is not allowed in a scanner")
@@ -509,7 +516,7 @@ class _Checker:
     def _Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, bytes):
             self.fail(node, "bytes literals are not allowed in a scanner")
-        elif isinstance(node.value, str) and len(node.value) <= 200:
+        elif isinstance(node.value, str):  # every constant, whatever its length
             text = node.value.strip()
             if _DUNDER.search(text):
                 self.fail(node, "strings holding dunder names are not allowed")
@@ -524,28 +531,6 @@ class _Checker:
                 self.fail(node, f"'.{func.attr}()' is only allowed on a string literal (use an f-string)")
             elif not _plain_format(receiver.value):
                 self.fail(node, "format fields with attribute or index access ('{0.x}', '{0[x]}') are not allowed")
-
-
-def _allowed_chains(nodes: list[ast.AST]) -> set[int]:
-    """ids of the Attribute nodes inside an allowed dotted path such as `np.lib.stride_tricks.x`."""
-    allowed: set[int] = set()
-    for node in nodes:
-        if isinstance(node, ast.Attribute) and any(_dotted(node).startswith(p + ".") for p in ALLOWED_PATHS):
-            inner = node
-            while isinstance(inner, ast.Attribute):
-                allowed.add(id(inner))
-                inner = inner.value
-    return allowed
-
-
-def _dotted(node: ast.AST) -> str:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append({"np": "numpy", "pd": "pandas"}.get(node.id, node.id))
-    return ".".join(reversed(parts))
 
 
 def _plain_format(template: str) -> bool:

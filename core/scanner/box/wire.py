@@ -8,9 +8,12 @@ refuses frames over its limits before reading them, so a misbehaving peer cannot
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 from typing import Any
+
+import numpy as np
 
 FRAME = struct.Struct("<II")
 
@@ -59,3 +62,69 @@ def read(fd: int, max_header: int, max_payload: int) -> tuple[dict[str, Any], by
     if not isinstance(header, dict):
         raise WireError("frame header is not a JSON object")
     return header, payload
+
+
+def take(buffer: bytearray, max_header: int, max_payload: int) -> tuple[dict[str, Any], bytes] | None:
+    """Remove and return the first whole frame in `buffer`, or None while it holds only part of one."""
+    if len(buffer) < FRAME.size:
+        return None
+    size, payload_size = FRAME.unpack(buffer[: FRAME.size])
+    if size > max_header or payload_size > max_payload:
+        raise WireError(f"frame of {size} + {payload_size} bytes is over the limit")
+    end = FRAME.size + size + payload_size
+    if len(buffer) < end:
+        return None
+    body, payload = bytes(buffer[FRAME.size : FRAME.size + size]), bytes(buffer[FRAME.size + size : end])
+    del buffer[:end]
+    header = json.loads(body)
+    if not isinstance(header, dict):
+        raise WireError("frame header is not a JSON object")
+    return header, payload
+
+
+def batch(
+    batch_id: int, code: str, params: dict[str, Any], debug: bool, items: list[Any], check: bool = True
+) -> tuple[dict[str, Any], bytes]:
+    """A batch request: code and specs as JSON, each symbol's (6, n) float64 bars raw in the payload."""
+    specs, blocks = [], []
+    for item in items:
+        bars = item.bars
+        rows = 0
+        if bars is not None and bars.size:
+            bars = np.ascontiguousarray(bars, dtype=np.float64)
+            if bars.ndim != 2 or bars.shape[0] != 6:
+                raise ValueError(f"{item.symbol}: bars must have shape (6, n), not {bars.shape}")
+            rows = bars.shape[1]
+            blocks.append(bars.tobytes())
+        specs.append(
+            {
+                "symbol": item.symbol,
+                "rows": rows,
+                "options": json_safe(item.options),
+                "spot": json_safe(item.spot),
+                "extras": json_safe(item.extras),
+            }
+        )
+    header = {
+        "op": "batch",
+        "id": batch_id,
+        "code": code,
+        "params": json_safe(params),
+        "debug": debug,
+        "check": check,
+        "symbols": specs,
+    }
+    return header, b"".join(blocks)
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities become None (strict JSON); NumPy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -2,14 +2,17 @@
 
 Started by the host (core/scanner/sandbox.py) under bubblewrap with an empty environment. Protocol on stdin /
 stdout (box.wire): the host sends `config`, then `batch` messages and finally `end`; the worker answers
-`ready`, then one `batch` reply per batch, in completion order. Up to `max_children` children run at once.
+`ready`, then one `batch` reply per batch, in completion order, and `alive` every HEARTBEAT seconds while
+children run. Up to `max_children` children run at once.
 
-Before the warm-up and the first fork the worker neutralises pandas' and NumPy's string evaluators and file
-I/O and limits pandas' dispatch of method names given as strings (box/lockdown.py); every child inherits that.
-A child closes every descriptor but its result pipe, sets its rlimits, installs the child seccomp filter,
-re-validates the code and runs it symbol by symbol, writing one JSON line per symbol. The worker kills a
-child that makes no progress for `wall_per_symbol` seconds or writes more than its output allowance, and
-reports how the child ended, so the host can say why a symbol failed and decide what to retry.
+First the worker drops every capability, confines itself with Landlock and installs its seccomp allow-list
+(box/limits.py, box/landlock.py, box/seccomp.py); then, before the warm-up and the first fork, it neutralises
+pandas' and NumPy's string evaluators and file I/O and limits pandas' dispatch of method names given as strings
+(box/lockdown.py); every child inherits all of it. A child closes every descriptor but its result pipe, sets
+its rlimits, installs the child allow-list, re-validates the code and runs it symbol by symbol, writing one
+cleaned JSON line per symbol (box/clean.py). The worker reads those lines as strict JSON, cleans them again,
+kills a child that makes no progress for `wall_per_symbol` seconds or writes more than its output allowance,
+and reports how the child ended, so the host can say why a symbol failed and decide what to retry.
 """
 
 from __future__ import annotations
@@ -28,13 +31,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import limits, lockdown, wire
+from . import clean, landlock, limits, lockdown, seccomp, wire
 from .namespace import FILENAME, SymbolData, run_one
 from .validate import names_used, validate
 
 MAX_REQUEST_HEADER = 64 << 20
+HEARTBEAT = 0.5  # seconds between "alive" messages while children run
 MAX_REQUEST_PAYLOAD = 1 << 30
-_NULL: list[int] = []  # /dev/null, opened read-write before the worker's filter forbids opening for writing
+# A child's 0, 1 and 2: the read end of a pipe nobody writes (EOF) and the write end of one nobody reads (EPIPE).
+# The sandbox has no /dev/null: its /dev is empty.
+_STDIO: list[int] = []
+_CHILD_FILTER: list[Any] = []  # the children's seccomp filter, built once by the worker (box/seccomp.py)
+TRACE_MARK = b"wheelhouse-seccomp-"  # written to fd -1 in trace mode, where each filter would be installed
 
 
 @dataclass
@@ -47,6 +55,7 @@ class Child:
     wall_per_symbol: float
     started: float
     max_bytes: int
+    max_line: int = 1 << 20
     buffer: bytearray = field(default_factory=bytearray)
     lines: int = 0
     progress_at: float = 0.0
@@ -64,6 +73,7 @@ def main() -> None:
     max_children = max(1, int(config.get("max_children", 1)))
     conf_limits = config.get("limits", {})
     children: dict[int, Child] = {}
+    beat = [time.monotonic()]
     stdin_open = True
     while stdin_open or children:
         poller = select.poll()
@@ -85,6 +95,9 @@ def main() -> None:
                 elif fd == child.pidfd:
                     child.exited = True
         now = time.monotonic()
+        if children and now - beat[0] >= HEARTBEAT:  # the host replaces a worker that stays silent
+            wire.write(1, {"op": "alive", "running": len(children)})
+            beat[0] = now
         for child in children.values():
             if child.pidfd is None and not child.exited:
                 child.exited = os.waitpid(child.pid, os.WNOHANG)[0] != 0 or child.exited
@@ -109,20 +122,15 @@ def _startup() -> dict[str, Any]:
         "proc_mounted": os.path.exists("/proc/self"),
         "environment": sorted(os.environ),
     }
-    _NULL.append(os.open("/dev/null", os.O_RDWR))
+    _STDIO.extend(limits.dead_ends())
     try:
-        limits.not_dumpable()
-        limits.worker_limits()
-        limits.install_filter("worker")
-        facts["seccomp"] = True
-    except (limits.SeccompUnavailable, OSError) as exc:
-        facts["seccomp"] = False
-        facts["seccomp_error"] = str(exc)
-        if config.get("require_seccomp", True):
-            facts["error"] = f"seccomp filter unavailable: {exc}"
-            wire.write(1, facts)
-            sys.exit(3)
+        _harden(config, facts)
+    except (limits.PrivilegeError, landlock.LandlockUnavailable, seccomp.SeccompUnavailable, OSError) as exc:
+        facts["error"] = str(exc)
+        wire.write(1, facts)
+        sys.exit(3)
     config.setdefault("limits", {})["seccomp"] = facts["seccomp"]
+    config["limits"]["trace_syscalls"] = bool(config.get("trace_syscalls"))
     try:  # before the warm-up and every fork: each child inherits the neutralised modules (box/lockdown.py)
         facts["lockdown"] = len(lockdown.install())
     except Exception as exc:  # never run user code with half of it in place, in either mode
@@ -134,6 +142,31 @@ def _startup() -> dict[str, Any]:
     gc.freeze()  # objects made so far are never scanned again, so children do not copy their pages
     wire.write(1, facts)
     return config
+
+
+def _harden(config: dict[str, Any], facts: dict[str, Any]) -> None:
+    """No capabilities, Landlock, then the worker's seccomp filter; every child inherits all three.
+
+    Landlock is required where bubblewrap is not (degraded mode: it is the filesystem boundary there); under
+    bubblewrap a kernel without it leaves the namespaces' minimal tree as the only wall, and says so in facts.
+    """
+    limits.not_dumpable()
+    limits.worker_limits()
+    facts["privileges"] = limits.drop_privileges()
+    try:
+        facts["landlock"] = landlock.restrict(list(config.get("packages", [])), bool(config.get("confined")))
+    except landlock.LandlockUnavailable as exc:
+        if not config.get("confined", False):
+            raise landlock.LandlockUnavailable(
+                f"degraded mode needs Landlock to confine the filesystem: {exc}"
+            ) from None
+        facts["landlock"] = {"abi": 0, "error": str(exc)}
+    if config.get("trace_syscalls"):  # tests/scanner/trace_syscalls.py: strace records what follows
+        _mark("worker")
+    else:
+        seccomp.install("worker")
+    _CHILD_FILTER.append(seccomp.build("child"))  # once; each child adds its own pid's signal rules and loads it
+    facts["seccomp"] = True
 
 
 WARM_UP = """
@@ -158,7 +191,7 @@ def _warm_up() -> None:
 def _timeout_ms(children: dict[int, Child]) -> int | None:
     if not children:
         return None
-    wait = min(c.deadline for c in children.values()) - time.monotonic()
+    wait = min(HEARTBEAT, min(c.deadline for c in children.values()) - time.monotonic())
     if any(c.pidfd is None for c in children.values()):
         wait = min(wait, 0.02)
     return max(0, int(wait * 1000) + 1)
@@ -198,6 +231,7 @@ def _accept(children: dict[int, Child], conf: dict[str, Any]) -> bool:
         started=now,
         progress_at=now,
         max_bytes=max_result * count + 65_536,
+        max_line=max_result + 1024,
     )
     return True
 
@@ -248,15 +282,15 @@ def _rows(child: Child) -> tuple[list[dict[str, Any]], str | None]:
     for line in bytes(child.buffer).split(b"\n"):
         if not line:
             continue
-        try:
-            row = json.loads(line)
+        try:  # strict JSON: NaN and Infinity are not numbers here (they would break the reply to the host)
+            row = json.loads(line, parse_constant=clean.refuse_constant) if len(line) <= child.max_line else None
         except (ValueError, RecursionError):
-            return rows, "malformed output from the scanner process"
+            row = None
         if isinstance(row, dict) and "fatal" in row:
-            return rows, f"sandbox child failed: {str(row['fatal'])[:300]}"
+            return rows, f"sandbox child failed: {clean.error(row['fatal'])[:300]}"
         if not isinstance(row, dict) or row.get("i") != len(rows) or len(rows) >= child.count:
             return rows, "malformed output from the scanner process"
-        rows.append(row)
+        rows.append(clean.row(row))
     return rows, None
 
 
@@ -282,8 +316,12 @@ def _child(
     try:
         _isolate(result_fd)
         limits.child_limits(cpu, int(conf.get("address_space_mb", 1536)), int(conf.get("open_files", 64)))
-        if conf.get("seccomp", True):
-            limits.install_filter("child")
+        limits.die_with_parent()
+        if conf.get("trace_syscalls"):
+            seccomp.own_signals(_CHILD_FILTER[0], os.getpid())  # traced too, under the worker's filter
+            _mark("child")
+        elif conf.get("seccomp", True):
+            seccomp.install("child", os.getpid(), prebuilt=_CHILD_FILTER[0])
         _run_batch(result_fd, batch, payload, max_result)
     except BaseException as exc:
         status = 70
@@ -296,10 +334,15 @@ def _child(
         os._exit(status)
 
 
+def _mark(where: str) -> None:
+    with contextlib.suppress(OSError):
+        os.write(-1, TRACE_MARK + where.encode())
+
+
 def _isolate(result_fd: int) -> None:
-    """Only the result pipe stays open: /dev/null on 0-2, every other descriptor (the host's stdin) closed."""
-    for fd in (0, 1, 2):
-        os.dup2(_NULL[0], fd)
+    """Only the result pipe stays open: dead ends on 0-2, every other descriptor (the host's stdin) closed."""
+    for fd, source in zip((0, 1, 2), (_STDIO[0], _STDIO[1], _STDIO[1]), strict=True):
+        os.dup2(source, fd)
     os.closerange(3, result_fd)
     os.closerange(result_fd + 1, 65_536)
 
@@ -332,7 +375,7 @@ def _run_batch(result_fd: int, batch: dict[str, Any], payload: bytes, max_result
         row = {"i": i, "result": outcome.result, "error": outcome.error, "ms": round(outcome.seconds * 1000, 3)}
         if debug:
             row["debug"] = outcome.debug
-        _emit(result_fd, row, max_result)
+        _emit(result_fd, clean.row(row), max_result)
 
 
 def _emit(fd: int, row: dict[str, Any], max_result: int) -> None:
