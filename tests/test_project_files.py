@@ -65,3 +65,19 @@ def test_the_pure_pricing_contract_names_every_other_package_of_the_project():
         if (p.suffix == ".py" and p.stem not in ("__init__", "__main__")) or (p / "__init__.py").is_file()
     }
     assert packages - {"core.pricing"} <= set(pricing["forbidden_modules"])
+
+
+def test_no_test_module_imports_another():
+    """Shared test helpers live in conftest.py or tests/support/, so a test file can move or go without breaking
+    the others (and pytest never collects one file's tests twice through an import)."""
+    import ast
+
+    offenders = []
+    for path in sorted((REPO_ROOT / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            offenders += [
+                f"{path.relative_to(REPO_ROOT)} -> {n}" for n in names if n.split(".")[-1].startswith("test_")
+            ]
+    assert offenders == []

@@ -13,21 +13,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, free_port, settle, stop_process, wait_http
 from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 DEMO_SYMBOLS = 30
 USER, PASSWORD = "browser-admin", "correct horse battery staple"
 NO_EXCEPTION = '[data-testid="stException"]'
@@ -41,36 +38,6 @@ DOC_SHOTS = {
     "overview": "overview",
 }
 STARTED = time.time()  # the docs are refreshed only from screenshots this run took
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +87,7 @@ def app_url(tmp_path_factory, chromium):
                 stop_worker.wait(0.5)
 
         threading.Thread(target=work, daemon=True, name="test-sync-worker").start()
-    port = _free_port()
+    port = free_port()
     log = open(ARTIFACTS / "streamlit.log", "w")  # noqa: SIM115 (closed at teardown)
     logs.append(log)
     app = subprocess.Popen(
@@ -148,12 +115,12 @@ def app_url(tmp_path_factory, chromium):
     )
     processes.append(app)
     try:
-        _wait_http(f"http://127.0.0.1:{port}/_stcore/health", app)
+        wait_http(f"http://127.0.0.1:{port}/_stcore/health", app)
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_worker.set()
         for process in processes:
-            _stop(process)
+            stop_process(process)
         for log in logs:
             log.close()
         engine.dispose()
@@ -192,13 +159,6 @@ def _open(page, app_url: str) -> None:
     page.wait_for_selector('[data-testid="stDataFrame"]')
 
 
-def _settle(page) -> None:
-    """Wait until Streamlit has finished the current run (no 'running' indicator) and the page is drawn."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')")
-    page.wait_for_timeout(600)
-
-
 def _shoot(page, name: str, height: int | None = None) -> None:
     """Screenshot the window; Streamlit scrolls inside its main block, so a tall page needs a tall window."""
     if height:
@@ -224,14 +184,14 @@ def _go(page, title: str) -> None:
     link.click()
     page.wait_for_url(re.compile(rf"/{re.escape(path)}/?$"))
     page.wait_for_selector('[data-testid="stMain"] h1')
-    _settle(page)
+    settle(page)
 
 
 def _shut_out(page) -> bool:
     """Only the sign-in form: no page content and no menu. (On a server's very first request for a page's address
     Streamlit runs that file alone; the page hands the request to dashboard.py, which shows the form.)"""
     page.get_by_label("Username", exact=True).wait_for()
-    _settle(page)
+    settle(page)
     menu = page.locator('[data-testid="stSidebarNavLink"]').count()
     return menu == 0 and page.locator('[data-testid="stDataFrame"]').count() == 0
 
@@ -245,7 +205,7 @@ def test_sign_in_open_a_page_and_sign_out(page, app_url):
 
     page.goto(app_url)
     page.get_by_label("Username", exact=True).wait_for()
-    _settle(page)
+    settle(page)
     assert page.locator('[data-testid="stSidebarNavLink"]').count() == 0  # one page: Sign in
     _shoot(page, "sign-in")
     _sign_in(page, USER, "not the password at all")
@@ -253,7 +213,7 @@ def test_sign_in_open_a_page_and_sign_out(page, app_url):
 
     _sign_in(page)
     page.wait_for_selector('[data-testid="stDataFrame"]')
-    _settle(page)
+    settle(page)
     _no_exception(page)
     assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "Scan Premiums"
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -264,7 +224,7 @@ def test_sign_in_open_a_page_and_sign_out(page, app_url):
     sidebar.get_by_role("button", name="Sign out").click()
     page.get_by_text("You signed out.").wait_for()
     page.get_by_label("Username", exact=True).wait_for()
-    _settle(page)
+    settle(page)
     assert page.locator('[data-testid="stSidebarNavLink"]').count() == 0
     page.goto(f"{app_url}/watchlists")  # the address again, now signed out
     page.wait_for_selector('[data-testid="stApp"]')
@@ -274,7 +234,7 @@ def test_sign_in_open_a_page_and_sign_out(page, app_url):
 
 def test_scan_premiums_filter_change_and_row_detail(page, app_url):
     _open(page, app_url)
-    _settle(page)
+    settle(page)
     _no_exception(page)
     assert page.get_by_text("Synthetic data").count() > 0
     _shoot(page, "premiums")
@@ -288,7 +248,7 @@ def test_scan_premiums_filter_change_and_row_detail(page, app_url):
         arg=["Median annualised", before],
     )
     redraw = time.monotonic() - started
-    _settle(page)
+    settle(page)
     _no_exception(page)
     # The redraw time is recorded, not asserted: speed belongs in bench/ and docs/benchmarks.md.
     (ARTIFACTS / "filter-redraw-seconds.txt").write_text(f"{redraw:.3f}\n")
@@ -297,7 +257,7 @@ def test_scan_premiums_filter_change_and_row_detail(page, app_url):
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)  # the first row's selection checkbox
     page.wait_for_selector('[data-testid="stPlotlyChart"]')
-    _settle(page)
+    settle(page)
     _no_exception(page)
     _shoot(page, "premiums-detail", height=2000)
 
@@ -310,7 +270,7 @@ def _last_run(page) -> int:
 
 def test_sync_all_runs_to_completion_with_a_progress_bar(page, app_url):
     _open(page, app_url)
-    _settle(page)
+    settle(page)
     previous = _last_run(page)
     page.get_by_role("button", name=re.compile("Sync All")).click()
     page.wait_for_selector('[data-testid="stProgress"]', timeout=30_000)  # queued or running
@@ -318,7 +278,7 @@ def test_sync_all_runs_to_completion_with_a_progress_bar(page, app_url):
     finished = re.compile(rf"Last sync \(run {previous + 1}\) completed .*{DEMO_SYMBOLS}/{DEMO_SYMBOLS} symbols")
     page.locator('[data-testid="stCaptionContainer"]').filter(has_text=finished).first.wait_for(timeout=120_000)
     assert page.locator('[data-testid="stProgress"]').count() == 0
-    _settle(page)
+    settle(page)
     _no_exception(page)
     _shoot(page, "premiums-after-sync")
 
@@ -338,14 +298,14 @@ def _choose(page, label: str, option: str | re.Pattern, within=None) -> None:
     listbox drawn at the page's end while it is open)."""
     (within or page).get_by_role("combobox", name=label, exact=True).click()
     page.get_by_role("option", name=option).first.click()
-    _settle(page)
+    settle(page)
 
 
 def _type_into(area, text: str) -> None:
     """Replace a text area's value and commit it (Streamlit takes a text area's value on Ctrl+Enter or blur)."""
     area.fill(text)
     area.press("Control+Enter")
-    _settle(area.page)
+    settle(area.page)
 
 
 def _tab(page, name: str):
@@ -361,7 +321,7 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
     results, with `python -m core.sync` working the scan run (core.scanner.jobs.run_scan_run). Leaves the
     scanners-code and scanners-results screenshots the docs use."""
     _open(page, app_url)  # dashboard.py has run: the sidebar is its navigation
-    _settle(page)
+    settle(page)
     _go(page, "Scanners")
     _no_exception(page)
 
@@ -369,7 +329,7 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
     _choose(page, "Template", re.compile(r"^RSI Oversold \("))
     page.get_by_role("button", name="Create scanner").click()
     code_tab = _tab(page, "Code")
-    _settle(page)
+    settle(page)
     _no_exception(page)
     assert page.get_by_role("combobox", name="Scanner", exact=True).input_value().startswith("RSI Oversold")
     _shoot(page, "scanners-created")
@@ -390,7 +350,7 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
         _type_into(editor, "\n".join([*lines[:3], bad_line, *lines[3:]]) + "\n")
         code_tab.get_by_role("button", name="Validate").click()
         code_tab.get_by_text(message).first.wait_for()
-        _settle(page)
+        settle(page)
         _no_exception(page)
         assert code_tab.get_by_text("The code passes validation.").count() == 0
     _shoot(page, "scanners-invalid", height=1300)
@@ -407,7 +367,7 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
     assert code_tab.get_by_text(re.compile(r"^Line \d+, column \d+:")).count() == 0
     code_tab.get_by_role("button", name="Save").click()
     code_tab.get_by_text("Saved.", exact=True).first.wait_for()
-    _settle(page)
+    settle(page)
     _no_exception(page)
 
     # A dry run on one demo symbol shows the scanner's own variables (with the edited level) and its inputs.
@@ -415,7 +375,7 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
     assert dry_tab.get_by_role("textbox", name="Symbol", exact=True).input_value() == "AAPL"
     dry_tab.get_by_role("button", name="Dry run", exact=True).click()
     dry_tab.get_by_text("Your variables").first.wait_for(timeout=120_000)
-    _settle(page)
+    settle(page)
     _no_exception(page)
     assert dry_tab.get_by_text(re.compile(r"^AAPL: (BUY|no signal)$")).count() == 1
     shown = "\n".join(dry_tab.locator('[data-testid="stJson"]').all_inner_texts())
@@ -445,7 +405,7 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
     bar.first.wait_for()  # queued, running or (12 symbols go fast) already completed
     done = re.compile(rf"^Run \d+ completed: {size}/{size} symbols, 0 failed$")
     bar.filter(has_text=done).first.wait_for(timeout=180_000)
-    _settle(page)
+    settle(page)
     assert bar.count() == 1
     _no_exception(page)
     _shoot(page, "scanners-run")
@@ -465,7 +425,7 @@ def test_scanner_from_template_validate_dry_run_and_run_on_a_watchlist(page, app
     code_tab = _tab(page, "Code")
     code_tab.get_by_role("button", name="Validate").click()
     code_tab.get_by_text("The code passes validation.").first.wait_for()
-    _settle(page)
+    settle(page)
     _no_exception(page)
     for box in (code_tab.get_by_role("textbox", name="Code", exact=True), params_box):
         box.evaluate("area => { area.scrollTop = 0; }")  # editing left them scrolled to their ends

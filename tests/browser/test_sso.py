@@ -15,9 +15,8 @@ import sys
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, free_port, settle, stop_process, wait_http
 from tests.browser.oidc_provider import CLIENT_ID, CLIENT_SECRET, IdentityProvider
-from tests.browser.test_browser import ARTIFACTS, _free_port, _settle, _stop, _wait_http
 from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -47,7 +46,7 @@ def sso_app(tmp_path_factory, chromium, idp):
     create_user(engine, LOCAL_OPERATOR, "ann", PASSWORD, "trader", "ann@example.com")
     engine.dispose()
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     (folder / "secrets.toml").write_text(
         "[auth]\n"
@@ -80,10 +79,10 @@ def sso_app(tmp_path_factory, chromium, idp):
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_http(f"{base}/_stcore/health", app)
+            wait_http(f"{base}/_stcore/health", app)
             yield base, url
         finally:
-            _stop(app)
+            stop_process(app)
 
 
 @pytest.fixture
@@ -109,7 +108,7 @@ def test_a_known_email_signs_in_with_its_users_role_and_signs_out(page, sso_app,
     idp.identity = {"sub": "ann-1", "email": "Ann@Example.com", "email_verified": True, "name": "Ann"}
     _single_sign_on(page, base)
     page.locator('[data-testid="stMain"] h1').filter(has_text="Scan Premiums").wait_for()
-    _settle(page)
+    settle(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
     assert "ann" in sidebar.inner_text() and "trader" in sidebar.inner_text()
     assert page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Scanners").count() == 1
@@ -118,10 +117,10 @@ def test_a_known_email_signs_in_with_its_users_role_and_signs_out(page, sso_app,
 
     sidebar.get_by_role("button", name="Sign out").click()
     page.get_by_label("Username", exact=True).wait_for()
-    _settle(page)
+    settle(page)
     page.goto(base)  # the identity cookie is gone too: a reload does not sign in again
     page.get_by_label("Username", exact=True).wait_for()
-    _settle(page)
+    settle(page)
     assert page.locator('[data-testid="stSidebarNavLink"]').count() == 0
 
 
@@ -130,6 +129,6 @@ def test_an_identity_no_user_has_is_refused(page, sso_app, idp):
     idp.identity = {"sub": "zed-1", "email": "zed@example.com", "email_verified": True}
     _single_sign_on(page, base)
     page.get_by_text("No Wheelhouse user has the email zed@example.com").wait_for()
-    _settle(page)
+    settle(page)
     assert page.locator('[data-testid="stSidebarNavLink"]').count() == 0
     assert page.get_by_role("button", name="Sign out of single sign-on").count() == 1
