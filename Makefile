@@ -10,7 +10,7 @@ PORT ?= 8501
 ALLOWED_HOSTS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev-venv system-deps test-system-deps migrate run dashboard test lint format bench clean
+.PHONY: help venv dev-venv system-deps test-system-deps migrate run dashboard test test-fast lint format bench clean
 
 # Debian packages the project needs: bubblewrap and libseccomp2 (the scanner sandbox: namespaces, and the seccomp
 # allow-lists through PyPI pyseccomp) for everything; strace (re-deriving those lists) and chromium (the browser
@@ -75,6 +75,9 @@ test: dev-venv test-system-deps ## lint and run every test (PostgreSQL tests nee
 	@$(VENV)/bin/lint-imports --no-cache
 	@echo "==> pytest"
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-fast: dev-venv ## the in-process tests on SQLite, both cores (no processes, PostgreSQL or browser): the edit loop
+	@$(VENV)/bin/pytest -q -n 2 -m "not slow and not postgres and not browser" $(PYTEST_ARGS)
 
 bench: dev-venv ## print the benchmark figures (minutes; needs PostgreSQL): see docs/benchmarks.md
 	@for b in greeks synthetic ingest; do $(PY) bench/$$b.py || exit 1; done

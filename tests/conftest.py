@@ -16,6 +16,33 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# ---- the fast loop --------------------------------------------------------------------------------------
+# `make test-fast` deselects `slow` (a test that starts another process: the sandbox, the sidecar, the dashboard,
+# `python -m core`), `postgres` and `browser`. Rather than trust every module to be marked, a fast run refuses to
+# start a process: a test that does fails and names the mark it needs, so the next such test is marked too.
+
+
+def _fast_run(config: pytest.Config) -> bool:
+    return "not slow" in (config.getoption("markexpr") or "")
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_no_process(request, monkeypatch):
+    if not _fast_run(request.config):
+        yield
+        return
+    import subprocess
+
+    def refuse(self, args, *rest, **kw):
+        pytest.fail(
+            f"{request.node.nodeid} starts a process ({args!r:.80}): mark it `slow` (pytestmark = pytest.mark.slow)",
+            pytrace=False,
+        )
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
+    yield
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """`../shared/data` beside the repo (real market data recorded by others; see its SOURCES.md).
@@ -112,7 +139,9 @@ def migrated_urls(tmp_path_factory):
         drop()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(
+    params=[pytest.param(name, marks=[pytest.mark.postgres] if name == "postgresql" else []) for name in BACKENDS]
+)
 def backend(request) -> str:
     return request.param
 

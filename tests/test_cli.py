@@ -9,6 +9,7 @@ import pytest
 from tests.support.cli import run_cli, run_cli_process
 
 
+@pytest.mark.slow
 def test_help_lists_commands():
     result = run_cli_process("--help")  # the real entry point, `python -m core`
     assert result.returncode == 0
@@ -53,6 +54,7 @@ def test_bad_database_url_gives_one_clear_line(url, expected):
     assert lines[0].startswith("error: ") and expected in lines[0]
 
 
+@pytest.mark.slow
 def test_malformed_database_url_in_environment_is_one_line():
     result = run_cli_process("db", "status", env={"DATABASE_URL": "::garbage::"})
     assert result.returncode == 1

@@ -60,6 +60,7 @@ def _postgres_only(backend):
         pytest.skip("several sidecars share one PostgreSQL; SQLite has one sidecar")
 
 
+@pytest.mark.slow
 def test_kill_9_mid_sync_all_then_a_restarted_sidecar_finishes_it(
     backend, committed_engine, db_url, tmp_path, universe
 ):

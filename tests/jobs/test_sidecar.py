@@ -209,6 +209,7 @@ def test_one_leader_at_a_time_and_a_dead_leaders_lock_is_taken_over(backend, db_
         second.dispose()
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_batch_releases_the_rest_and_exits_0(backend, committed_engine, db_url, tmp_path):
     symbols = get_provider("synthetic").universe()[:400]
     run_id = _enqueue(committed_engine, symbols)
@@ -228,6 +229,7 @@ def test_sigterm_finishes_the_batch_releases_the_rest_and_exits_0(backend, commi
     assert beats == ["stopped"]
 
 
+@pytest.mark.slow
 def test_an_unmigrated_database_is_one_line_and_exit_1(tmp_path):
     process = sidecars.Sidecar(f"sqlite:///{tmp_path / 'new.db'}", "--drain", log_path=tmp_path / "sidecar.log")
     assert process.wait(30) == 1

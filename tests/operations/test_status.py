@@ -84,6 +84,7 @@ conn.execute("COMMIT")
 """
 
 
+@pytest.mark.slow
 def test_the_sidebar_reads_while_another_process_holds_the_write_lock_and_a_write_queues(backend, committed_engine):
     if backend != "sqlite":
         pytest.skip("SQLite's database-wide write lock; on PostgreSQL readers never wait for a writer")

@@ -12,6 +12,8 @@ from tests import factories
 from tests.conftest import REPO_ROOT
 from tests.pages.conftest import signed_in
 
+pytestmark = pytest.mark.slow  # every test here starts the sandbox
+
 
 @pytest.fixture
 def page(monkeypatch):

@@ -39,6 +39,7 @@ def test_validate_ok_and_rejected(files):
     }
 
 
+@pytest.mark.slow
 def test_run_symbols_json_contract(files, sandbox_required, tmp_path):
     result = run_cli(
         "scanner",
@@ -69,6 +70,7 @@ def test_run_symbols_json_contract(files, sandbox_required, tmp_path):
 @pytest.mark.parametrize(
     ("name", "fragment"), [("hostile.py", "rejected: line 1, column 8"), ("loop.py", "wall-time limit")]
 )
+@pytest.mark.slow
 def test_rejected_or_rule_breaking_scanner_is_an_error_in_the_document(files, sandbox_required, name, fragment):
     result = run_cli(
         "scanner",
@@ -85,6 +87,7 @@ def test_rejected_or_rule_breaking_scanner_is_an_error_in_the_document(files, sa
     assert doc["results"] == [] and doc["symbols_scanned"] == 0 and fragment in doc["errors"][0]["error"]
 
 
+@pytest.mark.slow
 def test_run_watchlist_from_the_database(files, sandbox_required, tmp_path):
     url = f"sqlite:///{tmp_path / 'w.db'}"
     migrate.upgrade(url)

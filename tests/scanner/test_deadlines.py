@@ -14,6 +14,8 @@ import pytest
 from core.scanner.sandbox import Limits, Sandbox
 from tests.scanner.conftest import item
 
+pytestmark = pytest.mark.slow  # every test here starts the sandbox
+
 LIMITS = Limits(wall_per_symbol=15.0, cpu_base=10, cpu_per_symbol=5, silence_seconds=3.0, max_restarts=2)
 SLOW = "x = 0\nfor i in range(2 * 10 ** 6):\n    x += i\nsignal = True\nmetrics = {'close': close[-1]}"
 

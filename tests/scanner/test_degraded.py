@@ -14,6 +14,8 @@ import sqlalchemy
 from tests.conftest import REPO_ROOT
 from tests.scanner.conftest import CANARY_TEXT, PRELUDE, SECRET, item
 
+pytestmark = pytest.mark.slow  # every test here starts the sandbox
+
 READS = [
     ("canary", "x = B.open(params['canary']).read()"),
     ("canary_folder", "x = OS['listdir'](params['folder'])"),

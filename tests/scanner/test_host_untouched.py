@@ -11,7 +11,11 @@ import os
 import struct
 import tempfile
 
+import pytest
+
 from tests.scanner.conftest import CANARY_TEXT, PRELUDE, item
+
+pytestmark = pytest.mark.slow  # every test here starts the sandbox
 
 DEVICES = [d for d in ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom") if os.path.exists(d)]
 FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x10

@@ -24,6 +24,8 @@ from core.scanner.sandbox import Sandbox
 from tests.conftest import REPO_ROOT
 from tests.scanner.conftest import CANARY_TEXT, PRELUDE, SECRET, TEST_LIMITS, bars, item
 
+pytestmark = pytest.mark.slow  # every test here starts the sandbox
+
 REJECTED = [
     ("subclasses", "x = ().__class__.__base__.__subclasses__()", "dunder attribute"),
     ("mro_walk", "x = close.mro()", ".mro"),

@@ -38,6 +38,7 @@ def _state(engine, run_id):
         return run, history, results, items
 
 
+@pytest.mark.slow
 def test_a_run_records_history_and_its_linked_results(committed_engine, sandbox_required):
     scanner_id, watchlist_id, run_id = _setup(committed_engine)
     jobs.run_scan_run(committed_engine, run_id, limits=TEST_LIMITS)
@@ -103,6 +104,7 @@ def test_without_a_sandbox_the_run_is_refused_not_run_unconfined(committed_engin
     assert "SCANNER_SANDBOX=degraded" in items["AAPL"][1]
 
 
+@pytest.mark.slow
 def test_a_scanner_error_fails_only_its_symbol(committed_engine, sandbox_required):
     code = "if symbol == 'MSFT':\n    x = 1 / 0\nsignal = True"
     _, _, run_id = _setup(committed_engine, code=code, symbols=["AAPL", "MSFT", "NVDA"])

@@ -21,6 +21,8 @@ from core.scanner.box.views import ModuleView, view_names
 from tests.conftest import REPO_ROOT
 from tests.scanner.conftest import bars, item
 
+pytestmark = pytest.mark.slow  # every test here starts the sandbox
+
 
 def _walk(*flags: str) -> dict:
     done = subprocess.run(

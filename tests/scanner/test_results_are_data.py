@@ -12,6 +12,8 @@ from core.scanner.box import clean
 from core.scanner.sandbox import _outcome
 from tests.scanner.conftest import PRELUDE, item
 
+pytestmark = pytest.mark.slow  # every test here starts the sandbox
+
 UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 # Every code point of the first planes' troublesome ranges, the surrogates and the bidi and zero-width controls.
 HOSTILE_CHARS = [chr(c) for c in (*range(0, 0x250), *range(0x2000, 0x2070), *range(0xD7F0, 0xE010), 0xFEFF, 0xFFFF)]

@@ -13,6 +13,8 @@ from core.scanner import launch
 from core.scanner.sandbox import Sandbox, SandboxUnavailable, sandbox_mode, sandbox_status
 from tests.scanner.conftest import PRELUDE, TEST_LIMITS, item
 
+pytestmark = pytest.mark.slow  # every test here starts the sandbox
+
 
 @pytest.fixture
 def no_namespaces(monkeypatch):

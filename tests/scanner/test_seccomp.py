@@ -19,6 +19,8 @@ from core.scanner.sandbox import Limits, Sandbox
 from tests.conftest import IN_CI, REPO_ROOT
 from tests.scanner.conftest import PRELUDE, item
 
+pytestmark = pytest.mark.slow  # every test here starts the sandbox
+
 LIBC = "C = IMP('ctypes').CDLL(None, use_errno=True)\nGET = IMP('ctypes').get_errno\n"
 HIGHEST_SYSCALL = 470  # x86_64 and aarch64 number their calls below this (Linux 6.18 stops at 469)
 # uretprobe (335) and uprobe (336) pass through seccomp by the kernel's design (Linux 6.11+ and 6.16+): outside
