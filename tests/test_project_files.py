@@ -81,3 +81,36 @@ def test_no_test_module_imports_another():
                 f"{path.relative_to(REPO_ROOT)} -> {n}" for n in names if n.split(".")[-1].startswith("test_")
             ]
     assert offenders == []
+
+
+def test_no_module_of_the_project_imports_itself_in_a_circle():
+    """import-linter checks cycles between core's packages; this checks every module, TYPE_CHECKING imports too."""
+    import grimp
+
+    graph = grimp.build_graph("core", "ui", "pages", cache_dir=None)
+    imports = {module: graph.find_modules_directly_imported_by(module) for module in graph.modules}
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for imported in imports[module]:
+            if imported not in order:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], order[imported])
+        if low[module] == order[module]:
+            component = []
+            while not component or component[-1] != module:
+                component.append(stack.pop())
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in sorted(imports):
+        if module not in order:
+            visit(module)
+    assert circles == []
