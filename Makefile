@@ -67,6 +67,10 @@ run: migrate ## install, migrate, seed a demo if empty, create the first admin i
 	 $(PY) -m streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT) \
 	   $(foreach name,$(ALLOWED_HOSTS),--server.allowedHosts $(name))
 
+dashboard: migrate ## the dashboard alone on HOST:PORT, no sidecar (syncs queue until one runs)
+	@$(PY) -m streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT) \
+	   $(foreach name,$(ALLOWED_HOSTS),--server.allowedHosts $(name))
+
 test: dev-venv test-system-deps ## lint and run every test (PostgreSQL tests need 127.0.0.1:5432 or TEST_DATABASE_URL)
 	@echo "==> ruff check, ruff format --check"
 	@$(VENV)/bin/ruff check .

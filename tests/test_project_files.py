@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import tomllib
 
+import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
@@ -114,3 +116,16 @@ def test_no_module_of_the_project_imports_itself_in_a_circle():
         if module not in order:
             visit(module)
     assert circles == []
+
+
+@pytest.mark.slow
+def test_make_dashboard_starts_the_dashboard_alone_on_the_given_port():
+    plan = subprocess.run(
+        ["make", "-n", "dashboard", "PORT=8765", "HOST=127.0.0.9"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "streamlit run dashboard.py --server.address 127.0.0.9 --server.port 8765" in plan
+    assert "core.sync" not in plan and "Nothing to be done" not in plan

@@ -81,7 +81,12 @@ def add_file(eng: Engine, name: str) -> None:
     if upload is None:
         _report("warning", "Choose a CSV file first.")
         return
-    _add(eng, name, service.parse_csv(upload.getvalue()), f"File {upload.name}")
+    try:
+        parsed = service.parse_csv(upload.getvalue())
+    except WatchlistError as exc:
+        _report("warning", f"File {upload.name}: {exc}. Nothing was added.")
+        return
+    _add(eng, name, parsed, f"File {upload.name}")
 
 
 def remove(eng: Engine, name: str) -> None:

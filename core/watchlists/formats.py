@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.symbols import is_ticker
+from core.symbols import WatchlistError, is_ticker
 
 EXCHANGE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")  # watchlists.exchange holds 10 characters
 _SPLIT = re.compile(r"[,\n\r\t;]+")
@@ -81,9 +81,20 @@ def parse_symbols(text: str) -> Parsed:
 
 
 def parse_csv(data: bytes) -> Parsed:
-    """Parse an uploaded CSV: a `symbol` or `ticker` column (and optional `exchange`), else every cell."""
+    """Parse an uploaded CSV: a `symbol` or `ticker` column (and optional `exchange`), else every cell.
+
+    Any line ending is accepted (Windows, Unix, old Mac `\\r`); a file that is not text (NUL bytes, or mostly
+    undecodable) or not CSV is a `WatchlistError` that says so, never a crash.
+    """
+    if b"\x00" in data:
+        raise WatchlistError("this file is not a text CSV (it contains binary data): upload a .csv or .txt list")
     text = data.decode("utf-8-sig", errors="replace")
-    rows = list(csv.reader(io.StringIO(text)))
+    if text.count("\ufffd") > max(8, len(text) // 20):
+        raise WatchlistError("this file is not UTF-8 text: save it as CSV (UTF-8) and upload it again")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=None)))
+    except csv.Error as exc:
+        raise WatchlistError(f"this file is not a readable CSV: {exc}") from None
     if not rows:
         return Parsed()
     header = [h.strip().lower() for h in rows[0]]

@@ -95,6 +95,24 @@ def test_upload_csv_rename_and_delete(open_page, demo_url, committed_engine):
     assert "Renamed" not in app.radio(key="watchlists:selected").options
 
 
+def test_an_old_mac_csv_is_read_and_a_binary_file_is_refused_keeping_the_list(open_page, demo_url, committed_engine):
+    app = open_page(demo_url, PAGE)
+    app.text_input(key="watchlists:new_name").input("Uploads").run()
+    app.button(key="watchlists:create").click().run()
+    app.file_uploader(key="watchlists:upload").upload("mac.csv", b"symbol\rAAPL\rMSFT\r", "text/csv").run()
+    app.button(key="watchlists:add_file").click().run()
+    no_exception(app)
+    assert _lists(committed_engine)["Uploads"][0] == ["AAPL", "MSFT"]
+
+    app.file_uploader(key="watchlists:upload").upload(
+        "chart.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "text/csv"
+    ).run()
+    app.button(key="watchlists:add_file").click().run()
+    no_exception(app)
+    assert "chart.csv: this file is not a text CSV" in texts(app.warning)
+    assert _lists(committed_engine)["Uploads"][0] == ["AAPL", "MSFT"]
+
+
 def test_remove_symbols_and_export(open_page, demo_url, committed_engine):
     app = open_page(demo_url, PAGE)
     name = app.radio(key="watchlists:selected").value
