@@ -174,7 +174,9 @@ def render_user(actor: Actor) -> None:
     name = actor.username.replace("_", r"\_")  # names may hold '_', which Markdown reads as emphasis
     box.markdown(f":material/person: **{name}** · {actor.role}")
     change, leave = box.columns(2)
-    if actor.user_id is not None and change.button("Change password", key="auth.change_password", width="stretch"):
+    if actor.user_id is not None and change.button(
+        "Password", key="auth.change_password", icon=":material/key:", help="Change your password", width="stretch"
+    ):
         st.switch_page(ACCOUNT_PAGE)
     if leave.button("Sign out", key="auth.sign_out", width="stretch"):
         sign_out()
