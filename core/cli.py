@@ -1,13 +1,15 @@
 """`python -m core COMMAND`: the command line for scripts and operators (DESIGN section 8).
 
 Every command takes `--database-url`; errors go to stderr as one line with a non-zero exit status;
-`--format json` prints exactly one JSON document on stdout.
+`--format json` prints exactly one JSON document on stdout. Output piped into a reader that stops early
+(`| head`) ends the command quietly, as `cat` does.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -46,8 +48,14 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+DESCRIPTION = (
+    "Wheelhouse's command line for scripts and operators. Every command takes --database-url; errors are one "
+    "line on stderr with a non-zero exit status; --format json prints one JSON document. README: Command line."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m core", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_all(commands, _common())
     return parser
@@ -70,6 +78,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """`main`, ending a pipeline quietly: when the reader goes away (`| head`), exit 141 (128 + SIGPIPE) with no
+    traceback, and point stdout at /dev/null so the interpreter's last flush cannot complain either."""
+    try:
+        try:
+            return main(argv)
+        finally:  # --help and usage errors leave through SystemExit: their output is flushed here too
+            sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
 # CommandError, acting_actor, database_url and emit_json are defined in core.commands (which every command
 # imports, so that no command imports this module back); they are re-exported here for callers of the CLI.
-__all__ = ["CommandError", "OneLineParser", "acting_actor", "build_parser", "database_url", "emit_json", "main"]
+__all__ = ["CommandError", "OneLineParser", "acting_actor", "build_parser", "database_url", "emit_json", "main", "run"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
+from tests.conftest import REPO_ROOT
 from tests.support.cli import run_cli, run_cli_process
 
 
@@ -60,3 +63,22 @@ def test_malformed_database_url_in_environment_is_one_line():
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "DATABASE_URL" in result.stderr or "malformed" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["--help"], ["db", "status"], ["db", "status", "--format", "json"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly(command, migrated_urls):
+    """`python -m core db status | head`: the reader is gone before the command writes (its end of the pipe is
+    closed at once), so every write fails; the command exits 141 (128 + SIGPIPE) with nothing on stderr."""
+    url = migrated_urls("sqlite")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core", *command, *([] if command == ["--help"] else ["--database-url", url])],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    # argparse swallows the error of --help's own write (and exits 0); every other write is ours
+    assert process.wait(timeout=120) == (0 if command == ["--help"] else 141), stderr
+    assert stderr == ""
