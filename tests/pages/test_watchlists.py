@@ -88,8 +88,14 @@ def test_upload_csv_rename_and_delete(open_page, demo_url, committed_engine):
     assert "Renamed" in _lists(committed_engine) and "From file" not in _lists(committed_engine)
     assert app.radio(key="watchlists:selected").value == "Renamed"
 
-    app.checkbox(key="watchlists:confirm_delete").check().run()
+    app.button(key="watchlists:delete").click().run()  # the first click only asks
+    no_exception(app)
+    assert "Renamed" in _lists(committed_engine)
+    assert "Its 2 symbol(s) and 0 scanner schedule(s) go with it" in texts(app.warning)
+    app.button(key="watchlists:delete_cancel").click().run()
+    assert "Renamed" in _lists(committed_engine) and not app.warning
     app.button(key="watchlists:delete").click().run()
+    app.button(key="watchlists:delete_confirm").click().run()
     no_exception(app)
     assert "Renamed" not in _lists(committed_engine)
     assert "Renamed" not in app.radio(key="watchlists:selected").options
