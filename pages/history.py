@@ -1,20 +1,21 @@
-"""History: sync runs, scan runs, critical errors, sidecar heartbeats and data coverage."""
+"""History: sync runs, scan runs, critical errors, sidecar heartbeats, data coverage and (admins) the activity log."""
 
 import streamlit as st
 
 from core.auth import Permission
 from core.operations.service import history_report
 from ui import charts
+from ui.activity import render_activity
 from ui.auth import require_page
 from ui.db import require_database
 
-require_page(Permission.READ)  # before anything else: who may open this page
+actor = require_page(Permission.READ)  # before anything else: who may open this page
 KEY = "history"
 cc = st.column_config
 eng = require_database()
 
 st.title("History")
-report = history_report(eng)
+report = history_report(eng, actor)
 
 coverage = report.coverage
 cols = st.columns(5)
@@ -42,7 +43,9 @@ def _table(frame, name: str, empty: str, config: dict, notice=st.info) -> None:
         st.dataframe(frame, hide_index=True, key=f"{KEY}:{name}", column_config=config)
 
 
-runs, scans, errors, beats = st.tabs(["Sync runs", "Scan runs", "Critical errors", "Sidecar heartbeats"])
+names = ["Sync runs", "Scan runs", "Critical errors", "Sidecar heartbeats"]
+admin = actor.can(Permission.READ_ACTIVITY)  # the Activity tab is for admins only (and its service re-checks)
+runs, scans, errors, beats, *activity = st.tabs(names + ["Activity"] if admin else names)
 with runs:
     if not report.sync_runs.empty:
         left, right = st.columns(2)
@@ -97,3 +100,6 @@ with beats:
             "details": cc.TextColumn("Details", width="large"),
         },
     )
+if activity:
+    with activity[0]:
+        render_activity(eng, actor)

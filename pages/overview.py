@@ -8,10 +8,10 @@ from core.operations.service import database_overview
 from ui.auth import require_page
 from ui.db import database_guard, engine
 
-require_page(Permission.READ)  # before anything else: who may open this page
+actor = require_page(Permission.READ)  # before anything else: who may open this page
 st.title("Overview")
 with database_guard():
-    overview = database_overview(engine())
+    overview = database_overview(engine(), actor)
 st.caption(f"Database: `{overview.database}`")
 
 if overview.error:

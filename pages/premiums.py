@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.auth import Permission
+from core.auth import Permission, PermissionDenied
 from core.clock import today_in_new_york
 from core.premiums import service
 from core.premiums.service import InvalidFilters, ScreenError
@@ -14,7 +14,7 @@ from ui.progress import sync_button, sync_progress
 from ui.queries import best_premiums, choices, current_version
 from ui.symbol_detail import render_detail, trade_from_row
 
-require_page(Permission.READ)  # before anything else: who may open this page
+actor = require_page(Permission.READ)  # before anything else: who may open this page
 KEY = "premiums"
 eng = require_database()
 state = st.session_state
@@ -27,7 +27,7 @@ def _notice(kind: str, text: str) -> None:
 def _load_screen(sectors: list[str], watchlists: list[str]) -> None:
     name = state.get(f"{KEY}:screen")
     try:
-        flt = service.load_screen(eng, name)
+        flt = service.load_screen(eng, actor, name)
         set_filter_state(KEY, flt, sectors, watchlists)
         _notice("success", f"Loaded screen “{name}”.")
     except ScreenError as exc:
@@ -36,28 +36,31 @@ def _load_screen(sectors: list[str], watchlists: list[str]) -> None:
 
 def _save_screen() -> None:
     try:
-        name = service.save_screen(eng, state.get(f"{KEY}:screen_name", ""), state[f"{KEY}:current"])
+        name = service.save_screen(eng, actor, state.get(f"{KEY}:screen_name", ""), state[f"{KEY}:current"])
         state[f"{KEY}:screen"] = name
         _notice("success", f"Saved screen “{name}”.")
-    except ScreenError as exc:
+    except (ScreenError, PermissionDenied) as exc:
         _notice("warning", str(exc))
 
 
 def _delete_screen() -> None:
     name = state.pop(f"{KEY}:screen", None)
-    service.delete_screen(eng, name)
-    _notice("success", f"Deleted screen “{name}”.")
+    try:
+        service.delete_screen(eng, actor, name)
+        _notice("success", f"Deleted screen “{name}”.")
+    except PermissionDenied as exc:
+        _notice("warning", str(exc))
 
 
 st.title("Scan Premiums")
 version = current_version(eng)
-opts = choices(eng, version)
-screens = service.screen_names(eng)  # not in the data version: always read fresh
+opts = choices(eng, actor, version)
+screens = service.screen_names(eng, actor)  # not in the data version: always read fresh
 button, progress = st.columns([1, 6], vertical_alignment="center")
 with button:
-    sync_button(eng, key=KEY)
+    sync_button(eng, actor, key=KEY)
 with progress:
-    sync_progress(eng, key=KEY)
+    sync_progress(eng, actor, key=KEY)
 
 flt = premium_filters_form(KEY, opts.sectors, opts.watchlists)
 with st.expander("Saved screens", icon=":material/bookmarks:", expanded=f"{KEY}:notice" in state):
@@ -71,10 +74,11 @@ with st.expander("Saved screens", icon=":material/bookmarks:", expanded=f"{KEY}:
     load.button(
         "Load", key=f"{KEY}:load", on_click=_load_screen, args=(opts.sectors, opts.watchlists), disabled=chosen is None
     )
-    delete.button("Delete", key=f"{KEY}:delete", on_click=_delete_screen, disabled=chosen is None)
-    left, save = st.columns([3, 2], vertical_alignment="bottom")
-    left.text_input("Save the current filters as", key=f"{KEY}:screen_name", placeholder="e.g. Weekly puts")
-    save.button("Save screen", key=f"{KEY}:save", on_click=_save_screen)
+    if actor.can(Permission.MANAGE_SAVED_SCREENS):  # viewers load screens; traders also save and delete them
+        delete.button("Delete", key=f"{KEY}:delete", on_click=_delete_screen, disabled=chosen is None)
+        left, save = st.columns([3, 2], vertical_alignment="bottom")
+        left.text_input("Save the current filters as", key=f"{KEY}:screen_name", placeholder="e.g. Weekly puts")
+        save.button("Save screen", key=f"{KEY}:save", on_click=_save_screen)
 
 if opts.synced == 0:
     st.info(
@@ -85,7 +89,7 @@ if opts.synced == 0:
     )
     st.stop()
 try:
-    frame = best_premiums(eng, flt, version)
+    frame = best_premiums(eng, actor, flt, version)
 except InvalidFilters as exc:
     st.warning(f"These filters cannot be used: {exc}")
     st.stop()
@@ -119,6 +123,6 @@ st.download_button(
 )
 rows = [r for r in event.selection.rows if r < len(frame)]
 if rows:
-    render_detail(eng, trade_from_row(frame.iloc[rows[0]], flt.strategy), as_of, version)
+    render_detail(eng, actor, trade_from_row(frame.iloc[rows[0]], flt.strategy), as_of, version)
 else:
     st.caption("Select a row to see its chain around the money, IV smile, IV and premium history, and payoff.")

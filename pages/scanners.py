@@ -8,13 +8,13 @@ from ui import scanner_tabs
 from ui.auth import require_page
 from ui.db import database_guard, engine
 
-require_page(Permission.MANAGE_SCANNERS)  # before anything else: who may open this page
+actor = require_page(Permission.MANAGE_SCANNERS)  # before anything else: who may open this page
 NEW = "+ New scanner from a template"
 
 st.title("Scanners")
 with database_guard():
     eng = engine()
-page = service.scanners_page(eng)
+page = service.scanners_page(eng, actor)
 if page.error:
     st.error(f"The database is not ready: {page.error}")
     st.stop()
@@ -34,13 +34,13 @@ if choice == NEW:
     if not page.templates:
         st.info("There are no scanner templates yet.")
         if st.button("Add the built-in templates", key="scanners.seed"):
-            service.seed_templates(eng)
+            service.seed_templates(eng, actor)
             st.rerun()
         st.stop()
     template = st.selectbox("Template", page.templates, format_func=lambda c: c.label, key="scanners.template")
     name = st.text_input("Name (default: the template's)", key="scanners.new_name")
     if st.button("Create scanner", type="primary", key="scanners.create"):
-        st.session_state["scanners.created"] = service.create_from_template(eng, template.id, name or None)
+        st.session_state["scanners.created"] = service.create_from_template(eng, actor, template.id, name or None)
         st.rerun()
     st.stop()
 
@@ -63,15 +63,13 @@ with code_tab:
         if not issues:
             st.success("The code passes validation.")
     if save_col.button("Save", type="primary", key="scanners.save"):
-        saved = service.save_scanner(eng, scanner.id, scanner.name, code, parameters)
+        saved = service.save_scanner(eng, actor, scanner.id, scanner.name, code, parameters)
         if saved.error:
             st.error(saved.error)
         else:
             st.success("Saved." if not saved.issues else f"Saved, with {len(saved.issues)} validation problems.")
-    if delete_col.button("Delete scanner", key="scanners.delete"):
-        service.delete_scanner(eng, scanner.id)
-        st.session_state.pop("scanners.choice", None)
-        st.rerun()
+    with delete_col:
+        scanner_tabs.delete_with_confirmation(eng, actor, scanner)
     with st.expander("Highlighted source"):
         st.code(code, language="python", line_numbers=True)
 
@@ -81,7 +79,7 @@ with dry_tab:
     values = st.text_input("Parameter values (JSON, optional)", "", key="scanners.dry_values")
     if st.button("Dry run", key="scanners.dry"):
         with st.spinner("Running in the sandbox..."):
-            dry = service.dry_run(eng, code, symbol, parameters, values)
+            dry = service.dry_run(eng, actor, code, symbol, parameters, values)
         if dry.error:
             st.error(dry.error)
         elif dry.signal:
@@ -104,14 +102,14 @@ with run_tab:
     else:
         watchlist = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label, key="scanners.wl")
         if st.button("Run on watchlist", type="primary", key="scanners.run"):
-            run_id, created = service.start_scan(eng, scanner.id, watchlist.id)
+            run_id, created = service.start_scan(eng, actor, scanner.id, watchlist.id)
             st.session_state[run_key] = run_id
             st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
 
-    scanner_tabs.run_progress(eng, scanner.id, run_key)
+    scanner_tabs.run_progress(eng, actor, scanner.id, run_key)
 
 with results_tab:
-    results = service.latest_results(eng, scanner.id)
+    results = service.latest_results(eng, actor, scanner.id)
     st.caption(results.summary)
     st.dataframe(results.frame, hide_index=True, width="stretch")
     st.download_button(
@@ -124,6 +122,6 @@ with results_tab:
     )
 
 with schedule_tab:
-    st.dataframe(service.schedule_table(eng, scanner.id), hide_index=True, width="stretch")
+    st.dataframe(service.schedule_table(eng, actor, scanner.id), hide_index=True, width="stretch")
     if page.watchlists:
-        scanner_tabs.schedule_form(eng, scanner.id, page.watchlists)
+        scanner_tabs.schedule_form(eng, actor, scanner.id, page.watchlists)

@@ -1,11 +1,11 @@
-"""Users (admins): add people, change roles, reset passwords, disable (after confirming), single sign-on, activity."""
+"""Users (admins): add people, change roles, reset passwords, disable (after confirming), single sign-on.
 
-import dataclasses
+The activity log these changes write is on History (its Activity tab).
+"""
 
 import streamlit as st
 
 from core.auth import AuthError, Permission
-from core.auth.audit import recent_activity
 from core.auth.sso import set_sso_self_registration, sso_self_registration
 from core.auth.users import create_user, list_users, reset_password, set_active, set_role
 from ui.auth import require_page
@@ -48,7 +48,7 @@ st.dataframe(
     width="stretch",
 )
 
-add_tab, change_tab, sso_tab, activity_tab = st.tabs(["Add a user", "Change a user", "Single sign-on", "Activity"])
+add_tab, change_tab, sso_tab = st.tabs(["Add a user", "Change a user", "Single sign-on"])
 
 with add_tab, st.form("users.add", clear_on_submit=False):
     name = st.text_input("New username", key="users.add.name")
@@ -111,7 +111,3 @@ with sso_tab:
     if st.button("Save", key="users.sso.save"):
         role_or_none = None if choice == "refused" else choice
         attempt(lambda: set_sso_self_registration(engine(), actor, role_or_none), "Single sign-on setting saved.")
-
-with activity_tab:
-    entries = recent_activity(engine(), actor, limit=200)
-    st.dataframe([dataclasses.asdict(e) for e in entries], hide_index=True, width="stretch")

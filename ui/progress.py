@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.auth import Actor, Permission, PermissionDenied
 from core.operations.database import Engine
 from core.operations.status import describe_age
 from core.sync import service
@@ -25,8 +26,10 @@ def _describe_eta(run: RunProgress) -> str:
     return f", about {describe_age(eta)} left" if eta is not None else ""
 
 
-def sync_button(eng: Engine, *, key: str, watchlist: str | None = None, label: str = "Sync All") -> None:
-    """The button; a click enqueues (or finds) the run and the progress bar below starts following it."""
+def sync_button(eng: Engine, actor: Actor, *, key: str, watchlist: str | None = None, label: str = "Sync All") -> None:
+    """The button (for roles that may sync); a click enqueues (or finds) the run and the progress bar follows it."""
+    if not actor.can(Permission.SYNC):
+        return
     if st.button(
         label,
         key=f"{key}:sync",
@@ -35,8 +38,8 @@ def sync_button(eng: Engine, *, key: str, watchlist: str | None = None, label: s
     ):
         try:
             with database_guard():
-                run, created = service.request_sync(eng, watchlist=watchlist)
-        except SyncRequestError as exc:
+                run, created = service.request_sync(eng, actor, watchlist=watchlist)
+        except (SyncRequestError, PermissionDenied) as exc:
             st.warning(str(exc))
             return
         st.session_state[f"{key}:run"] = run.run_id
@@ -45,16 +48,16 @@ def sync_button(eng: Engine, *, key: str, watchlist: str | None = None, label: s
         )
 
 
-def sync_progress(eng: Engine, *, key: str, watchlist: str | None = None) -> None:
+def sync_progress(eng: Engine, actor: Actor, *, key: str, watchlist: str | None = None) -> None:
     """A progress bar for this scope's queued or running sync; polls only while there is one."""
     with database_guard():
-        active = service.active_sync(eng, watchlist=watchlist)
+        active = service.active_sync(eng, actor, watchlist=watchlist)
     following = st.session_state.get(f"{key}:run")
 
     @st.fragment(run_every=POLL_SECONDS if active is not None or following else None)
     def poll() -> None:
         with database_guard():
-            view = service.sync_view(eng, run_id=st.session_state.get(f"{key}:run"), watchlist=watchlist)
+            view = service.sync_view(eng, actor, run_id=st.session_state.get(f"{key}:run"), watchlist=watchlist)
         run, last = view.run, view.last
         if run is not None and not run.finished:
             st.session_state[f"{key}:run"] = run.run_id

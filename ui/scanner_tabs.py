@@ -1,4 +1,5 @@
-"""Two tabs of the Scanners page that hold state of their own: a queued run's progress bar, and the schedule form."""
+"""Parts of the Scanners page that hold state of their own: a queued run's progress bar, the schedule form, and
+deleting a scanner after a yes that says what goes with it (its schedules, past runs and results)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,19 @@ import datetime as dt
 
 import streamlit as st
 
+from core.auth import Actor
 from core.operations.database import Engine
 from core.scanner import service
 
 
-def run_progress(eng: Engine, scanner_id: int, run_key: str) -> None:
+def run_progress(eng: Engine, actor: Actor, scanner_id: int, run_key: str) -> None:
     """A progress bar for this scanner's run (the one just queued, or its active one); polls while it runs."""
     ended_key = f"{run_key}.ended"  # the run whose end the whole page has been redrawn for
-    active = st.session_state.get(run_key) or service.active_run(eng, scanner_id)
+    active = st.session_state.get(run_key) or service.active_run(eng, actor, scanner_id)
 
     @st.fragment(run_every=None if active and st.session_state.get(ended_key) == active else 2)
     def show_progress(run_id: int) -> None:
-        progress = service.scan_progress(eng, run_id)
+        progress = service.scan_progress(eng, actor, run_id)
         if progress is None:
             return
         st.progress(
@@ -34,7 +36,7 @@ def run_progress(eng: Engine, scanner_id: int, run_key: str) -> None:
         show_progress(active)
 
 
-def schedule_form(eng: Engine, scanner_id: int, watchlists: list[service.Choice]) -> None:
+def schedule_form(eng: Engine, actor: Actor, scanner_id: int, watchlists: list[service.Choice]) -> None:
     """The form that adds a schedule of this scanner over a watchlist; says what was scheduled or what is wrong."""
     with st.form("scanners.schedule"):
         target = st.selectbox("Watchlist", watchlists, format_func=lambda c: c.label)
@@ -52,6 +54,7 @@ def schedule_form(eng: Engine, scanner_id: int, watchlists: list[service.Choice]
             try:
                 text = service.add_schedule(
                     eng,
+                    actor,
                     scanner_id,
                     target.id,
                     kind,
@@ -63,3 +66,28 @@ def schedule_form(eng: Engine, scanner_id: int, watchlists: list[service.Choice]
                 st.success(f"Scheduled: {text}.")
             except service.ScheduleError as exc:
                 st.error(str(exc))
+
+
+CONFIRM = "scanners.confirm_delete"  # the scanner whose deletion waits for a yes
+
+
+def delete_with_confirmation(eng: Engine, actor: Actor, scanner: service.ScannerRow) -> None:
+    """ "Delete scanner…", then what goes with it and "Yes, delete" / "Cancel"; only the yes deletes."""
+    if st.session_state.get(CONFIRM) != scanner.id:
+        if st.button("Delete scanner…", key="scanners.delete"):
+            st.session_state[CONFIRM] = scanner.id
+            st.rerun()
+        return
+    impact = service.deletion_impact(eng, actor, scanner.id)
+    if impact is None:  # deleted meanwhile (another tab or user)
+        st.session_state.pop(CONFIRM, None)
+        return
+    st.warning(f"Delete “{impact.name}”? {impact.describe()}. This cannot be undone.")
+    if st.button(f"Yes, delete “{impact.name}”", key="scanners.delete_confirm", type="primary"):
+        st.session_state.pop(CONFIRM, None)
+        service.delete_scanner(eng, actor, scanner.id)
+        st.session_state.pop("scanners.choice", None)
+        st.rerun()
+    if st.button("Cancel", key="scanners.delete_cancel"):
+        st.session_state.pop(CONFIRM, None)
+        st.rerun()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.auth import Actor
 from core.operations.database import Engine
 from core.premiums.symbol_detail import SymbolDetail, Trade, side_by_side
 from ui import charts
@@ -39,8 +40,8 @@ def _chain_columns() -> dict:
     return config
 
 
-def render_detail(engine: Engine, trade: Trade, as_of: str, version: str) -> None:
-    detail: SymbolDetail = symbol_detail(engine, trade, as_of, version)
+def render_detail(engine: Engine, actor: Actor, trade: Trade, as_of: str, version: str) -> None:
+    detail: SymbolDetail = symbol_detail(engine, actor, trade, as_of, version)
     kind = "put" if trade.strategy == "csp" else "call"
     st.subheader(
         f"{trade.symbol} {trade.expiration_date:%Y-%m-%d} {trade.strike:g} {kind}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.auth import Actor, PermissionDenied
 from core.operations.database import Engine
 from core.watchlists import service
 from core.watchlists.service import AddResult, Parsed, WatchlistError
@@ -27,13 +28,13 @@ def _report(kind: str, text: str, result: AddResult | None = None) -> None:
 def _run(action) -> None:
     try:
         action()
-    except WatchlistError as exc:
+    except (WatchlistError, PermissionDenied) as exc:
         _report("warning", str(exc))
 
 
-def create(eng: Engine) -> None:
+def create(eng: Engine, actor: Actor) -> None:
     def action():
-        info = service.create(eng, state.get(_k("new_name"), ""), state.get(_k("new_description")))
+        info = service.create(eng, actor, state.get(_k("new_name"), ""), state.get(_k("new_description")))
         state[_k("selected")] = info.name
         state[_k("new_name")] = ""
         _report("success", f"Created watchlist “{info.name}”. Add symbols below.")
@@ -41,28 +42,30 @@ def create(eng: Engine) -> None:
     _run(action)
 
 
-def rename(eng: Engine, old: str, field: str) -> None:
+def rename(eng: Engine, actor: Actor, old: str, field: str) -> None:
     def action():
-        info = service.rename(eng, old, state.get(field, ""))
+        info = service.rename(eng, actor, old, state.get(field, ""))
         state[_k("selected")] = info.name
         _report("success", f"Renamed “{old}” to “{info.name}”.")
 
     _run(action)
 
 
-def delete(eng: Engine, name: str) -> None:
+def delete(eng: Engine, actor: Actor, name: str) -> None:
     def action():
-        service.delete(eng, name)
+        gone = service.delete(eng, actor, name)
         state.pop(_k("selected"), None)
-        state[_k("confirm_delete")] = False
-        _report("success", f"Deleted watchlist “{name}”.")
+        state.pop(_k("confirm_delete"), None)
+        _report(
+            "success", f"Deleted watchlist “{name}” with {gone.symbols} symbol(s) and {gone.schedules} schedule(s)."
+        )
 
     _run(action)
 
 
-def _add(eng: Engine, name: str, parsed: Parsed, source: str) -> None:
+def _add(eng: Engine, actor: Actor, name: str, parsed: Parsed, source: str) -> None:
     def action():
-        result = service.add(eng, name, parsed)
+        result = service.add(eng, actor, name, parsed)
         kind = "success" if result.added and not result.skipped else "warning" if result.skipped else "info"
         _report(
             kind, f"{source}: added {len(result.added)} symbol(s) to “{name}”, skipped {len(result.skipped)}.", result
@@ -71,12 +74,12 @@ def _add(eng: Engine, name: str, parsed: Parsed, source: str) -> None:
     _run(action)
 
 
-def add_pasted(eng: Engine, name: str) -> None:
-    _add(eng, name, service.parse_symbols(state.get(_k("paste"), "") or ""), "Pasted symbols")
+def add_pasted(eng: Engine, actor: Actor, name: str) -> None:
+    _add(eng, actor, name, service.parse_symbols(state.get(_k("paste"), "") or ""), "Pasted symbols")
     state[_k("paste")] = ""
 
 
-def add_file(eng: Engine, name: str) -> None:
+def add_file(eng: Engine, actor: Actor, name: str) -> None:
     upload = state.get(_k("upload"))
     if upload is None:
         _report("warning", "Choose a CSV file first.")
@@ -86,12 +89,12 @@ def add_file(eng: Engine, name: str) -> None:
     except WatchlistError as exc:
         _report("warning", f"File {upload.name}: {exc}. Nothing was added.")
         return
-    _add(eng, name, parsed, f"File {upload.name}")
+    _add(eng, actor, name, parsed, f"File {upload.name}")
 
 
-def remove(eng: Engine, name: str) -> None:
+def remove(eng: Engine, actor: Actor, name: str) -> None:
     def action():
-        removed = service.remove(eng, name, state.get(_k("remove"), []))
+        removed = service.remove(eng, actor, name, state.get(_k("remove"), []))
         state[_k("remove")] = []
         _report("success", f"Removed {removed} symbol(s) from “{name}”.")
 

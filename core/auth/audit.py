@@ -60,6 +60,12 @@ def record_activity(
     )
 
 
+def log_activity(engine: Engine, action: str, *, actor: Actor, target: str | None = None, details=None) -> None:
+    """One activity row in its own transaction: for work done by code that keeps its own units of work."""
+    with unit_of_work(engine, write=True) as session:
+        record_activity(session, action, actor=actor, target=target, details=details)
+
+
 @dataclass(frozen=True)
 class ActivityEntry:
     """One activity row as pages and the CLI show it."""
@@ -72,8 +78,10 @@ class ActivityEntry:
     ip_address: str | None
 
 
-def recent_activity(engine: Engine, actor: Actor, limit: int = 200) -> list[ActivityEntry]:
-    """The newest `limit` activity rows (admins only), newest first."""
+def recent_activity(
+    engine: Engine, actor: Actor, limit: int = 200, *, username: str | None = None, action: str | None = None
+) -> list[ActivityEntry]:
+    """The newest `limit` activity rows (admins only), newest first; only `username`'s or `action`'s when given."""
     require(actor, Permission.READ_ACTIVITY)
     log = ActivityLog
     query = (
@@ -81,5 +89,19 @@ def recent_activity(engine: Engine, actor: Actor, limit: int = 200) -> list[Acti
         .order_by(log.timestamp.desc(), log.id.desc())
         .limit(limit)
     )
+    if username is not None:
+        query = query.where(log.username == username)
+    if action is not None:
+        query = query.where(log.action == action)
     with unit_of_work(engine, write=False) as session:
         return [ActivityEntry(*row) for row in session.execute(query)]
+
+
+def activity_filters(engine: Engine, actor: Actor) -> tuple[list[str], list[str]]:
+    """Every name and every action in the log, sorted (admins only): what the log can be filtered by."""
+    require(actor, Permission.READ_ACTIVITY)
+    log = ActivityLog
+    with unit_of_work(engine, write=False) as session:
+        names = session.scalars(select(log.username).where(log.username.is_not(None)).distinct().order_by(log.username))
+        actions = session.scalars(select(log.action).distinct().order_by(log.action))
+        return list(names), list(actions)

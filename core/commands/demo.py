@@ -6,7 +6,9 @@ import argparse
 import dataclasses
 import datetime as dt
 
-from core.commands import CommandError, database_url, emit_json
+from core.auth import Permission, require
+from core.auth.audit import log_activity
+from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine
 from core.db.migrate import require_current_schema
 
@@ -57,10 +59,14 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
     if args.history_weeks < 0:
         raise CommandError("--history-weeks cannot be negative")
+    actor = acting_actor(args, engine)  # the demo makes watchlists and scanners and syncs: a trader's work
+    for permission in (Permission.MANAGE_WATCHLISTS, Permission.MANAGE_SCANNERS, Permission.SYNC):
+        require(actor, permission)
     try:
         result = run_demo(engine, args.symbols, args.history_weeks, args.as_of)
     except DemoError as exc:
         raise CommandError(str(exc)) from None
+    log_activity(engine, "demo_seed", actor=actor, target=f"run:{result.run_id}", details={"symbols": result.symbols})
     if args.format == "json":
         emit_json(dataclasses.asdict(result))
     else:

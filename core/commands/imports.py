@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from core.commands import CommandError, database_url, emit_json
+from core.auth import Permission, require
+from core.auth.audit import log_activity
+from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine
 from core.db.migrate import require_current_schema
 from core.sync.imports import import_chains
@@ -42,12 +44,15 @@ def _moment(text: str) -> dt.datetime:
 def _import(args: argparse.Namespace) -> int:
     engine = get_engine(database_url(args))
     require_current_schema(engine)
+    actor = require(acting_actor(args, engine), Permission.SYNC)  # loading chains is a sync by hand
     try:
         reports = import_chains(engine, args.paths, underlying_price=args.underlying_price, quote_time=args.quote_time)
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from None
     if not reports:
         raise CommandError("no .csv files found under the paths given")
+    loaded = [r.path for r in reports if not r.error]
+    log_activity(engine, "chains_import", actor=actor, details={"files": loaded, "failed": len(reports) - len(loaded)})
     if args.format == "json":
         emit_json({"files": [{**r.__dict__, "quarantined": dict(r.quarantined)} for r in reports]})
     else:

@@ -13,7 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.commands import CommandError, database_url, emit_json
+from core.auth import Permission, require
+from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import DatabaseError, get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.providers import PROVIDER_NAMES, UnknownProvider
@@ -78,6 +79,8 @@ def _run(args: argparse.Namespace) -> int:
     from core.scanner.market import MarketData
 
     code = _read(args.file)
+    if args.as_user:  # the local operator may; a user named by --as needs a role that runs scanners
+        require(acting_actor(args, get_engine(database_url(args))), Permission.MANAGE_SCANNERS)
     try:
         params = parse_params_json(args.params)
         if validate(code):  # rejected: report it without touching the database or the provider
@@ -135,11 +138,10 @@ def _print_table(report) -> None:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from core.scanner.templates import seed_templates
+    from core.scanner.service import seed_templates
 
     engine = get_engine(database_url(args))
     require_current_schema(engine)
-    with unit_of_work(engine, write=True) as session:
-        added = seed_templates(session)
+    added = seed_templates(engine, acting_actor(args, engine))
     print(json.dumps({"templates_added": added}))
     return 0

@@ -8,13 +8,14 @@ import getpass
 import sys
 import time
 
-from core.commands import CommandError, database_url, emit_json
+from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.db.models import JobRun
 from core.providers import PROVIDER_NAMES, UnknownProvider
 from core.symbols import SymbolListError, parse_ticker_list
-from core.sync.requests import SyncRequest, SyncRequestError, enqueue_sync
+from core.sync.requests import SyncRequest, SyncRequestError
+from core.sync.service import enqueue
 from core.sync.worker import SyncWorker
 
 
@@ -39,19 +40,21 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 def _sync(args: argparse.Namespace) -> int:
     try:
+        symbols = parse_ticker_list(args.symbols) if args.symbols else ()
+        engine = get_engine(database_url(args))
+        require_current_schema(engine)
+        actor = acting_actor(args, engine)  # the local operator, or --as USER (who needs the trader role)
         request = SyncRequest(
             all_symbols=args.all,
             watchlist=args.watchlist,
-            symbols=parse_ticker_list(args.symbols) if args.symbols else (),
+            symbols=symbols,
             provider=args.provider,
             source=args.source,
             as_of=args.as_of,
-            requested_by=f"cli:{getpass.getuser()}",
+            requested_by=_requested_by(actor),
         )
-        engine = get_engine(database_url(args))
-        require_current_schema(engine)
         with unit_of_work(engine, write=True) as session:
-            run, created = enqueue_sync(session, request)
+            run, created = enqueue(session, actor, request)
             run_id = run.id
     except (SyncRequestError, SymbolListError, UnknownProvider) as exc:
         raise CommandError(str(exc)) from None
@@ -87,6 +90,11 @@ def _sync(args: argparse.Namespace) -> int:
             f"in {summary['seconds']} s"
         )
     return 0 if run.status == "completed" else 1
+
+
+def _requested_by(actor) -> str:
+    """`cli:<login>` for the local operator (as before), `cli:<user>` when --as names a user."""
+    return f"cli:{getpass.getuser() if actor.user_id is None else actor.username}"
 
 
 def _load(engine, run_id: int) -> JobRun:

@@ -63,6 +63,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
     activity = actions.add_parser("activity", parents=[common], help="the newest activity-log rows")
     activity.add_argument("--limit", type=int, default=50, metavar="N")
+    activity.add_argument("--user", metavar="NAME", help="only this user's rows (the name as logged)")
+    activity.add_argument("--action", metavar="ACTION", help="only this action, e.g. sign_in_failed")
     activity.add_argument("--format", choices=("table", "json"), default="table")
     activity.set_defaults(handler=_activity)
 
@@ -167,7 +169,7 @@ def _activity(args: argparse.Namespace) -> int:
     from core.auth.audit import recent_activity
 
     engine = _engine(args)
-    entries = recent_activity(engine, acting_actor(args, engine), args.limit)
+    entries = recent_activity(engine, acting_actor(args, engine), args.limit, username=args.user, action=args.action)
     if args.format == "json":
         emit_json({"activity": [dataclasses.asdict(e) for e in entries]})
         return 0

@@ -46,5 +46,6 @@ def load_screen(session: Session, name: str) -> PremiumFilters:
     return PremiumFilters.from_json(row.value)
 
 
-def delete_screen(session: Session, name: str) -> None:
-    session.execute(delete(Setting).where(Setting.key == PREFIX + name))
+def delete_screen(session: Session, name: str) -> bool:
+    """Forget a screen; True when there was one. Does not commit."""
+    return session.execute(delete(Setting).where(Setting.key == PREFIX + name)).rowcount > 0

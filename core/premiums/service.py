@@ -2,7 +2,8 @@
 
 The screen itself is `DatabaseScanner` (core.premiums.screen, SQL in core.premiums.query); a selected row in
 depth is core.premiums.symbol_detail; named filter sets are core.premiums.saved_screens. Reads are read-only
-units of work; saving and deleting a screen write.
+units of work and need the viewer role; saving and deleting a screen write, need the trader role and are logged
+in the activity log. `data_version` takes no actor: it is a cache key (three counts), not data.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from core.auth.audit import record_activity
+from core.auth.roles import Actor, Permission, require
 from core.db.engine import unit_of_work
 from core.db.models import Stock, StockData, Watchlist
 from core.operations.service import data_version
@@ -32,8 +35,9 @@ class Choices:
     synced: int  # symbols whose last sync stored a chain
 
 
-def choices(engine: Engine) -> Choices:
+def choices(engine: Engine, actor: Actor) -> Choices:
     """The sectors and watchlists to filter by, and how many symbols have option data."""
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         sectors = [s for s in session.scalars(select(Stock.sector).distinct().order_by(Stock.sector)) if s]
         watchlists = list(session.scalars(select(Watchlist.name).order_by(Watchlist.name)))
@@ -41,43 +45,52 @@ def choices(engine: Engine) -> Choices:
     return Choices(sectors, watchlists, synced)
 
 
-def best_per_symbol(engine: Engine, filters: PremiumFilters) -> pd.DataFrame:
+def best_per_symbol(engine: Engine, actor: Actor, filters: PremiumFilters) -> pd.DataFrame:
     """The screen: the best contract per symbol (every contract with `all_contracts`), best first.
 
     Raises `InvalidFilters` naming the field that cannot be used.
     """
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         return DatabaseScanner(session).best_per_symbol(filters)
 
 
-def detail(engine: Engine, trade: Trade, as_of: dt.date | None = None) -> SymbolDetail:
+def detail(engine: Engine, actor: Actor, trade: Trade, as_of: dt.date | None = None) -> SymbolDetail:
     """The selected contract's symbol in depth: chain around the money, IV smile, history, payoff."""
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         return symbol_detail(session, trade, as_of=as_of)
 
 
-def screen_names(engine: Engine) -> list[str]:
+def screen_names(engine: Engine, actor: Actor) -> list[str]:
     """The saved screens, by name."""
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         return saved_screens.screen_names(session)
 
 
-def load_screen(engine: Engine, name: str) -> PremiumFilters:
+def load_screen(engine: Engine, actor: Actor, name: str) -> PremiumFilters:
     """The filters saved as `name` (ScreenError when there is none)."""
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         return saved_screens.load_screen(session, name)
 
 
-def save_screen(engine: Engine, name: str, filters: PremiumFilters) -> str:
+def save_screen(engine: Engine, actor: Actor, name: str, filters: PremiumFilters) -> str:
     """Save (or overwrite) `filters` as `name`; returns the cleaned name (ScreenError for a bad name)."""
+    require(actor, Permission.MANAGE_SAVED_SCREENS)
     with unit_of_work(engine, write=True) as session:
-        return saved_screens.save_screen(session, name, filters)
+        saved = saved_screens.save_screen(session, name, filters)
+        record_activity(session, "screen_save", actor=actor, target=f"screen:{saved}", details=filters.to_json())
+        return saved
 
 
-def delete_screen(engine: Engine, name: str) -> None:
+def delete_screen(engine: Engine, actor: Actor, name: str) -> None:
     """Forget the saved screen `name` (nothing happens when there is none)."""
+    require(actor, Permission.MANAGE_SAVED_SCREENS)
     with unit_of_work(engine, write=True) as session:
-        saved_screens.delete_screen(session, name)
+        if saved_screens.delete_screen(session, name):
+            record_activity(session, "screen_delete", actor=actor, target=f"screen:{name}")
 
 
 __all__ = [

@@ -1,24 +1,29 @@
 """What the Scanners page calls: one function per action, plain dataclasses and frames back, no ORM objects.
 
-Every function takes the dashboard's Engine and opens its own unit of work (read-only unless it writes). The
-page stays widgets + one call + rendering (STYLE principle 1). Nothing here runs user code in the
-dashboard process: the dry run goes to a sandbox worker process, reads bars from the cache only (the synthetic
-market is computed, never fetched) and writes nothing; runs over a watchlist go through the queue.
+Every function takes the dashboard's Engine and the acting user, checks the user's role first (reads: viewer;
+scanners, dry runs and runs: `MANAGE_SCANNERS`; schedules: `MANAGE_SCHEDULES`), and opens its own unit of work
+(read-only unless it writes); every change writes its activity row in the same transaction. The page stays
+widgets + one call + rendering (STYLE principle 1). Nothing here runs user code in the dashboard process: the
+dry run goes to a sandbox worker process, reads bars from the cache only (the synthetic market is computed,
+never fetched) and writes nothing but its activity row; runs over a watchlist go through the queue.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, desc, select
+from sqlalchemy import Engine, desc, func, select
 
+from core.auth.audit import record_activity
+from core.auth.roles import Actor, Permission, require
 from core.db.engine import DatabaseError, unit_of_work
 from core.db.migrate import require_current_schema
-from core.db.models import JobRun, ScanHistory, Scanner, ScannerTemplate, ScanResult, Watchlist
+from core.db.models import JobRun, ScanHistory, Scanner, ScannerTemplate, ScanResult, ScanSchedule, Watchlist
 from core.scanner import jobs, schedules, templates
 from core.scanner.box.validate import Issue, validate
 from core.scanner.engine import scan_symbols
@@ -77,6 +82,19 @@ class DryRun:
 
 
 @dataclass(frozen=True)
+class DeletionImpact:
+    """What deleting a scanner takes with it, for the confirmation the page asks for."""
+
+    name: str
+    schedules: int
+    runs: int  # scan_history rows
+    results: int
+
+    def describe(self) -> str:
+        return f"Its {self.schedules} schedule(s), {self.runs} past run(s) and {self.results} result(s) go with it"
+
+
+@dataclass(frozen=True)
 class Progress:
     status: str
     done: int
@@ -91,8 +109,9 @@ class Results:
     frame: pd.DataFrame
 
 
-def scanners_page(engine: Engine) -> ScannersPage:
+def scanners_page(engine: Engine, actor: Actor) -> ScannersPage:
     """Everything the page lists: scanners, templates, watchlists and whether the sandbox can run here."""
+    require(actor, Permission.READ)
     try:
         require_current_schema(engine)
     except DatabaseError as exc:
@@ -120,22 +139,37 @@ def scanners_page(engine: Engine) -> ScannersPage:
     )
 
 
-def seed_templates(engine: Engine) -> int:
+def seed_templates(engine: Engine, actor: Actor) -> int:
     """Add the built-in scanner templates; returns how many were added."""
+    require(actor, Permission.MANAGE_SCANNERS)
     with unit_of_work(engine, write=True) as session:
-        return templates.seed_templates(session)
+        added = templates.seed_templates(session)
+        record_activity(session, "templates_seed", actor=actor, target="scanner_templates", details={"added": added})
+        return added
 
 
-def create_from_template(engine: Engine, template_id: int, name: str | None = None) -> str:
+def create_from_template(engine: Engine, actor: Actor, template_id: int, name: str | None = None) -> str:
     """A new scanner from a template; returns its name (made unique)."""
+    require(actor, Permission.MANAGE_SCANNERS)
     with unit_of_work(engine, write=True) as session:
-        return templates.scanner_from_template(session, template_id, name).name
+        row = templates.scanner_from_template(session, template_id, name)
+        record_activity(
+            session, "scanner_create", actor=actor, target=f"scanner:{row.name}", details={"template": template_id}
+        )
+        return row.name
 
 
 def save_scanner(
-    engine: Engine, scanner_id: int | None, name: str, code: str, parameters: str, description: str | None = None
+    engine: Engine,
+    actor: Actor,
+    scanner_id: int | None,
+    name: str,
+    code: str,
+    parameters: str,
+    description: str | None = None,
 ) -> Saved:
     """Save (create when `scanner_id` is None) a scanner; the code is saved even with issues, which come back."""
+    require(actor, Permission.MANAGE_SCANNERS)
     issues = validate(code)
     try:
         schema = parse_params_json(parameters)
@@ -149,6 +183,7 @@ def save_scanner(
         if clash is not None and clash != scanner_id:
             return Saved(scanner_id, issues, f"another scanner is already called {name.strip()!r}")
         row = session.get(Scanner, scanner_id) if scanner_id is not None else None
+        action = "scanner_edit" if row is not None else "scanner_create"
         if row is None:
             row = Scanner(name=name.strip(), code=code)
             session.add(row)
@@ -156,20 +191,47 @@ def save_scanner(
         if description is not None:
             row.description = description
         session.flush()
+        record_activity(session, action, actor=actor, target=f"scanner:{row.name}", details={"issues": len(issues)})
         return Saved(row.id, issues)
 
 
-def delete_scanner(engine: Engine, scanner_id: int) -> None:
-    """Delete a scanner (its schedules, results and history go with it)."""
+def deletion_impact(engine: Engine, actor: Actor, scanner_id: int) -> DeletionImpact | None:
+    """What deleting the scanner takes with it (None when there is no such scanner), for the page's confirmation."""
+    require(actor, Permission.MANAGE_SCANNERS)
+    with unit_of_work(engine) as session:
+        return _impact(session, scanner_id)
+
+
+def delete_scanner(engine: Engine, actor: Actor, scanner_id: int) -> DeletionImpact | None:
+    """Delete a scanner (its schedules, results and history go with it); returns what went."""
+    require(actor, Permission.MANAGE_SCANNERS)
     with unit_of_work(engine, write=True) as session:
-        row = session.get(Scanner, scanner_id)
-        if row is not None:
-            session.delete(row)
+        gone = _impact(session, scanner_id)
+        if gone is not None:
+            session.delete(session.get(Scanner, scanner_id))
+            record_activity(
+                session, "scanner_delete", actor=actor, target=f"scanner:{gone.name}", details=dataclasses.asdict(gone)
+            )
+        return gone
 
 
-def dry_run(engine: Engine, code: str, symbol: str, parameters: str, values: str = "") -> DryRun:
+def _impact(session, scanner_id: int) -> DeletionImpact | None:
+    row = session.get(Scanner, scanner_id)
+    if row is None:
+        return None
+
+    def count(model) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(model.scanner_id == scanner_id)) or 0
+
+    return DeletionImpact(row.name, count(ScanSchedule), count(ScanHistory), count(ScanResult))
+
+
+def dry_run(engine: Engine, actor: Actor, code: str, symbol: str, parameters: str, values: str = "") -> DryRun:
     """Run `code` on one symbol in the sandbox with the cached bars; the namespace's values come back."""
+    require(actor, Permission.MANAGE_SCANNERS)
     symbol = symbol.strip().upper()
+    with unit_of_work(engine, write=True) as session:  # logged before it runs: user code is run on their behalf
+        record_activity(session, "scanner_dry_run", actor=actor, target=f"symbol:{symbol}")
     try:
         schema, supplied = parse_params_json(parameters), parse_params_json(values)
     except ParamError as exc:
@@ -192,15 +254,24 @@ def dry_run(engine: Engine, code: str, symbol: str, parameters: str, values: str
     )
 
 
-def start_scan(engine: Engine, scanner_id: int, watchlist_id: int, requested_by: str = "dashboard") -> tuple[int, bool]:
+def start_scan(engine: Engine, actor: Actor, scanner_id: int, watchlist_id: int) -> tuple[int, bool]:
     """Queue a run over a watchlist for the sidecar; (run id, created)."""
+    require(actor, Permission.MANAGE_SCANNERS)
     with unit_of_work(engine, write=True) as session:
-        run, created = jobs.enqueue_scan(session, scanner_id, watchlist_id=watchlist_id, requested_by=requested_by)
+        run, created = jobs.enqueue_scan(session, scanner_id, watchlist_id=watchlist_id, requested_by=actor.username)
+        record_activity(
+            session,
+            "scanner_run",
+            actor=actor,
+            target=f"run:{run.id}",
+            details={"scanner_id": scanner_id, "watchlist_id": watchlist_id, "created": created},
+        )
         return run.id, created
 
 
-def scan_progress(engine: Engine, run_id: int) -> Progress | None:
+def scan_progress(engine: Engine, actor: Actor, run_id: int) -> Progress | None:
     """How far run `run_id` has got (None if there is no such run)."""
+    require(actor, Permission.READ)
     with engine.connect() as conn:
         row = conn.execute(
             select(
@@ -210,8 +281,9 @@ def scan_progress(engine: Engine, run_id: int) -> Progress | None:
     return None if row is None else Progress(*row)
 
 
-def active_run(engine: Engine, scanner_id: int) -> int | None:
+def active_run(engine: Engine, actor: Actor, scanner_id: int) -> int | None:
     """The newest queued or running scan run of this scanner, if any (the page resumes its progress bar)."""
+    require(actor, Permission.READ)
     with engine.connect() as conn:
         runs = conn.execute(
             select(JobRun.id, JobRun.params)
@@ -221,8 +293,9 @@ def active_run(engine: Engine, scanner_id: int) -> int | None:
     return next((r.id for r in runs if (r.params or {}).get("scanner_id") == scanner_id), None)
 
 
-def latest_results(engine: Engine, scanner_id: int) -> Results:
+def latest_results(engine: Engine, actor: Actor, scanner_id: int) -> Results:
     """The results of the scanner's newest run with its summary line (an empty frame before any run)."""
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         history = session.scalars(
             select(ScanHistory).where(ScanHistory.scanner_id == scanner_id).order_by(desc(ScanHistory.id)).limit(1)
@@ -253,6 +326,7 @@ def results_csv(frame: pd.DataFrame) -> bytes:
 
 def add_schedule(
     engine: Engine,
+    actor: Actor,
     scanner_id: int,
     watchlist_id: int,
     schedule_type: str,
@@ -263,6 +337,7 @@ def add_schedule(
     market_hours_only: bool,
 ) -> str:
     """Add a schedule; returns its description (ScheduleError says what is missing)."""
+    require(actor, Permission.MANAGE_SCHEDULES)
     with unit_of_work(engine, write=True) as session:
         row = schedules.create_schedule(
             session,
@@ -274,11 +349,20 @@ def add_schedule(
             days_of_week=days,
             market_hours_only=market_hours_only,
         )
-        return schedules.describe(row)
+        described = schedules.describe(row)
+        record_activity(
+            session,
+            "schedule_create",
+            actor=actor,
+            target=f"schedule:{row.id}",
+            details={"scanner_id": scanner_id, "watchlist_id": watchlist_id, "when": described},
+        )
+        return described
 
 
-def schedule_table(engine: Engine, scanner_id: int) -> pd.DataFrame:
+def schedule_table(engine: Engine, actor: Actor, scanner_id: int) -> pd.DataFrame:
     """The scanner's schedules, one row each, described in words."""
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         rows = [
             {
@@ -298,6 +382,7 @@ __all__ = [
     "DAY_NAMES",
     "SCHEDULE_TYPES",
     "Choice",
+    "DeletionImpact",
     "DryRun",
     "Issue",
     "Progress",
@@ -310,6 +395,7 @@ __all__ = [
     "add_schedule",
     "create_from_template",
     "delete_scanner",
+    "deletion_impact",
     "dry_run",
     "latest_results",
     "results_csv",

@@ -2,7 +2,9 @@
 
 The button only inserts a request (`request_sync`: a second click while the run is queued or running returns
 that same run); the sidecar does the work and updates the run's totals after each batch, and the bar polls
-`sync_view`, one read-only unit of work of a few primary-key and indexed reads.
+`sync_view`, one read-only unit of work of a few primary-key and indexed reads. Asking for a sync needs the trader
+role and is logged (`sync_enqueue`); watching one needs the viewer role. `enqueue` is the same check and log line
+for a caller that holds its own session (the `sync` command).
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from core.auth.audit import record_activity
+from core.auth.roles import Actor, Permission, require
 from core.db.engine import unit_of_work
+from core.db.models import JobRun
 from core.jobs.health import sidecar_health
 from core.jobs.progress import RunProgress, active_run, last_finished_run, progress_of, run_progress
 from core.sync.requests import KIND, SyncRequest, SyncRequestError, enqueue_sync, sync_scope
@@ -30,28 +36,42 @@ def _scope(watchlist: str | None) -> str:
     return sync_scope(watchlist=watchlist) if watchlist is not None else sync_scope(all_symbols=True)
 
 
-def request_sync(
-    engine: Engine, *, watchlist: str | None = None, requested_by: str = "dashboard"
-) -> tuple[RunProgress, bool]:
+def request_sync(engine: Engine, actor: Actor, *, watchlist: str | None = None) -> tuple[RunProgress, bool]:
     """Queue a sync of everything (or of `watchlist`), or find the one already queued or running: (run, created).
 
-    Raises `SyncRequestError` when there is nothing to sync or no such watchlist.
+    Needs the trader role. Raises `SyncRequestError` when there is nothing to sync or no such watchlist.
     """
-    request = SyncRequest(all_symbols=watchlist is None, watchlist=watchlist, requested_by=requested_by)
+    request = SyncRequest(all_symbols=watchlist is None, watchlist=watchlist, requested_by=actor.username)
     with unit_of_work(engine, write=True) as session:
-        run, created = enqueue_sync(session, request)
-        session.flush()
+        run, created = enqueue(session, actor, request)
         return progress_of(run), created
 
 
-def active_sync(engine: Engine, *, watchlist: str | None = None) -> RunProgress | None:
+def enqueue(session: Session, actor: Actor, request: SyncRequest) -> tuple[JobRun, bool]:
+    """Check the actor may sync, queue `request` (or find its run) and log who asked: the page's and the CLI's way."""
+    require(actor, Permission.SYNC)
+    run, created = enqueue_sync(session, request)
+    session.flush()
+    record_activity(
+        session,
+        "sync_enqueue",
+        actor=actor,
+        target=f"run:{run.id}",
+        details={"scope": run.scope, "created": created, "symbols": run.total_items},
+    )
+    return run, created
+
+
+def active_sync(engine: Engine, actor: Actor, *, watchlist: str | None = None) -> RunProgress | None:
     """The queued or running sync of everything (or of `watchlist`), if any."""
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         return active_run(session, KIND, _scope(watchlist))
 
 
-def sync_view(engine: Engine, *, run_id: int | None = None, watchlist: str | None = None) -> SyncView:
+def sync_view(engine: Engine, actor: Actor, *, run_id: int | None = None, watchlist: str | None = None) -> SyncView:
     """The run `run_id` (or else the active sync of the scope), the sidecar's liveness, and the last finished sync."""
+    require(actor, Permission.READ)
     scope = _scope(watchlist)
     with unit_of_work(engine) as session:
         run = (run_progress(session, run_id) if run_id else None) or active_run(session, KIND, scope)
@@ -59,4 +79,13 @@ def sync_view(engine: Engine, *, run_id: int | None = None, watchlist: str | Non
         return SyncView(run, last, sidecar_health(session).alive)
 
 
-__all__ = ["RunProgress", "SyncRequestError", "SyncView", "active_sync", "request_sync", "sync_view"]
+__all__ = [
+    "RunProgress",
+    "SyncRequest",
+    "SyncRequestError",
+    "SyncView",
+    "active_sync",
+    "enqueue",
+    "request_sync",
+    "sync_view",
+]

@@ -1,7 +1,9 @@
-"""What the Watchlists page calls: an Engine in, its own unit of work inside, plain values and frames out.
+"""What the Watchlists page calls: an Engine and the acting user in, its own unit of work inside, plain values out.
 
-Edits go through `WatchlistManager` in one writing unit of work each; the page's table joins each symbol's
-profile and data age with its best cash-secured put under the default screen (core.premiums.screen).
+Every function checks the actor's role first (`require`: reading needs viewer, changing needs trader) and
+every change writes its activity row in the same transaction. Edits go through `WatchlistManager` in one writing
+unit of work each; the page's table joins each symbol's profile and data age with its best cash-secured put
+under the default screen (core.premiums.screen).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from core.auth.audit import record_activity
+from core.auth.roles import Actor, Permission, require
 from core.db.engine import unit_of_work
-from core.db.models import Stock, StockData
+from core.db.models import ScanSchedule, Stock, StockData
 from core.premiums.filters import PremiumFilters
 from core.premiums.screen import DatabaseScanner
 from core.symbols import WatchlistError
@@ -45,46 +49,114 @@ class WatchlistView:
     table: pd.DataFrame  # OVERVIEW_COLUMNS, one row per symbol in list order
 
 
-def names(engine: Engine) -> list[str]:
+@dataclass(frozen=True)
+class DeletionImpact:
+    """What deleting a watchlist takes with it, for the confirmation the page asks for."""
+
+    name: str
+    symbols: int
+    schedules: int
+
+    def describe(self) -> str:
+        return (
+            f"Its {self.symbols} symbol(s) and {self.schedules} scanner schedule(s) go with it; past scan results stay"
+        )
+
+
+def names(engine: Engine, actor: Actor) -> list[str]:
     """Every watchlist's name, alphabetically."""
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         return WatchlistManager(session).names()
 
 
-def view(engine: Engine, name: str) -> WatchlistView:
+def view(engine: Engine, actor: Actor, name: str) -> WatchlistView:
     """The watchlist `name` and its table (WatchlistError when there is none)."""
+    require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         return WatchlistView(WatchlistManager(session).get(name), watchlist_table(session, name))
 
 
-def create(engine: Engine, name: str, description: str | None = None) -> WatchlistInfo:
+def create(engine: Engine, actor: Actor, name: str, description: str | None = None) -> WatchlistInfo:
     """A new, empty watchlist (WatchlistError when the name is empty or taken)."""
+    require(actor, Permission.MANAGE_WATCHLISTS)
     with unit_of_work(engine, write=True) as session:
-        return WatchlistManager(session).create(name, description)
+        info = WatchlistManager(session).create(name, description)
+        record_activity(session, "watchlist_create", actor=actor, target=f"watchlist:{info.name}")
+        return info
 
 
-def rename(engine: Engine, old: str, new: str) -> WatchlistInfo:
+def rename(engine: Engine, actor: Actor, old: str, new: str) -> WatchlistInfo:
     """Rename a watchlist in both tables."""
+    require(actor, Permission.MANAGE_WATCHLISTS)
     with unit_of_work(engine, write=True) as session:
-        return WatchlistManager(session).rename(old, new)
+        info = WatchlistManager(session).rename(old, new)
+        record_activity(
+            session, "watchlist_rename", actor=actor, target=f"watchlist:{info.name}", details={"from": old}
+        )
+        return info
 
 
-def delete(engine: Engine, name: str) -> None:
-    """Delete a watchlist (its scanner schedules go with it)."""
+def deletion_impact(engine: Engine, actor: Actor, name: str) -> DeletionImpact:
+    """How many symbols and scanner schedules go when `name` is deleted (WatchlistError when there is none)."""
+    require(actor, Permission.MANAGE_WATCHLISTS)
+    with unit_of_work(engine) as session:
+        return _impact(session, name)
+
+
+def delete(engine: Engine, actor: Actor, name: str) -> DeletionImpact:
+    """Delete a watchlist (its scanner schedules go with it); returns what went."""
+    require(actor, Permission.MANAGE_WATCHLISTS)
     with unit_of_work(engine, write=True) as session:
-        WatchlistManager(session).delete(name)
+        gone = _impact(session, name)
+        WatchlistManager(session).delete(gone.name)
+        record_activity(
+            session,
+            "watchlist_delete",
+            actor=actor,
+            target=f"watchlist:{gone.name}",
+            details={"symbols": gone.symbols, "schedules": gone.schedules},
+        )
+        return gone
 
 
-def add(engine: Engine, name: str, parsed: Parsed) -> AddResult:
+def _impact(session: Session, name: str) -> DeletionImpact:
+    info = WatchlistManager(session).get(name)
+    count = select(func.count()).select_from(ScanSchedule).where(ScanSchedule.watchlist_id == info.id)
+    return DeletionImpact(info.name, len(info.entries), session.scalar(count) or 0)
+
+
+def add(engine: Engine, actor: Actor, name: str, parsed: Parsed) -> AddResult:
     """Add parsed entries; each one not added comes back with its reason (unknown, already listed...)."""
+    require(actor, Permission.MANAGE_WATCHLISTS)
     with unit_of_work(engine, write=True) as session:
-        return WatchlistManager(session).add(name, parsed, known_symbols(session))
+        result = WatchlistManager(session).add(name, parsed, known_symbols(session))
+        if result.added:
+            record_activity(
+                session,
+                "watchlist_add_symbols",
+                actor=actor,
+                target=f"watchlist:{name}",
+                details={"added": list(result.added), "skipped": len(result.skipped)},
+            )
+        return result
 
 
-def remove(engine: Engine, name: str, symbols: Iterable[str]) -> int:
+def remove(engine: Engine, actor: Actor, name: str, symbols: Iterable[str]) -> int:
     """Remove symbols from a watchlist; returns how many were removed."""
+    require(actor, Permission.MANAGE_WATCHLISTS)
+    symbols = list(symbols)
     with unit_of_work(engine, write=True) as session:
-        return WatchlistManager(session).remove(name, symbols)
+        removed = WatchlistManager(session).remove(name, symbols)
+        if removed:
+            record_activity(
+                session,
+                "watchlist_remove_symbols",
+                actor=actor,
+                target=f"watchlist:{name}",
+                details={"symbols": symbols},
+            )
+        return removed
 
 
 def watchlist_table(session: Session, name: str) -> pd.DataFrame:
@@ -139,6 +211,7 @@ def watchlist_table(session: Session, name: str) -> pd.DataFrame:
 __all__ = [
     "OVERVIEW_COLUMNS",
     "AddResult",
+    "DeletionImpact",
     "Parsed",
     "WatchlistError",
     "WatchlistInfo",
@@ -146,6 +219,7 @@ __all__ = [
     "add",
     "create",
     "delete",
+    "deletion_impact",
     "export_csv",
     "export_tradingview",
     "names",

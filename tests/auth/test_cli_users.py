@@ -146,6 +146,10 @@ def test_as_user_applies_their_role_and_names_them_in_the_log(cli):
         ("local operator", "user_create", "user:tom"),
         ("local operator", "user_create", "user:ada"),
     ]
+    status, out, _ = cli("activity", "--user", "local operator", "--action", "user_create", "--format", "json")
+    assert [r["target"] for r in json.loads(out)["activity"]] == ["user:tom", "user:ada"]
+    status, out, _ = cli("activity", "--user", "ada", "--format", "json")
+    assert [r["action"] for r in json.loads(out)["activity"]] == ["role_change"]
 
 
 def test_sso_registration(cli):

@@ -62,3 +62,34 @@ def test_database_down_is_a_clear_message(open_page):
     app = open_page(DOWN_URL, PAGE)
     no_exception(app)
     assert "cannot" in app.error[0].value
+
+
+def test_admins_read_the_activity_log_newest_first_and_filter_it(open_page, committed_engine, db_url):
+    from core.auth import LOCAL_OPERATOR
+    from core.watchlists import service as watchlists
+
+    watchlists.create(committed_engine, LOCAL_OPERATOR, "First")
+    watchlists.create(committed_engine, LOCAL_OPERATOR, "Second")
+    watchlists.rename(committed_engine, LOCAL_OPERATOR, "Second", "Third")
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    assert [t.label for t in app.tabs][-1] == "Activity"
+    table = app.dataframe[-1].value
+    assert list(table["target"][:3]) == ["watchlist:Third", "watchlist:Second", "watchlist:First"]
+    assert list(table["action"][:3]) == ["watchlist_rename", "watchlist_create", "watchlist_create"]
+    assert set(table["username"]) == {"local operator"}
+
+    app.selectbox(key="history:activity:action").select("watchlist_create").run()
+    assert list(app.dataframe[-1].value["target"]) == ["watchlist:Second", "watchlist:First"]
+    app.selectbox(key="history:activity:user").select("local operator").run()
+    assert len(app.dataframe[-1].value) == 2
+    app.selectbox(key="history:activity:action").select("watchlist_rename").run()
+    assert list(app.dataframe[-1].value["details"]) == ['{"from": "Second"}']
+
+
+def test_viewers_and_traders_see_no_activity_tab(open_page, committed_engine, db_url):
+    for role in ("viewer", "trader"):
+        app = open_page(db_url, PAGE, role=role)
+        no_exception(app)
+        assert "Activity" not in [t.label for t in app.tabs]
+        assert "Sync runs" in [t.label for t in app.tabs]

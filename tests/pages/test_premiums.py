@@ -141,3 +141,16 @@ def test_database_down_is_a_clear_message(open_page):
     no_exception(app)
     assert "cannot" in app.error[0].value and "127.0.0.1" in app.error[0].value
     assert "DATABASE_URL" in texts(app.info)
+
+
+def test_a_viewer_loads_screens_but_cannot_save_delete_or_sync(open_page, demo_url, committed_engine):
+    from core.auth import LOCAL_OPERATOR
+    from core.premiums import service
+
+    service.save_screen(committed_engine, LOCAL_OPERATOR, "Weekly", PremiumFilters())
+    app = open_page(demo_url, PAGE, role="viewer")
+    no_exception(app)
+    keys = {b.key for b in app.button if b.key}
+    assert "premiums:load" in keys
+    assert not keys & {"premiums:save", "premiums:delete", "premiums:sync"}
+    assert len(app.dataframe) >= 1  # the screen itself is there

@@ -89,3 +89,39 @@ def test_dry_run_queue_a_run_and_schedule(page, db_url, committed_engine, monkey
     app.button[-1].click().run()  # the schedule form's submit: daily at 09:45 by default
     assert not app.exception
     assert app.success[-1].value == "Scheduled: daily at 09:45 (market hours only)."
+
+
+def test_delete_asks_first_and_says_what_goes_with_it(page, db_url, committed_engine):
+    from sqlalchemy import select
+
+    from core.db.models import ActivityLog, Scanner
+
+    with unit_of_work(committed_engine, write=True) as session:
+        mine = factories.scanner(session, name="Mine")
+        tech = factories.watchlist(session, name="Tech", symbols=["AAPL"])
+        factories.scan_history(session, mine, tech)
+        factories.scan_history(session, mine, tech)
+
+    def names() -> list[str]:
+        with unit_of_work(committed_engine) as session:
+            return list(session.scalars(select(Scanner.name)))
+
+    app = page(db_url)
+    app.selectbox(key="scanners.choice").select("Mine").run()
+    app.button(key="scanners.delete").click().run()  # the first click only asks
+    assert not app.exception
+    assert names() == ["Mine"]
+    assert app.warning[0].value == (
+        "Delete “Mine”? Its 0 schedule(s), 2 past run(s) and 0 result(s) go with it. This cannot be undone."
+    )
+    app.button(key="scanners.delete_cancel").click().run()
+    assert names() == ["Mine"] and not app.warning
+
+    app.button(key="scanners.delete").click().run()
+    app.button(key="scanners.delete_confirm").click().run()
+    assert not app.exception
+    assert names() == []
+    assert app.selectbox(key="scanners.choice").value != "Mine"
+    with unit_of_work(committed_engine) as session:
+        logged = session.execute(select(ActivityLog.username, ActivityLog.action, ActivityLog.target)).one()
+    assert logged.username.startswith("test-admin-") and logged[1:] == ("scanner_delete", "scanner:Mine")

@@ -118,6 +118,32 @@ def test_a_viewer_cannot_open_scanners(open_page, committed_engine, db_url):
     assert not direct.title
 
 
+def _pages_beyond(role: str) -> list[tuple[str, str]]:
+    """(file, title) of every page in dashboard.py's PAGES table that `role` may not open, read from the
+    source (running dashboard.py needs Streamlit's runtime): Scanners and Users today, Accounts when it lands."""
+    import ast
+
+    from core.auth import ROLE_PERMISSIONS, Permission, Role
+    from tests.conftest import REPO_ROOT
+
+    tree = ast.parse((REPO_ROOT / "dashboard.py").read_text())
+    table = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "PAGES")
+    rows = [(row.elts[0].value, row.elts[1].value, row.elts[3].attr) for row in table.elts]
+    return [(path, title) for path, title, need in rows if Permission[need] not in ROLE_PERMISSIONS[Role(role)]]
+
+
+def test_a_viewer_opens_no_page_beyond_reading(open_page, committed_engine, db_url):
+    beyond = _pages_beyond("viewer")
+    assert {"pages/scanners.py", "pages/users.py"} <= {path for path, _ in beyond}
+    app = open_page(db_url, role="viewer")
+    for path, title in beyond:  # not in a viewer's navigation (or, run alone by AppTest, refused by the page)
+        assert title not in [t.value for t in _try_to_open(app, path).title], path
+        no_exception(app)
+    for path, _ in beyond:
+        direct = open_page(db_url, path, role="viewer")  # each page refuses on its own, naming the role it needs
+        assert "that needs the" in texts(direct.error) and not direct.title, path
+
+
 def test_wrong_passwords_are_refused_throttled_and_logged(open_page, committed_engine, db_url):
     create_user(committed_engine, LOCAL_OPERATOR, "bob", TEST_PASSWORD, "viewer")
     app = open_page(db_url, role=None)

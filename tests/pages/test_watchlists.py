@@ -88,8 +88,14 @@ def test_upload_csv_rename_and_delete(open_page, demo_url, committed_engine):
     assert "Renamed" in _lists(committed_engine) and "From file" not in _lists(committed_engine)
     assert app.radio(key="watchlists:selected").value == "Renamed"
 
-    app.checkbox(key="watchlists:confirm_delete").check().run()
+    app.button(key="watchlists:delete").click().run()  # the first click only asks
+    no_exception(app)
+    assert "Renamed" in _lists(committed_engine)
+    assert "Its 2 symbol(s) and 0 scanner schedule(s) go with it" in texts(app.warning)
+    app.button(key="watchlists:delete_cancel").click().run()
+    assert "Renamed" in _lists(committed_engine) and not app.warning
     app.button(key="watchlists:delete").click().run()
+    app.button(key="watchlists:delete_confirm").click().run()
     no_exception(app)
     assert "Renamed" not in _lists(committed_engine)
     assert "Renamed" not in app.radio(key="watchlists:selected").options
@@ -143,3 +149,29 @@ def test_database_down_is_a_clear_message(open_page):
     app = open_page(DOWN_URL, PAGE)
     no_exception(app)
     assert "cannot" in app.error[0].value
+
+
+def test_a_viewer_reads_and_exports_but_cannot_change_or_sync(open_page, demo_url, committed_engine):
+    app = open_page(demo_url, PAGE, role="viewer")
+    no_exception(app)
+    assert len(app.radio(key="watchlists:selected").options) == 3
+    assert any("best_put_premium" in d.value.columns for d in app.dataframe)
+    assert [t.label for t in app.tabs] == ["Export"]
+    keys = {b.key for b in app.button if b.key}
+    assert not keys & {"watchlists:create", "watchlists:rename", "watchlists:delete", "watchlists:add_pasted"}
+    assert not any(k.endswith(":sync") for k in keys)
+    assert not app.text_input  # no "New watchlist" box
+
+
+def test_a_traders_change_is_logged_under_their_name(open_page, demo_url, committed_engine):
+    from core.db.models import ActivityLog
+
+    app = open_page(demo_url, PAGE, role="trader")
+    app.text_input(key="watchlists:new_name").input("Mine").run()
+    app.button(key="watchlists:create").click().run()
+    no_exception(app)
+    with unit_of_work(committed_engine) as session:
+        row = session.execute(
+            select(ActivityLog.username, ActivityLog.target).where(ActivityLog.action == "watchlist_create")
+        ).one()
+    assert row.username.startswith("test-trader-") and row.target == "watchlist:Mine"

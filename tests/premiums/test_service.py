@@ -16,6 +16,7 @@ from core.premiums.service import InvalidFilters, ScreenError, Trade
 from core.premiums.symbol_detail import payoff_at_expiry
 from tests.premiums import dataset
 from tests.premiums.dataset import AS_OF
+from tests.support.actors import TRADER
 
 BASE = PremiumFilters(as_of=AS_OF)
 
@@ -30,30 +31,30 @@ def data(committed_engine) -> dataset.Dataset:
 
 
 def test_choices_list_sectors_watchlists_and_synced_symbols(committed_engine, data):
-    assert service.choices(committed_engine).synced == 0  # no sync has stored a chain yet: the page says so
+    assert service.choices(committed_engine, TRADER).synced == 0  # no sync has stored a chain yet: the page says so
     synced = list(data.stock_data.symbol[:2])
     with unit_of_work(committed_engine, write=True) as session:
         session.execute(update(StockData).where(StockData.symbol.in_(synced)).values(contracts=40))
-    choices = service.choices(committed_engine)
+    choices = service.choices(committed_engine, TRADER)
     assert choices.sectors == sorted({s for s in data.stocks.sector if isinstance(s, str)})
     assert choices.watchlists == ["empty", "wheel"]  # the lists the page edits (FluxScan's table)
     assert choices.synced == 2
 
 
 def test_the_screen_is_the_screen_and_bad_filters_name_their_field(committed_engine, data):
-    frame = service.best_per_symbol(committed_engine, BASE)
+    frame = service.best_per_symbol(committed_engine, TRADER, BASE)
     wanted = dataset.expected(data, BASE)
     assert list(frame.symbol) == list(wanted.symbol) and len(frame) > 0
     with pytest.raises(InvalidFilters, match="dte"):
-        service.best_per_symbol(committed_engine, dataclasses.replace(BASE, dte=(30, 7)))
+        service.best_per_symbol(committed_engine, TRADER, dataclasses.replace(BASE, dte=(30, 7)))
 
 
 def test_a_row_in_depth(committed_engine, data):
-    row = service.best_per_symbol(committed_engine, BASE).iloc[0]
+    row = service.best_per_symbol(committed_engine, TRADER, BASE).iloc[0]
     trade = Trade(
         row.symbol, "csp", row.expiration_date, float(row.strike), float(row.mid), float(row.underlying_price)
     )
-    detail = service.detail(committed_engine, trade, as_of=AS_OF)
+    detail = service.detail(committed_engine, TRADER, trade, as_of=AS_OF)
     assert trade.strike in set(detail.chain.strike) and set(detail.chain.option_type) <= {"put", "call"}
     assert detail.breakeven == pytest.approx(trade.strike - trade.mid)
     assert payoff_at_expiry(trade, np.array([detail.breakeven]))[0] == pytest.approx(0.0, abs=1e-9)
@@ -61,14 +62,14 @@ def test_a_row_in_depth(committed_engine, data):
 
 def test_saved_screens_save_load_overwrite_and_delete(committed_engine):
     calls = dataclasses.replace(BASE, strategy="cc", min_volume=5)
-    assert service.save_screen(committed_engine, "  Weekly calls ", calls) == "Weekly calls"
-    assert service.screen_names(committed_engine) == ["Weekly calls"]
-    assert service.load_screen(committed_engine, "Weekly calls") == calls
-    service.save_screen(committed_engine, "Weekly calls", BASE)  # the same name again: overwritten
-    assert service.load_screen(committed_engine, "Weekly calls") == BASE
-    service.delete_screen(committed_engine, "Weekly calls")
-    assert service.screen_names(committed_engine) == []
+    assert service.save_screen(committed_engine, TRADER, "  Weekly calls ", calls) == "Weekly calls"
+    assert service.screen_names(committed_engine, TRADER) == ["Weekly calls"]
+    assert service.load_screen(committed_engine, TRADER, "Weekly calls") == calls
+    service.save_screen(committed_engine, TRADER, "Weekly calls", BASE)  # the same name again: overwritten
+    assert service.load_screen(committed_engine, TRADER, "Weekly calls") == BASE
+    service.delete_screen(committed_engine, TRADER, "Weekly calls")
+    assert service.screen_names(committed_engine, TRADER) == []
     with pytest.raises(ScreenError, match="no saved screen"):
-        service.load_screen(committed_engine, "Weekly calls")
+        service.load_screen(committed_engine, TRADER, "Weekly calls")
     with pytest.raises(ScreenError, match="needs a name"):
-        service.save_screen(committed_engine, "   ", BASE)
+        service.save_screen(committed_engine, TRADER, "   ", BASE)

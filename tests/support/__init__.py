@@ -1,2 +1,2 @@
-"""Helpers shared by test modules (test modules never import each other): run the CLI, sidecar processes,
+"""Helpers shared by test modules (test modules never import each other): actors, run the CLI, sidecar processes,
 schedules."""

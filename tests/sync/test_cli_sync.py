@@ -130,3 +130,30 @@ def test_commands_refuse_an_unmigrated_database(tmp_path):
     result = run_cli("sync", "--symbols", "AAPL", "--database-url", f"sqlite:///{tmp_path / 'new.db'}")
     assert result.returncode == 1
     assert "no Wheelhouse schema yet" in result.stderr and "db upgrade" in result.stderr
+
+
+def test_sync_is_attributed_to_the_operator_or_to_the_user_named_by_as(committed_engine, db_url):
+    from core.auth import LOCAL_OPERATOR
+    from core.auth.users import create_user
+    from core.db.models import ActivityLog
+
+    for name, role in (("vera", "viewer"), ("tom", "trader")):
+        create_user(committed_engine, LOCAL_OPERATOR, name, "correct horse battery staple", role)
+    base = ["sync", "--symbols", "AAPL", "--database-url", db_url]
+
+    refused = run_cli(*base, "--as", "vera")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "error: vera (viewer) cannot start a sync: that needs the trader role."
+    assert run_cli(*base, "--as", "nobody").stderr.strip() == "error: unknown user 'nobody'"
+
+    assert run_cli(*base, "--as", "tom").returncode == 0
+    assert run_cli(*base).returncode == 0  # no --as: the local operator, exactly as before
+    with committed_engine.connect() as conn:
+        runs = conn.execute(select(JobRun.requested_by).order_by(JobRun.id)).scalars().all()
+        logged = conn.execute(
+            select(ActivityLog.username, ActivityLog.action)
+            .order_by(ActivityLog.id)
+            .where(ActivityLog.action == "sync_enqueue")
+        ).all()
+    assert len(runs) == 1 and runs[0] == "cli:tom"  # the second asked for the same queued run
+    assert logged == [("tom", "sync_enqueue"), ("local operator", "sync_enqueue")]

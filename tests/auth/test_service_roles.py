@@ -1,0 +1,242 @@
+"""The role matrix held in core: every service a page or the CLI calls, by every role, on both databases.
+
+Each call is tagged by hand with the least role the issue's table gives it (viewer reads and exports; trader
+also manages watchlists, scanners, schedules, saved screens and Sync All; admin also users and the activity
+log). A role below it gets `PermissionDenied` naming the user, the role and what is missing, and nothing is
+written; a role at or above it succeeds, and a write leaves one activity row naming the user and the target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from core.auth import LOCAL_OPERATOR, PermissionDenied
+from core.auth import users as users_service
+from core.db.engine import unit_of_work
+from core.db.models import ActivityLog, Scanner, ScannerTemplate, Watchlist
+from core.operations import service as operations
+from core.premiums import service as premiums
+from core.premiums.filters import PremiumFilters
+from core.scanner import service as scanners
+from core.sync import service as sync
+from core.watchlists import service as watchlists
+from tests import factories
+from tests.support.actors import ADMIN, TRADER, VIEWER
+
+RANK = {"viewer": 0, "trader": 1, "admin": 2}
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class World:
+    """What the calls act on: a watchlist, a scanner, a template and a saved screen."""
+
+    watchlist: str
+    watchlist_id: int
+    scanner_id: int
+    template_id: int
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    needs: str  # the least role, from the issue's table (written out by hand)
+    run: Any  # (engine, actor, world) -> anything
+    action: str | None = None  # the activity row a write leaves
+
+
+CALLS = [
+    # watchlists
+    Call("watchlists.names", "viewer", lambda e, a, w: watchlists.names(e, a)),
+    Call("watchlists.view", "viewer", lambda e, a, w: watchlists.view(e, a, w.watchlist)),
+    Call("watchlists.create", "trader", lambda e, a, w: watchlists.create(e, a, "New list"), "watchlist_create"),
+    Call(
+        "watchlists.rename", "trader", lambda e, a, w: watchlists.rename(e, a, w.watchlist, "Moved"), "watchlist_rename"
+    ),
+    Call(
+        "watchlists.add",
+        "trader",
+        lambda e, a, w: watchlists.add(e, a, w.watchlist, watchlists.parse_symbols("KO")),
+        "watchlist_add_symbols",
+    ),
+    Call(
+        "watchlists.remove",
+        "trader",
+        lambda e, a, w: watchlists.remove(e, a, w.watchlist, ["AAPL"]),
+        "watchlist_remove_symbols",
+    ),
+    Call("watchlists.deletion_impact", "trader", lambda e, a, w: watchlists.deletion_impact(e, a, w.watchlist)),
+    Call("watchlists.delete", "trader", lambda e, a, w: watchlists.delete(e, a, w.watchlist), "watchlist_delete"),
+    # Scan Premiums and saved screens
+    Call("premiums.choices", "viewer", lambda e, a, w: premiums.choices(e, a)),
+    Call("premiums.best_per_symbol", "viewer", lambda e, a, w: premiums.best_per_symbol(e, a, PremiumFilters())),
+    Call("premiums.screen_names", "viewer", lambda e, a, w: premiums.screen_names(e, a)),
+    Call("premiums.load_screen", "viewer", lambda e, a, w: premiums.load_screen(e, a, "Saved")),
+    Call(
+        "premiums.save_screen",
+        "trader",
+        lambda e, a, w: premiums.save_screen(e, a, "Weekly", PremiumFilters()),
+        "screen_save",
+    ),
+    Call("premiums.delete_screen", "trader", lambda e, a, w: premiums.delete_screen(e, a, "Saved"), "screen_delete"),
+    # Sync All
+    Call("sync.request_sync", "trader", lambda e, a, w: sync.request_sync(e, a), "sync_enqueue"),
+    Call("sync.active_sync", "viewer", lambda e, a, w: sync.active_sync(e, a)),
+    Call("sync.sync_view", "viewer", lambda e, a, w: sync.sync_view(e, a)),
+    # scanners and schedules
+    Call("scanners.scanners_page", "viewer", lambda e, a, w: scanners.scanners_page(e, a)),
+    Call("scanners.seed_templates", "trader", lambda e, a, w: scanners.seed_templates(e, a), "templates_seed"),
+    Call(
+        "scanners.create_from_template",
+        "trader",
+        lambda e, a, w: scanners.create_from_template(e, a, w.template_id, "From template"),
+        "scanner_create",
+    ),
+    Call(
+        "scanners.save_scanner (edit)",
+        "trader",
+        lambda e, a, w: scanners.save_scanner(e, a, w.scanner_id, "Mine", "signal = True\n", "{}"),
+        "scanner_edit",
+    ),
+    Call(
+        "scanners.save_scanner (create)",
+        "trader",
+        lambda e, a, w: scanners.save_scanner(e, a, None, "Another", "signal = True\n", "{}"),
+        "scanner_create",
+    ),
+    Call("scanners.deletion_impact", "trader", lambda e, a, w: scanners.deletion_impact(e, a, w.scanner_id)),
+    Call(
+        "scanners.delete_scanner",
+        "trader",
+        lambda e, a, w: scanners.delete_scanner(e, a, w.scanner_id),
+        "scanner_delete",
+    ),
+    # A dry run with unreadable parameters stops before the sandbox: it is still checked and logged first.
+    Call(
+        "scanners.dry_run",
+        "trader",
+        lambda e, a, w: scanners.dry_run(e, a, "signal = True", "AAPL", "{"),
+        "scanner_dry_run",
+    ),
+    Call(
+        "scanners.start_scan",
+        "trader",
+        lambda e, a, w: scanners.start_scan(e, a, w.scanner_id, w.watchlist_id),
+        "scanner_run",
+    ),
+    Call("scanners.scan_progress", "viewer", lambda e, a, w: scanners.scan_progress(e, a, 1)),
+    Call("scanners.active_run", "viewer", lambda e, a, w: scanners.active_run(e, a, w.scanner_id)),
+    Call("scanners.latest_results", "viewer", lambda e, a, w: scanners.latest_results(e, a, w.scanner_id)),
+    Call("scanners.schedule_table", "viewer", lambda e, a, w: scanners.schedule_table(e, a, w.scanner_id)),
+    Call(
+        "scanners.add_schedule",
+        "trader",
+        lambda e, a, w: scanners.add_schedule(
+            e,
+            a,
+            w.scanner_id,
+            w.watchlist_id,
+            "daily",
+            interval_minutes=None,
+            run_time=dt.time(9, 45),
+            days=[],
+            market_hours_only=True,
+        ),
+        "schedule_create",
+    ),
+    # History, Overview and the activity log
+    Call("operations.history_report", "viewer", lambda e, a, w: operations.history_report(e, a)),
+    Call("operations.database_overview", "viewer", lambda e, a, w: operations.database_overview(e, a)),
+    Call("operations.activity", "admin", lambda e, a, w: operations.activity(e, a)),
+    Call("operations.activity_choices", "admin", lambda e, a, w: operations.activity_choices(e, a)),
+    # users
+    Call("users.list_users", "admin", lambda e, a, w: users_service.list_users(e, a)),
+    Call(
+        "users.create_user",
+        "admin",
+        lambda e, a, w: users_service.create_user(e, a, "newcomer", PASSWORD, "viewer"),
+        "user_create",
+    ),
+]
+
+
+def build_world(committed_engine) -> World:
+    with unit_of_work(committed_engine, write=True) as session:
+        for symbol in ("AAPL", "MSFT", "KO"):
+            factories.stock(session, symbol=symbol)
+        factories.scanner(session, name="Mine")
+    watchlists.create(committed_engine, LOCAL_OPERATOR, "Tech")
+    watchlists.add(committed_engine, LOCAL_OPERATOR, "Tech", watchlists.parse_symbols("AAPL, MSFT"))
+    premiums.save_screen(committed_engine, LOCAL_OPERATOR, "Saved", PremiumFilters())
+    scanners.seed_templates(committed_engine, LOCAL_OPERATOR)
+    with unit_of_work(committed_engine) as session:
+        return World(
+            "Tech",
+            session.scalar(select(Watchlist.id).where(Watchlist.name == "Tech")),
+            session.scalar(select(Scanner.id).where(Scanner.name == "Mine")),
+            session.scalar(select(ScannerTemplate.id).limit(1)),
+        )
+
+
+def _activity(engine, username: str) -> list[tuple[str, str | None]]:
+    with unit_of_work(engine) as session:
+        return session.execute(
+            select(ActivityLog.action, ActivityLog.target).where(ActivityLog.username == username)
+        ).all()
+
+
+def _rows(engine) -> int:
+    with unit_of_work(engine) as session:
+        return session.scalar(select(func.count()).select_from(ActivityLog))
+
+
+@pytest.mark.parametrize("actor", [VIEWER, TRADER, ADMIN], ids=lambda a: str(a.role))
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: c.name)
+def test_each_role_gets_exactly_what_the_matrix_gives(committed_engine, call, actor):
+    allowed = RANK[actor.role] >= RANK[call.needs]
+    # A refusal comes before any database work, so refused calls get ids that name nothing.
+    world = build_world(committed_engine) if allowed else World("Nowhere", 0, 0, 0)
+    before = _rows(committed_engine)
+    if not allowed:
+        with pytest.raises(PermissionDenied) as refused:
+            call.run(committed_engine, actor, world)
+        assert str(refused.value).startswith(f"{actor.username} ({actor.role}) cannot ")
+        assert f"that needs the {call.needs} role" in str(refused.value)
+        assert _rows(committed_engine) == before  # refused before anything was written
+        return
+    call.run(committed_engine, actor, world)
+    logged = _activity(committed_engine, actor.username)
+    if call.action is None:
+        assert logged == [], f"a read wrote activity: {logged}"
+    else:
+        assert [action for action, _ in logged] == [call.action]
+        assert logged[0][1], "an activity row names what was changed"
+
+
+def test_the_matrix_covers_every_function_the_pages_call():
+    """Every service entry point (a function whose first parameter is the engine) is in CALLS, so a new one
+    cannot land outside the matrix; pure helpers (a frame to CSV, parsing) and session-level parts are not."""
+    modules = {"watchlists": watchlists, "premiums": premiums, "sync": sync, "scanners": scanners}
+    modules["operations"] = operations
+    entry_points = set()
+    for label, module in modules.items():
+        for name in module.__all__:
+            function = getattr(module, name)
+            if inspect.isfunction(function) and next(iter(inspect.signature(function).parameters)) == "engine":
+                entry_points.add(f"{label}.{name}")
+    exempt = {
+        "premiums.detail",  # the same READ check as best_per_symbol; needs a stored chain (tests/premiums)
+        "operations.sidebar_status",  # the status line of every signed-in page: no actor (module docstring)
+        "operations.data_version",  # a cache key, no actor
+        "premiums.data_version",  # the same function, re-exported
+    }
+    assert entry_points - {c.name.split(" ")[0] for c in CALLS} - exempt == set()
+    for name in exempt - {"operations.sidebar_status", "operations.data_version", "premiums.data_version"}:
+        label, function = name.split(".")
+        assert list(inspect.signature(getattr(modules[label], function)).parameters)[1] == "actor"
