@@ -1,5 +1,7 @@
 """Scanners: write, validate, dry-run, run on a watchlist, see results and schedule FluxScan-style scanners."""
 
+import uuid
+
 import streamlit as st
 
 from core.auth import Permission
@@ -81,7 +83,8 @@ with dry_tab:
     values = st.text_input("Parameter values (JSON, optional)", "", key="scanners.dry_values")
     if st.button("Dry run", key="scanners.dry"):
         with st.spinner("Running in the sandbox..."):
-            dry = service.dry_run(eng, code, symbol, parameters, values)
+            caller = st.session_state.setdefault("scanners.caller", uuid.uuid4().hex)  # one dry run per session
+            dry = service.dry_run(eng, code, symbol, parameters, values, caller=caller)
         if dry.error:
             st.error(dry.error)
         elif dry.signal:

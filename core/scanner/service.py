@@ -21,6 +21,7 @@ from core.db.migrate import require_current_schema
 from core.db.models import JobRun, ScanHistory, Scanner, ScannerTemplate, ScanResult, Watchlist
 from core.scanner import jobs, schedules, templates
 from core.scanner.box.validate import Issue, validate
+from core.scanner.dryruns import POOL, DryRunBusy, DryRunPool
 from core.scanner.engine import scan_symbols
 from core.scanner.market import MarketData
 from core.scanner.params import ParamError, parse_params_json, typed_params
@@ -167,15 +168,25 @@ def delete_scanner(engine: Engine, scanner_id: int) -> None:
             session.delete(row)
 
 
-def dry_run(engine: Engine, code: str, symbol: str, parameters: str, values: str = "") -> DryRun:
-    """Run `code` on one symbol in the sandbox with the cached bars; the namespace's values come back."""
+def dry_run(
+    engine: Engine, code: str, symbol: str, parameters: str, values: str = "", *, caller: str, pool: DryRunPool = POOL
+) -> DryRun:
+    """Run `code` on one symbol in the sandbox with the cached bars; the namespace's values come back.
+
+    Through the bounded dry-run pool (core.scanner.dryruns): `caller` (the browser session) has at most one
+    going, and a click past the pool's bounds is refused at once with the reason.
+    """
     symbol = symbol.strip().upper()
     try:
         schema, supplied = parse_params_json(parameters), parse_params_json(values)
     except ParamError as exc:
         return DryRun(symbol, error=str(exc))
     market = MarketData(engine, read_only=True)
-    report = scan_symbols(code, [symbol], market=market, params=supplied, schema=schema, debug=True)
+    try:
+        with pool.slot(caller):
+            report = scan_symbols(code, [symbol], market=market, params=supplied, schema=schema, debug=True)
+    except DryRunBusy as exc:
+        return DryRun(symbol, error=str(exc))
     if report.errors and report.errors[0]["symbol"] is None:
         return DryRun(symbol, error="; ".join(e["error"] for e in report.errors), sandbox=report.sandbox)
     outcome = report.outcomes[0] if report.outcomes else None
