@@ -60,14 +60,15 @@ with code_tab:
     validate_col, save_col, delete_col = st.columns(3)
     if validate_col.button("Validate", key="scanners.validate"):
         issues = service.validate(code)
-        for issue in issues:
-            st.error(f"Line {issue.line}, column {issue.column}: {issue.message}")
-        if not issues:
+        if issues:
+            lines = "\n".join(f"Line {i.line}, column {i.column}: {i.message}" for i in issues)
+            scanner_tabs.plain(f"{len(issues)} validation problem(s):", lines)
+        else:
             st.success("The code passes validation.")
     if save_col.button("Save", type="primary", key="scanners.save"):
         saved = service.save_scanner(eng, scanner.id, scanner.name, code, parameters)
         if saved.error:
-            st.error(saved.error)
+            scanner_tabs.plain("Not saved:", saved.error)
         else:
             st.success("Saved." if not saved.issues else f"Saved, with {len(saved.issues)} validation problems.")
     if delete_col.button("Delete scanner", key="scanners.delete"):
@@ -85,20 +86,7 @@ with dry_tab:
         with st.spinner("Running in the sandbox..."):
             caller = st.session_state.setdefault("scanners.caller", uuid.uuid4().hex)  # one dry run per session
             dry = service.dry_run(eng, code, symbol, parameters, values, caller=caller)
-        if dry.error:
-            st.error(dry.error)
-        elif dry.signal:
-            st.success(f"{dry.symbol}: {dry.signal}")
-            st.json(dry.metrics)
-        else:
-            st.info(f"{dry.symbol}: no signal")
-        left, right = st.columns(2)
-        left.markdown("**Your variables**")
-        left.json(dry.variables)
-        right.markdown("**Inputs**")
-        right.json(dry.inputs)
-        if dry.printed:
-            st.code(dry.printed, language="text")
+        scanner_tabs.dry_run_result(dry)
 
 with run_tab:
     run_key = f"scanners.run.{scanner.id}"
@@ -116,6 +104,8 @@ with run_tab:
 with results_tab:
     results = service.latest_results(eng, scanner.id)
     st.caption(results.summary)
+    if results.errors:
+        scanner_tabs.plain("Errors in this run:", results.errors, notice=st.warning)
     st.dataframe(results.frame, hide_index=True, width="stretch")
     st.download_button(
         "Export CSV",

@@ -1,8 +1,17 @@
-"""Two tabs of the Scanners page that hold state of their own: a queued run's progress bar, and the schedule form."""
+"""Parts of the Scanners page: a queued run's progress bar, the schedule form, and how scanner text is shown.
+
+Scanner text is hostile data (a shared scanner is someone else's code): its errors, printed output, metric names
+and the reasons a run failed are shown with `plain` -- a fixed title of ours, then the text in a code block,
+which Streamlit never reads as Markdown. Shown as Markdown, `[x](http://...)`, `**`, `:red[...]` or `$...$`
+would become links, styling or formulas on the operator's screen. Where a line must mix our words with a
+scanner's (a dry run's signal), the scanner's part goes through `escape_markdown`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -63,3 +72,36 @@ def schedule_form(eng: Engine, scanner_id: int, watchlists: list[service.Choice]
                 st.success(f"Scheduled: {text}.")
             except service.ScheduleError as exc:
                 st.error(str(exc))
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$^=])")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` with every character Markdown (or Streamlit's `:color[]`, `:emoji:`, `$math$`) reads escaped."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
+
+
+def plain(title: str, text: str, notice: Callable[[str], object] = st.error) -> None:
+    """Our `title` as a notice, then scanner-provided `text` as plain text (see the module docstring)."""
+    notice(title)
+    st.code(text, language=None, wrap_lines=True)
+
+
+def dry_run_result(dry: service.DryRun) -> None:
+    """What one dry run found: its signal or error, its metrics, its variables and inputs, what it printed."""
+    symbol = escape_markdown(dry.symbol)
+    if dry.error:
+        plain(f"The dry run of {symbol} failed:", dry.error)
+    elif dry.signal:
+        st.success(f"{symbol}: {escape_markdown(dry.signal)}")
+        st.json(dry.metrics)
+    else:
+        st.info(f"{symbol}: no signal")
+    left, right = st.columns(2)
+    left.markdown("**Your variables**")
+    left.json(dry.variables)
+    right.markdown("**Inputs**")
+    right.json(dry.inputs)
+    if dry.printed:
+        st.code(dry.printed, language=None)

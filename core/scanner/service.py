@@ -19,6 +19,7 @@ from sqlalchemy import Engine, desc, select
 from core.db.engine import DatabaseError, unit_of_work
 from core.db.migrate import require_current_schema
 from core.db.models import JobRun, ScanHistory, Scanner, ScannerTemplate, ScanResult, Watchlist
+from core.exports import frame_csv
 from core.scanner import jobs, schedules, templates
 from core.scanner.box.validate import Issue, validate
 from core.scanner.dryruns import POOL, DryRunBusy, DryRunPool
@@ -26,7 +27,10 @@ from core.scanner.engine import scan_symbols
 from core.scanner.market import MarketData
 from core.scanner.params import ParamError, parse_params_json, typed_params
 from core.scanner.sandbox import sandbox_status
+from core.symbols import is_ticker
 
+MAX_VIEW_CHARS = 50_000  # a dry run's variables (and, apart, its inputs) as JSON, at most
+MAX_ERRORS_SHOWN = 2_000
 SCHEDULE_TYPES = schedules.SCHEDULE_TYPES
 DAY_NAMES = schedules.DAY_NAMES
 ScheduleError = schedules.ScheduleError
@@ -88,8 +92,9 @@ class Progress:
 
 @dataclass(frozen=True)
 class Results:
-    summary: str
+    summary: str  # ours: status and counts
     frame: pd.DataFrame
+    errors: str = ""  # the run's errors: scanner-provided text, for the page to show as plain text
 
 
 def scanners_page(engine: Engine) -> ScannersPage:
@@ -177,6 +182,8 @@ def dry_run(
     going, and a click past the pool's bounds is refused at once with the reason.
     """
     symbol = symbol.strip().upper()
+    if not is_ticker(symbol):
+        return DryRun(symbol[:20], error=f"{symbol[:20]!r} is not a ticker symbol")
     try:
         schema, supplied = parse_params_json(parameters), parse_params_json(values)
     except ParamError as exc:
@@ -196,11 +203,35 @@ def dry_run(
         signal=(outcome.result or {}).get("signal") if outcome else None,
         metrics=(outcome.result or {}).get("metrics", {}) if outcome else {},
         error=outcome.error if outcome else (report.errors[0]["error"] if report.errors else None),
-        variables=debug.get("variables", {}),
-        inputs=debug.get("inputs", {}),
+        variables=bounded_view(debug.get("variables", {})),
+        inputs=bounded_view(debug.get("inputs", {})),
         printed=debug.get("printed", ""),
         sandbox=report.sandbox,
     )
+
+
+def bounded_view(values: Any, budget: int = MAX_VIEW_CHARS) -> dict[str, Any]:
+    """A dry run's variables or inputs as the page shows them: at most `budget` characters of JSON in all.
+
+    The sandbox already bounds depth, width and strings (core.scanner.box.clean); this bounds what the browser is
+    sent, whatever the scanner made: values past the budget are replaced by a note of their size.
+    """
+    if not isinstance(values, dict):
+        return {}
+    shown: dict[str, Any] = {}
+    left = budget
+    for name, value in values.items():
+        size = len(json.dumps(value, default=str))
+        if size > left:
+            shown[str(name)] = f"(not shown: {size:,} characters)"
+            left -= 40
+        else:
+            shown[str(name)] = value
+            left -= size
+        if left <= 0 and len(shown) < len(values):
+            shown["..."] = f"{len(values) - len(shown)} more not shown"
+            break
+    return shown
 
 
 def start_scan(engine: Engine, scanner_id: int, watchlist_id: int, requested_by: str = "dashboard") -> tuple[int, bool]:
@@ -249,17 +280,17 @@ def latest_results(engine: Engine, scanner_id: int) -> Results:
             f"run {history.id} {history.status}: {history.symbols_scanned or 0} symbols scanned, "
             f"{history.signals_found or 0} signals"
             + (f" in {history.execution_time_ms / 1000:.1f} s" if history.execution_time_ms else "")
-            + (f"; errors: {history.error_message[:300]}" if history.error_message else "")
         )
+        errors = (history.error_message or "")[:MAX_ERRORS_SHOWN]
     frame = pd.DataFrame(
         [{"symbol": r.symbol, "signal": r.signal, **(r.metrics or {}), "time": r.timestamp} for r in rows]
     )
-    return Results(summary, frame if len(frame) else pd.DataFrame(columns=["symbol", "signal"]))
+    return Results(summary, frame if len(frame) else pd.DataFrame(columns=["symbol", "signal"]), errors)
 
 
 def results_csv(frame: pd.DataFrame) -> bytes:
-    """The results table as CSV bytes (the export button)."""
-    return frame.to_csv(index=False).encode()
+    """The results table as CSV bytes (the export button): a scanner's text cannot become a formula."""
+    return frame_csv(frame).encode()
 
 
 def add_schedule(
@@ -321,6 +352,7 @@ __all__ = [
     "add_schedule",
     "create_from_template",
     "delete_scanner",
+    "bounded_view",
     "dry_run",
     "latest_results",
     "results_csv",

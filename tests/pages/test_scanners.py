@@ -58,8 +58,8 @@ def test_validate_shows_errors_at_their_lines(page, db_url, committed_engine):
     app.text_area(key=f"scanners.code.{scanner_id}").input("x = 1\nimport os\ny = df.__class__\n").run()
     app.button(key="scanners.validate").click().run()
     assert not app.exception
-    errors = [e.value for e in app.error]
-    assert errors == [
+    assert [e.value for e in app.error] == ["2 validation problem(s):"]
+    assert app.code[0].value.splitlines() == [  # scanner text: shown as text, never as Markdown
         "Line 2, column 1: import of 'os' is not allowed (only datetime, math, numpy, pandas, statistics, talib)",
         "Line 3, column 8: dunder attribute '.__class__' is not allowed",
     ]

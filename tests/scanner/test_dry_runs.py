@@ -3,6 +3,7 @@ reason at once, and every slot given back however the dry run ends."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -77,3 +78,29 @@ def test_a_dry_run_holds_a_slot_only_while_it_runs(committed_engine, sandbox_req
         dry = service.dry_run(committed_engine, "signal = True", "AAPL", "{}", caller="session-a", pool=pool)
         assert dry.error is None and dry.signal == "BUY" and dry.sandbox
     assert pool.running == 0
+
+
+def test_the_debug_view_is_bounded_whatever_the_scanner_made():
+    values = {f"v{i}": "x" * 3000 for i in range(100)} | {"huge": list(range(50_000))}
+    view = service.bounded_view(values, budget=20_000)
+    assert len(json.dumps(view)) < 20_000 + 200
+    assert list(view)[:3] == ["v0", "v1", "v2"] and view["v0"] == "x" * 3000
+    assert view["..."].endswith("more not shown")
+    assert service.bounded_view({"huge": list(range(50_000))}, budget=1000) == {
+        "huge": "(not shown: 338,890 characters)"
+    }
+    assert service.bounded_view(["not", "a", "mapping"]) == {}
+
+
+def test_a_dry_run_of_a_scanner_that_builds_huge_and_deep_values_shows_a_bounded_view(
+    committed_engine, sandbox_required
+):
+    code = (
+        "deep = {}\nnode = deep\nfor i in range(800):\n    node['x'] = {}\n    node = node['x']\n"
+        "wide = {str(i): 'y' * 150 for i in range(5000)}\nprint('z' * 10 ** 6)\nsignal = True"
+    )
+    dry = service.dry_run(committed_engine, code, "AAPL", "{}", caller="session-a", pool=DryRunPool())
+    assert dry.error is None and dry.signal == "BUY"
+    assert len(json.dumps(dry.variables)) <= service.MAX_VIEW_CHARS + 200
+    assert len(json.dumps(dry.inputs)) <= service.MAX_VIEW_CHARS + 200
+    assert "deep" in dry.variables and len(dry.printed) <= 10_000
