@@ -95,9 +95,13 @@ with run_tab:
     else:
         watchlist = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label, key="scanners.wl")
         if st.button("Run on watchlist", type="primary", key="scanners.run"):
-            run_id, created = service.start_scan(eng, scanner.id, watchlist.id)
-            st.session_state[run_key] = run_id
-            st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
+            try:
+                run_id, created = service.start_scan(eng, scanner.id, watchlist.id)
+            except service.ScanRequestError as exc:  # a draft: saved with validation problems
+                scanner_tabs.plain("Not queued:", str(exc))
+            else:
+                st.session_state[run_key] = run_id
+                st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
 
     scanner_tabs.run_progress(eng, scanner.id, run_key)
 

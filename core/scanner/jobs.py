@@ -66,11 +66,16 @@ def enqueue_scan(
 ) -> tuple[JobRun, bool]:
     """Queue a run of a scanner over a watchlist or symbols; returns (run, created) like a sync.
 
-    A second request for the same scanner and scope while one is queued or running returns that one.
+    A second request for the same scanner and scope while one is queued or running returns that one. A draft
+    (a scanner saved with validation problems) is refused: its run could only fail.
     """
     scanner = session.get(Scanner, scanner_id)
     if scanner is None:
         raise ScanRequestError(f"no scanner with id {scanner_id}")
+    if scanner.draft:
+        raise ScanRequestError(
+            f"scanner {scanner.name!r} is a draft (saved with validation problems): fix them and save it first"
+        )
     if watchlist_id is not None:
         watchlist = session.get(Watchlist, watchlist_id)
         if watchlist is None:

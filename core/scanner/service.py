@@ -34,6 +34,7 @@ MAX_ERRORS_SHOWN = 2_000
 SCHEDULE_TYPES = schedules.SCHEDULE_TYPES
 DAY_NAMES = schedules.DAY_NAMES
 ScheduleError = schedules.ScheduleError
+ScanRequestError = jobs.ScanRequestError
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def save_scanner(
         if row is None:
             row = Scanner(name=name.strip(), code=code)
             session.add(row)
-        row.name, row.code, row.parameters = name.strip(), code, schema
+        row.name, row.code, row.parameters, row.draft = name.strip(), code, schema, bool(issues)
         if description is not None:
             row.description = description
         session.flush()
@@ -361,6 +362,7 @@ __all__ = [
     "scanners_page",
     "schedule_table",
     "seed_templates",
+    "ScanRequestError",
     "start_scan",
     "validate",  # the page's Validate button: the same allow-list check as `python -m core scanner validate`
 ]

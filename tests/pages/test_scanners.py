@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core.config import get_settings
 from core.db.engine import unit_of_work
+from core.db.models import JobRun, Scanner
 from core.scanner.templates import TEMPLATES, seed_templates
 from tests import factories
 from tests.conftest import REPO_ROOT
@@ -87,3 +89,21 @@ def test_dry_run_queue_a_run_and_schedule(page, db_url, committed_engine, monkey
     app.button[-1].click().run()  # the schedule form's submit: daily at 09:45 by default
     assert not app.exception
     assert app.success[-1].value == "Scheduled: daily at 09:45 (market hours only)."
+
+
+def test_a_scanner_saved_with_problems_is_a_draft_that_is_not_queued(page, db_url, committed_engine):
+    with unit_of_work(committed_engine, write=True) as session:
+        scanner_id = factories.scanner(session, name="Mine", code="signal = True").id
+        factories.watchlist(session, name="Tech", symbols=["AAPL"])
+    app = page(db_url)
+    app.selectbox(key="scanners.choice").select("Mine").run()
+    app.text_area(key=f"scanners.code.{scanner_id}").input("import os\nsignal = True\n").run()
+    app.button(key="scanners.save").click().run()
+    assert app.success[0].value == "Saved, with 1 validation problems."
+    app.button(key="scanners.run").click().run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["Not queued:"]
+    assert any("'Mine' is a draft" in c.value for c in app.code)
+    with unit_of_work(committed_engine) as session:
+        assert session.get(Scanner, scanner_id).draft is True
+        assert session.scalars(select(JobRun)).all() == []
