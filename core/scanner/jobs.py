@@ -157,7 +157,7 @@ def run_scan_run(
     finally:
         if stop.is_set():
             with engine.begin() as conn:
-                queue.release_items(conn, worker)
+                queue.release_items(conn, worker, reason="its worker was stopped while working on it")
     log.info("scan run %s: worked %.1f s", run_id, time.monotonic() - started)
     _finish_history(engine, run_id)
     return done
@@ -241,7 +241,7 @@ def _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history
                 "timestamp": now,
             }
         rows.append((queue.ItemOutcome(claim.item_id, SCANNED), result))
-    rows += [(queue.ItemOutcome(by_symbol[s].item_id, FAILED, error=e[:1000]), None) for s, e in missing.items()]
+    rows += [(queue.ItemOutcome(by_symbol[s].item_id, FAILED, error=clean.error(e)), None) for s, e in missing.items()]
     _store(engine, worker, history_id, rows)
     return len(rows)
 
