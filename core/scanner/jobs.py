@@ -185,11 +185,17 @@ def work_scan_runs(ctx: JobContext) -> int:
 
 
 def _give_back(ctx: JobContext, run_id: int, exc: Exception) -> None:
-    """Release what a broken run left claimed, with the reason (an attempt spent), and record the failure once."""
+    """Release what a broken run left claimed, with the reason (an attempt spent), and record the failure once.
+
+    A run that broke before claiming anything has its items claimed and released here: every failing pass
+    spends an attempt of the run's items, so even a run that cannot start ends after MAX_ATTEMPTS passes.
+    """
     reason = clean.error(f"{type(exc).__name__}: {first_line(exc)}")
     log.exception("scan run %s failed; its items go back to the queue", run_id)
     with ctx.engine.begin() as conn:
-        queue.release_items(conn, ctx.worker_id, reason=reason)
+        if not queue.release_items(conn, ctx.worker_id, reason=reason):
+            claims = queue.claim_items(conn, ctx.worker_id, 1_000_000, ctx.lease, run_id=run_id, kind=KIND)
+            queue.release_items(conn, ctx.worker_id, [c.item_id for c in claims], reason=reason)
     health.record_error(
         ctx.engine, "scan_run_failed", f"scan run {run_id}: {reason}", {"run_id": run_id, "worker": ctx.worker_id}
     )

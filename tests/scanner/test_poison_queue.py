@@ -4,8 +4,9 @@ Three kinds of poison, each followed by an ordinary run queued behind it:
 - the issue's own results (a lone surrogate in a signal, NUL in a metric) -- cleaned at the boundary, stored;
 - a result the database refuses (whatever the reason: here a trigger, so no future sanitiser can hide the class)
   -- that symbol fails with the reason, the chunk's other results are kept, the run completes;
-- a run whose every write is refused -- its items spend their attempts, fail with the reason after
-  MAX_ATTEMPTS and its run closes, while the run behind it completes on the first pass.
+- a run whose every write is refused, after claiming its items or before (it cannot even start) -- its items
+  spend their attempts, fail with the reason after MAX_ATTEMPTS and its run closes, while the run behind it
+  completes on the first pass.
 """
 
 from __future__ import annotations
@@ -106,12 +107,13 @@ def test_a_result_the_database_refuses_fails_its_symbol_and_keeps_the_others(sid
     _assert_completed_behind(sidecar_engine, behind)
 
 
+@pytest.mark.parametrize("event", ["UPDATE", "INSERT"], ids=["breaks-after-claiming", "breaks-before-claiming"])
 def test_a_run_that_always_breaks_fails_after_max_attempts_and_the_run_behind_completes(
-    sidecar_engine, sandbox_required
+    sidecar_engine, sandbox_required, event
 ):
     poison_scanner, poisoned = _enqueue(sidecar_engine, ORDINARY, ["AAPL", "MSFT"])
     _, behind = _enqueue(sidecar_engine, ORDINARY, ["MSFT", "NVDA"])
-    with refusing(sidecar_engine, "scan_history", "UPDATE", f"NEW.scanner_id = {poison_scanner}"):
+    with refusing(sidecar_engine, "scan_history", event, f"NEW.scanner_id = {poison_scanner}"):
         _drain(sidecar_engine)
     run, items, results, _ = _run(sidecar_engine, poisoned)
     assert (run.status, run.failed_items, run.active_scope) == ("failed", 2, None) and results == {}
