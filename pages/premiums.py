@@ -115,7 +115,7 @@ event = st.dataframe(
 as_of = str(flt.as_of or today_in_new_york())
 st.download_button(
     "Download CSV",
-    shown.to_csv(index=False),
+    service.table_csv(shown),
     file_name=f"premiums-{flt.strategy}-{as_of}.csv",
     mime="text/csv",
     icon=":material/download:",

@@ -1,5 +1,7 @@
 """Scanners: write, validate, dry-run, run on a watchlist, see results and schedule FluxScan-style scanners."""
 
+import uuid
+
 import streamlit as st
 
 from core.auth import Permission
@@ -58,14 +60,15 @@ with code_tab:
     validate_col, save_col, delete_col = st.columns(3)
     if validate_col.button("Validate", key="scanners.validate"):
         issues = service.validate(code)
-        for issue in issues:
-            st.error(f"Line {issue.line}, column {issue.column}: {issue.message}")
-        if not issues:
+        if issues:
+            lines = "\n".join(f"Line {i.line}, column {i.column}: {i.message}" for i in issues)
+            scanner_tabs.plain(f"{len(issues)} validation problem(s):", lines)
+        else:
             st.success("The code passes validation.")
     if save_col.button("Save", type="primary", key="scanners.save"):
         saved = service.save_scanner(eng, actor, scanner.id, scanner.name, code, parameters)
         if saved.error:
-            st.error(saved.error)
+            scanner_tabs.plain("Not saved:", saved.error)
         else:
             st.success("Saved." if not saved.issues else f"Saved, with {len(saved.issues)} validation problems.")
     with delete_col:
@@ -79,21 +82,9 @@ with dry_tab:
     values = st.text_input("Parameter values (JSON, optional)", "", key="scanners.dry_values")
     if st.button("Dry run", key="scanners.dry"):
         with st.spinner("Running in the sandbox..."):
-            dry = service.dry_run(eng, actor, code, symbol, parameters, values)
-        if dry.error:
-            st.error(dry.error)
-        elif dry.signal:
-            st.success(f"{dry.symbol}: {dry.signal}")
-            st.json(dry.metrics)
-        else:
-            st.info(f"{dry.symbol}: no signal")
-        left, right = st.columns(2)
-        left.markdown("**Your variables**")
-        left.json(dry.variables)
-        right.markdown("**Inputs**")
-        right.json(dry.inputs)
-        if dry.printed:
-            st.code(dry.printed, language="text")
+            caller = st.session_state.setdefault("scanners.caller", uuid.uuid4().hex)  # one dry run per session
+            dry = service.dry_run(eng, actor, code, symbol, parameters, values, caller=caller)
+        scanner_tabs.dry_run_result(dry)
 
 with run_tab:
     run_key = f"scanners.run.{scanner.id}"
@@ -102,15 +93,21 @@ with run_tab:
     else:
         watchlist = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label, key="scanners.wl")
         if st.button("Run on watchlist", type="primary", key="scanners.run"):
-            run_id, created = service.start_scan(eng, actor, scanner.id, watchlist.id)
-            st.session_state[run_key] = run_id
-            st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
+            try:
+                run_id, created = service.start_scan(eng, actor, scanner.id, watchlist.id)
+            except service.ScanRequestError as exc:  # a draft: saved with validation problems
+                scanner_tabs.plain("Not queued:", str(exc))
+            else:
+                st.session_state[run_key] = run_id
+                st.caption(f"Run {run_id} queued." if created else f"Run {run_id} was already queued or running.")
 
     scanner_tabs.run_progress(eng, actor, scanner.id, run_key)
 
 with results_tab:
     results = service.latest_results(eng, actor, scanner.id)
     st.caption(results.summary)
+    if results.errors:
+        scanner_tabs.plain("Errors in this run:", results.errors, notice=st.warning)
     st.dataframe(results.frame, hide_index=True, width="stretch")
     st.download_button(
         "Export CSV",

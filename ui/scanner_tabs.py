@@ -1,9 +1,18 @@
-"""Parts of the Scanners page that hold state of their own: a queued run's progress bar, the schedule form, and
-deleting a scanner after a yes that says what goes with it (its schedules, past runs and results)."""
+"""Parts of the Scanners page: a queued run's progress bar, the schedule form, deleting a scanner after a yes
+that says what goes with it (its schedules, past runs and results), and how scanner text is shown.
+
+Scanner text is hostile data (a shared scanner is someone else's code): its errors, printed output, metric names
+and the reasons a run failed are shown with `plain` -- a fixed title of ours, then the text in a code block,
+which Streamlit never reads as Markdown. Shown as Markdown, `[x](http://...)`, `**`, `:red[...]` or `$...$`
+would become links, styling or formulas on the operator's screen. Where a line must mix our words with a
+scanner's (a dry run's signal), the scanner's part goes through `escape_markdown`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -82,7 +91,7 @@ def delete_with_confirmation(eng: Engine, actor: Actor, scanner: service.Scanner
     if impact is None:  # deleted meanwhile (another tab or user)
         st.session_state.pop(CONFIRM, None)
         return
-    st.warning(f"Delete “{impact.name}”? {impact.describe()}. This cannot be undone.")
+    st.warning(f"Delete “{escape_markdown(impact.name)}”? {impact.describe()}. This cannot be undone.")
     if st.button(f"Yes, delete “{impact.name}”", key="scanners.delete_confirm", type="primary"):
         st.session_state.pop(CONFIRM, None)
         service.delete_scanner(eng, actor, scanner.id)
@@ -91,3 +100,36 @@ def delete_with_confirmation(eng: Engine, actor: Actor, scanner: service.Scanner
     if st.button("Cancel", key="scanners.delete_cancel"):
         st.session_state.pop(CONFIRM, None)
         st.rerun()
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$^=])")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` with every character Markdown (or Streamlit's `:color[]`, `:emoji:`, `$math$`) reads escaped."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
+
+
+def plain(title: str, text: str, notice: Callable[[str], object] = st.error) -> None:
+    """Our `title` as a notice, then scanner-provided `text` as plain text (see the module docstring)."""
+    notice(title)
+    st.code(text, language=None, wrap_lines=True)
+
+
+def dry_run_result(dry: service.DryRun) -> None:
+    """What one dry run found: its signal or error, its metrics, its variables and inputs, what it printed."""
+    symbol = escape_markdown(dry.symbol)
+    if dry.error:
+        plain(f"The dry run of {symbol} failed:", dry.error)
+    elif dry.signal:
+        st.success(f"{symbol}: {escape_markdown(dry.signal)}")
+        st.json(dry.metrics)
+    else:
+        st.info(f"{symbol}: no signal")
+    left, right = st.columns(2)
+    left.markdown("**Your variables**")
+    left.json(dry.variables)
+    right.markdown("**Inputs**")
+    right.json(dry.inputs)
+    if dry.printed:
+        st.code(dry.printed, language=None)

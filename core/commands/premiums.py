@@ -7,7 +7,6 @@ strings, times ISO with +00:00, missing numbers null. Bad input is one `error:` 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import math
 import sys
@@ -17,6 +16,7 @@ import pandas as pd
 from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
+from core.exports import write_rows
 from core.premiums.filters import RANK_KEYS, PremiumFilters
 from core.premiums.screen import COLUMNS, DatabaseScanner, InvalidFilters, validate
 
@@ -218,9 +218,9 @@ def _premiums(args: argparse.Namespace) -> int:
             }
         )
     elif args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows([["" if row[c] is None else row[c] for c in COLUMNS] for row in json_rows(frame)])
+        write_rows(
+            sys.stdout, COLUMNS, [["" if row[c] is None else row[c] for c in COLUMNS] for row in json_rows(frame)]
+        )
     else:
         kind = "contracts" if filters.all_contracts else "symbols"
         if frame.empty:

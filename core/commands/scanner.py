@@ -1,6 +1,13 @@
-"""`python -m core scanner validate FILE` and `scanner run FILE (--symbols A,B | --watchlist NAME) ...`.
+"""`python -m core scanner validate|run|save|enqueue|seed-templates` (DESIGN section 8).
 
-`run` needs no scanner row: FILE is the code. It reads bars through the database cache when the database is
+`validate FILE` and `run FILE (--symbols A,B | --watchlist NAME) ...` need no scanner row: FILE is the code.
+`save NAME FILE [--params JSON]` stores it as the scanner NAME (created, or updated in place): with validation
+problems it is kept as a draft, the problems are printed as FILE:LINE:COLUMN and the exit status is 1.
+`enqueue NAME (--watchlist W | --symbols A,B)` queues a run of a stored scanner for the sidecar and prints the
+run's id (the one already queued or running for the same scope, if any); the run ends in `scan_history` like
+one started from the page.
+
+`run` It reads bars through the database cache when the database is
 migrated (and straight from the provider when it is not, for --symbols); --watchlist reads the watchlist from
 the database. A scanner that is rejected or breaks the rules is an error in the output, never a traceback;
 the exit status is 1 when the scanner was rejected or no symbol could be scanned.
@@ -13,7 +20,10 @@ import json
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from core.auth import Permission, require
+from core.auth.audit import record_activity
 from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import DatabaseError, get_engine, unit_of_work
 from core.db.migrate import require_current_schema
@@ -45,6 +55,21 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     run.add_argument("--source", metavar="PATH", help="folder for the csv provider")
     run.add_argument("--format", choices=("table", "json"), default="table")
     run.set_defaults(handler=_run)
+
+    save = actions.add_parser("save", parents=[common], help="store a scanner file as the scanner NAME")
+    save.add_argument("name", metavar="NAME", help="the scanner's name (created, or updated if it exists)")
+    save.add_argument("file", metavar="FILE", help="scanner source file ('-' for standard input)")
+    save.add_argument("--params", metavar="JSON", help="parameter schema, e.g. '{\"rsi_period\": 14}' (default: kept)")
+    save.add_argument("--format", choices=("text", "json"), default="text")
+    save.set_defaults(handler=_save)
+
+    enqueue = actions.add_parser("enqueue", parents=[common], help="queue a run of a stored scanner for the sidecar")
+    enqueue.add_argument("name", metavar="NAME", help="a stored scanner's name")
+    target = enqueue.add_mutually_exclusive_group(required=True)
+    target.add_argument("--watchlist", metavar="NAME", help="the watchlist to scan")
+    target.add_argument("--symbols", metavar="A,B,...", help="comma-separated symbols")
+    enqueue.add_argument("--format", choices=("text", "json"), default="text")
+    enqueue.set_defaults(handler=_enqueue)
 
     seed = actions.add_parser("seed-templates", parents=[common], help="add the built-in scanner templates")
     seed.set_defaults(handler=_seed)
@@ -135,6 +160,90 @@ def _print_table(report) -> None:
         f"{report.symbols_scanned} symbols scanned, {report.signals_found} signals, {len(report.errors)} errors "
         f"in {report.seconds:.2f} s [{report.sandbox or 'not run'}]"
     )
+
+
+def _save(args: argparse.Namespace) -> int:
+    from core.scanner.saving import save_by_name
+
+    code = _read(args.file)
+    try:
+        schema = parse_params_json(args.params) if args.params is not None else None
+        engine = get_engine(database_url(args))
+        require_current_schema(engine)
+        actor = require(acting_actor(args, engine), Permission.MANAGE_SCANNERS)
+        with unit_of_work(engine, write=True) as session:
+            saved = save_by_name(session, args.name, code, schema)
+            record_activity(
+                session,
+                "scanner_create" if saved.created else "scanner_edit",
+                actor=actor,
+                target=f"scanner:{saved.name}",
+                details={"draft": saved.draft, "problems": len(saved.issues)},
+            )
+    except (ParamError, ValueError) as exc:
+        raise CommandError(f"not saved: {exc}") from None
+    state = "a draft" if saved.draft else "ready to run"
+    if args.format == "json":
+        emit_json(
+            {
+                "id": saved.id,
+                "name": saved.name,
+                "created": saved.created,
+                "draft": saved.draft,
+                "errors": [{"line": i.line, "column": i.column, "message": i.message} for i in saved.issues],
+            }
+        )
+    else:
+        for issue in saved.issues:
+            print(f"{args.file}:{issue.line}:{issue.column}: {issue.message}", file=sys.stderr)
+        print(f"{'created' if saved.created else 'updated'} scanner {saved.name!r} (id {saved.id}): {state}")
+    if saved.draft:
+        print(
+            f"{saved.name!r} is kept as a draft with {len(saved.issues)} validation problem(s): "
+            "it cannot be queued until a save without problems",
+            file=sys.stderr,
+        )
+    return 1 if saved.draft else 0
+
+
+def _enqueue(args: argparse.Namespace) -> int:
+    from core.db.models import Scanner, Watchlist
+    from core.scanner.jobs import ScanRequestError, enqueue_scan
+
+    engine = get_engine(database_url(args))
+    require_current_schema(engine)
+    actor = require(acting_actor(args, engine), Permission.MANAGE_SCANNERS)
+    try:
+        symbols = list(parse_ticker_list(args.symbols)) if args.symbols is not None else None
+        with unit_of_work(engine, write=True) as session:
+            scanner_id = session.scalar(select(Scanner.id).where(Scanner.name == args.name))
+            if scanner_id is None:
+                raise CommandError(f"no scanner called {args.name!r} (see the Scanners page, or `scanner save`)")
+            watchlist_id = None
+            if args.watchlist is not None:
+                watchlist_id = session.scalar(select(Watchlist.id).where(Watchlist.name == args.watchlist))
+                if watchlist_id is None:
+                    raise CommandError(f"no watchlist called {args.watchlist!r}")
+            run, created = enqueue_scan(
+                session, scanner_id, watchlist_id=watchlist_id, symbols=symbols, requested_by=actor.username
+            )
+            run_id = run.id
+            record_activity(
+                session,
+                "scanner_run",
+                actor=actor,
+                target=f"run:{run_id}",
+                details={"scanner_id": scanner_id, "watchlist_id": watchlist_id, "created": created},
+            )
+    except (ScanRequestError, SymbolListError) as exc:
+        raise CommandError(str(exc)) from None
+    if args.format == "json":
+        emit_json({"run_id": run_id, "created": created})
+    else:
+        print(run_id)
+        if not created:
+            print(f"run {run_id} of the same scope was already queued or running", file=sys.stderr)
+    return 0
 
 
 def _seed(args: argparse.Namespace) -> int:

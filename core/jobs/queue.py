@@ -10,8 +10,13 @@ can then claim from one table at once, each skipping rows another is claiming, w
 work. SQLite has one writer at a time and one sidecar, so the same statement without the locking clause is
 enough there.
 
-An item that has been claimed MAX_ATTEMPTS times without finishing is marked failed (a symbol that kills its
-worker every time must not stall the run forever).
+A claim is an attempt, and nothing gives one back. An item claimed MAX_ATTEMPTS times that is claimable again
+(its lease lapsed, or a worker released it) is failed with its last reason instead of being handed out again:
+a symbol that kills its worker, or whose result the database refuses, must not stall its run -- or the runs
+queued behind it -- for ever. (Release once subtracted the attempt, to spare items a clean stop gave back
+unstarted; but the sidecar also releases what a failing pass left behind, so a poison item was claimed, failed,
+released and claimed again without end. The price of never undoing: an item given back unstarted by three
+clean stops in a row fails too, with a reason that says so, and a new run redoes it.)
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -159,17 +164,18 @@ def claim_items(
 
 
 def _fail_exhausted(conn: Connection, now: dt.datetime) -> None:
-    """Items whose lease lapsed MAX_ATTEMPTS times are failed instead of being handed out again."""
+    """Claimable items already claimed MAX_ATTEMPTS times fail with their last reason instead of being handed out."""
     exhausted = (
         conn.execute(
             update(JobItem)
-            .where(JobItem.status == "running", JobItem.lease_expires_at < now, JobItem.attempts >= MAX_ATTEMPTS)
+            .where(_claimable(now), JobItem.attempts >= MAX_ATTEMPTS)
             .values(
                 status="failed",
                 finished_at=now,
                 lease_owner=None,
                 lease_expires_at=None,
-                error_message=f"abandoned: its worker stopped {MAX_ATTEMPTS} times while working on it",
+                error_message=literal(f"gave up after {MAX_ATTEMPTS} attempts: ")
+                + func.coalesce(JobItem.error_message, "its worker stopped while working on it"),
             )
             .returning(JobItem.run_id)
         )
@@ -258,15 +264,21 @@ def record_outcomes(conn: Connection, worker: str, outcomes: list[ItemOutcome]) 
         refresh_run(conn, run_id)
 
 
-def release_items(conn: Connection, worker: str, item_ids: list[int] | None = None) -> int:
-    """Give back `worker`'s unfinished items (all, or `item_ids`): they are queued again at once."""
+def release_items(
+    conn: Connection, worker: str, item_ids: list[int] | None = None, *, reason: str | None = None
+) -> int:
+    """Give back `worker`'s unfinished items (all, or `item_ids`): they are queued again at once.
+
+    Their attempts stay counted (see the module docstring); `reason` says why they came back, and becomes the
+    item's error if it is given up on.
+    """
     statement = update(JobItem).where(JobItem.lease_owner == worker, JobItem.status == "running")
     if item_ids is not None:
         statement = statement.where(JobItem.id.in_(item_ids))
-    result = conn.execute(
-        statement.values(status="queued", lease_owner=None, lease_expires_at=None, attempts=JobItem.attempts - 1)
-    )
-    return result.rowcount
+    values: dict[str, Any] = {"status": "queued", "lease_owner": None, "lease_expires_at": None}
+    if reason is not None:
+        values["error_message"] = reason[:1000]
+    return conn.execute(statement.values(**values)).rowcount
 
 
 def refresh_run(conn: Connection, run_id: int) -> None:

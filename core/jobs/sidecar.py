@@ -139,12 +139,12 @@ class Sidecar:
     def work(self) -> int:
         """Let every kind work its claimable items, in registration order; returns how many were finished."""
         with self.engine.begin() as conn:  # anything this worker still holds is from a failed pass: requeue it
-            queue.release_items(conn, self.worker_id)
+            queue.release_items(conn, self.worker_id, reason="its worker's pass failed while working on it")
         done = 0
-        for kind in self.kinds:
+        for kind in self.kinds:  # each kind guarded alone: one that breaks does not keep the others from working
             if self.stop.is_set():
                 break
-            done += kind.work(self.context)
+            done += self.guarded(kind.name, lambda kind=kind: kind.work(self.context)) or 0
         return done
 
     def outstanding(self) -> int:

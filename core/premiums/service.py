@@ -18,6 +18,7 @@ from core.auth.audit import record_activity
 from core.auth.roles import Actor, Permission, require
 from core.db.engine import unit_of_work
 from core.db.models import Stock, StockData, Watchlist
+from core.exports import frame_csv
 from core.operations.service import data_version
 from core.premiums import saved_screens
 from core.premiums.filters import PremiumFilters
@@ -53,6 +54,11 @@ def best_per_symbol(engine: Engine, actor: Actor, filters: PremiumFilters) -> pd
     require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         return DatabaseScanner(session).best_per_symbol(filters)
+
+
+def table_csv(frame: pd.DataFrame) -> str:
+    """The table as shown, as the CSV the download button gives (text that could be a formula is neutralised)."""
+    return frame_csv(frame)
 
 
 def detail(engine: Engine, actor: Actor, trade: Trade, as_of: dt.date | None = None) -> SymbolDetail:
@@ -106,5 +112,6 @@ __all__ = [
     "detail",
     "load_screen",
     "save_screen",
+    "table_csv",
     "screen_names",
 ]

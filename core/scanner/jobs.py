@@ -6,6 +6,12 @@ worker (started once per run, children forked per batch) and writes, in one tran
 chunk's `scan_results` (linked to the run's `scan_history` row) together with the items' outcomes -- 'synced'
 meaning scanned, 'failed' with the reason -- so a crash repeats at most the chunk in flight and duplicates
 nothing. When the run closes, its `scan_history` gets its final status, counts, time and errors.
+
+No run can jam the queue. A result the database refuses (whatever passed the sandbox's cleaning) fails its own
+symbol with the reason; the chunk is then written symbol by symbol and its other results are kept. Anything
+else that breaks a run gives its items back with the reason -- each claim counted as an attempt, so after
+queue.MAX_ATTEMPTS they fail and the run closes -- and `work_scan_runs` goes on to the next run. Only a lost
+database stops the pass: that is no run's fault, and the sidecar backs off.
 """
 
 from __future__ import annotations
@@ -23,11 +29,14 @@ from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.db.base import utcnow
+from core.db.engine import first_line
 from core.db.models import FINAL_RUN_STATUSES, JobItem, JobRun, ScanHistory, Scanner, ScanResult, Watchlist
-from core.jobs import queue
+from core.jobs import health, queue
+from core.jobs.backoff import is_database_down
 from core.jobs.fires import scan_scope
 from core.jobs.kinds import JobContext, JobKind
 from core.providers import get_provider
+from core.scanner.box import clean
 from core.scanner.box.validate import validate
 from core.scanner.engine import gather_inputs
 from core.scanner.market import MarketData
@@ -57,11 +66,16 @@ def enqueue_scan(
 ) -> tuple[JobRun, bool]:
     """Queue a run of a scanner over a watchlist or symbols; returns (run, created) like a sync.
 
-    A second request for the same scanner and scope while one is queued or running returns that one.
+    A second request for the same scanner and scope while one is queued or running returns that one. A draft
+    (a scanner saved with validation problems) is refused: its run could only fail.
     """
     scanner = session.get(Scanner, scanner_id)
     if scanner is None:
         raise ScanRequestError(f"no scanner with id {scanner_id}")
+    if scanner.draft:
+        raise ScanRequestError(
+            f"scanner {scanner.name!r} is a draft (saved with validation problems): fix them and save it first"
+        )
     if watchlist_id is not None:
         watchlist = session.get(Watchlist, watchlist_id)
         if watchlist is None:
@@ -126,9 +140,9 @@ def run_scan_run(
         problem = problem or str(exc)
     if problem:
         return _fail_everything(engine, worker, run_id, problem, lease)
+    claims = _claim(engine, worker, chunk, lease, run_id)  # first: whatever breaks from here on spends an attempt
     market = MarketData(engine, run.provider, source=params.get("source"), provider_factory=provider_factory)
     exchange = _exchange(engine, params.get("watchlist_id"))
-    claims = _claim(engine, worker, chunk, lease, run_id)
     done = 0
     try:
         if claims:  # the worker starts only when there is work: another sidecar may hold every item
@@ -143,22 +157,48 @@ def run_scan_run(
     finally:
         if stop.is_set():
             with engine.begin() as conn:
-                queue.release_items(conn, worker)
+                queue.release_items(conn, worker, reason="its worker was stopped while working on it")
     log.info("scan run %s: worked %.1f s", run_id, time.monotonic() - started)
     _finish_history(engine, run_id)
     return done
 
 
 def work_scan_runs(ctx: JobContext) -> int:
-    """The `scan` job kind's work: every scan run with a claimable item, oldest first, until `ctx.stop`."""
+    """The `scan` job kind's work: every scan run with a claimable item, oldest first, until `ctx.stop`.
+
+    A run that breaks is given back (see the module docstring) and the next one is served; a lost database
+    propagates, for the sidecar's back-off.
+    """
     with ctx.engine.connect() as conn:
         run_ids = queue.claimable_runs(conn, KIND)
     done = 0
     for run_id in run_ids:
         if ctx.stop.is_set():
             break
-        done += run_scan_run(ctx.engine, run_id, worker_id=ctx.worker_id, lease=ctx.lease, stop=ctx.stop)
+        try:
+            done += run_scan_run(ctx.engine, run_id, worker_id=ctx.worker_id, lease=ctx.lease, stop=ctx.stop)
+        except Exception as exc:
+            if is_database_down(exc):
+                raise
+            _give_back(ctx, run_id, exc)
     return done
+
+
+def _give_back(ctx: JobContext, run_id: int, exc: Exception) -> None:
+    """Release what a broken run left claimed, with the reason (an attempt spent), and record the failure once.
+
+    A run that broke before claiming anything has its items claimed and released here: every failing pass
+    spends an attempt of the run's items, so even a run that cannot start ends after MAX_ATTEMPTS passes.
+    """
+    reason = clean.error(f"{type(exc).__name__}: {first_line(exc)}")
+    log.exception("scan run %s failed; its items go back to the queue", run_id)
+    with ctx.engine.begin() as conn:
+        if not queue.release_items(conn, ctx.worker_id, reason=reason):
+            claims = queue.claim_items(conn, ctx.worker_id, 1_000_000, ctx.lease, run_id=run_id, kind=KIND)
+            queue.release_items(conn, ctx.worker_id, [c.item_id for c in claims], reason=reason)
+    health.record_error(
+        ctx.engine, "scan_run_failed", f"scan run {run_id}: {reason}", {"run_id": run_id, "worker": ctx.worker_id}
+    )
 
 
 def scan_run_kind() -> JobKind:
@@ -189,31 +229,60 @@ def _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history
         outcomes = []
         missing.update({i.symbol: f"sandbox failure: {exc}" for i in inputs})
     now = utcnow()
-    results, records = [], []
+    rows: list[tuple[queue.ItemOutcome, dict[str, Any] | None]] = []
     for outcome in outcomes:
         claim = by_symbol[outcome.symbol]
         if outcome.error is not None:
-            records.append(queue.ItemOutcome(claim.item_id, FAILED, error=outcome.error[:1000]))
+            rows.append((queue.ItemOutcome(claim.item_id, FAILED, error=outcome.error[:1000]), None))
             continue
-        records.append(queue.ItemOutcome(claim.item_id, SCANNED))
+        result = None
         if outcome.result is not None:
-            results.append(
-                {
-                    "scanner_id": scanner.id,
-                    "scan_history_id": history_id,
-                    "symbol": outcome.symbol,
-                    "exchange": exchange,
-                    "signal": outcome.result["signal"],
-                    "metrics": outcome.result["metrics"],
-                    "timestamp": now,
-                }
-            )
-    records += [queue.ItemOutcome(by_symbol[s].item_id, FAILED, error=e[:1000]) for s, e in missing.items()]
-    scanned = sum(r.status == SCANNED for r in records)
+            result = {
+                "scanner_id": scanner.id,
+                "scan_history_id": history_id,
+                "symbol": outcome.symbol,
+                "exchange": exchange,
+                "signal": outcome.result["signal"],
+                "metrics": outcome.result["metrics"],
+                "timestamp": now,
+            }
+        rows.append((queue.ItemOutcome(claim.item_id, SCANNED), result))
+    rows += [(queue.ItemOutcome(by_symbol[s].item_id, FAILED, error=clean.error(e)), None) for s, e in missing.items()]
+    _store(engine, worker, history_id, rows)
+    return len(rows)
+
+
+def _store(engine: Engine, worker: str, history_id: int, rows: list[tuple[queue.ItemOutcome, dict | None]]) -> None:
+    """Write a chunk's results and outcomes in one transaction; if the database refuses that, symbol by symbol.
+
+    A refused result (a string the driver cannot store, a value over a column's size, a constraint: the data's
+    fault, not the database's) then fails its own symbol with the reason, and every other result is kept.
+    """
+    try:
+        _write(engine, worker, history_id, rows)
+        return
+    except Exception as exc:
+        if is_database_down(exc):
+            raise
+        log.warning("a chunk's results were refused (%s); storing its %d symbols one at a time", exc, len(rows))
+    for outcome, result in rows:
+        try:
+            _write(engine, worker, history_id, [(outcome, result)])
+        except Exception as exc:
+            if is_database_down(exc):
+                raise
+            reason = clean.error(f"the database refused its result: {type(exc).__name__}: {first_line(exc)}")
+            _write(engine, worker, history_id, [(queue.ItemOutcome(outcome.item_id, FAILED, error=reason), None)])
+
+
+def _write(engine: Engine, worker: str, history_id: int, rows: list[tuple[queue.ItemOutcome, dict | None]]) -> None:
+    """One transaction: the rows' results, their items' outcomes and the history's running counts."""
+    results = [result for _, result in rows if result is not None]
+    scanned = sum(outcome.status == SCANNED for outcome, _ in rows)
     with engine.begin() as conn:
         if results:
             conn.execute(insert(ScanResult), results)
-        queue.record_outcomes(conn, worker, records)
+        queue.record_outcomes(conn, worker, [outcome for outcome, _ in rows])
         conn.execute(
             update(ScanHistory)
             .where(ScanHistory.id == history_id)
@@ -222,7 +291,6 @@ def _scan_chunk(engine, worker, sandbox, market, scanner, typed, claims, history
                 signals_found=func.coalesce(ScanHistory.signals_found, 0) + len(results),
             )
         )
-    return len(records)
 
 
 def _start_history(engine: Engine, run_id: int, params: dict[str, Any]) -> tuple[int | None, Any]:

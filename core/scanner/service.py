@@ -24,16 +24,22 @@ from core.auth.roles import Actor, Permission, require
 from core.db.engine import DatabaseError, unit_of_work
 from core.db.migrate import require_current_schema
 from core.db.models import JobRun, ScanHistory, Scanner, ScannerTemplate, ScanResult, ScanSchedule, Watchlist
+from core.exports import frame_csv
 from core.scanner import jobs, schedules, templates
 from core.scanner.box.validate import Issue, validate
+from core.scanner.dryruns import POOL, DryRunBusy, DryRunPool
 from core.scanner.engine import scan_symbols
 from core.scanner.market import MarketData
 from core.scanner.params import ParamError, parse_params_json, typed_params
 from core.scanner.sandbox import sandbox_status
+from core.symbols import is_ticker
 
+MAX_VIEW_CHARS = 50_000  # a dry run's variables (and, apart, its inputs) as JSON, at most
+MAX_ERRORS_SHOWN = 2_000
 SCHEDULE_TYPES = schedules.SCHEDULE_TYPES
 DAY_NAMES = schedules.DAY_NAMES
 ScheduleError = schedules.ScheduleError
+ScanRequestError = jobs.ScanRequestError
 
 
 @dataclass(frozen=True)
@@ -105,8 +111,9 @@ class Progress:
 
 @dataclass(frozen=True)
 class Results:
-    summary: str
+    summary: str  # ours: status and counts
     frame: pd.DataFrame
+    errors: str = ""  # the run's errors: scanner-provided text, for the page to show as plain text
 
 
 def scanners_page(engine: Engine, actor: Actor) -> ScannersPage:
@@ -187,7 +194,7 @@ def save_scanner(
         if row is None:
             row = Scanner(name=name.strip(), code=code)
             session.add(row)
-        row.name, row.code, row.parameters = name.strip(), code, schema
+        row.name, row.code, row.parameters, row.draft = name.strip(), code, schema, bool(issues)
         if description is not None:
             row.description = description
         session.flush()
@@ -226,10 +233,26 @@ def _impact(session, scanner_id: int) -> DeletionImpact | None:
     return DeletionImpact(row.name, count(ScanSchedule), count(ScanHistory), count(ScanResult))
 
 
-def dry_run(engine: Engine, actor: Actor, code: str, symbol: str, parameters: str, values: str = "") -> DryRun:
-    """Run `code` on one symbol in the sandbox with the cached bars; the namespace's values come back."""
+def dry_run(
+    engine: Engine,
+    actor: Actor,
+    code: str,
+    symbol: str,
+    parameters: str,
+    values: str = "",
+    *,
+    caller: str,
+    pool: DryRunPool = POOL,
+) -> DryRun:
+    """Run `code` on one symbol in the sandbox with the cached bars; the namespace's values come back.
+
+    Through the bounded dry-run pool (core.scanner.dryruns): `caller` (the browser session) has at most one
+    going, and a click past the pool's bounds is refused at once with the reason.
+    """
     require(actor, Permission.MANAGE_SCANNERS)
     symbol = symbol.strip().upper()
+    if not is_ticker(symbol):
+        return DryRun(symbol[:20], error=f"{symbol[:20]!r} is not a ticker symbol")
     with unit_of_work(engine, write=True) as session:  # logged before it runs: user code is run on their behalf
         record_activity(session, "scanner_dry_run", actor=actor, target=f"symbol:{symbol}")
     try:
@@ -237,7 +260,11 @@ def dry_run(engine: Engine, actor: Actor, code: str, symbol: str, parameters: st
     except ParamError as exc:
         return DryRun(symbol, error=str(exc))
     market = MarketData(engine, read_only=True)
-    report = scan_symbols(code, [symbol], market=market, params=supplied, schema=schema, debug=True)
+    try:
+        with pool.slot(caller):
+            report = scan_symbols(code, [symbol], market=market, params=supplied, schema=schema, debug=True)
+    except DryRunBusy as exc:
+        return DryRun(symbol, error=str(exc))
     if report.errors and report.errors[0]["symbol"] is None:
         return DryRun(symbol, error="; ".join(e["error"] for e in report.errors), sandbox=report.sandbox)
     outcome = report.outcomes[0] if report.outcomes else None
@@ -247,11 +274,35 @@ def dry_run(engine: Engine, actor: Actor, code: str, symbol: str, parameters: st
         signal=(outcome.result or {}).get("signal") if outcome else None,
         metrics=(outcome.result or {}).get("metrics", {}) if outcome else {},
         error=outcome.error if outcome else (report.errors[0]["error"] if report.errors else None),
-        variables=debug.get("variables", {}),
-        inputs=debug.get("inputs", {}),
+        variables=bounded_view(debug.get("variables", {})),
+        inputs=bounded_view(debug.get("inputs", {})),
         printed=debug.get("printed", ""),
         sandbox=report.sandbox,
     )
+
+
+def bounded_view(values: Any, budget: int = MAX_VIEW_CHARS) -> dict[str, Any]:
+    """A dry run's variables or inputs as the page shows them: at most `budget` characters of JSON in all.
+
+    The sandbox already bounds depth, width and strings (core.scanner.box.clean); this bounds what the browser is
+    sent, whatever the scanner made: values past the budget are replaced by a note of their size.
+    """
+    if not isinstance(values, dict):
+        return {}
+    shown: dict[str, Any] = {}
+    left = budget
+    for name, value in values.items():
+        size = len(json.dumps(value, default=str))
+        if size > left:
+            shown[str(name)] = f"(not shown: {size:,} characters)"
+            left -= 40
+        else:
+            shown[str(name)] = value
+            left -= size
+        if left <= 0 and len(shown) < len(values):
+            shown["..."] = f"{len(values) - len(shown)} more not shown"
+            break
+    return shown
 
 
 def start_scan(engine: Engine, actor: Actor, scanner_id: int, watchlist_id: int) -> tuple[int, bool]:
@@ -311,17 +362,17 @@ def latest_results(engine: Engine, actor: Actor, scanner_id: int) -> Results:
             f"run {history.id} {history.status}: {history.symbols_scanned or 0} symbols scanned, "
             f"{history.signals_found or 0} signals"
             + (f" in {history.execution_time_ms / 1000:.1f} s" if history.execution_time_ms else "")
-            + (f"; errors: {history.error_message[:300]}" if history.error_message else "")
         )
+        errors = (history.error_message or "")[:MAX_ERRORS_SHOWN]
     frame = pd.DataFrame(
         [{"symbol": r.symbol, "signal": r.signal, **(r.metrics or {}), "time": r.timestamp} for r in rows]
     )
-    return Results(summary, frame if len(frame) else pd.DataFrame(columns=["symbol", "signal"]))
+    return Results(summary, frame if len(frame) else pd.DataFrame(columns=["symbol", "signal"]), errors)
 
 
 def results_csv(frame: pd.DataFrame) -> bytes:
-    """The results table as CSV bytes (the export button)."""
-    return frame.to_csv(index=False).encode()
+    """The results table as CSV bytes (the export button): a scanner's text cannot become a formula."""
+    return frame_csv(frame).encode()
 
 
 def add_schedule(
@@ -393,6 +444,7 @@ __all__ = [
     "ScheduleError",
     "active_run",
     "add_schedule",
+    "bounded_view",
     "create_from_template",
     "delete_scanner",
     "deletion_impact",
@@ -404,6 +456,7 @@ __all__ = [
     "scanners_page",
     "schedule_table",
     "seed_templates",
+    "ScanRequestError",
     "start_scan",
     "validate",  # the page's Validate button: the same allow-list check as `python -m core scanner validate`
 ]

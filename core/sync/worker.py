@@ -222,4 +222,4 @@ class SyncWorker:
 
     def _release(self, item_ids: list[int]) -> None:
         with self.engine.begin() as conn:
-            queue.release_items(conn, self.worker_id, item_ids)
+            queue.release_items(conn, self.worker_id, item_ids, reason="its worker was stopped before starting it")

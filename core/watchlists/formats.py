@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from core.exports import rows_csv
 from core.symbols import WatchlistError, is_ticker
 
 EXCHANGE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")  # watchlists.exchange holds 10 characters
@@ -136,11 +137,7 @@ def export_tradingview(info: WatchlistInfo) -> str:
 
 def export_csv(info: WatchlistInfo) -> str:
     """The watchlist as a CSV file with a `symbol` and an `exchange` column."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["symbol", "exchange"])
-    writer.writerows([e.symbol, e.exchange or ""] for e in info.entries)
-    return buffer.getvalue()
+    return rows_csv(["symbol", "exchange"], ([e.symbol, e.exchange or ""] for e in info.entries))
 
 
 __all__ = [

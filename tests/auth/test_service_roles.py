@@ -121,7 +121,7 @@ CALLS = [
     Call(
         "scanners.dry_run",
         "trader",
-        lambda e, a, w: scanners.dry_run(e, a, "signal = True", "AAPL", "{"),
+        lambda e, a, w: scanners.dry_run(e, a, "signal = True", "AAPL", "{", caller="roles"),
         "scanner_dry_run",
     ),
     Call(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select, update
 
 from core.db.engine import unit_of_work
@@ -93,7 +94,8 @@ def test_expired_lease_is_reclaimed_and_exhausted_items_fail(committed_engine):
         assert queue.claim_items(conn, "w", 1, kind="sync") == []
     with unit_of_work(committed_engine) as session:
         item = session.scalar(select(JobItem))
-        assert item.status == "failed" and "stopped 3 times" in item.error_message
+        assert item.status == "failed"
+        assert item.error_message == "gave up after 3 attempts: its worker stopped while working on it"
         assert session.get(JobRun, run_id).status == "failed"
 
 
@@ -108,13 +110,71 @@ def test_live_lease_is_not_stolen_and_heartbeat_extends_it(committed_engine):
         assert conn.execute(select(JobItem.lease_expires_at)).scalar_one() > before
 
 
-def test_released_items_are_queued_again_without_using_an_attempt(committed_engine):
-    _enqueue(committed_engine, ["AAA", "BBB"])
+def _lapse(conn, worker):
+    conn.execute(
+        update(JobItem)
+        .where(JobItem.lease_owner == worker)
+        .values(lease_expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    )
+
+
+def _release(conn, worker):
+    queue.release_items(conn, worker)
+
+
+def _release_with_reason(conn, worker):
+    queue.release_items(conn, worker, reason=f"{worker}: the database refused its result")
+
+
+GIVE_BACKS = {"release": _release, "release with a reason": _release_with_reason, "lease lapses": _lapse}
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        ("release",) * 3,
+        ("release with a reason",) * 3,
+        ("lease lapses", "release", "release with a reason"),
+        ("release with a reason", "lease lapses", "release"),
+    ],
+    ids=lambda p: "/".join(p),
+)
+def test_no_way_of_giving_an_item_back_lowers_its_attempts_and_the_run_closes(committed_engine, pattern):
+    """Every way an item comes back unfinished spends its attempt; after MAX_ATTEMPTS it fails with the last
+    reason given, its run closes and a run queued behind it is claimed (the poison loop of issue 10)."""
+    poisoned, _ = _enqueue(committed_engine, ["AAA"])
+    behind, _ = _enqueue(committed_engine, ["BBB"], scope=sync_scope(symbols=["BBB"]))
+    seen, reason = [], None
+    for attempt, give_back in enumerate(pattern, start=1):
+        worker = f"w{attempt}"
+        with committed_engine.begin() as conn:
+            claims = queue.claim_items(conn, worker, 1, run_id=poisoned, kind="sync")
+            seen.append(claims[0].attempts)
+            GIVE_BACKS[give_back](conn, worker)
+            assert conn.execute(select(JobItem.attempts).where(JobItem.id == claims[0].item_id)).scalar_one() == attempt
+        reason = f"{worker}: the database refused its result" if give_back == "release with a reason" else reason
+    assert seen == [1, 2, 3]
     with committed_engine.begin() as conn:
-        queue.claim_items(conn, "w1", 2, kind="sync")
-        assert queue.release_items(conn, "w1") == 2
-        again = queue.claim_items(conn, "w2", 2, kind="sync")
-    assert [(c.symbol, c.attempts) for c in again] == [("AAA", 1), ("BBB", 1)]
+        assert [c.symbol for c in queue.claim_items(conn, "next", 5, kind="sync")] == ["BBB"]
+    with unit_of_work(committed_engine) as session:
+        item = session.scalar(select(JobItem).where(JobItem.run_id == poisoned))
+        run = session.get(JobRun, poisoned)
+        assert item.status == "failed" and item.lease_owner is None
+        assert item.error_message == "gave up after 3 attempts: " + (reason or "its worker stopped while working on it")
+        assert (run.status, run.active_scope, run.failed_items) == ("failed", None, 1)
+
+
+def test_a_released_item_that_then_succeeds_keeps_no_stale_reason(committed_engine):
+    run_id, _ = _enqueue(committed_engine, ["AAA"])
+    with committed_engine.begin() as conn:
+        queue.claim_items(conn, "w1", 1, kind="sync")
+        assert queue.release_items(conn, "w1", reason="broke once") == 1
+        claim = queue.claim_items(conn, "w2", 1, kind="sync")[0]
+        assert claim.attempts == 2
+        queue.record_outcomes(conn, "w2", [queue.ItemOutcome(claim.item_id, "synced")])
+    with unit_of_work(committed_engine) as session:
+        item = session.scalar(select(JobItem))
+        assert (item.status, item.error_message, session.get(JobRun, run_id).status) == ("synced", None, "completed")
 
 
 def test_cancel_stops_queued_items(committed_engine):

@@ -97,6 +97,23 @@ def test_scan_runs_wait_without_the_scan_kind_and_go_to_it_when_registered(sidec
     assert sidecars.run_state(sidecar_engine, run.id).status == "completed"
 
 
+def test_a_kind_that_breaks_does_not_keep_the_next_kind_from_working(sidecar_engine):
+    make_schedule(sidecar_engine, next_run=utcnow() - dt.timedelta(seconds=5))  # queues a scan run on drain
+
+    def broken(ctx: JobContext) -> int:
+        raise ValueError("a bug in the first kind")
+
+    calls: list[JobContext] = []
+    kinds = JobKinds([JobKind("broken", broken), _fake_scan_kind(calls)])
+    sidecar = Sidecar(sidecar_engine, SETTINGS, kinds)
+    assert sidecar.drain() == 0
+    with unit_of_work(sidecar_engine) as session:
+        run = session.scalar(select(JobRun).where(JobRun.kind == "scan"))
+        failure = session.scalar(select(CriticalErrorLog).where(CriticalErrorLog.error_type == "sidecar_job_failed"))
+    assert calls and sidecars.run_state(sidecar_engine, run.id).status == "completed"
+    assert failure.details["job"] == "broken" and "a bug in the first kind" in failure.message
+
+
 def test_a_kind_is_registered_once():
     kind = JobKind("scan", lambda ctx: 0)
     with pytest.raises(ValueError, match="registered twice"):

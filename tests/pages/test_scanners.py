@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core.config import get_settings
 from core.db.engine import unit_of_work
+from core.db.models import JobRun, Scanner
 from core.scanner.templates import TEMPLATES, seed_templates
 from tests import factories
 from tests.conftest import REPO_ROOT
@@ -60,8 +62,8 @@ def test_validate_shows_errors_at_their_lines(page, db_url, committed_engine):
     app.text_area(key=f"scanners.code.{scanner_id}").input("x = 1\nimport os\ny = df.__class__\n").run()
     app.button(key="scanners.validate").click().run()
     assert not app.exception
-    errors = [e.value for e in app.error]
-    assert errors == [
+    assert [e.value for e in app.error] == ["2 validation problem(s):"]
+    assert app.code[0].value.splitlines() == [  # scanner text: shown as text, never as Markdown
         "Line 2, column 1: import of 'os' is not allowed (only datetime, math, numpy, pandas, statistics, talib)",
         "Line 3, column 8: dunder attribute '.__class__' is not allowed",
     ]
@@ -125,3 +127,21 @@ def test_delete_asks_first_and_says_what_goes_with_it(page, db_url, committed_en
     with unit_of_work(committed_engine) as session:
         logged = session.execute(select(ActivityLog.username, ActivityLog.action, ActivityLog.target)).one()
     assert logged.username.startswith("test-admin-") and logged[1:] == ("scanner_delete", "scanner:Mine")
+
+
+def test_a_scanner_saved_with_problems_is_a_draft_that_is_not_queued(page, db_url, committed_engine):
+    with unit_of_work(committed_engine, write=True) as session:
+        scanner_id = factories.scanner(session, name="Mine", code="signal = True").id
+        factories.watchlist(session, name="Tech", symbols=["AAPL"])
+    app = page(db_url)
+    app.selectbox(key="scanners.choice").select("Mine").run()
+    app.text_area(key=f"scanners.code.{scanner_id}").input("import os\nsignal = True\n").run()
+    app.button(key="scanners.save").click().run()
+    assert app.success[0].value == "Saved, with 1 validation problems."
+    app.button(key="scanners.run").click().run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["Not queued:"]
+    assert any("'Mine' is a draft" in c.value for c in app.code)
+    with unit_of_work(committed_engine) as session:
+        assert session.get(Scanner, scanner_id).draft is True
+        assert session.scalars(select(JobRun)).all() == []

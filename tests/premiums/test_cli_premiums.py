@@ -9,8 +9,10 @@ import json
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from core.db.models import Stock
 from core.premiums.filters import PremiumFilters
 from tests.premiums import dataset
 from tests.premiums.dataset import AS_OF
@@ -134,6 +136,21 @@ def test_csv_has_a_header_and_one_line_per_row(loaded):
     table = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(table) == 5 and set(REQUIRED) <= set(table[0])
     assert all(len(r["expiration_date"]) == 10 for r in table)
+
+
+def test_csv_neutralises_a_sector_that_is_a_formula_and_keeps_numbers(loaded, committed_engine):
+    """A provider's text (here a sector) cannot become a spreadsheet formula; negative numbers stay numbers."""
+    url, _ = loaded
+    formula = '=HYPERLINK("http://evil.example","x")'
+    with committed_engine.begin() as conn:
+        conn.execute(update(Stock).where(Stock.sector == "Utilities").values(sector=formula))
+    result = premiums(url, "--format", "csv", "--delta", "any", "--limit", "500", "--all-contracts")
+    assert result.returncode == 0, result.stderr
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    tied = [r for r in table if r["symbol"] in ("TIEA", "TIEB")]
+    assert tied and all(r["sector"] == "'" + formula for r in tied)
+    assert any(float(r["delta"]) < 0 for r in table if r["delta"])  # puts: negative deltas, as numbers
+    assert not any(c.startswith(("=", "+", "@")) for r in table for c in r.values())
 
 
 def test_table_is_readable(loaded):

@@ -62,7 +62,7 @@ def test_manager_keeps_both_tables_in_step(session):
     assert _tv(session, "Ours") == [("KO", "NYSE", 0)]
     info = manager.get("Ours")
     assert export_tradingview(info) == "NYSE:KO"
-    assert export_csv(info) == "symbol,exchange\nKO,NYSE\n"
+    assert export_csv(info) == '"symbol","exchange"\n"KO","NYSE"\n'
 
     manager.delete("Ours")
     assert manager.names() == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Time, text, true
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Time, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db.base import Base, CreatedAt, JSONType, Timestamps, UTCDateTime, intpk, utcnow
@@ -35,6 +35,7 @@ class Scanner(Timestamps, Base):
     category: Mapped[str | None] = mapped_column(String(50))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     template_id: Mapped[int | None] = mapped_column(ForeignKey("scanner_templates.id", ondelete="SET NULL"))
+    draft: Mapped[bool] = mapped_column(default=False, server_default=false())  # saved with validation problems
 
     results: Mapped[list[ScanResult]] = relationship(back_populates="scanner", passive_deletes=True)
     schedules: Mapped[list[ScanSchedule]] = relationship(back_populates="scanner", passive_deletes=True)
