@@ -423,9 +423,17 @@ def _checked_ids(session: Session, actor: Actor | None, account_ids: list[int] |
 
 def _sync_ids(session: Session, actor: Actor | None, account_ids: list[int] | None) -> list[int] | None:
     """The ids to queue: None (every account) for an admin's "all", else the checked ids."""
-    if account_ids is None and require(actor, Permission.MANAGE_OWN_ACCOUNTS).can(Permission.MANAGE_ALL_ACCOUNTS):
+    if account_ids is not None:
+        return _checked_ids(session, actor, account_ids)
+    actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
+    if actor.can(Permission.MANAGE_ALL_ACCOUNTS):
         return None
-    return _checked_ids(session, actor, account_ids)
+    syncable = select(TradingAccount.id).where(  # a trader's "all": their accounts that have a host and key
+        TradingAccount.user_id == actor.user_id,
+        TradingAccount.host_url.is_not(None),
+        TradingAccount.api_key_encrypted.is_not(None),
+    )
+    return list(session.scalars(syncable.order_by(TradingAccount.id)))
 
 
 __all__ = [
