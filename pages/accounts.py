@@ -67,8 +67,8 @@ with positions_tab:
                 "strike": MONEY,
                 "expiry": cc.DateColumn(format="YYYY-MM-DD"),
                 "dte": cc.NumberColumn("DTE", help="calendar days to expiry, from today on the exchange"),
-                "average_price": MONEY,
-                "last_price": MONEY,
+                "average_price": cc.NumberColumn("avg price", format="%.2f"),
+                "last_price": cc.NumberColumn("last price", format="%.2f"),
                 "pnl": cc.NumberColumn("P&L", format="%.2f"),
             },
         )
@@ -83,7 +83,13 @@ with holdings_tab:
             hide_index=True,
             width="stretch",
             key="accounts.holdings",
-            column_config={"average_price": MONEY, "last_price": MONEY, "current_value": MONEY, "pnl": MONEY},
+            column_config={
+                "average_price": cc.NumberColumn("avg price", format="%.2f"),
+                "last_price": cc.NumberColumn("last price", format="%.2f"),
+                "current_value": cc.NumberColumn("value", format="%.2f"),
+                "pnl": cc.NumberColumn("P&L", format="%.2f"),
+                "pnl_percent": cc.NumberColumn("P&L %", format="%.2f"),
+            },
         )
         st.plotly_chart(charts.allocation_figure(book.holdings), key="accounts.allocation_chart")
 

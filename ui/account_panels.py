@@ -19,8 +19,9 @@ from ui.db import database_guard
 
 POLL_SECONDS = 1.5
 PRESETS = ("detect", "schwab", "fidelity", "generic")
-STATUS_ICON = {"up": "🟢 up", "down": "🔴 down"}
+STATUS = {"up": "up", "down": "DOWN", "disconnected": "failing"}  # failing: pings fail, not yet N in a row
 DONE = "accounts.done"  # a message to show after the rerun that follows a change
+ADD_GENERATION = "accounts.add.generation"  # moved on after each save (see add_form)
 
 
 def attempt(action, done: str | None = None):
@@ -45,7 +46,7 @@ def status_table(views: list[service.AccountView]) -> None:
                 "account": v.name,
                 "owner": v.owner,
                 "broker": v.broker,
-                "status": STATUS_ICON.get(v.status, f"⚪ {v.status}") + ("" if v.is_active else " (inactive)"),
+                "status": _status(v),
                 "role": "primary" if v.is_primary else (f"backup of {v.backup_of}" if v.backup_of else "—"),
                 "last ping": v.last_ping,
                 "last sync": v.last_sync,
@@ -58,7 +59,21 @@ def status_table(views: list[service.AccountView]) -> None:
         hide_index=True,
         width="stretch",
         key="accounts.status",
+        column_config={
+            "last ping": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss z"),
+            "last sync": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss z"),
+        },
     )
+
+
+def _status(view: service.AccountView) -> str:
+    if not view.host:
+        text = "CSV imports"
+    elif view.last_ping is None:
+        text = "not pinged yet"
+    else:
+        text = STATUS.get(view.status, view.status)
+    return text if view.is_active else f"{text} (inactive)"
 
 
 def sync_controls(eng: Engine, actor: Actor, ids: list[int] | None) -> None:
@@ -99,45 +114,47 @@ def sync_controls(eng: Engine, actor: Actor, ids: list[int] | None) -> None:
 
 
 def add_form(eng: Engine, actor: Actor, views: list[service.AccountView]) -> None:
-    """Add an account; with a host, "Test connection" must succeed for the host and key typed before saving."""
+    """Add an account; with a host, "Test connection" must succeed for the host and key typed before saving.
+
+    The fields' keys carry a generation number, moved on after a save: new widgets start empty, so the key typed
+    does not stay in the browser's form (deleting a widget's state does not clear what the browser shows).
+    """
+    form = f"accounts.add.{st.session_state.get(ADD_GENERATION, 0)}"
     left, right = st.columns(2)
-    name = left.text_input("Account name", key="accounts.add.name")
-    broker = right.text_input("Broker (blank: as OpenAlgo reports it)", key="accounts.add.broker")
+    name = left.text_input("Account name", key=f"{form}.name")
+    broker = right.text_input("Broker (blank: as OpenAlgo reports it)", key=f"{form}.broker")
     host = left.text_input("OpenAlgo host (blank: CSV imports only)", placeholder="http://127.0.0.1:5000",
-                           key="accounts.add.host")  # fmt: skip
-    ws_url = right.text_input("WebSocket feed (optional)", placeholder="ws://127.0.0.1:8765", key="accounts.add.ws")
-    key = left.text_input("OpenAlgo API key", type="password", key="accounts.add.key", autocomplete="off")
+                           key=f"{form}.host")  # fmt: skip
+    ws_url = right.text_input("WebSocket feed (optional)", placeholder="ws://127.0.0.1:8765", key=f"{form}.ws")
+    key = left.text_input("OpenAlgo API key", type="password", key=f"{form}.key", autocomplete="off")
     owner = actor.username
     if actor.can(Permission.MANAGE_ALL_ACCOUNTS):
-        owner = right.text_input("Owner (username)", value=actor.username, key="accounts.add.owner")
+        owner = right.text_input("Owner (username)", value=actor.username, key=f"{form}.owner")
     primaries = [v.name for v in views if v.owner == owner and v.backup_of is None]
-    backup = right.selectbox("Backup of", ["(none)", *primaries], key="accounts.add.backup")
+    backup = right.selectbox("Backup of", ["(none)", *primaries], key=f"{form}.backup")
     typed = hashlib.sha256(f"{host.strip()}\0{key.strip()}".encode()).hexdigest()  # what was tested, not the key
     test, save = st.columns(2)
-    if test.button("Test connection", key="accounts.add.test", disabled=not host.strip()):
+    if test.button("Test connection", key=f"{form}.test", disabled=not host.strip()):
         reply = attempt(lambda: service.check_connection(actor, host, key, ws_url=ws_url.strip() or None))
         if reply is not None:
-            st.session_state["accounts.add.tested"] = (typed, reply)
-    tested = st.session_state.get("accounts.add.tested")
+            st.session_state[f"{form}.tested"] = (typed, reply)
+    tested = st.session_state.get(f"{form}.tested")
     passed = tested is not None and tested[0] == typed
     if passed:
         st.success(f"Connected to OpenAlgo: broker {tested[1]}.", icon=":material/check_circle:")
-    if save.button("Save account", type="primary", key="accounts.add.save", disabled=bool(host.strip()) and not passed,
+    if save.button("Save account", type="primary", key=f"{form}.save", disabled=bool(host.strip()) and not passed,
                    help="Test the connection first" if host.strip() and not passed else None):  # fmt: skip
-        attempt(
+        view = attempt(
             lambda: service.create_account(
-                eng,
-                actor,
-                name=name,
-                broker=broker.strip() or (tested[1] if passed else "csv"),
-                host=host.strip(),
-                api_key=key.strip(),
-                ws_url=ws_url.strip(),
-                backup_of=None if backup == "(none)" else backup,
+                eng, actor, name=name, broker=broker.strip() or (tested[1] if passed else "csv"), host=host.strip(),
+                api_key=key.strip(), ws_url=ws_url.strip(), backup_of=None if backup == "(none)" else backup,
                 owner=owner,
-            ),  # fmt: skip
-            lambda view: f"Added {view.name} for {view.owner}, key {view.key or 'none (CSV imports)'}.",
-        )
+            )
+        )  # fmt: skip
+        if view is not None:
+            st.session_state[ADD_GENERATION] = st.session_state.get(ADD_GENERATION, 0) + 1  # an empty form again
+            st.session_state[DONE] = f"Added {view.name} for {view.owner}, key {view.key or 'none (CSV imports)'}."
+            st.rerun()
 
 
 def edit_form(eng: Engine, actor: Actor, view: service.AccountView) -> None:

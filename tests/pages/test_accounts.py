@@ -65,18 +65,18 @@ def test_an_account_is_saved_only_after_its_connection_tested(open_page, committ
     app = open_page(db_url, PAGE, role="trader")
     no_exception(app)
     assert "No broker accounts yet" in texts(app.info)
-    app.text_input(key="accounts.add.name").input("main")
-    app.text_input(key="accounts.add.host").input(openalgo.url)
-    app.text_input(key="accounts.add.key").input("wrong-key").run()
-    assert app.button(key="accounts.add.save").disabled  # a host needs a passing test first
-    click(app, "accounts.add.test")
+    app.text_input(key="accounts.add.0.name").input("main")
+    app.text_input(key="accounts.add.0.host").input(openalgo.url)
+    app.text_input(key="accounts.add.0.key").input("wrong-key").run()
+    assert app.button(key="accounts.add.0.save").disabled  # a host needs a passing test first
+    click(app, "accounts.add.0.test")
     assert "rejected the API key" in texts(app.error) and "wrong-key" not in texts(app.error)
-    assert app.button(key="accounts.add.save").disabled
-    app.text_input(key="accounts.add.key").input(openalgo.api_key).run()
-    click(app, "accounts.add.test")
+    assert app.button(key="accounts.add.0.save").disabled
+    app.text_input(key="accounts.add.0.key").input(openalgo.api_key).run()
+    click(app, "accounts.add.0.test")
     assert "Connected to OpenAlgo: broker zerodha." in texts(app.success)
-    assert not app.button(key="accounts.add.save").disabled
-    click(app, "accounts.add.save")
+    assert not app.button(key="accounts.add.0.save").disabled
+    click(app, "accounts.add.0.save")
     no_exception(app)
     assert "Added main for " in texts(app.success) and f"****{openalgo.api_key[-4:]}" in texts(app.success)
     with unit_of_work(committed_engine) as session:
@@ -84,6 +84,7 @@ def test_an_account_is_saved_only_after_its_connection_tested(open_page, committ
         assert (stored.account_name, stored.broker, stored.host_url) == ("main", "zerodha", openalgo.url)
         assert openalgo.api_key not in stored.api_key_encrypted
     assert openalgo.api_key not in every_text(app)
+    assert all(t.value == "" for t in app.text_input if t.label == "OpenAlgo API key")  # the form is emptied
 
 
 def test_the_books_after_a_sync_per_account_and_added_up(open_page, committed_engine, db_url, keys, servers_pair):
