@@ -80,13 +80,14 @@ class AccountTimers:
         self.sync_interval = dt.timedelta(minutes=sync_minutes)
 
     def first_sync(self, engine: Engine) -> dt.datetime:
-        """An interval after the last scheduled sync was requested (or now): restarts do not put it off."""
+        """An interval after the last scheduled sync was requested (never requested: now), so restarts do not put
+        it off and a new installation syncs at once."""
         now = utcnow()
         with engine.connect() as conn:
             last = conn.execute(select(func.max(JobRun.created_at)).where(JobRun.scope == ALL_SCOPE)).scalar()
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=dt.UTC)
-        return max(now, (last or now) + self.sync_interval)
+        return now if last is None else max(now, last + self.sync_interval)
 
     @staticmethod
     def first_ping(_engine: Engine) -> dt.datetime:

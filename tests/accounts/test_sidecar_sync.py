@@ -3,14 +3,16 @@ registers it, worked by `Sidecar.drain`, and the leader's ping and sync timers t
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
 from sqlalchemy import select
 
-from core.accounts.kind import accounts_sync_kind
+from core.accounts.kind import AccountTimers, accounts_sync_kind
 from core.accounts.queueing import enqueue_account_sync
 from core.config import get_settings
+from core.db.base import utcnow
 from core.db.engine import create_db_engine, unit_of_work
 from core.db.models import ActivityLog, CriticalErrorLog, FailoverEvent, JobItem, JobRun, Position, TradingAccount
 from core.jobs.kinds import JobKinds
@@ -122,3 +124,23 @@ def test_the_leaders_timers_ping_until_down_fail_over_and_sync_the_backup(
         assert {"account_down", "account_failover"} <= logged
         scheduled = session.scalars(select(JobRun).where(JobRun.scope == "accounts_sync:all")).all()
         assert scheduled and all(r.requested_by == "sidecar" for r in scheduled)
+
+
+def test_the_scheduled_sync_counts_from_the_last_request_and_skips_when_there_is_nothing(
+    sidecar_engine, make_user, openalgo, add_account
+):
+    timers = AccountTimers(sync_minutes=5)
+    before = utcnow()
+    assert before <= timers.first_sync(sidecar_engine) <= utcnow()  # never requested: due now
+    timers.sync_all(sidecar_engine)  # no account yet: nothing queued
+    with unit_of_work(sidecar_engine) as session:
+        assert session.scalars(select(JobRun)).all() == []
+    make_user()
+    add_account("main", openalgo)
+    timers.sync_all(sidecar_engine)
+    timers.sync_all(sidecar_engine)  # still queued: the same run
+    with unit_of_work(sidecar_engine) as session:
+        [run] = session.scalars(select(JobRun)).all()
+        assert (run.scope, run.requested_by, run.total_items) == ("accounts_sync:all", "sidecar", 1)
+        requested = run.created_at
+    assert timers.first_sync(sidecar_engine) == max(utcnow(), requested + dt.timedelta(minutes=5))
