@@ -35,7 +35,7 @@ with database_guard():
     book = service.account_portfolio(eng, actor, [v.id for v in shown])
 
 panels.status_table(shown)
-panels.sync_controls(eng, actor, ids)
+panels.sync_controls(eng, actor, ids, syncable=any(v.host and v.key for v in shown))
 if not any(v.ws_url and v.status == "up" for v in shown):
     st.caption("Prices are as of each account's last sync (no live feed on this page).")
 

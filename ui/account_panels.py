@@ -76,10 +76,14 @@ def _status(view: service.AccountView) -> str:
     return text if view.is_active else f"{text} (inactive)"
 
 
-def sync_controls(eng: Engine, actor: Actor, ids: list[int] | None) -> None:
-    """The Sync button (queues a run for the sidecar) and a progress line that polls while the run is open."""
+def sync_controls(eng: Engine, actor: Actor, ids: list[int] | None, *, syncable: bool = True) -> None:
+    """The Sync button (queues a run for the sidecar) and a progress line that polls while the run is open.
+
+    `syncable` False (only CSV-import accounts shown) disables the button: there is nothing to fetch.
+    """
     run_key = "accounts.sync.run"
-    if st.button("Sync now", icon=":material/sync:", key="accounts.sync", help="Queued for the sidecar"):
+    tip = "Queued for the sidecar" if syncable else "These accounts take CSV imports only: nothing to sync"
+    if st.button("Sync now", icon=":material/sync:", key="accounts.sync", help=tip, disabled=not syncable):
         queued = attempt(lambda: service.request_account_sync(eng, actor, ids))
         if queued is not None:
             run, created = queued

@@ -184,3 +184,14 @@ def servers_pair():
     yield pair
     for server in pair:
         server.stop()
+
+
+def test_a_csv_only_account_has_nothing_to_sync(open_page, committed_engine, db_url, keys):
+    alice = owner(committed_engine, "alice")
+    service.add_account(committed_engine, name="schwab", broker="schwab", owner=alice)
+    app = open_page(db_url, PAGE, role="admin")
+    no_exception(app)
+    assert app.button(key="accounts.sync").disabled
+    status = next(f.value for f in app.dataframe if "status" in f.value.columns)
+    assert list(status["status"]) == ["CSV imports"] and list(status["key"]) == ["—"]
+    assert "No positions: sync the account, or import a CSV export under Manage." in texts(app.info)
