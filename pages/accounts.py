@@ -16,8 +16,8 @@ cc = st.column_config
 MONEY = cc.NumberColumn(format="%.2f")
 
 st.title("Accounts")
-if DONE := st.session_state.pop(panels.DONE, None):
-    st.success(DONE, icon=":material/check_circle:")
+if done := st.session_state.pop(panels.DONE, None):
+    st.success(done, icon=":material/check_circle:")
 with database_guard():
     eng = engine()
     views = service.visible_accounts(eng, actor)
