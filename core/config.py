@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     wheelhouse_secret_key_file: str | None = None
     account_timeout_seconds: float = Field(default=20.0, gt=0, description="per broker account, per sync or ping")
     account_failures_before_down: int = Field(default=3, ge=1, description="failed pings in a row -> down")
+    # The sidecar's leader pings every active account this often (health, failover) and queues a sync of every
+    # active account this often (core.accounts.kind; docs/accounts.md).
     account_ping_interval_seconds: int = Field(default=60, ge=5)
     account_sync_interval_minutes: int = Field(default=5, ge=1)
     scanner_sandbox: Literal["required", "degraded"] = "required"

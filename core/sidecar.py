@@ -8,7 +8,8 @@ works the queue until nothing is left (waiting out other workers' leases), and e
 queue but never leads: no timers, no schedules, no housekeeping.
 
 This module is the composition root: the one place that knows every job kind. It builds the registry (chain
-sync from core.sync, scanner runs from core.scanner.jobs) and hands it to the general machinery in core.jobs,
+sync from core.sync, scanner runs from core.scanner.jobs, broker-account syncs and pings from
+core.accounts.kind) and hands it to the general machinery in core.jobs,
 which imports neither. The entry point stays `python -m core.sync` (DESIGN section 8): core/sync/__main__.py calls
 `main` here.
 """
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
+from core.accounts.kind import accounts_sync_kind
 from core.config import ConfigError, Settings, get_settings
 from core.db.engine import DatabaseError, create_db_engine, first_line
 from core.jobs import logs
@@ -33,14 +35,17 @@ from core.sync.kind import chain_sync_kind
 
 
 def job_kinds(settings: Settings, provider_factory=get_provider) -> JobKinds:
-    """Every kind of queued work, in the order a poll works them: chain sync first, then scanner runs."""
+    """Every kind of queued work, in the order a poll works them: chain sync, scanner runs, account syncs."""
     sync = chain_sync_kind(
         interval_minutes=settings.sync_interval_minutes,
         market_hours_only=settings.sync_market_hours_only,
         exchange=settings.sidecar_market_exchange,
         provider_factory=provider_factory,
     )
-    return JobKinds([sync, scan_run_kind()])
+    accounts = accounts_sync_kind(
+        ping_seconds=settings.account_ping_interval_seconds, sync_minutes=settings.account_sync_interval_minutes
+    )
+    return JobKinds([sync, scan_run_kind(), accounts])
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""Plotly figures of the pages: the IV smile, IV and premium history, payoff at expiry, sync run history.
+"""Plotly figures of the pages: the IV smile, IV and premium history, payoff at expiry, sync run history, and
+the Accounts page's P&L by position and allocation by holding.
 
 Figures only (no streamlit calls), each from a DataFrame core already shaped.
 """
@@ -107,4 +108,28 @@ def contracts_per_run_figure(runs: pd.DataFrame) -> go.Figure:
         xaxis_type="category",
         **_LAYOUT,
     )
+    return fig
+
+
+def pnl_by_position_figure(positions: pd.DataFrame) -> go.Figure:
+    """One bar per position (account and symbol), green for a gain and red for a loss, largest moves first."""
+    rows = positions.dropna(subset=["pnl"]).assign(size=lambda f: f["pnl"].abs()).sort_values("size", ascending=False)
+    labels = rows["symbol"] + (" · " + rows["account"] if rows["account"].nunique() > 1 else "")
+    fig = go.Figure()
+    fig.add_bar(
+        x=labels,
+        y=rows["pnl"],
+        marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in rows["pnl"]],
+        hovertemplate="%{x}<br>P&L %{y:,.2f}<extra></extra>",
+    )
+    fig.update_layout(title="P&L by position", yaxis_title="P&L", xaxis_type="category", **_LAYOUT)
+    return fig
+
+
+def allocation_figure(holdings: pd.DataFrame) -> go.Figure:
+    """The holdings' current value by symbol (summed over accounts), as a donut."""
+    value = holdings.dropna(subset=["current_value"]).groupby("symbol", as_index=False)["current_value"].sum()
+    fig = go.Figure()
+    fig.add_pie(labels=value["symbol"], values=value["current_value"], hole=0.45, sort=True, textinfo="label+percent")
+    fig.update_layout(title="Allocation by holding (current value)", **_LAYOUT)
     return fig

@@ -73,6 +73,8 @@ def ping_accounts(
     timeout = timeout or settings.account_timeout_seconds
     limit = failures_before_down or settings.account_failures_before_down
     targets = _targets(engine)
+    if not targets:  # the sidecar's timer on a database without accounts: no write transaction at all
+        return PingReport(results=[], switches=[])
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(targets)))) as pool:
         outcomes = list(pool.map(lambda t: _ping(t, timeout), targets))
     results, switches = [], []

@@ -1,24 +1,34 @@
-"""Account management for the CLI and the Accounts page: add, list, test, remove. Engine in, frozen views out.
+"""Account management for the CLI and the Accounts page. Engine in, frozen views and DataFrames out.
 
-Permissions (a trader manages only their own accounts, an admin all) are the caller's to check with the sign-in
-capability's `require(actor, permission)`; `list_accounts(owner_id=...)` gives a trader's view.
+The first half (add, list, test, remove by name) is the command line's: an operator's tool that sees everything.
+The second half is the Accounts page's, and every call takes the signed-in actor: a trader sees and manages only
+their own accounts, an admin every user's (`require_account_owner`); a viewer none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from core.accounts.errors import AccountError, AccountExists, InvalidAccountInput
+from core.accounts.csv_import import ImportPreview, ImportReport, import_positions, preview_positions
+from core.accounts.editing import AccountChanges, apply_changes
+from core.accounts.errors import AccountError, AccountExists, AccountNotFound, InvalidAccountInput
 from core.accounts.keystore import Keyring, keyring_for, mask_key
+from core.accounts.portfolio import Portfolio, load_portfolio
+from core.accounts.queueing import KIND, account_sync_scope, queue_account_sync
 from core.accounts.registry import check_url, find_account, find_user
+from core.auth import Actor, Permission, require, require_account_owner
 from core.auth.audit import record_activity
 from core.config import get_settings
 from core.db.engine import unit_of_work
-from core.db.models import Holding, Order, Position, Trade, TradingAccount, User
+from core.db.models import FINAL_RUN_STATUSES, Holding, JobRun, Order, Position, Trade, TradingAccount, User
+from core.jobs.health import sidecar_health
+from core.jobs.progress import RunProgress, progress_of
 
 
 @dataclass(frozen=True)
@@ -175,26 +185,38 @@ def test_account(engine: Engine, name: str, *, owner: str | None = None, timeout
 def remove_account(engine: Engine, name: str, *, owner: str | None = None) -> RemovedAccount:
     """Delete an account with its positions, holdings, orders, trades, funds and feed rows; failover history stays."""
     with unit_of_work(engine, write=True) as session:
-        account = find_account(session, name, owner)
+        return _remove(session, find_account(session, name, owner))
 
-        def count(model) -> int:
-            return session.scalar(select(func.count()).select_from(model).where(model.account_id == account.id))
 
-        backups = session.scalars(select(TradingAccount.account_name).where(TradingAccount.backup_of_id == account.id))
-        removed = RemovedAccount(
-            name=account.account_name,
-            owner=account.user.username,
-            positions=count(Position),
-            holdings=count(Holding),
-            orders=count(Order),
-            trades=count(Trade),
-            backups_unlinked=sorted(backups),
-        )
-        record_activity(
-            session, "account_removed", user_id=account.user_id, details={"message": f"account {account.account_name}"}
-        )
-        session.delete(account)
-        return removed
+def _removal(session: Session, account: TradingAccount) -> RemovedAccount:
+    """What deleting `account` takes with it (nothing is deleted here)."""
+
+    def count(model) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(model.account_id == account.id))
+
+    backups = session.scalars(select(TradingAccount.account_name).where(TradingAccount.backup_of_id == account.id))
+    return RemovedAccount(
+        name=account.account_name,
+        owner=account.user.username,
+        positions=count(Position),
+        holdings=count(Holding),
+        orders=count(Order),
+        trades=count(Trade),
+        backups_unlinked=sorted(backups),
+    )
+
+
+def _remove(session: Session, account: TradingAccount, actor: Actor | None = None) -> RemovedAccount:
+    removed = _removal(session, account)
+    record_activity(
+        session,
+        "account_removed",
+        actor=actor,
+        user_id=account.user_id,
+        details={"message": f"account {account.account_name}"},
+    )
+    session.delete(account)
+    return removed
 
 
 def _backup_target(session: Session, user: User, name: str) -> TradingAccount:
@@ -246,12 +268,197 @@ def _view(session: Session, account: TradingAccount, keyring: Keyring | AccountE
     )
 
 
+# ---- the Accounts page: every call takes the signed-in actor ------------------------------------------------
+@dataclass(frozen=True)
+class AccountSyncView:
+    """What the page's sync progress shows: the run it follows (or the scope's active one), else the last one."""
+
+    run: RunProgress | None
+    last: RunProgress | None
+    sidecar_alive: bool
+
+
+def visible_accounts(engine: Engine, actor: Actor | None) -> list[AccountView]:
+    """The accounts `actor` may see and manage: their own, or every user's for an admin."""
+    actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
+    everyone = actor.can(Permission.MANAGE_ALL_ACCOUNTS)
+    if not everyone and actor.user_id is None:
+        return []
+    return list_accounts(engine, owner_id=None if everyone else actor.user_id)
+
+
+def account_portfolio(
+    engine: Engine, actor: Actor | None, account_ids: list[int] | None = None, *, now: dt.datetime | None = None
+) -> Portfolio:
+    """The books of these accounts (None: every account the actor sees), each checked against the actor."""
+    with unit_of_work(engine) as session:
+        ids = _checked_ids(session, actor, account_ids)
+        return load_portfolio(session, ids, now)
+
+
+def check_connection(actor: Actor | None, host: str, api_key: str, *, ws_url: str | None = None) -> str:
+    """The page's "Test connection": ping `host` with the entered key before anything is saved; the broker name."""
+    require(actor, Permission.MANAGE_OWN_ACCOUNTS)
+    return test_connection(host, api_key, ws_url=ws_url)
+
+
+def create_account(
+    engine: Engine,
+    actor: Actor | None,
+    *,
+    name: str,
+    broker: str,
+    host: str | None,
+    api_key: str | None,
+    ws_url: str | None = None,
+    backup_of: str | None = None,
+    owner: str | None = None,
+) -> AccountView:
+    """Add an account for `owner` (default: the actor); only an admin adds one for someone else."""
+    actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
+    owner = owner or actor.username
+    with unit_of_work(engine) as session:
+        require_account_owner(actor, find_user(session, owner).id)
+    return add_account(
+        engine,
+        name=name,
+        broker=broker,
+        owner=owner,
+        host=host or None,
+        api_key=api_key or None,
+        ws_url=ws_url or None,
+        backup_of=backup_of or None,
+    )
+
+
+def change_account(engine: Engine, actor: Actor | None, account_id: int, changes: AccountChanges) -> AccountView:
+    """Save the Edit form (a blank key keeps the stored one)."""
+    with unit_of_work(engine, write=True) as session:
+        _owned(session, actor, account_id)
+        account = apply_changes(session, account_id, changes, check_key=check_api_key, actor=actor)
+        session.flush()
+        return _view(session, account, None)
+
+
+def removal_preview(engine: Engine, actor: Actor | None, account_id: int) -> RemovedAccount:
+    """What deleting the account would take with it, for the confirmation (nothing is deleted)."""
+    with unit_of_work(engine) as session:
+        return _removal(session, _owned(session, actor, account_id))
+
+
+def delete_account(engine: Engine, actor: Actor | None, account_id: int) -> RemovedAccount:
+    """Delete the account and everything synced or imported for it (the page has asked for confirmation)."""
+    with unit_of_work(engine, write=True) as session:
+        return _remove(session, _owned(session, actor, account_id), actor)
+
+
+def request_account_sync(
+    engine: Engine, actor: Actor | None, account_ids: list[int] | None = None
+) -> tuple[RunProgress, bool]:
+    """Queue a sync of these accounts (None: every account the actor sees) for the sidecar: (run, created)."""
+    with unit_of_work(engine, write=True) as session:
+        ids = _sync_ids(session, actor, account_ids)
+        run, created = queue_account_sync(session, ids, requested_by=actor.username)
+        session.flush()
+        return progress_of(run), created
+
+
+def account_sync_view(
+    engine: Engine, actor: Actor | None, account_ids: list[int] | None = None, *, run_id: int | None = None
+) -> AccountSyncView:
+    """The followed run (`run_id`), else the active sync of these accounts, else the last finished one of them."""
+    with unit_of_work(engine) as session:
+        scope = account_sync_scope(_sync_ids(session, actor, account_ids))
+        runs = select(JobRun).where(JobRun.kind == KIND, JobRun.scope == scope)
+        run = session.scalar(runs.where(JobRun.id == run_id)) if run_id else None
+        run = run or session.scalar(runs.where(JobRun.status.in_(("queued", "running"))).order_by(JobRun.id))
+        last = None
+        if run is None:
+            last = session.scalar(runs.where(JobRun.status.in_(FINAL_RUN_STATUSES)).order_by(JobRun.id.desc()).limit(1))
+        alive = sidecar_health(session).alive
+        return AccountSyncView(progress_of(run) if run else None, progress_of(last) if last else None, alive)
+
+
+def preview_upload(data: bytes, filename: str, *, preset: str | None = None) -> ImportPreview:
+    """The rows an uploaded CSV would import (nothing is stored); errors name the file and the line."""
+    with tempfile.TemporaryDirectory(prefix="wheelhouse-import-") as folder:
+        return preview_positions(_spool(folder, data, filename), preset=preset)
+
+
+def import_upload(
+    engine: Engine, actor: Actor | None, account_id: int, data: bytes, filename: str, *, preset: str | None = None
+) -> ImportReport:
+    """Replace the account's imported positions and holdings with the uploaded file's."""
+    with unit_of_work(engine) as session:
+        account = _owned(session, actor, account_id)
+        name, owner = account.account_name, account.user.username
+    with tempfile.TemporaryDirectory(prefix="wheelhouse-import-") as folder:
+        return import_positions(engine, name, _spool(folder, data, filename), preset=preset, owner=owner)
+
+
+def _spool(folder: str, data: bytes, filename: str) -> Path:
+    path = Path(folder) / (Path(filename).name or "upload.csv")
+    path.write_bytes(data)
+    return path
+
+
+def _owned(session: Session, actor: Actor | None, account_id: int) -> TradingAccount:
+    account = session.get(TradingAccount, account_id)
+    if account is None:
+        require(actor, Permission.MANAGE_OWN_ACCOUNTS)
+        raise AccountNotFound(f"no account with id {account_id} (removed meanwhile?)")
+    require_account_owner(actor, account.user_id)
+    return account
+
+
+def _checked_ids(session: Session, actor: Actor | None, account_ids: list[int] | None) -> list[int]:
+    if account_ids is None:
+        actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
+        query = select(TradingAccount.id).order_by(TradingAccount.id)
+        if not actor.can(Permission.MANAGE_ALL_ACCOUNTS):
+            query = query.where(TradingAccount.user_id == actor.user_id)
+        return list(session.scalars(query))
+    return [_owned(session, actor, i).id for i in account_ids]
+
+
+def _sync_ids(session: Session, actor: Actor | None, account_ids: list[int] | None) -> list[int] | None:
+    """The ids to queue: None (every account) for an admin's "all", else the checked ids."""
+    if account_ids is not None:
+        return _checked_ids(session, actor, account_ids)
+    actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
+    if actor.can(Permission.MANAGE_ALL_ACCOUNTS):
+        return None
+    syncable = select(TradingAccount.id).where(  # a trader's "all": their accounts that have a host and key
+        TradingAccount.user_id == actor.user_id,
+        TradingAccount.host_url.is_not(None),
+        TradingAccount.api_key_encrypted.is_not(None),
+    )
+    return list(session.scalars(syncable.order_by(TradingAccount.id)))
+
+
 __all__ = [
+    "AccountChanges",
+    "AccountSyncView",
     "AccountView",
+    "ImportPreview",
+    "ImportReport",
+    "Portfolio",
     "RemovedAccount",
+    "RunProgress",
+    "account_portfolio",
+    "account_sync_view",
     "add_account",
+    "change_account",
+    "check_connection",
+    "create_account",
+    "delete_account",
+    "import_upload",
     "list_accounts",
+    "preview_upload",
     "remove_account",
+    "removal_preview",
+    "request_account_sync",
     "test_account",
     "test_connection",
+    "visible_accounts",
 ]

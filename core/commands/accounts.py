@@ -168,7 +168,7 @@ def _sync(args: argparse.Namespace) -> int:
         with unit_of_work(engine, write=False) as session:
             ids = [_run(find_account, session, args.name, args.owner).id]
     if not args.inline:
-        run_id = _run(enqueue_account_sync, engine, ids)
+        run_id = _run(enqueue_account_sync, engine, ids, requested_by="command line")
         print(run_id)
         return 0
     from core.accounts.sync import sync_accounts

@@ -70,12 +70,33 @@ def test_test_and_sync_inline_then_list_shows_the_sync(run, make_user, servers):
     assert rows[0]["last_sync"] and rows[1]["backup_of"] == "main" and rows[1]["ws_url"] == "ws://127.0.0.1:9999"
 
 
-def test_sync_without_inline_says_the_queue_is_not_wired(run, make_user, openalgo):
+def test_sync_without_inline_queues_a_run_and_prints_its_id(run, db, make_user, openalgo):
+    from sqlalchemy import select
+
+    from core.db.engine import unit_of_work
+    from core.db.models import JobItem, JobRun
+
     make_user()
     add(run, openalgo)
     code, out, err = run("accounts", "sync", "main")
+    assert code == 0 and err == ""
+    run_id = int(out)
+    code, again, _ = run("accounts", "sync", "main")  # still queued: the same run
+    assert code == 0 and int(again) == run_id
+    code, every, _ = run("accounts", "sync", "--all")  # another scope: another run
+    assert code == 0 and int(every) != run_id
+    with unit_of_work(db) as session:
+        queued = session.get(JobRun, run_id)
+        items = session.scalars(select(JobItem.symbol).where(JobItem.run_id == run_id)).all()
+        assert (queued.kind, queued.status, queued.requested_by) == ("accounts_sync", "queued", "command line")
+        assert len(items) == 1 and items[0].isdigit()
+
+
+def test_sync_all_with_no_account_to_sync_is_one_line(run, make_user):
+    make_user()
+    code, out, err = run("accounts", "sync", "--all")
     assert code == 1 and out == ""
-    assert err.startswith("error: queued account syncs need the sidecar's job queue") and err.count("\n") == 1
+    assert err == "error: no active account with an OpenAlgo host to sync\n"
 
 
 def free_port() -> int:

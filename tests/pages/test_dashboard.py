@@ -22,6 +22,7 @@ def test_pages_in_order_with_scan_premiums_first(open_page, committed_engine, db
     expected = ["pages/premiums.py", "pages/watchlists.py", "pages/history.py", "pages/overview.py"]
     if (REPO_ROOT / "pages" / "scanners.py").exists():
         expected.insert(2, "pages/scanners.py")
+    expected.insert(expected.index("pages/history.py"), "pages/accounts.py")
     source = (REPO_ROOT / "dashboard.py").read_text()
     assert [p for p in expected if p in source] == expected
     positions = [source.index(p) for p in expected]

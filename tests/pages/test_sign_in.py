@@ -15,7 +15,14 @@ from core.db.engine import unit_of_work
 from core.db.models import ActivityLog
 from tests.pages.conftest import TEST_PASSWORD, no_exception, signed_in, texts
 
-PAGES = ["pages/premiums.py", "pages/watchlists.py", "pages/scanners.py", "pages/history.py", "pages/overview.py"]
+PAGES = [
+    "pages/premiums.py",
+    "pages/watchlists.py",
+    "pages/scanners.py",
+    "pages/accounts.py",
+    "pages/history.py",
+    "pages/overview.py",
+]
 
 
 def _field(app, label):

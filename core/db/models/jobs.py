@@ -26,13 +26,13 @@ class JobRun(CreatedAt, Base):
 
     __tablename__ = "job_runs"
     __table_args__ = (
-        CheckConstraint("kind IN ('sync', 'scan')", name="kind"),
+        CheckConstraint("kind IN ('sync', 'scan', 'accounts_sync')", name="kind"),
         CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
         Index("idx_job_runs_status_created", "status", "created_at"),
     )
 
     id: Mapped[intpk]
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))
     scope: Mapped[str] = mapped_column(String(200))  # e.g. sync:all, sync:watchlist:3, scan:5:watchlist:3
     active_scope: Mapped[str | None] = mapped_column(String(200), unique=True)
     params: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
