@@ -16,6 +16,7 @@ from core.jobs.health import Retention
 from core.jobs.retention import effective
 from core.jobs.settings import SidecarSettings
 from core.operations.service import RetentionError, request_housekeeping, retention_view, set_retention
+from tests.support import sidecars
 from tests.support.actors import ADMIN
 
 DEFAULTS = SidecarSettings.from_settings().retention
@@ -104,3 +105,31 @@ def test_run_now_is_a_request_the_sidecar_picks_up_once(committed_engine):
     assert view.requested_at is None and view.last_run.at >= asked
     assert upkeep.housekeep_if_requested(committed_engine, DEFAULTS) is False  # once per request
     assert _actions(committed_engine) == ["housekeeping_request"]
+
+
+@pytest.mark.slow
+def test_a_running_sidecar_runs_the_requested_housekeeping_with_the_override(committed_engine, db_url, tmp_path):
+    """End to end: the page's request, a real `python -m core.sync`, the override honoured (its periodic
+    housekeeping comes only a minute after it leads, so a run within seconds is the request's)."""
+    today = utcnow().date()
+    with unit_of_work(committed_engine, write=True) as session:
+        session.add_all(
+            [
+                SymbolDailyHistory(symbol="OLD", date=today - dt.timedelta(days=60)),
+                SymbolDailyHistory(symbol="NEW", date=today - dt.timedelta(days=10)),
+            ]
+        )
+    set_retention(committed_engine, ADMIN, {"history_days": 30})
+    request_housekeeping(committed_engine, ADMIN)
+    process = sidecars.Sidecar(db_url, log_path=tmp_path / "sidecar.log")
+    try:
+        sidecars.wait_until(
+            lambda: retention_view(committed_engine, ADMIN).last_run, timeout=45, what="the requested housekeeping"
+        )
+        assert process.terminate() == 0, process.log()
+    finally:
+        process.kill()
+    assert "housekeeping requested" in process.log()
+    with unit_of_work(committed_engine) as session:
+        assert list(session.scalars(select(SymbolDailyHistory.symbol))) == ["NEW"]
+    assert retention_view(committed_engine, ADMIN).requested_at is None
