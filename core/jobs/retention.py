@@ -54,7 +54,7 @@ class RetentionError(ValueError):
 
 @dataclass(frozen=True)
 class HousekeepingRun:
-    """What one housekeeping pass removed (table -> rows), under which retention, and when it finished."""
+    """What one housekeeping pass removed (table -> rows), under which retention, and when it started."""
 
     at: dt.datetime
     removed: dict[str, int]

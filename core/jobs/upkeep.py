@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from core.calendars import DEFAULT_EXCHANGES, fill_calendars
+from core.db.base import utcnow
 from core.db.engine import DatabaseError, check_connection, unit_of_work
 from core.db.models import TradingHoursTemplate
 from core.jobs import health
@@ -76,11 +77,12 @@ def ensure_calendars(engine: Engine) -> None:
 
 def housekeep(engine: Engine, defaults: health.Retention) -> dict[str, int]:
     """Delete rows past retention (`defaults` under the stored overrides), record what went, top up calendars."""
+    started = utcnow()  # recorded as the run's time: a request made while it runs is not taken as served
     with unit_of_work(engine) as session:
         retention = policy.effective(session, defaults)
-    removed = health.housekeeping(engine, retention)
+    removed = health.housekeeping(engine, retention, started)
     with unit_of_work(engine, write=True) as session:
-        policy.record_run(session, removed, retention)
+        policy.record_run(session, removed, retention, started)
     log.info("housekeeping", extra=fields(**{k: v for k, v in removed.items() if v}))
     with unit_of_work(engine, write=True) as session:
         for report in fill_calendars(session):

@@ -13,7 +13,7 @@ from core.db.engine import unit_of_work
 from core.db.models import ActivityLog, Setting, SymbolDailyHistory
 from core.jobs import upkeep
 from core.jobs.health import Retention
-from core.jobs.retention import effective
+from core.jobs.retention import effective, pending_request, record_run, request_run
 from core.jobs.settings import SidecarSettings
 from core.operations.service import RetentionError, request_housekeeping, retention_view, set_retention
 from tests.support import sidecars
@@ -105,6 +105,15 @@ def test_run_now_is_a_request_the_sidecar_picks_up_once(committed_engine):
     assert view.requested_at is None and view.last_run.at >= asked
     assert upkeep.housekeep_if_requested(committed_engine, DEFAULTS) is False  # once per request
     assert _actions(committed_engine) == ["housekeeping_request"]
+
+
+def test_a_request_made_while_housekeeping_runs_waits_for_the_next_run(committed_engine):
+    started = utcnow()
+    with unit_of_work(committed_engine, write=True) as session:
+        request_run(session, "ada", now=started + dt.timedelta(seconds=5))  # asked mid-run
+        record_run(session, {"job_runs": 0}, DEFAULTS, now=started)  # the run records when it started
+    with unit_of_work(committed_engine) as session:
+        assert pending_request(session) == started + dt.timedelta(seconds=5)
 
 
 @pytest.mark.slow
