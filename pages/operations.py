@@ -82,6 +82,7 @@ with calendars_tab:
             f"{r.exchange} {r.date} · {r.kind} · {r.description}": (r.exchange, r.date) for r in by_hand.itertuples()
         }
         if choices:
+            st.subheader("Remove a closure added by hand")
             chosen = choices[st.selectbox("Added by hand", list(choices), key="operations.remove.day")]
             if st.session_state.get(CONFIRM) != chosen:
                 if st.button("Remove closure…", key="operations.remove"):
@@ -122,6 +123,11 @@ with retention_tab:
         "How many days housekeeping keeps each kind of row. Defaults come from the RETENTION_* settings; what you "
         "save here overrides them, and the sidecar uses it at its next housekeeping."
     )
+    if policy.overrides:
+        st.caption(
+            "Overridden here: "
+            + ", ".join(f"{policy.labels[k]} {v} (default {policy.defaults[k]})" for k, v in policy.overrides.items())
+        )
     with st.form("operations.retention"):
         values = {}
         for name, label in policy.labels.items():

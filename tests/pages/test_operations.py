@@ -112,6 +112,7 @@ def test_an_admin_sets_retention_and_asks_for_housekeeping(open_page, committed_
     no_exception(app)
     assert "Retention saved." in texts(app.success)
     assert retention_view(committed_engine, ADMIN).overrides == {"history_days": 400}
+    assert "Overridden here: daily history 400 (default 800)" in texts(app.caption)
     _click(app, "Back to the defaults")
     assert retention_view(committed_engine, ADMIN).overrides == {}
     assert "No housekeeping has run" in texts(app.caption)
