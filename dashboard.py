@@ -24,6 +24,7 @@ PAGES = (
     ("pages/history.py", "History", ":material/history:", Permission.READ),
     ("pages/overview.py", "Overview", ":material/database:", Permission.READ),
     ("pages/users.py", "Users", ":material/group:", Permission.MANAGE_USERS),
+    ("pages/operations.py", "Operations", ":material/tune:", Permission.MANAGE_CALENDARS),
 )
 SIGN_IN = "pages/sign_in.py"
 ACCOUNT = "pages/account.py"  # Change password (opened from the sidebar, not listed)

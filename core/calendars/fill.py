@@ -6,6 +6,11 @@ unique `exchange_code`, a weekday's session is inserted only when that weekday h
 are inserted only when the template has no holiday row in that year at all (an edited year is left alone).
 `replace=True` rewrites the sessions and the years asked for.
 
+Rows an admin added by hand (`holiday_type = MANUAL`: an unscheduled closure or early close, through
+core.calendars.service) belong to no year's fill: they do not count as "the year is filled", a refill
+(`replace`) keeps them, and the library's row for the same date is not inserted beside them -- the hand-added
+row wins for its date until an admin removes it.
+
 exchange_calendars knows regular hours and every session's open and close, including early closes, late opens
 and weekend sessions; it does not know pre- and post-market hours, which come from `EXTENDED_HOURS` below. Some
 calendars are recorded only a year or so ahead (XBOM stops at the end of the year its release knows): years past
@@ -27,6 +32,8 @@ from core.calendars.hours import DEFAULT_EXCHANGES, NSE, NYSE
 from core.db.models import MarketHoliday, TradingHoursTemplate, TradingSession
 
 log = logging.getLogger("wheelhouse.calendars")
+
+MANUAL = "manual"  # market_holidays.holiday_type of a row an admin added by hand (see the module docstring)
 
 NAMES = {NYSE: "NYSE (XNYS)", NSE: "NSE / BSE India (XBOM)"}
 # (pre_market_start, pre_market_end, post_market_start, post_market_end), exchange-local; not in exchange_calendars.
@@ -84,10 +91,14 @@ def _fill_one(session: Session, code: str, first: int, last: int, replace: bool)
         if replace:
             session.execute(
                 delete(MarketHoliday).where(
-                    MarketHoliday.template_id == template.id, extract("year", MarketHoliday.date) == year
+                    MarketHoliday.template_id == template.id,
+                    extract("year", MarketHoliday.date) == year,
+                    _from_library(),
                 )
             )
+        manual = _manual_dates(session, template.id, year)
         rows = _holiday_rows(calendar, template.id, year, min(dt.date(year, 12, 31), covered_to))
+        rows = [row for row in rows if row["date"] not in manual]
         if rows:
             session.execute(insert(MarketHoliday), rows)
         report.holidays_added[year] = len(rows)
@@ -100,7 +111,25 @@ def _has_year(session: Session, template: TradingHoursTemplate, year: int) -> bo
         session.scalar(
             select(func.count())
             .select_from(MarketHoliday)
-            .where(MarketHoliday.template_id == template.id, MarketHoliday.date.between(start, end))
+            .where(MarketHoliday.template_id == template.id, MarketHoliday.date.between(start, end), _from_library())
+        )
+    )
+
+
+def _from_library():
+    """Holiday rows a fill wrote (or an operator edited in the database), not ones an admin added by hand."""
+    return MarketHoliday.holiday_type.is_(None) | (MarketHoliday.holiday_type != MANUAL)
+
+
+def _manual_dates(session: Session, template_id: int, year: int) -> set[dt.date]:
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return set(
+        session.scalars(
+            select(MarketHoliday.date).where(
+                MarketHoliday.template_id == template_id,
+                MarketHoliday.date.between(start, end),
+                MarketHoliday.holiday_type == MANUAL,
+            )
         )
     )
 
@@ -207,4 +236,4 @@ def _holiday_rows(calendar, template_id: int, year: int, last_day: dt.date) -> l
     return rows
 
 
-__all__ = ["EXTENDED_HOURS", "FillReport", "default_years", "fill_calendars"]
+__all__ = ["EXTENDED_HOURS", "MANUAL", "FillReport", "default_years", "fill_calendars"]

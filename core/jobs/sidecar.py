@@ -197,9 +197,15 @@ class Sidecar:
             seconds=self.settings.housekeeping_hours * 3600,
             first=utcnow() + dt.timedelta(minutes=1),
         )
+        self.timers.every(  # "Run housekeeping now" on the Operations page (core.jobs.retention)
+            "housekeeping-requests",
+            lambda: self.guarded("housekeeping", lambda: upkeep.housekeep_if_requested(self.engine, retention)),
+            seconds=self.settings.schedule_refresh_seconds,
+            first=utcnow(),
+        )
 
     def _leader_job_ids(self) -> tuple[str, ...]:
-        return (*(timer.id for timer in self.kinds.timers()), "schedules", "housekeeping")
+        return (*(timer.id for timer in self.kinds.timers()), "schedules", "housekeeping", "housekeeping-requests")
 
     # ---- the heartbeat --------------------------------------------------------------------------------------
     def _beat(self, status: str) -> None:

@@ -2,19 +2,28 @@
 frozen dataclasses and DataFrames out (never ORM objects).
 
 The pages' reads take the acting user and need the viewer role; the activity log needs `READ_ACTIVITY` (admins).
+Retention (the Operations page): reading the policy needs the viewer role, changing it or asking the sidecar to
+run housekeeping now needs `MANAGE_RETENTION` (admins), and each change leaves one activity row.
 `sidebar_status` and `data_version` take no actor: they are the status line every signed-in page shows and a
 cache key, drawn only after dashboard.py has found a signed-in user.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
 from sqlalchemy import Engine
 
-from core.auth.audit import ActivityEntry, activity_filters, recent_activity
+from core.auth.audit import ActivityEntry, activity_filters, recent_activity, record_activity
 from core.auth.roles import Actor, Permission, require
 from core.db.engine import DatabaseError, describe_url, unit_of_work
 from core.db.migrate import require_current_schema
-from core.jobs.health import STALE_AFTER, sidecar_health
+from core.jobs import retention as policy
+from core.jobs.health import STALE_AFTER, Retention, sidecar_health
+from core.jobs.retention import BOUNDS, LABELS, HousekeepingRun, RetentionError
+from core.jobs.settings import SidecarSettings
 from core.operations import history, overview, status
 from core.operations.history import HistoryReport
 from core.operations.overview import DatabaseOverview
@@ -59,6 +68,68 @@ def activity_choices(engine: Engine, actor: Actor) -> tuple[list[str], list[str]
     return activity_filters(engine, actor)
 
 
+RETENTION_CHANGE = "retention_change"
+HOUSEKEEPING_REQUEST = "housekeeping_request"
+
+
+@dataclass(frozen=True)
+class RetentionView:
+    """The retention policy as it stands: defaults (RETENTION_*), what is overridden, and housekeeping's state."""
+
+    defaults: dict[str, int]
+    overrides: dict[str, int]
+    effective: dict[str, int]
+    bounds: dict[str, tuple[int, int]]
+    labels: dict[str, str]
+    last_run: HousekeepingRun | None
+    requested_at: dt.datetime | None  # a "run now" the sidecar has not picked up yet
+
+
+def retention_view(engine: Engine, actor: Actor) -> RetentionView:
+    """The Retention tab: every field's default, override and effective days, the last run and a pending request.
+
+    The defaults are this process's RETENTION_* settings; the sidecar applies its own (docs/sidecar.md).
+    """
+    require(actor, Permission.READ)
+    defaults = _defaults()
+    with unit_of_work(engine) as session:
+        overrides = policy.stored_overrides(session)
+        last, requested = policy.last_run(session), policy.pending_request(session)
+    return RetentionView(
+        asdict(defaults), overrides, {**asdict(defaults), **overrides}, dict(BOUNDS), dict(LABELS), last, requested
+    )
+
+
+def set_retention(engine: Engine, actor: Actor, values: dict[str, Any]) -> dict[str, int]:
+    """Store `values` (days per field; a value equal to its default clears that override); returns the overrides.
+
+    Every value is checked first (whole days within `BOUNDS`): one bad value raises `RetentionError` and nothing
+    is stored. Housekeeping uses the new policy at its next run.
+    """
+    require(actor, Permission.MANAGE_RETENTION)
+    defaults = _defaults()
+    with unit_of_work(engine, write=True) as session:
+        before = policy.stored_overrides(session)
+        overrides = policy.store_overrides(session, {**before, **values}, defaults)
+        record_activity(
+            session, RETENTION_CHANGE, actor=actor, target="retention", details={"before": before, "after": overrides}
+        )
+    return overrides
+
+
+def request_housekeeping(engine: Engine, actor: Actor) -> dt.datetime:
+    """Ask the leading sidecar to run housekeeping now (it checks every SIDECAR_SCHEDULE_REFRESH_SECONDS)."""
+    require(actor, Permission.MANAGE_RETENTION)
+    with unit_of_work(engine, write=True) as session:
+        at = policy.request_run(session, actor.username)
+        record_activity(session, HOUSEKEEPING_REQUEST, actor=actor, target="housekeeping")
+    return at
+
+
+def _defaults() -> Retention:
+    return SidecarSettings.from_settings().retention
+
+
 def data_version(engine: Engine) -> str:
     """The data version right now (three indexed aggregates: cheap enough for every rerun)."""
     with unit_of_work(engine) as session:
@@ -71,11 +142,17 @@ __all__ = [
     "DashboardStatus",
     "DatabaseOverview",
     "HistoryReport",
+    "HousekeepingRun",
+    "RetentionError",
+    "RetentionView",
     "activity",
     "activity_choices",
     "data_version",
     "database_overview",
     "describe_age",
     "history_report",
+    "request_housekeeping",
+    "retention_view",
+    "set_retention",
     "sidebar_status",
 ]

@@ -1,9 +1,9 @@
 """The role matrix held in core: every service a page or the CLI calls, by every role, on both databases.
 
 Each call is tagged by hand with the least role the issue's table gives it (viewer reads and exports; trader
-also manages watchlists, scanners, schedules, saved screens and Sync All; admin also users and the activity
-log). A role below it gets `PermissionDenied` naming the user, the role and what is missing, and nothing is
-written; a role at or above it succeeds, and a write leaves one activity row naming the user and the target.
+also manages watchlists, scanners, schedules, saved screens and Sync All; admin also users, calendars, retention
+and the activity log). A role below it gets `PermissionDenied` naming the user, the role and what is missing, and
+nothing is written; a role at or above it succeeds, and a write leaves one activity row naming the user and the target.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 
 from core.auth import LOCAL_OPERATOR, PermissionDenied
 from core.auth import users as users_service
+from core.calendars import service as calendars
 from core.db.engine import unit_of_work
-from core.db.models import ActivityLog, Scanner, ScannerTemplate, Watchlist
+from core.db.models import ActivityLog, Scanner, ScannerTemplate, TradingHoursTemplate, TradingSession, Watchlist
 from core.operations import service as operations
 from core.premiums import service as premiums
 from core.premiums.filters import PremiumFilters
@@ -41,6 +42,7 @@ class World:
     watchlist_id: int
     scanner_id: int
     template_id: int
+    closure: dt.date = dt.date(2000, 1, 3)  # a hand-added closure of XNYS (a weekday ahead, in build_world)
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,36 @@ CALLS = [
     Call("operations.database_overview", "viewer", lambda e, a, w: operations.database_overview(e, a)),
     Call("operations.activity", "admin", lambda e, a, w: operations.activity(e, a)),
     Call("operations.activity_choices", "admin", lambda e, a, w: operations.activity_choices(e, a)),
+    # calendars and retention (the Operations page)
+    Call("calendars.calendar_view", "viewer", lambda e, a, w: calendars.calendar_view(e, a)),
+    Call(
+        "calendars.refill_calendar", "admin", lambda e, a, w: calendars.refill_calendar(e, a, "XNYS"), "calendar_refill"
+    ),
+    Call(
+        "calendars.add_closure",
+        "admin",
+        lambda e, a, w: calendars.add_closure(e, a, "XNYS", w.closure + dt.timedelta(days=7), "Mourning"),
+        "calendar_closure_add",
+    ),
+    Call(
+        "calendars.remove_closure",
+        "admin",
+        lambda e, a, w: calendars.remove_closure(e, a, "XNYS", w.closure),
+        "calendar_closure_remove",
+    ),
+    Call("operations.retention_view", "viewer", lambda e, a, w: operations.retention_view(e, a)),
+    Call(
+        "operations.set_retention",
+        "admin",
+        lambda e, a, w: operations.set_retention(e, a, {"job_days": 14}),
+        "retention_change",
+    ),
+    Call(
+        "operations.request_housekeeping",
+        "admin",
+        lambda e, a, w: operations.request_housekeeping(e, a),
+        "housekeeping_request",
+    ),
     # users
     Call("users.list_users", "admin", lambda e, a, w: users_service.list_users(e, a)),
     Call(
@@ -175,13 +207,36 @@ def build_world(committed_engine) -> World:
     watchlists.add(committed_engine, LOCAL_OPERATOR, "Tech", watchlists.parse_symbols("AAPL, MSFT"))
     premiums.save_screen(committed_engine, LOCAL_OPERATOR, "Saved", PremiumFilters())
     scanners.seed_templates(committed_engine, LOCAL_OPERATOR)
+    closure = _new_york_calendar(committed_engine)
+    calendars.add_closure(committed_engine, LOCAL_OPERATOR, "XNYS", closure, "Day of mourning")
     with unit_of_work(committed_engine) as session:
         return World(
             "Tech",
             session.scalar(select(Watchlist.id).where(Watchlist.name == "Tech")),
             session.scalar(select(Scanner.id).where(Scanner.name == "Mine")),
             session.scalar(select(ScannerTemplate.id).limit(1)),
+            closure,
         )
+
+
+def _new_york_calendar(engine) -> dt.date:
+    """An XNYS template trading Monday to Friday with no holidays (cheaper than a fill); returns a Monday ahead."""
+    with unit_of_work(engine, write=True) as session:
+        template = TradingHoursTemplate(name="NYSE", exchange_code="XNYS", timezone="America/New_York")
+        session.add(template)
+        session.flush()
+        session.add_all(
+            TradingSession(
+                template_id=template.id,
+                day_of_week=day,
+                is_trading_day=day < 5,
+                market_open=dt.time(9, 30) if day < 5 else None,
+                market_close=dt.time(16) if day < 5 else None,
+            )
+            for day in range(7)
+        )
+    today = dt.date.today()
+    return today + dt.timedelta(days=7 - today.weekday())
 
 
 def _activity(engine, username: str) -> list[tuple[str, str | None]]:
@@ -223,6 +278,7 @@ def test_the_matrix_covers_every_function_the_pages_call():
     """Every service entry point (a function whose first parameter is the engine) is in CALLS, so a new one
     cannot land outside the matrix; pure helpers (a frame to CSV, parsing) and session-level parts are not."""
     modules = {"watchlists": watchlists, "premiums": premiums, "sync": sync, "scanners": scanners}
+    modules["calendars"] = calendars
     modules["operations"] = operations
     entry_points = set()
     for label, module in modules.items():
