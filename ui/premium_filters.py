@@ -16,6 +16,8 @@ from core.premiums.filters import RANK_KEYS, PremiumFilters
 
 STRATEGIES = {"csp": "Cash-secured put", "cc": "Covered call"}
 RANK_LABELS = {
+    "flat_annualized_return": "Flat annualised (time value)",
+    "flat_return": "Flat return (time value)",
     "annualized_return": "Annualised return",
     "monthly_return": "Monthly return",
     "premium": "Premium",

@@ -31,12 +31,15 @@ _TABLE = (
     ("bid", "bid", "{:.2f}"),
     ("ask", "ask", "{:.2f}"),
     ("premium", "premium", "{:.0f}"),
+    ("extrinsic", "time$", "{:.0f}"),
     ("delta", "delta", "{:.2f}"),
     ("iv", "iv", "{:.1%}"),
+    ("flat_annualized_return", "flat%", "{:.1f}"),
     ("monthly_return", "mo%", "{:.2f}"),
     ("annualized_return", "ann%", "{:.1f}"),
     ("breakeven", "breakeven", "{:.2f}"),
     ("cushion_pct", "cush%", "{:.1f}"),
+    ("pct_otm", "otm%", "{:.1f}"),
     ("prob_otm", "p(otm)", "{:.0%}"),
     ("volume", "vol", "{}"),
     ("open_interest", "oi", "{}"),
@@ -70,7 +73,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     cmd.add_argument("--watchlist", metavar="NAME")
     cmd.add_argument("--exclude-earnings", action="store_true", help="drop contracts spanning an earnings date")
     cmd.add_argument("--all-contracts", action="store_true", help="every passing contract, not one per symbol")
-    cmd.add_argument("--rank-by", choices=RANK_KEYS, default=_DEFAULT.rank_by)
+    cmd.add_argument(
+        "--rank-by",
+        choices=RANK_KEYS,
+        default=_DEFAULT.rank_by,
+        help=f"default {_DEFAULT.rank_by}: time value / capital x 365 / DTE, the return if the stock stays put",
+    )
     cmd.add_argument("--as-of", metavar="YYYY-MM-DD", help="date DTE counts from (default today, New York)")
     cmd.add_argument("--limit", metavar="N", default=str(_DEFAULT.limit), help=f"rows (default {_DEFAULT.limit})")
     cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")

@@ -40,13 +40,19 @@ _FLOAT_COLUMNS = (
     "ask",
     "mid",
     "premium",
+    "intrinsic",
+    "extrinsic",
     "capital",
     "delta",
     "iv",
     "monthly_return",
     "annualized_return",
+    "flat_return",
+    "flat_annualized_return",
     "breakeven",
     "cushion_pct",
+    "pct_otm",
+    "if_called_return",
     "spread_pct",
     "underlying_price",
     "iv_rank",
@@ -252,7 +258,7 @@ class DatabaseScanner:
                 data[name] = np.array(column, dtype="float64")  # None -> NaN
             elif name in _INT_COLUMNS:
                 data[name] = pd.array(column, dtype="Int64")
-            elif name == "fetched_at":
+            elif name in ("fetched_at", "quote_time"):
                 data[name] = pd.DatetimeIndex(column, dtype="datetime64[us, UTC]")
             elif name.endswith("_date"):
                 data[name] = np.array(column, dtype=object)  # datetime.date, as the page and JSON want them

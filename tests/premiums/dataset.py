@@ -19,6 +19,7 @@ from core.db.models import Stock, StockData, StockPremium, TvWatchlist, TvWatchl
 
 AS_OF = dt.date(2026, 3, 16)
 FETCHED_AT = dt.datetime(2026, 3, 13, 21, 0, tzinfo=dt.UTC)
+QUOTE_TIME = dt.datetime(2026, 3, 13, 20, 59, tzinfo=dt.UTC)  # the market time of the quotes, before the write
 RATE = 0.04
 SECTORS = ("Technology", "Health Care", "Energy", "Financials", None)
 # days from AS_OF: already expired, expiring today, then weeklies and monthlies
@@ -92,6 +93,7 @@ def _random_contract(rng, symbol, expiry, option_type, strike, spot) -> dict:
         "implied_volatility": None if rng.random() < 0.05 else round(float(rng.uniform(0.1, 1.2)), 4),
         "delta": None if rng.random() < 0.06 else sign * round(float(rng.uniform(0.05, 0.95)), 3),
         "underlying_price": spot,
+        "quote_time": QUOTE_TIME,
         "fetched_at": FETCHED_AT,
         "quality_flag": flag,
     }
@@ -114,6 +116,7 @@ def tie_contracts() -> list[dict]:
         "implied_volatility": 0.3,
         "delta": -0.3,
         "underlying_price": 110.0,
+        "quote_time": QUOTE_TIME,
         "fetched_at": FETCHED_AT,
         "quality_flag": None,
         "contract_symbol": None,
@@ -218,9 +221,19 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
     d["capital"] = (d.underlying_price if call else d.strike_price) * 100
     d["monthly_return"] = d.premium / d.capital * (30 / d.dte) * 100
     d["annualized_return"] = d.premium / d.capital * (365 / d.dte) * 100
-    d["breakeven"] = d.underlying_price + d.mid if call else d.strike_price - d.mid
-    gap = d.breakeven - d.underlying_price if call else d.underlying_price - d.breakeven
-    d["cushion_pct"] = gap / d.underlying_price * 100
+    d["intrinsic"] = ((d.underlying_price - d.strike_price) if call else (d.strike_price - d.underlying_price)).clip(
+        lower=0
+    ) * 100
+    d["extrinsic"] = (d.premium - d.intrinsic).clip(lower=0)
+    d["flat_return"] = d.extrinsic / d.capital * 100
+    d["flat_annualized_return"] = d.flat_return * 365 / d.dte
+    d["breakeven"] = d.underlying_price - d.mid if call else d.strike_price - d.mid
+    d["cushion_pct"] = (d.underlying_price - d.breakeven) / d.underlying_price * 100
+    otm = d.strike_price - d.underlying_price if call else d.underlying_price - d.strike_price
+    d["pct_otm"] = otm / d.underlying_price * 100
+    d["if_called_return"] = (
+        (d.premium + (d.strike_price - d.underlying_price) * 100) / d.capital * 100 if call else np.nan
+    )
     d["spread_pct"] = (d.ask - d.bid) / d.mid * 100
 
     keep = (

@@ -19,6 +19,7 @@ from tests.support.cli import run_cli
 # DESIGN section 8: what every JSON row carries at least.
 REQUIRED = (
     "symbol",
+    "contract_symbol",
     "option_type",
     "expiration_date",
     "dte",
@@ -27,17 +28,24 @@ REQUIRED = (
     "ask",
     "mid",
     "premium",
+    "intrinsic",
+    "extrinsic",
     "delta",
     "iv",
     "volume",
     "open_interest",
     "monthly_return",
     "annualized_return",
+    "flat_return",
+    "flat_annualized_return",
     "breakeven",
     "cushion_pct",
+    "pct_otm",
+    "if_called_return",
     "prob_otm",
     "underlying_price",
     "sector",
+    "quote_time",
     "fetched_at",
 )
 ENV = {"RISK_FREE_RATE": str(dataset.RATE)}
@@ -70,7 +78,18 @@ def test_json_is_one_document_matching_the_oracle(loaded):
         (s, e.isoformat(), k)
         for s, e, k in zip(wanted.symbol, wanted.expiration_date, wanted.strike_price, strict=True)
     ]
-    for name in ("dte", "premium", "monthly_return", "annualized_return", "breakeven", "cushion_pct", "prob_otm"):
+    for name in (
+        "dte",
+        "premium",
+        "extrinsic",
+        "monthly_return",
+        "annualized_return",
+        "flat_annualized_return",
+        "breakeven",
+        "cushion_pct",
+        "pct_otm",
+        "prob_otm",
+    ):
         np.testing.assert_allclose(
             [np.nan if r[name] is None else r[name] for r in got], wanted[name], rtol=1e-9, err_msg=name
         )

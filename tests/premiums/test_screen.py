@@ -25,10 +25,16 @@ NUMBERS = (
     "dte",
     "premium",
     "capital",
+    "intrinsic",
+    "extrinsic",
     "monthly_return",
     "annualized_return",
+    "flat_return",
+    "flat_annualized_return",
     "breakeven",
     "cushion_pct",
+    "pct_otm",
+    "if_called_return",
     "spread_pct",
     "prob_otm",
     "mid",
@@ -170,7 +176,7 @@ def test_output_columns_units_and_types(scanner, data):
     assert (frame.delta < 0).all(), "put deltas keep their sign in the output"
     assert np.allclose(frame.premium, frame.mid * 100)
     assert frame.prob_otm.dropna().between(0, 1).all() and frame.prob_otm.notna().sum() > 10
-    assert frame.attrs["rank_by"] == "annualized_return"
+    assert frame.attrs["rank_by"] == "flat_annualized_return"
 
 
 def test_empty_database_gives_empty_frame_with_columns(scanner):
