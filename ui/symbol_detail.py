@@ -31,7 +31,12 @@ def _chain_columns() -> dict:
             f"{side}_bid": cc.NumberColumn(f"{side} bid", format="dollar"),
             f"{side}_ask": cc.NumberColumn(f"{side} ask", format="dollar"),
             f"{side}_delta": cc.NumberColumn(f"{side} Δ", format="%.2f"),
-            f"{side}_iv": cc.NumberColumn(f"{side} IV", format="percent"),
+            f"{side}_iv": cc.NumberColumn(
+                f"{side} IV", format="percent", help="Ours: solved from the mid; every greek comes from it."
+            ),
+            f"{side}_vendor_iv": cc.NumberColumn(
+                f"{side} vendor IV", format="percent", help="The provider's own IV, for comparison; never used."
+            ),
             f"{side}_volume": cc.NumberColumn(f"{side} vol", format="localized"),
             f"{side}_open_interest": cc.NumberColumn(f"{side} OI", format="localized"),
             f"{side}_quality_flag": cc.TextColumn(f"{side} flag", help="Why a row is kept out of rankings."),

@@ -45,6 +45,7 @@ _FLOAT_COLUMNS = (
     "capital",
     "delta",
     "iv",
+    "vendor_iv",
     "monthly_return",
     "annualized_return",
     "flat_return",

@@ -24,13 +24,14 @@ CHAIN_COLUMNS = [
     "premium",
     "delta",
     "iv",
+    "vendor_iv",
     "volume",
     "open_interest",
     "annualized_return",
     "prob_otm",
     "quality_flag",
 ]
-SIDE_COLUMNS = ["bid", "ask", "delta", "iv", "volume", "open_interest", "quality_flag"]
+SIDE_COLUMNS = ["bid", "ask", "delta", "iv", "vendor_iv", "volume", "open_interest", "quality_flag"]
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ REQUIRED = (
     "extrinsic",
     "delta",
     "iv",
+    "vendor_iv",
     "volume",
     "open_interest",
     "monthly_return",

@@ -41,6 +41,7 @@ NUMBERS = (
     "bid",
     "ask",
     "underlying_price",
+    "vendor_iv",
 )
 
 SCENARIOS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import update
 
@@ -56,6 +57,11 @@ def test_a_row_in_depth(committed_engine, data):
     detail = service.detail(committed_engine, trade, as_of=AS_OF)
     assert trade.strike in set(detail.chain.strike) and set(detail.chain.option_type) <= {"put", "call"}
     assert detail.breakeven == pytest.approx(trade.strike - trade.mid)
+    # the provider's IV is shown beside ours, row for row, as stored
+    stored = data.contracts.set_index(["symbol", "expiration_date", "option_type", "strike_price"]).vendor_iv
+    for r in detail.chain.itertuples():
+        want = stored.loc[(trade.symbol, trade.expiration_date, r.option_type, r.strike)]
+        assert (pd.isna(want) and pd.isna(r.vendor_iv)) or r.vendor_iv == want
     assert payoff_at_expiry(trade, np.array([detail.breakeven]))[0] == pytest.approx(0.0, abs=1e-9)
 
 
