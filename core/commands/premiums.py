@@ -18,6 +18,7 @@ from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.premiums.filters import RANK_KEYS, PremiumFilters
+from core.premiums.freshness import quote_freshness
 from core.premiums.screen import COLUMNS, DatabaseScanner, InvalidFilters, validate
 
 _DEFAULT = PremiumFilters()
@@ -211,9 +212,16 @@ def _premiums(args: argparse.Namespace) -> int:
         require_current_schema(engine)
         with unit_of_work(engine) as session:
             frame = DatabaseScanner(session).best_per_symbol(filters)
+            fresh = quote_freshness(session, frame.attrs["as_of"])
     except InvalidFilters as exc:
         raise CommandError(str(exc)) from None
     as_of = frame.attrs["as_of"]
+    if fresh.stale and args.format != "json":
+        print(
+            f"note: quotes are from {fresh.quote_date}, before the as-of date's trading day {fresh.trading_day}; "
+            f"set the as-of date to it: --as-of {fresh.quote_date}",
+            file=sys.stderr,
+        )
     if args.format == "json":
         emit_json(
             {
@@ -222,6 +230,12 @@ def _premiums(args: argparse.Namespace) -> int:
                 "rank_by": filters.rank_by,
                 "filters": {**filters.to_json(), "as_of": as_of.isoformat()},
                 "count": len(frame),
+                "quotes": {
+                    "newest": _json_value(fresh.newest_quote),
+                    "date": _json_value(fresh.quote_date),
+                    "trading_day": fresh.trading_day.isoformat(),
+                    "stale": fresh.stale,
+                },
                 "rows": json_rows(frame),
             }
         )

@@ -18,6 +18,7 @@ from core.db.models import Stock, StockData, Watchlist
 from core.operations.service import data_version
 from core.premiums import saved_screens
 from core.premiums.filters import PremiumFilters
+from core.premiums.freshness import QuoteFreshness, quote_freshness
 from core.premiums.saved_screens import ScreenError
 from core.premiums.screen import DatabaseScanner, InvalidFilters
 from core.premiums.symbol_detail import SymbolDetail, Trade, symbol_detail
@@ -48,6 +49,12 @@ def best_per_symbol(engine: Engine, filters: PremiumFilters) -> pd.DataFrame:
     """
     with unit_of_work(engine) as session:
         return DatabaseScanner(session).best_per_symbol(filters)
+
+
+def freshness(engine: Engine, as_of: dt.date) -> QuoteFreshness:
+    """The newest stored quote against the as-of date's trading day (stale: say so, offer the quotes' date)."""
+    with unit_of_work(engine) as session:
+        return quote_freshness(session, as_of)
 
 
 def detail(engine: Engine, trade: Trade, as_of: dt.date | None = None) -> SymbolDetail:
@@ -83,6 +90,7 @@ def delete_screen(engine: Engine, name: str) -> None:
 __all__ = [
     "Choices",
     "InvalidFilters",
+    "QuoteFreshness",
     "ScreenError",
     "SymbolDetail",
     "Trade",
@@ -91,6 +99,7 @@ __all__ = [
     "data_version",  # the cache key of the page's cached reads (core.operations.status)
     "delete_screen",
     "detail",
+    "freshness",
     "load_screen",
     "save_screen",
     "screen_names",

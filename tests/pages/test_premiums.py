@@ -3,13 +3,14 @@ Sync All, and the database being down -- on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.db.engine import unit_of_work
-from core.db.models import JobRun, Setting
+from core.db.models import JobRun, Setting, StockData
 from core.demo import demo_symbols, seed_stocks
 from core.premiums.filters import PremiumFilters
 from tests.pages.conftest import DOWN_URL, no_exception, texts
+from tests.premiums import dataset
 
 PAGE = "pages/premiums.py"
 
@@ -141,3 +142,18 @@ def test_database_down_is_a_clear_message(open_page):
     no_exception(app)
     assert "cannot" in app.error[0].value and "127.0.0.1" in app.error[0].value
     assert "DATABASE_URL" in texts(app.info)
+
+
+def test_stale_quotes_offer_their_date_instead_of_widen_your_filters(open_page, committed_engine, db_url):
+    # an imported March snapshot: every contract has expired by today's as-of date
+    with unit_of_work(committed_engine, write=True) as session:
+        dataset.insert_dataset(session, dataset.build())
+        session.execute(update(StockData).values(contracts=40, quote_time=dataset.QUOTE_TIME))
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    assert "Quotes are from 2026-03-13; set the as-of date to it" in texts(app.warning)
+    assert "Widen" not in texts(app.info)
+    app.button(key="premiums:use_quote_date").click().run()
+    no_exception(app)
+    assert str(app.date_input(key="premiums:as_of").value) == "2026-03-13"
+    assert len(_table(app)) > 0 and not app.warning
