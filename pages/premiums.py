@@ -141,6 +141,6 @@ st.download_button(
 )
 rows = [r for r in event.selection.rows if r < len(frame)]
 if rows:
-    render_detail(eng, trade_from_row(frame.iloc[rows[0]], flt.strategy), as_of, version)
+    render_detail(eng, trade_from_row(frame.iloc[rows[0]], flt.strategy, flt.price_basis), as_of, version)
 else:
     st.caption("Select a row to see its chain around the money, IV smile, IV and premium history, and payoff.")

@@ -56,7 +56,9 @@ def premium_columns(frame: pd.DataFrame) -> dict:
         "underlying_price": cc.NumberColumn("Stock", format="dollar"),
         "bid": cc.NumberColumn("Bid", format="dollar"),
         "ask": cc.NumberColumn("Ask", format="dollar"),
-        "premium": cc.NumberColumn("Premium", format="dollar", help="Mid x 100: dollars per contract."),
+        "premium": cc.NumberColumn(
+            "Premium", format="dollar", help="Mid x 100 (bid x 100 with 'Fill at the bid'): dollars per contract."
+        ),
         "extrinsic": cc.NumberColumn(
             "Time value", format="dollar", help="Premium less intrinsic value: what the trade earns if the stock stays."
         ),

@@ -13,13 +13,14 @@ from ui.queries import symbol_detail
 cc = st.column_config
 
 
-def trade_from_row(row: pd.Series, strategy: str) -> Trade:
+def trade_from_row(row: pd.Series, strategy: str, price_basis: str = "mid") -> Trade:
+    """The selected row as a Trade, filled at the screen's price basis (the mid, or the bid)."""
     return Trade(
         symbol=str(row["symbol"]),
         strategy=strategy,
         expiration_date=row["expiration_date"],
         strike=float(row["strike"]),
-        mid=float(row["mid"]),
+        mid=float(row[price_basis]),
         underlying_price=float(row["underlying_price"]),
     )
 
@@ -53,7 +54,7 @@ def render_detail(engine: Engine, trade: Trade, as_of: str, version: str) -> Non
     )
     cols = st.columns(4)
     cols[0].metric("Stock", f"${trade.underlying_price:,.2f}")
-    cols[1].metric("Premium", f"${trade.mid * 100:,.0f}", help="Mid x 100, per contract.")
+    cols[1].metric("Premium", f"${trade.mid * 100:,.0f}", help="Fill price (mid, or bid) x 100, per contract.")
     cols[2].metric("Breakeven at expiry", f"${detail.breakeven:,.2f}")
     cols[3].metric("Max profit", f"${detail.max_profit:,.0f}")
     st.caption("Chain around the money for this expiry (calls | strike | puts)")

@@ -17,7 +17,7 @@ import pandas as pd
 from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
-from core.premiums.filters import RANK_KEYS, PremiumFilters
+from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
 from core.premiums.freshness import quote_freshness
 from core.premiums.screen import COLUMNS, DatabaseScanner, InvalidFilters, validate
 
@@ -79,6 +79,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         choices=RANK_KEYS,
         default=_DEFAULT.rank_by,
         help=f"default {_DEFAULT.rank_by}: time value / capital x 365 / DTE, the return if the stock stays put",
+    )
+    cmd.add_argument(
+        "--price-basis",
+        choices=PRICE_BASES,
+        default=_DEFAULT.price_basis,
+        help="price a sale fills at: mid (default) or bid, a conservative fill for premium, returns and ranking",
     )
     cmd.add_argument("--as-of", metavar="YYYY-MM-DD", help="date DTE counts from (default today, New York)")
     cmd.add_argument("--limit", metavar="N", default=str(_DEFAULT.limit), help=f"rows (default {_DEFAULT.limit})")
@@ -156,6 +162,7 @@ def filters_from_args(args: argparse.Namespace) -> PremiumFilters:
         all_contracts=args.all_contracts,
         as_of=as_of,
         rank_by=args.rank_by,
+        price_basis=args.price_basis,
         limit=_int("--limit", args.limit),
     )
 
@@ -228,6 +235,7 @@ def _premiums(args: argparse.Namespace) -> int:
                 "as_of": as_of.isoformat(),
                 "strategy": filters.strategy,
                 "rank_by": filters.rank_by,
+                "price_basis": filters.price_basis,
                 "filters": {**filters.to_json(), "as_of": as_of.isoformat()},
                 "count": len(frame),
                 "quotes": {
@@ -249,5 +257,8 @@ def _premiums(args: argparse.Namespace) -> int:
             print(f"no contracts match (as of {as_of}, {filters.strategy}, DTE {filters.dte[0]}-{filters.dte[1]})")
         else:
             print(render_table(frame))
-            print(f"{len(frame)} {kind}, {filters.strategy}, as of {as_of}, ranked by {filters.rank_by}")
+            print(
+                f"{len(frame)} {kind}, {filters.strategy}, as of {as_of}, ranked by {filters.rank_by} "
+                f"at the {filters.price_basis}"
+            )
     return 0

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Strategy = Literal["csp", "cc"]  # cash-secured put / covered call
+PriceBasis = Literal["mid", "bid"]  # what a sale fills at: the mid, or the bid for a conservative fill
+PRICE_BASES: tuple[str, ...] = ("mid", "bid")
 RankKey = Literal[
     "flat_annualized_return", "flat_return", "annualized_return", "monthly_return", "premium", "cushion_pct"
 ]
@@ -48,6 +50,7 @@ class PremiumFilters:
     all_contracts: bool = False
     as_of: dt.date | None = None
     rank_by: RankKey = "flat_annualized_return"
+    price_basis: PriceBasis = "mid"  # "bid": premium, returns, breakeven and ranking at the bid (DESIGN section 4)
     limit: int = 500
 
     def to_json(self) -> dict[str, Any]:

@@ -218,6 +218,7 @@ class Shape:
 
     strategy: str
     rank_by: str
+    price_basis: str
     all_contracts: bool
     exclude_earnings: bool
     watchlist: bool
@@ -227,7 +228,9 @@ class Shape:
     def of(cls, f: PremiumFilters, watchlist: bool) -> Shape:
         # an empty sector list (a page's multiselect with nothing picked) means no sector filter
         present = frozenset(n for n in _OPTIONAL if getattr(f, n) is not None and (n != "sectors" or len(f.sectors)))
-        return cls(f.strategy, f.rank_by, bool(f.all_contracts), bool(f.exclude_earnings), watchlist, present)
+        return cls(
+            f.strategy, f.rank_by, f.price_basis, bool(f.all_contracts), bool(f.exclude_earnings), watchlist, present
+        )
 
 
 def bound_values(f: PremiumFilters, as_of: dt.date, symbols: list[str] | None) -> dict[str, Any]:
@@ -267,7 +270,7 @@ def _value(name: str, type_=Float) -> BindParameter:
 def _candidates(shape: Shape, dialect: str):
     """The rank stage's alias, metrics, FROM and WHERE: rankable rows of the strategy, then each set filter."""
     cand = _SP.alias("candidate")
-    m = Metrics(cand, dialect, _value("as_of", Date), shape.strategy == "cc")
+    m = Metrics(cand, dialect, _value("as_of", Date), shape.strategy == "cc", shape.price_basis)
     c, has = cand.c, shape.present.__contains__
     source = cand
     if has("sectors") or shape.exclude_earnings:
@@ -333,7 +336,7 @@ def screen_statement(dialect: str, shape: Shape) -> Select:
         .limit(_value("row_limit", Integer))
         .subquery("page")
     )
-    out = Metrics(_SP, dialect, _value("as_of", Date), shape.strategy == "cc")
+    out = Metrics(_SP, dialect, _value("as_of", Date), shape.strategy == "cc", shape.price_basis)
     return (
         select(*output_columns(_SP, out))
         .select_from(

@@ -42,7 +42,7 @@ class Trade:
     strategy: str  # csp / cc
     expiration_date: dt.date
     strike: float
-    mid: float
+    mid: float  # the fill price per share: the mid, or the bid for a conservative fill
     underlying_price: float
 
     @property

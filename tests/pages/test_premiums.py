@@ -157,3 +157,15 @@ def test_stale_quotes_offer_their_date_instead_of_widen_your_filters(open_page, 
     no_exception(app)
     assert str(app.date_input(key="premiums:as_of").value) == "2026-03-13"
     assert len(_table(app)) > 0 and not app.warning
+
+
+def test_fill_at_the_bid_toggle_prices_the_table_at_the_bid(open_page, demo_url):
+    app = open_page(demo_url, PAGE)
+    at_mid = _table(app)
+    assert (at_mid["premium"] > at_mid["bid"] * 100 - 1e-9).all()
+    app.toggle(key="premiums:fill_at_bid").set_value(True).run()
+    no_exception(app)
+    at_bid = _table(app)
+    assert len(at_bid) > 0
+    assert ((at_bid["premium"] - at_bid["bid"] * 100).abs() < 1e-6).all()
+    assert at_bid["flat_annualized_return"].is_monotonic_decreasing

@@ -219,7 +219,8 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
     ):
         d[name] = pd.to_numeric(d[name], errors="coerce").astype("float64")
     d["dte"] = [(e - as_of).days for e in d.expiration_date]
-    d["premium"] = d.mid * 100
+    price = d.bid if getattr(f, "price_basis", "mid") == "bid" else d.mid  # the fill: mid, or bid if conservative
+    d["premium"] = price * 100
     d["capital"] = (d.underlying_price if call else d.strike_price) * 100
     d["monthly_return"] = d.premium / d.capital * (30 / d.dte) * 100
     d["annualized_return"] = d.premium / d.capital * (365 / d.dte) * 100
@@ -229,7 +230,7 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
     d["extrinsic"] = (d.premium - d.intrinsic).clip(lower=0)
     d["flat_return"] = d.extrinsic / d.capital * 100
     d["flat_annualized_return"] = d.flat_return * 365 / d.dte
-    d["breakeven"] = d.underlying_price - d.mid if call else d.strike_price - d.mid
+    d["breakeven"] = d.underlying_price - price if call else d.strike_price - price
     d["cushion_pct"] = (d.underlying_price - d.breakeven) / d.underlying_price * 100
     otm = d.strike_price - d.underlying_price if call else d.underlying_price - d.strike_price
     d["pct_otm"] = otm / d.underlying_price * 100

@@ -147,6 +147,22 @@ def test_filters_reach_the_query(loaded):
     assert [r["symbol"] for r in watched["rows"]] == list(wanted.symbol)
 
 
+def test_price_basis_bid_ranks_and_computes_at_the_bid(loaded):
+    url, rows = loaded
+    result = premiums(url, "--format", "json", "--delta", "any", "--price-basis", "bid", "--limit", "8")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["price_basis"] == "bid" and doc["filters"]["price_basis"] == "bid"
+    wanted = dataset.expected(rows, PremiumFilters(as_of=AS_OF, delta=None, price_basis="bid", limit=8))
+    assert [(r["symbol"], r["strike"]) for r in doc["rows"]] == list(
+        zip(wanted.symbol, wanted.strike_price, strict=True)
+    )
+    for row in doc["rows"]:
+        assert row["premium"] == pytest.approx(row["bid"] * 100) and row["premium"] < row["mid"] * 100
+        assert row["breakeven"] == pytest.approx(row["strike"] - row["bid"])
+    assert premiums(url, "--price-basis", "last").returncode == 2  # argparse refuses an unknown choice
+
+
 def test_csv_has_a_header_and_one_line_per_row(loaded):
     url, _ = loaded
     result = premiums(url, "--format", "csv", "--delta", "any", "--limit", "5")

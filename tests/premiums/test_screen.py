@@ -62,6 +62,8 @@ SCENARIOS = {
         "dte": (1, 60),
         "delta": None,
     },
+    "conservative fill at the bid": {"price_basis": "bid", "delta": None},
+    "covered calls at the bid": {"strategy": "cc", "price_basis": "bid", "rank_by": "cushion_pct", "delta": None},
     **{f"rank by {key}": {"rank_by": key, "delta": None} for key in RANK_KEYS},
     **{f"calls ranked by {key}": {"strategy": "cc", "rank_by": key, "delta": (0.1, 0.6)} for key in RANK_KEYS},
 }
@@ -202,6 +204,7 @@ def test_empty_database_gives_empty_frame_with_columns(scanner):
         ({"min_iv_rank": 101}, "min_iv_rank"),
         ({"rank_by": "strike_price DESC; DROP TABLE stocks"}, "rank_by"),
         ({"strategy": "straddle"}, "strategy"),
+        ({"price_basis": "last"}, "price_basis"),
         ({"sectors": "Energy"}, "sectors"),
     ],
 )
