@@ -133,7 +133,7 @@ event = st.dataframe(
 as_of = str(as_of_day)
 st.download_button(
     "Download CSV",
-    shown.to_csv(index=False),
+    service.export_frame(frame).to_csv(index=False),
     file_name=f"premiums-{flt.strategy}-{as_of}.csv",
     mime="text/csv",
     icon=":material/download:",

@@ -35,7 +35,8 @@ SHOWN = [
     "next_earnings_date",
     "sector",
     "name",
-    "fetched_at",
+    "contract_symbol",
+    "quote_time",
 ]
 
 
@@ -99,12 +100,15 @@ def premium_columns(frame: pd.DataFrame) -> dict:
         "volume": cc.NumberColumn("Volume", format="localized"),
         "open_interest": cc.NumberColumn("Open int.", format="localized"),
         "next_earnings_date": cc.DateColumn("Earnings", format="YYYY-MM-DD"),
-        "fetched_at": cc.DatetimeColumn("Fetched", format="distance"),
+        "contract_symbol": cc.TextColumn("Contract", help="The OCC contract symbol."),
+        "quote_time": cc.DatetimeColumn(
+            "Quoted", format="YYYY-MM-DD HH:mm z", help="Market time of the quote (not when it was stored)."
+        ),
     }
 
 
 def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Exactly the columns the table shows, in its order (also what the CSV export writes)."""
+    """Exactly the columns the table shows, in its order (the CSV export is core.premiums.export's)."""
     shown = frame[[c for c in SHOWN if c in frame.columns]].reset_index(drop=True)
     shown.attrs = {}  # the scanner's as_of / rank_by notes are not table data (and not JSON-serialisable)
     return shown

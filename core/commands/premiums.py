@@ -17,6 +17,7 @@ import pandas as pd
 from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
+from core.premiums.export import export_frame
 from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
 from core.premiums.freshness import quote_freshness
 from core.premiums.screen import COLUMNS, DatabaseScanner, InvalidFilters, validate
@@ -248,9 +249,10 @@ def _premiums(args: argparse.Namespace) -> int:
             }
         )
     elif args.format == "csv":
+        exported = export_frame(frame)  # the dashboard's CSV columns, units and rounding
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows([["" if row[c] is None else row[c] for c in COLUMNS] for row in json_rows(frame)])
+        writer.writerow(exported.columns)
+        writer.writerows([["" if v is None else v for v in row] for row in exported.itertuples(index=False)])
     else:
         kind = "contracts" if filters.all_contracts else "symbols"
         if frame.empty:

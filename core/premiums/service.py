@@ -17,6 +17,7 @@ from core.db.engine import unit_of_work
 from core.db.models import Stock, StockData, Watchlist
 from core.operations.service import data_version
 from core.premiums import saved_screens
+from core.premiums.export import export_frame
 from core.premiums.filters import PremiumFilters
 from core.premiums.freshness import QuoteFreshness, quote_freshness
 from core.premiums.saved_screens import ScreenError
@@ -98,6 +99,7 @@ __all__ = [
     "choices",
     "data_version",  # the cache key of the page's cached reads (core.operations.status)
     "delete_screen",
+    "export_frame",  # the CSV's columns, units and rounding, shared with `premiums --format csv`
     "detail",
     "freshness",
     "load_screen",

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
+from core.premiums.export import HEADINGS
 from core.premiums.filters import PremiumFilters
 from tests.premiums import dataset
 from tests.premiums.dataset import AS_OF
@@ -163,13 +164,23 @@ def test_price_basis_bid_ranks_and_computes_at_the_bid(loaded):
     assert premiums(url, "--price-basis", "last").returncode == 2  # argparse refuses an unknown choice
 
 
-def test_csv_has_a_header_and_one_line_per_row(loaded):
+def test_csv_has_the_dashboards_columns_units_and_rounding(loaded):
     url, _ = loaded
     result = premiums(url, "--format", "csv", "--delta", "any", "--limit", "5")
     assert result.returncode == 0, result.stderr
     table = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert len(table) == 5 and set(REQUIRED) <= set(table[0])
+    assert len(table) == 5 and tuple(table[0]) == HEADINGS  # one definition: core.premiums.export
     assert all(len(r["expiration_date"]) == 10 for r in table)
+    rows = json.loads(premiums(url, "--format", "json", "--delta", "any", "--limit", "5").stdout)["rows"]
+    for line, row in zip(table, rows, strict=True):
+        assert line["contract_symbol"] == row["contract_symbol"] and line["quote_time"] == row["quote_time"]
+        assert line["quote_time"].endswith("+00:00")
+        assert float(line["premium"]) == round(row["premium"], 2) and float(line["bid"]) == round(row["bid"], 2)
+        assert float(line["annualized_return"]) == round(row["annualized_return"], 4)
+        if row["iv"] is not None:  # percent where the table shows percent
+            assert float(line["iv_pct"]) == round(row["iv"] * 100, 4)
+        assert float(line["prob_otm_pct"]) == round(row["prob_otm"] * 100, 4)
+        assert all(len(v.partition(".")[2]) <= 4 for v in line.values() if v.replace(".", "").isdigit())
 
 
 def test_table_is_readable(loaded):
