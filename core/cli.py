@@ -1,13 +1,15 @@
-"""`python -m core COMMAND`: the command line for scripts and operators (DESIGN section 8).
+"""Wheelhouse's command line for scripts and operators: `python -m core COMMAND --help` for each command.
 
 Every command takes `--database-url`; errors go to stderr as one line with a non-zero exit status;
-`--format json` prints exactly one JSON document on stdout.
+`--format json` prints exactly one JSON document on stdout. The commands and flags are a stable contract
+(DESIGN section 8 in the project's design notes; the first docstring line is what `--help` shows users).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -54,6 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a reader that closes the pipe early (`... | head`) ends it quietly, whatever the command."""
+    try:
+        try:
+            code = _run(argv)
+        except SystemExit:  # argparse's --help and usage errors: flush here, where a closed pipe can be caught
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()  # here, not at exit: a closed pipe must be caught below, not reported by the interpreter
+        return code
+    except BrokenPipeError:  # the reader left, which is not an error of ours
+        _silence_stdout()
+        return 141  # what a shell reports for a process ended by SIGPIPE (128 + 13)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -68,6 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise into a closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's StringIO): nothing left to flush
+        pass
 
 
 # CommandError, acting_actor, database_url and emit_json are defined in core.commands (which every command

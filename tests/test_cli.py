@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
+from tests.conftest import REPO_ROOT
 from tests.support.cli import run_cli, run_cli_process
 
 
@@ -60,3 +64,38 @@ def test_malformed_database_url_in_environment_is_one_line():
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "DATABASE_URL" in result.stderr or "malformed" in result.stderr
+
+
+def test_help_speaks_to_users_not_to_our_design_notes():
+    result = run_cli("--help")
+    assert result.returncode == 0 and "DESIGN" not in result.stdout
+    assert "command line" in result.stdout
+
+
+def _run_into_closed_pipe(*args: str) -> subprocess.CompletedProcess:
+    """`python -m core ARGS | head -0`, deterministically: stdout is a pipe whose reader has already gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "core", *args],
+            cwd=REPO_ROOT,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [("db", "status"), ("--help",)])
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path, args):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert run_cli("db", "upgrade", "--database-url", url).returncode == 0
+    extra = ("--database-url", url) if args[0] == "db" else ()
+    result = _run_into_closed_pipe(*args, *extra)
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
+    assert result.stderr == ""
+    assert result.returncode in (0, 141)  # --help exits 0 after argparse has printed; a command reports SIGPIPE

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import math
 import sys
 
 import pandas as pd
+from sqlalchemy import select
 
 from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
+from core.db.models import Stock
 from core.premiums.export import export_frame
 from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
 from core.premiums.freshness import quote_freshness
@@ -212,6 +215,19 @@ def render_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def known_sectors(session, asked: tuple[str, ...]) -> tuple[str, ...]:
+    """The sectors asked for, spelled as stored (any case); an unknown one is an error naming those that exist."""
+    if not asked:
+        return asked
+    stored = [s for s in session.scalars(select(Stock.sector).distinct().order_by(Stock.sector)) if s]
+    by_key = {s.casefold(): s for s in stored}
+    unknown = [s for s in asked if s.strip().casefold() not in by_key]
+    if unknown:
+        choices = ", ".join(stored) if stored else "none yet (sync or run the demo first)"
+        raise CommandError(f"--sector: no sector named {unknown[0]!r}; the sectors are: {choices}")
+    return tuple(by_key[s.strip().casefold()] for s in asked)
+
+
 def _premiums(args: argparse.Namespace) -> int:
     filters = filters_from_args(args)
     try:
@@ -219,6 +235,7 @@ def _premiums(args: argparse.Namespace) -> int:
         engine = get_engine(database_url(args))
         require_current_schema(engine)
         with unit_of_work(engine) as session:
+            filters = dataclasses.replace(filters, sectors=known_sectors(session, filters.sectors))
             frame = DatabaseScanner(session).best_per_symbol(filters)
             fresh = quote_freshness(session, frame.attrs["as_of"])
     except InvalidFilters as exc:

@@ -75,6 +75,28 @@ def flag_unsolved_iv(reasons, iv) -> np.ndarray:
     return out
 
 
+# What each reason means to a reader (command-line summaries); `DROPPED` rows are never stored, the rest are
+# stored with their flag: shown in chains, never ranked.
+REASON_TEXT = {
+    "non_finite": "a number that is not a number",
+    "strike_not_positive": "strike not positive",
+    "expired": "expired",
+    "no_underlying_price": "no stock price",
+    "bid_not_positive": "no bid",
+    "ask_below_bid": "ask below bid",
+    "iv_out_of_bounds": "IV above 500 %",
+    NO_IV: "no IV fits the mid",
+    "non_finite_key": "unreadable type, expiry or strike",
+}
+DROPPED = ("non_finite_key", "strike_not_positive", "expired")
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """'3 no bid, 1 expired': reason counts in words, most frequent first."""
+    ordered = sorted(((n, r) for r, n in counts.items() if n), key=lambda item: (-item[0], item[1]))
+    return ", ".join(f"{n:,} {REASON_TEXT.get(reason, reason.replace('_', ' '))}" for n, reason in ordered)
+
+
 def count_reasons(reasons) -> dict[str, int]:
     """How many rows failed for each reason, in `REASONS` order (zeros included), plus 'ok'."""
     reasons = np.asarray(reasons, dtype=object)

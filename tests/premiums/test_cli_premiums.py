@@ -191,8 +191,21 @@ def test_table_is_readable(loaded):
     assert lines[0].split()[:3] == ["symbol", "expiry", "dte"]
     assert [line.split()[0] for line in lines[1:3]] == ["TIEA", "TIEB"]
     assert "2 symbols" in lines[-1]
-    empty = premiums(url, "--sector", "Nothing")
+    empty = premiums(url, "--sector", "Utilities", "--dte", "1-2")
     assert empty.returncode == 0 and "no contracts match" in empty.stdout
+
+
+def test_an_unknown_sector_names_the_sectors_that_exist(loaded):
+    url, _ = loaded
+    result = premiums(url, "--sector", "Nonsense")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "error: --sector: no sector named 'Nonsense'; the sectors are: "
+        "Energy, Financials, Health Care, Technology, Utilities"
+    )
+    any_case = premiums(url, "--sector", "utilities", "--format", "json")
+    assert any_case.returncode == 0, any_case.stderr
+    assert {r["symbol"] for r in json.loads(any_case.stdout)["rows"]} == {"TIEA", "TIEB"}
 
 
 @pytest.mark.parametrize(
