@@ -308,3 +308,28 @@ def test_saved_screen_round_trip_and_empty_sector_list(scanner, data):
     assert_matches(scanner.best_per_symbol(saved), dataset.expected(data, f))
     no_sectors = dataclasses.replace(BASE, sectors=[])  # a page may pass an empty list: no sector filter
     assert_matches(scanner.best_per_symbol(no_sectors), dataset.expected(data, BASE))
+
+
+def test_deep_in_the_money_no_longer_tops_the_screen(scanner, session):
+    # issue 12: a $65 put on a $49.48 stock earned "868 %" on the seed's formula, and about nothing if the stock
+    # stays put; ranked on time value the out-of-the-money put wins
+    session.add(Stock(symbol="ITM", name="Deep", sector="Energy"))
+    session.flush()
+    expiry = AS_OF + dt.timedelta(days=30)
+    base = {"symbol": "ITM", "expiration_date": expiry, "option_type": "put", "underlying_price": 49.48}
+    session.add_all(
+        [
+            StockPremium(**base, strike_price=65.0, bid=15.40, ask=15.80, mid=15.60, delta=-0.97),
+            StockPremium(**base, strike_price=47.5, bid=0.95, ask=1.05, mid=1.00, delta=-0.30),
+        ]
+    )
+    session.flush()
+    wide = dataclasses.replace(BASE, delta=(0.0, 1.0), sectors=("Energy",), all_contracts=True)
+    by_flat = scanner.best_per_symbol(wide).set_index("strike")
+    assert list(by_flat.index) == [47.5, 65.0]
+    deep = by_flat.loc[65.0]
+    assert deep.intrinsic == pytest.approx(1552.0) and deep.extrinsic == pytest.approx(8.0)
+    assert deep.flat_annualized_return == pytest.approx(8 / 6500 * 100 * 365 / 30)
+    assert deep.annualized_return == pytest.approx(292.0)
+    by_seed = scanner.best_per_symbol(dataclasses.replace(wide, rank_by="annualized_return"))
+    assert list(by_seed.strike) == [65.0, 47.5]  # what the old default showed first
