@@ -102,7 +102,7 @@ def premium_columns(frame: pd.DataFrame) -> dict:
         "next_earnings_date": cc.DateColumn("Earnings", format="YYYY-MM-DD"),
         "contract_symbol": cc.TextColumn("Contract", help="The OCC contract symbol."),
         "quote_time": cc.DatetimeColumn(
-            "Quoted", format="YYYY-MM-DD HH:mm z", help="Market time of the quote (not when it was stored)."
+            "Quoted (UTC)", format="YYYY-MM-DD HH:mm", help="Market time of the quote (not when it was stored)."
         ),
     }
 
