@@ -122,8 +122,8 @@ class Metrics:
         def div(a, b) -> ColumnElement[float]:  # plain '/': both sides are already double precision
             return a.op("/", precedence=_DIV_PRECEDENCE, return_type=Float)(b)
 
-        def positive(x) -> ColumnElement[float]:  # max(x, 0), the same SQL on both backends
-            return case((x > 0, x), else_=zero)
+        def positive(x) -> ColumnElement[float]:  # max(x, 0) on both backends; NULL stays NULL (no mid: no value)
+            return case((x > 0, x), (x <= 0, zero))
 
         def pick(call, put):
             if is_call is None:

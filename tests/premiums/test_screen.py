@@ -243,6 +243,15 @@ def test_contract_chain_around_the_money_includes_flagged_rows(scanner, data):
     assert scanner.expirations("TIEA", as_of=AS_OF) == [AS_OF + dt.timedelta(days=18)]
 
 
+def test_a_chain_row_without_a_mid_has_no_time_value(scanner, data):
+    c = data.contracts
+    row = c[c.mid.isna() & c.underlying_price.notna() & (c.expiration_date > AS_OF)].iloc[0]
+    chain = scanner.contract_chain(row.symbol, row.expiration_date, strikes=None, as_of=AS_OF)
+    mine = chain[(chain.option_type == row.option_type) & (chain.strike == row.strike_price)].iloc[0]
+    assert np.isnan(mine.mid) and np.isnan(mine.extrinsic) and np.isnan(mine.flat_return)
+    assert mine.intrinsic >= 0  # the stock and strike alone decide the intrinsic value
+
+
 def test_symbol_history_reads_the_daily_rows(scanner, data, session):
     session.add_all(
         [
