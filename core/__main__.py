@@ -1,5 +1,5 @@
 import sys
 
-from core.cli import run
+from core.cli import main
 
-sys.exit(run())
+sys.exit(main())

@@ -1,8 +1,8 @@
-"""`python -m core COMMAND`: the command line for scripts and operators (DESIGN section 8).
+"""Wheelhouse's command line for scripts and operators: `python -m core COMMAND --help` for each command.
 
 Every command takes `--database-url`; errors go to stderr as one line with a non-zero exit status;
-`--format json` prints exactly one JSON document on stdout. Output piped into a reader that stops early
-(`| head`) ends the command quietly, as `cat` does.
+`--format json` prints exactly one JSON document on stdout. The commands and flags are a stable contract
+(DESIGN section 8 in the project's design notes; the first docstring line is what `--help` shows users).
 """
 
 from __future__ import annotations
@@ -48,20 +48,29 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
-DESCRIPTION = (
-    "Wheelhouse's command line for scripts and operators. Every command takes --database-url; errors are one "
-    "line on stderr with a non-zero exit status; --format json prints one JSON document. README: Command line."
-)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m core", description=DESCRIPTION)
+    parser = OneLineParser(prog="python -m core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_all(commands, _common())
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a reader that closes the pipe early (`... | head`) ends it quietly, whatever the command."""
+    try:
+        try:
+            code = _run(argv)
+        except SystemExit:  # argparse's --help and usage errors: flush here, where a closed pipe can be caught
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()  # here, not at exit: a closed pipe must be caught below, not reported by the interpreter
+        return code
+    except BrokenPipeError:  # the reader left, which is not an error of ours
+        _silence_stdout()
+        return 141  # what a shell reports for a process ended by SIGPIPE (128 + 13)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -78,19 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    """`main`, ending a pipeline quietly: when the reader goes away (`| head`), exit 141 (128 + SIGPIPE) with no
-    traceback, and point stdout at /dev/null so the interpreter's last flush cannot complain either."""
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise into a closed pipe again."""
     try:
-        try:
-            return main(argv)
-        finally:  # --help and usage errors leave through SystemExit: their output is flushed here too
-            sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's StringIO): nothing left to flush
+        pass
 
 
 # CommandError, acting_actor, database_url and emit_json are defined in core.commands (which every command
 # imports, so that no command imports this module back); they are re-exported here for callers of the CLI.
-__all__ = ["CommandError", "OneLineParser", "acting_actor", "build_parser", "database_url", "emit_json", "main", "run"]
+__all__ = ["CommandError", "OneLineParser", "acting_actor", "build_parser", "database_url", "emit_json", "main"]

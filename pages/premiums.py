@@ -43,6 +43,10 @@ def _save_screen() -> None:
         _notice("warning", str(exc))
 
 
+def _set_as_of(day) -> None:
+    state[f"{KEY}:as_of"] = day  # a callback: runs before the date widget exists on the rerun
+
+
 def _delete_screen() -> None:
     name = state.pop(f"{KEY}:screen", None)
     try:
@@ -93,6 +97,24 @@ try:
 except InvalidFilters as exc:
     st.warning(f"These filters cannot be used: {exc}")
     st.stop()
+as_of_day = flt.as_of or today_in_new_york()
+fresh = service.freshness(eng, actor, as_of_day)
+if fresh.stale:
+    st.warning(
+        f"**Quotes are from {fresh.quote_date}; set the as-of date to it.** The newest stored quote is older than "
+        f"the as-of date's trading day ({fresh.trading_day}), so days to expiry would be counted from a date "
+        "these quotes never saw.",
+        icon=":material/history:",
+    )
+    st.button(
+        f"Set the as-of date to {fresh.quote_date}",
+        key=f"{KEY}:use_quote_date",
+        on_click=_set_as_of,
+        args=(fresh.quote_date,),
+        icon=":material/event:",
+    )
+    if frame.empty:
+        st.stop()
 if frame.empty:
     st.info(
         "No contract matches these filters. Widen the days-to-expiry or |delta| range, lower the minimum "
@@ -112,10 +134,10 @@ event = st.dataframe(
     key=f"{KEY}:table",
     height=420,
 )
-as_of = str(flt.as_of or today_in_new_york())
+as_of = str(as_of_day)
 st.download_button(
     "Download CSV",
-    service.table_csv(shown),
+    service.table_csv(frame),
     file_name=f"premiums-{flt.strategy}-{as_of}.csv",
     mime="text/csv",
     icon=":material/download:",
@@ -123,6 +145,6 @@ st.download_button(
 )
 rows = [r for r in event.selection.rows if r < len(frame)]
 if rows:
-    render_detail(eng, actor, trade_from_row(frame.iloc[rows[0]], flt.strategy), as_of, version)
+    render_detail(eng, actor, trade_from_row(frame.iloc[rows[0]], flt.strategy, flt.price_basis), as_of, version)
 else:
     st.caption("Select a row to see its chain around the money, IV smile, IV and premium history, and payoff.")

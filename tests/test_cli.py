@@ -65,6 +65,12 @@ def test_malformed_database_url_in_environment_is_one_line():
     assert "DATABASE_URL" in result.stderr or "malformed" in result.stderr
 
 
+def test_help_speaks_to_users_not_to_our_design_notes():
+    result = run_cli("--help")
+    assert result.returncode == 0 and "DESIGN" not in result.stdout
+    assert "command line" in result.stdout
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [["--help"], ["db", "status"], ["db", "status", "--format", "json"]])
 def test_a_reader_that_goes_away_ends_the_command_quietly(command, migrated_urls):

@@ -16,6 +16,8 @@ from core.premiums.filters import RANK_KEYS, PremiumFilters
 
 STRATEGIES = {"csp": "Cash-secured put", "cc": "Covered call"}
 RANK_LABELS = {
+    "flat_annualized_return": "Flat annualised (time value)",
+    "flat_return": "Flat return (time value)",
     "annualized_return": "Annualised return",
     "monthly_return": "Monthly return",
     "premium": "Premium",
@@ -58,6 +60,7 @@ def set_filter_state(
     state[_k(key, "watchlist")] = flt.watchlist if watchlists is None or flt.watchlist in watchlists else None
     state[_k(key, "exclude_earnings")] = flt.exclude_earnings
     state[_k(key, "all_contracts")] = flt.all_contracts
+    state[_k(key, "fill_at_bid")] = flt.price_basis == "bid"
     state[_k(key, "as_of")] = flt.as_of
     state[_k(key, "rank_by")] = flt.rank_by
     state[_k(key, "limit")] = flt.limit if flt.limit in LIMITS else LIMITS[1]
@@ -92,6 +95,11 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
     top[3].selectbox("Rank by", RANK_KEYS, format_func=RANK_LABELS.get, key=_k(key, "rank_by"))
     top[4].toggle(
         "All contracts", key=_k(key, "all_contracts"), help="Every matching contract, not just the best one per symbol."
+    )
+    top[4].toggle(
+        "Fill at the bid",
+        key=_k(key, "fill_at_bid"),
+        help="A conservative fill: premium, returns, breakeven and ranking at the bid instead of the mid.",
     )
     with st.expander("More filters", icon=":material/tune:"):
         row = st.columns(4)
@@ -141,6 +149,7 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         watchlist=state[_k(key, "watchlist")],
         exclude_earnings=bool(state[_k(key, "exclude_earnings")]),
         all_contracts=bool(state[_k(key, "all_contracts")]),
+        price_basis="bid" if state.get(_k(key, "fill_at_bid")) else "mid",
         as_of=state[_k(key, "as_of")],
         rank_by=state[_k(key, "rank_by")],
         limit=int(state[_k(key, "limit")]),

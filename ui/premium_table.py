@@ -14,9 +14,14 @@ SHOWN = [
     "strike",
     "underlying_price",
     "premium",
+    "extrinsic",
+    "flat_annualized_return",
+    "flat_return",
     "annualized_return",
     "monthly_return",
+    "if_called_return",
     "cushion_pct",
+    "pct_otm",
     "breakeven",
     "delta",
     "iv",
@@ -30,7 +35,8 @@ SHOWN = [
     "next_earnings_date",
     "sector",
     "name",
-    "fetched_at",
+    "contract_symbol",
+    "quote_time",
 ]
 
 
@@ -51,13 +57,25 @@ def premium_columns(frame: pd.DataFrame) -> dict:
         "underlying_price": cc.NumberColumn("Stock", format="dollar"),
         "bid": cc.NumberColumn("Bid", format="dollar"),
         "ask": cc.NumberColumn("Ask", format="dollar"),
-        "premium": cc.NumberColumn("Premium", format="dollar", help="Mid x 100: dollars per contract."),
-        "annualized_return": cc.ProgressColumn(
-            "Annualised",
+        "premium": cc.NumberColumn(
+            "Premium", format="dollar", help="Mid x 100 (bid x 100 with 'Fill at the bid'): dollars per contract."
+        ),
+        "extrinsic": cc.NumberColumn(
+            "Time value", format="dollar", help="Premium less intrinsic value: what the trade earns if the stock stays."
+        ),
+        "flat_annualized_return": cc.ProgressColumn(
+            "Flat annualised",
             format="%.1f%%",
             min_value=0.0,
-            max_value=_progress_max(frame, "annualized_return", 1.0),
-            help="premium / capital x 365 / DTE (simple, not compounded).",
+            max_value=_progress_max(frame, "flat_annualized_return", 1.0),
+            help="Time value / capital x 365 / DTE: the return if the stock ends where it is now.",
+        ),
+        "flat_return": cc.NumberColumn("Flat", format="%.2f%%", help="Time value / capital, to expiry."),
+        "annualized_return": cc.NumberColumn(
+            "Annualised",
+            format="%.1f%%",
+            help="premium / capital x 365 / DTE (simple); counts intrinsic value as income, so it misleads in "
+            "the money.",
         ),
         "monthly_return": cc.NumberColumn("Monthly", format="%.2f%%", help="premium / capital x 30 / DTE."),
         "cushion_pct": cc.ProgressColumn(
@@ -65,9 +83,15 @@ def premium_columns(frame: pd.DataFrame) -> dict:
             format="%.1f%%",
             min_value=0.0,
             max_value=_progress_max(frame, "cushion_pct", 1.0),
-            help="Distance from the stock price to breakeven, in % of the stock price.",
+            help="How far the stock can fall before the position loses at expiry, in % of the stock price.",
         ),
-        "breakeven": cc.NumberColumn("Breakeven", format="dollar"),
+        "if_called_return": cc.NumberColumn(
+            "If called", format="%.2f%%", help="Covered call: (premium + (strike - stock) x 100) / capital."
+        ),
+        "pct_otm": cc.NumberColumn("OTM", format="%.1f%%", help="How far out of the money (negative: in the money)."),
+        "breakeven": cc.NumberColumn(
+            "Breakeven", format="dollar", help="At expiry: put strike - premium; covered call stock - premium."
+        ),
         "delta": cc.NumberColumn("Delta", format="%.2f", help="Signed: puts are negative."),
         "iv": cc.NumberColumn("IV", format="percent"),
         "prob_otm": cc.NumberColumn("P(OTM)", format="percent", help="Black-Scholes N(d2) with the row's IV."),
@@ -76,12 +100,15 @@ def premium_columns(frame: pd.DataFrame) -> dict:
         "volume": cc.NumberColumn("Volume", format="localized"),
         "open_interest": cc.NumberColumn("Open int.", format="localized"),
         "next_earnings_date": cc.DateColumn("Earnings", format="YYYY-MM-DD"),
-        "fetched_at": cc.DatetimeColumn("Fetched", format="distance"),
+        "contract_symbol": cc.TextColumn("Contract", help="The OCC contract symbol."),
+        "quote_time": cc.DatetimeColumn(
+            "Quoted (UTC)", format="YYYY-MM-DD HH:mm", help="Market time of the quote (not when it was stored)."
+        ),
     }
 
 
 def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Exactly the columns the table shows, in its order (also what the CSV export writes)."""
+    """Exactly the columns the table shows, in its order (the CSV export is core.premiums.export's)."""
     shown = frame[[c for c in SHOWN if c in frame.columns]].reset_index(drop=True)
     shown.attrs = {}  # the scanner's as_of / rank_by notes are not table data (and not JSON-serialisable)
     return shown
@@ -91,6 +118,6 @@ def render_summary(frame: pd.DataFrame) -> None:
     cols = st.columns(5)
     cols[0].metric("Symbols", f"{frame['symbol'].nunique():,}")
     cols[1].metric("Contracts", f"{len(frame):,}")
-    cols[2].metric("Median annualised", f"{frame['annualized_return'].median():.1f} %")
-    cols[3].metric("Best annualised", f"{frame['annualized_return'].max():.1f} %")
+    cols[2].metric("Median flat annualised", f"{frame['flat_annualized_return'].median():.1f} %")
+    cols[3].metric("Best flat annualised", f"{frame['flat_annualized_return'].max():.1f} %")
     cols[4].metric("Median cushion", f"{frame['cushion_pct'].median():.1f} %")

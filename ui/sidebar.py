@@ -34,13 +34,13 @@ def render_status() -> None:
         sidebar.warning(
             f"**Synthetic data** — not market quotes ({status.synthetic_reason}).", icon=":material/science:"
         )
-    if status.newest_fetch is None:
+    if status.newest_quote is None:
         sidebar.caption("Data: nothing synced yet")
     else:
         now = status.sidecar.now
-        newest, oldest = describe_age(now - status.newest_fetch), describe_age(now - status.oldest_fetch)
+        newest, oldest = describe_age(now - status.newest_quote), describe_age(now - status.oldest_quote)
         sidebar.caption(
-            f"Data: {status.symbols_with_data:,} symbols, newest {_when(status.newest_fetch)} "
+            f"Data: {status.symbols_with_data:,} symbols, newest quote {_when(status.newest_quote)} "
             f"({newest} ago), oldest {oldest} old"
         )
     beat = status.sidecar

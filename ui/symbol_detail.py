@@ -14,13 +14,14 @@ from ui.queries import symbol_detail
 cc = st.column_config
 
 
-def trade_from_row(row: pd.Series, strategy: str) -> Trade:
+def trade_from_row(row: pd.Series, strategy: str, price_basis: str = "mid") -> Trade:
+    """The selected row as a Trade, filled at the screen's price basis (the mid, or the bid)."""
     return Trade(
         symbol=str(row["symbol"]),
         strategy=strategy,
         expiration_date=row["expiration_date"],
         strike=float(row["strike"]),
-        mid=float(row["mid"]),
+        mid=float(row[price_basis]),
         underlying_price=float(row["underlying_price"]),
     )
 
@@ -32,7 +33,12 @@ def _chain_columns() -> dict:
             f"{side}_bid": cc.NumberColumn(f"{side} bid", format="dollar"),
             f"{side}_ask": cc.NumberColumn(f"{side} ask", format="dollar"),
             f"{side}_delta": cc.NumberColumn(f"{side} Δ", format="%.2f"),
-            f"{side}_iv": cc.NumberColumn(f"{side} IV", format="percent"),
+            f"{side}_iv": cc.NumberColumn(
+                f"{side} IV", format="percent", help="Ours: solved from the mid; every greek comes from it."
+            ),
+            f"{side}_vendor_iv": cc.NumberColumn(
+                f"{side} vendor IV", format="percent", help="The provider's own IV, for comparison; never used."
+            ),
             f"{side}_volume": cc.NumberColumn(f"{side} vol", format="localized"),
             f"{side}_open_interest": cc.NumberColumn(f"{side} OI", format="localized"),
             f"{side}_quality_flag": cc.TextColumn(f"{side} flag", help="Why a row is kept out of rankings."),
@@ -49,7 +55,7 @@ def render_detail(engine: Engine, actor: Actor, trade: Trade, as_of: str, versio
     )
     cols = st.columns(4)
     cols[0].metric("Stock", f"${trade.underlying_price:,.2f}")
-    cols[1].metric("Premium", f"${trade.mid * 100:,.0f}", help="Mid x 100, per contract.")
+    cols[1].metric("Premium", f"${trade.mid * 100:,.0f}", help="Fill price (mid, or bid) x 100, per contract.")
     cols[2].metric("Breakeven at expiry", f"${detail.breakeven:,.2f}")
     cols[3].metric("Max profit", f"${detail.max_profit:,.0f}")
     st.caption("Chain around the money for this expiry (calls | strike | puts)")

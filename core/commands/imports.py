@@ -10,7 +10,8 @@ from core.auth.audit import log_activity
 from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine
 from core.db.migrate import require_current_schema
-from core.sync.imports import import_chains
+from core.pricing.quality import DROPPED, describe_counts
+from core.sync.imports import FileReport, import_chains
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -32,6 +33,24 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     cmd.add_argument("--format", choices=("table", "json"), default="table")
     cmd.set_defaults(handler=_import)
+
+
+def summary_lines(report: FileReport) -> list[str]:
+    """A file's import in words: what was loaded, what was loaded but kept out of rankings, what was not."""
+    flagged = {r: n for r, n in report.quarantined.items() if r not in DROPPED}
+    dropped = {r: n for r, n in report.quarantined.items() if r in DROPPED}
+    symbols = ", ".join(report.symbols) or "no symbol"
+    lines = [f"{report.contracts:,} contracts loaded for {symbols}"]
+    if flagged:
+        lines.append(
+            f"{sum(flagged.values()):,} of them loaded but kept out of rankings (shown in chains): "
+            f"{describe_counts(flagged)}"
+        )
+    if dropped:
+        lines.append(f"{sum(dropped.values()):,} contracts not loaded: {describe_counts(dropped)}")
+    if report.rows_rejected:
+        lines.append(f"{report.rows_rejected:,} of {report.rows_read:,} file rows unreadable, not loaded")
+    return lines
 
 
 def _moment(text: str) -> dt.datetime:
@@ -60,11 +79,9 @@ def _import(args: argparse.Namespace) -> int:
             if r.error:
                 print(f"FAILED  {r.path}: {r.error}")
                 continue
-            print(
-                f"ok      {r.path} [{r.layout}] {r.contracts:,} contracts for {', '.join(r.symbols) or 'no symbol'}"
-                f" ({r.rows_rejected} of {r.rows_read} rows not loaded"
-                f"{', quarantined ' + str(dict(r.quarantined)) if r.quarantined else ''})"
-            )
+            print(f"ok      {r.path} [{r.layout}]")
+            for line in summary_lines(r):
+                print(f"        {line}")
             for why in r.skipped:
                 print(f"        skipped {why}")
     return 1 if any(r.error for r in reports) else 0

@@ -7,17 +7,22 @@ strings, times ISO with +00:00, missing numbers null. Bad input is one `error:` 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import math
 import sys
 
 import pandas as pd
+from sqlalchemy import select
 
 from core.commands import CommandError, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
+from core.db.models import Stock
 from core.exports import write_rows
-from core.premiums.filters import RANK_KEYS, PremiumFilters
+from core.premiums.export import export_frame
+from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
+from core.premiums.freshness import quote_freshness
 from core.premiums.screen import COLUMNS, DatabaseScanner, InvalidFilters, validate
 
 _DEFAULT = PremiumFilters()
@@ -31,12 +36,15 @@ _TABLE = (
     ("bid", "bid", "{:.2f}"),
     ("ask", "ask", "{:.2f}"),
     ("premium", "premium", "{:.0f}"),
+    ("extrinsic", "time$", "{:.0f}"),
     ("delta", "delta", "{:.2f}"),
     ("iv", "iv", "{:.1%}"),
+    ("flat_annualized_return", "flat%", "{:.1f}"),
     ("monthly_return", "mo%", "{:.2f}"),
     ("annualized_return", "ann%", "{:.1f}"),
     ("breakeven", "breakeven", "{:.2f}"),
     ("cushion_pct", "cush%", "{:.1f}"),
+    ("pct_otm", "otm%", "{:.1f}"),
     ("prob_otm", "p(otm)", "{:.0%}"),
     ("volume", "vol", "{}"),
     ("open_interest", "oi", "{}"),
@@ -70,7 +78,18 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     cmd.add_argument("--watchlist", metavar="NAME")
     cmd.add_argument("--exclude-earnings", action="store_true", help="drop contracts spanning an earnings date")
     cmd.add_argument("--all-contracts", action="store_true", help="every passing contract, not one per symbol")
-    cmd.add_argument("--rank-by", choices=RANK_KEYS, default=_DEFAULT.rank_by)
+    cmd.add_argument(
+        "--rank-by",
+        choices=RANK_KEYS,
+        default=_DEFAULT.rank_by,
+        help=f"default {_DEFAULT.rank_by}: time value / capital x 365 / DTE, the return if the stock stays put",
+    )
+    cmd.add_argument(
+        "--price-basis",
+        choices=PRICE_BASES,
+        default=_DEFAULT.price_basis,
+        help="price a sale fills at: mid (default) or bid, a conservative fill for premium, returns and ranking",
+    )
     cmd.add_argument("--as-of", metavar="YYYY-MM-DD", help="date DTE counts from (default today, New York)")
     cmd.add_argument("--limit", metavar="N", default=str(_DEFAULT.limit), help=f"rows (default {_DEFAULT.limit})")
     cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -147,6 +166,7 @@ def filters_from_args(args: argparse.Namespace) -> PremiumFilters:
         all_contracts=args.all_contracts,
         as_of=as_of,
         rank_by=args.rank_by,
+        price_basis=args.price_basis,
         limit=_int("--limit", args.limit),
     )
 
@@ -195,6 +215,19 @@ def render_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def known_sectors(session, asked: tuple[str, ...]) -> tuple[str, ...]:
+    """The sectors asked for, spelled as stored (any case); an unknown one is an error naming those that exist."""
+    if not asked:
+        return asked
+    stored = [s for s in session.scalars(select(Stock.sector).distinct().order_by(Stock.sector)) if s]
+    by_key = {s.casefold(): s for s in stored}
+    unknown = [s for s in asked if s.strip().casefold() not in by_key]
+    if unknown:
+        choices = ", ".join(stored) if stored else "none yet (sync or run the demo first)"
+        raise CommandError(f"--sector: no sector named {unknown[0]!r}; the sectors are: {choices}")
+    return tuple(by_key[s.strip().casefold()] for s in asked)
+
+
 def _premiums(args: argparse.Namespace) -> int:
     filters = filters_from_args(args)
     try:
@@ -202,24 +235,42 @@ def _premiums(args: argparse.Namespace) -> int:
         engine = get_engine(database_url(args))
         require_current_schema(engine)
         with unit_of_work(engine) as session:
+            filters = dataclasses.replace(filters, sectors=known_sectors(session, filters.sectors))
             frame = DatabaseScanner(session).best_per_symbol(filters)
+            fresh = quote_freshness(session, frame.attrs["as_of"])
     except InvalidFilters as exc:
         raise CommandError(str(exc)) from None
     as_of = frame.attrs["as_of"]
+    if fresh.stale and args.format != "json":
+        print(
+            f"note: quotes are from {fresh.quote_date}, before the as-of date's trading day {fresh.trading_day}; "
+            f"set the as-of date to it: --as-of {fresh.quote_date}",
+            file=sys.stderr,
+        )
     if args.format == "json":
         emit_json(
             {
                 "as_of": as_of.isoformat(),
                 "strategy": filters.strategy,
                 "rank_by": filters.rank_by,
+                "price_basis": filters.price_basis,
                 "filters": {**filters.to_json(), "as_of": as_of.isoformat()},
                 "count": len(frame),
+                "quotes": {
+                    "newest": _json_value(fresh.newest_quote),
+                    "date": _json_value(fresh.quote_date),
+                    "trading_day": fresh.trading_day.isoformat(),
+                    "stale": fresh.stale,
+                },
                 "rows": json_rows(frame),
             }
         )
     elif args.format == "csv":
+        exported = export_frame(frame)  # the dashboard's CSV columns, units and rounding
         write_rows(
-            sys.stdout, COLUMNS, [["" if row[c] is None else row[c] for c in COLUMNS] for row in json_rows(frame)]
+            sys.stdout,
+            list(exported.columns),
+            [["" if v is None else v for v in row] for row in exported.itertuples(index=False)],
         )
     else:
         kind = "contracts" if filters.all_contracts else "symbols"
@@ -227,5 +278,8 @@ def _premiums(args: argparse.Namespace) -> int:
             print(f"no contracts match (as of {as_of}, {filters.strategy}, DTE {filters.dte[0]}-{filters.dte[1]})")
         else:
             print(render_table(frame))
-            print(f"{len(frame)} {kind}, {filters.strategy}, as of {as_of}, ranked by {filters.rank_by}")
+            print(
+                f"{len(frame)} {kind}, {filters.strategy}, as of {as_of}, ranked by {filters.rank_by} "
+                f"at the {filters.price_basis}"
+            )
     return 0

@@ -8,10 +8,12 @@ import getpass
 import sys
 import time
 
+from sqlalchemy import select
+
 from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
-from core.db.models import JobRun
+from core.db.models import JobItem, JobRun
 from core.providers import PROVIDER_NAMES, UnknownProvider
 from core.symbols import SymbolListError, parse_ticker_list
 from core.sync.requests import SyncRequest, SyncRequestError
@@ -80,6 +82,7 @@ def _sync(args: argparse.Namespace) -> int:
         "contracts": run.contracts,
         "quarantined": run.quarantined or {},
         "seconds": round(time.monotonic() - started, 2),
+        "failures": [{"symbol": s, "error": e} for s, e in failures(engine, run_id)],
     }
     if args.format == "json":
         emit_json(summary)
@@ -89,12 +92,31 @@ def _sync(args: argparse.Namespace) -> int:
             f"{run.contracts:,} contracts, {run.failed_items} failed, {run.no_options_items} without options "
             f"in {summary['seconds']} s"
         )
+        shown = summary["failures"][:_FAILURES_SHOWN]
+        for failure in shown:
+            print(f"  failed {failure['symbol']}: {failure['error'] or 'no reason recorded'}")
+        if len(summary["failures"]) > len(shown):
+            print(f"  ... and {len(summary['failures']) - len(shown)} more (History page, or --format json)")
     return 0 if run.status == "completed" else 1
 
 
 def _requested_by(actor) -> str:
     """`cli:<login>` for the local operator (as before), `cli:<user>` when --as names a user."""
     return f"cli:{getpass.getuser() if actor.user_id is None else actor.username}"
+
+
+_FAILURES_SHOWN = 10
+
+
+def failures(engine, run_id: int) -> list[tuple[str, str | None]]:
+    """(symbol, reason) of every failed item of the run, by symbol."""
+    with unit_of_work(engine) as session:
+        stmt = (
+            select(JobItem.symbol, JobItem.error_message)
+            .where(JobItem.run_id == run_id, JobItem.status == "failed")
+            .order_by(JobItem.symbol)
+        )
+        return [(symbol, error) for symbol, error in session.execute(stmt)]
 
 
 def _load(engine, run_id: int) -> JobRun:

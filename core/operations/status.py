@@ -26,8 +26,8 @@ class DashboardStatus:
 
     database: str
     error: str | None = None
-    newest_fetch: dt.datetime | None = None
-    oldest_fetch: dt.datetime | None = None
+    newest_quote: dt.datetime | None = None  # market time of the newest quote, never when we wrote the row
+    oldest_quote: dt.datetime | None = None
     symbols_with_data: int = 0
     sidecar: SidecarHealth = SidecarHealth()
     synthetic: bool = False
@@ -65,9 +65,13 @@ def data_version(session: Session) -> str:
 
 
 def data_freshness(session: Session) -> tuple[dt.datetime | None, dt.datetime | None, int]:
-    """(newest fetch, oldest fetch, symbols with a fetch) over `stock_data`."""
+    """(newest quote, oldest quote, symbols with a quote) over `stock_data`.
+
+    Freshness is the quote time -- the market time of the quote -- never the time we wrote the row (DESIGN
+    section 4): an imported 2023 snapshot written a minute ago is two years old.
+    """
     newest, oldest, count = session.execute(
-        select(func.max(StockData.fetched_at), func.min(StockData.fetched_at), func.count(StockData.fetched_at))
+        select(func.max(StockData.quote_time), func.min(StockData.quote_time), func.count(StockData.quote_time))
     ).one()
     return _aware(newest), _aware(oldest), count
 

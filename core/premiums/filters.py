@@ -7,8 +7,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Strategy = Literal["csp", "cc"]  # cash-secured put / covered call
-RankKey = Literal["annualized_return", "monthly_return", "premium", "cushion_pct"]
-RANK_KEYS: tuple[str, ...] = ("annualized_return", "monthly_return", "premium", "cushion_pct")
+PriceBasis = Literal["mid", "bid"]  # what a sale fills at: the mid, or the bid for a conservative fill
+PRICE_BASES: tuple[str, ...] = ("mid", "bid")
+RankKey = Literal[
+    "flat_annualized_return", "flat_return", "annualized_return", "monthly_return", "premium", "cushion_pct"
+]
+# flat_annualized_return first: the default, time value only (DESIGN section 4); the others count intrinsic
+# value as income and so favour deep in-the-money contracts that earn about nothing if the stock stays put.
+RANK_KEYS: tuple[str, ...] = (
+    "flat_annualized_return",
+    "flat_return",
+    "annualized_return",
+    "monthly_return",
+    "premium",
+    "cushion_pct",
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,8 @@ class PremiumFilters:
     exclude_earnings: bool = False
     all_contracts: bool = False
     as_of: dt.date | None = None
-    rank_by: RankKey = "annualized_return"
+    rank_by: RankKey = "flat_annualized_return"
+    price_basis: PriceBasis = "mid"  # "bid": premium, returns, breakeven and ranking at the bid (DESIGN section 4)
     limit: int = 500
 
     def to_json(self) -> dict[str, Any]:

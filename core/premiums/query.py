@@ -36,6 +36,7 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    null,
     or_,
     select,
 )
@@ -60,21 +61,29 @@ COLUMNS: tuple[str, ...] = (
     "ask",
     "mid",
     "premium",
+    "intrinsic",
+    "extrinsic",
     "capital",
     "delta",
     "iv",
+    "vendor_iv",
     "volume",
     "open_interest",
     "monthly_return",
     "annualized_return",
+    "flat_return",
+    "flat_annualized_return",
     "breakeven",
     "cushion_pct",
+    "pct_otm",
+    "if_called_return",
     "prob_otm",
     "spread_pct",
     "underlying_price",
     "iv_rank",
     "next_earnings_date",
     "dividend_yield",
+    "quote_time",
     "fetched_at",
 )
 SQL_COLUMNS = tuple(c for c in COLUMNS if c != "prob_otm")
@@ -96,14 +105,16 @@ class Metrics:
     evaluates its conditions in; such rows are never ranked anyway.
     """
 
-    def __init__(self, table, dialect: str, as_of: BindParameter, is_call: bool | None):
-        c, hundred = table.c, _const("100")
+    def __init__(self, table, dialect: str, as_of: BindParameter, is_call: bool | None, basis: str = "mid"):
+        c, hundred, zero = table.c, _const("100"), _const("0")
         if dialect == "postgresql":
             self.dte = c.expiration_date - cast(as_of, Date)  # date - date is integer days
         else:
             self.dte = cast(func.julianday(c.expiration_date) - func.julianday(as_of), Integer)
         days = case((self.dte > 0, cast(self.dte, Float)))  # NULL when no day is left: no return
-        self.premium = c.mid * hundred
+        # the price basis: what a sale fills at (the mid, or the bid for a conservative fill); never user text
+        price = c.bid if basis == "bid" else c.mid
+        self.premium = price * hundred
 
         def nonzero(x) -> ColumnElement[float]:
             return func.nullif(x, 0, type_=Float)
@@ -111,18 +122,28 @@ class Metrics:
         def div(a, b) -> ColumnElement[float]:  # plain '/': both sides are already double precision
             return a.op("/", precedence=_DIV_PRECEDENCE, return_type=Float)(b)
 
+        def positive(x) -> ColumnElement[float]:  # max(x, 0) on both backends; NULL stays NULL (no mid: no value)
+            return case((x > 0, x), (x <= 0, zero))
+
         def pick(call, put):
             if is_call is None:
                 return case((c.option_type == "call", call), else_=put)
             return call if is_call else put
 
-        self.capital = pick(c.underlying_price, c.strike_price) * hundred
+        spot, strike = c.underlying_price, c.strike_price
+        self.capital = pick(spot, strike) * hundred
         per_day = div(self.premium, nonzero(self.capital))
         self.monthly_return = per_day * div(_const("30"), days) * hundred
         self.annualized_return = per_day * div(_const("365"), days) * hundred
-        self.breakeven = pick(c.underlying_price + c.mid, c.strike_price - c.mid)
-        gap = pick(self.breakeven - c.underlying_price, c.underlying_price - self.breakeven)
-        self.cushion_pct = div(gap, nonzero(c.underlying_price)) * hundred
+        self.intrinsic = positive(pick(spot - strike, strike - spot)) * hundred
+        self.extrinsic = positive(self.premium - self.intrinsic)
+        self.flat_return = div(self.extrinsic, nonzero(self.capital)) * hundred
+        self.flat_annualized_return = self.flat_return * div(_const("365"), days)
+        self.breakeven = pick(spot - price, strike - price)
+        self.cushion_pct = div(spot - self.breakeven, nonzero(spot)) * hundred
+        self.pct_otm = div(pick(strike - spot, spot - strike), nonzero(spot)) * hundred
+        if_called = div(self.premium + (strike - spot) * hundred, nonzero(self.capital)) * hundred
+        self.if_called_return = pick(if_called, cast(null(), Float))  # puts have none
         self.spread_pct = div(c.ask - c.bid, nonzero(c.mid)) * hundred
         self.abs_delta = func.abs(c.delta)
         self.iv_pct = c.implied_volatility * hundred
@@ -149,20 +170,28 @@ def output_columns(sp, m: Metrics) -> list[ColumnElement]:
         c.ask,
         c.mid,
         m.premium.label("premium"),
+        m.intrinsic.label("intrinsic"),
+        m.extrinsic.label("extrinsic"),
         m.capital.label("capital"),
         c.delta,
         c.implied_volatility.label("iv"),
+        c.vendor_iv,
         c.volume,
         c.open_interest,
         m.monthly_return.label("monthly_return"),
         m.annualized_return.label("annualized_return"),
+        m.flat_return.label("flat_return"),
+        m.flat_annualized_return.label("flat_annualized_return"),
         m.breakeven.label("breakeven"),
         m.cushion_pct.label("cushion_pct"),
+        m.pct_otm.label("pct_otm"),
+        m.if_called_return.label("if_called_return"),
         m.spread_pct.label("spread_pct"),
         c.underlying_price,
         _SD.c.iv_rank,
         _ST.c.next_earnings_date,
         _ST.c.dividend_yield,
+        c.quote_time,
         c.fetched_at,
     ]
 
@@ -189,6 +218,7 @@ class Shape:
 
     strategy: str
     rank_by: str
+    price_basis: str
     all_contracts: bool
     exclude_earnings: bool
     watchlist: bool
@@ -198,7 +228,9 @@ class Shape:
     def of(cls, f: PremiumFilters, watchlist: bool) -> Shape:
         # an empty sector list (a page's multiselect with nothing picked) means no sector filter
         present = frozenset(n for n in _OPTIONAL if getattr(f, n) is not None and (n != "sectors" or len(f.sectors)))
-        return cls(f.strategy, f.rank_by, bool(f.all_contracts), bool(f.exclude_earnings), watchlist, present)
+        return cls(
+            f.strategy, f.rank_by, f.price_basis, bool(f.all_contracts), bool(f.exclude_earnings), watchlist, present
+        )
 
 
 def bound_values(f: PremiumFilters, as_of: dt.date, symbols: list[str] | None) -> dict[str, Any]:
@@ -238,7 +270,7 @@ def _value(name: str, type_=Float) -> BindParameter:
 def _candidates(shape: Shape, dialect: str):
     """The rank stage's alias, metrics, FROM and WHERE: rankable rows of the strategy, then each set filter."""
     cand = _SP.alias("candidate")
-    m = Metrics(cand, dialect, _value("as_of", Date), shape.strategy == "cc")
+    m = Metrics(cand, dialect, _value("as_of", Date), shape.strategy == "cc", shape.price_basis)
     c, has = cand.c, shape.present.__contains__
     source = cand
     if has("sectors") or shape.exclude_earnings:
@@ -304,7 +336,7 @@ def screen_statement(dialect: str, shape: Shape) -> Select:
         .limit(_value("row_limit", Integer))
         .subquery("page")
     )
-    out = Metrics(_SP, dialect, _value("as_of", Date), shape.strategy == "cc")
+    out = Metrics(_SP, dialect, _value("as_of", Date), shape.strategy == "cc", shape.price_basis)
     return (
         select(*output_columns(_SP, out))
         .select_from(

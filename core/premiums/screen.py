@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core.clock import today_in_new_york
 from core.config import get_settings
 from core.db.models import StockPremium, SymbolDailyHistory
-from core.premiums.filters import RANK_KEYS, PremiumFilters
+from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
 from core.premiums.query import (
     COLUMNS,
     SQL_COLUMNS,
@@ -40,13 +40,20 @@ _FLOAT_COLUMNS = (
     "ask",
     "mid",
     "premium",
+    "intrinsic",
+    "extrinsic",
     "capital",
     "delta",
     "iv",
+    "vendor_iv",
     "monthly_return",
     "annualized_return",
+    "flat_return",
+    "flat_annualized_return",
     "breakeven",
     "cushion_pct",
+    "pct_otm",
+    "if_called_return",
     "spread_pct",
     "underlying_price",
     "iv_rank",
@@ -104,6 +111,8 @@ def validate(filters: PremiumFilters) -> None:
     f = filters
     if f.strategy not in ("csp", "cc"):
         raise InvalidFilters("strategy", f"expected 'csp' or 'cc', got {f.strategy!r}")
+    if f.price_basis not in PRICE_BASES:
+        raise InvalidFilters("price_basis", f"expected 'mid' or 'bid', got {f.price_basis!r}")
     if f.rank_by not in RANK_KEYS:
         raise InvalidFilters("rank_by", f"expected one of {', '.join(RANK_KEYS)}, got {f.rank_by!r}")
     if _range("dte", f.dte) is None:
@@ -156,7 +165,7 @@ class DatabaseScanner:
         as_of = _as_of(filters.as_of)
         stmt, values = self.statement(filters, as_of)
         frame = self._frame(self.session.execute(stmt, values).all(), SQL_COLUMNS)
-        frame.attrs.update(as_of=as_of, rank_by=filters.rank_by)
+        frame.attrs.update(as_of=as_of, rank_by=filters.rank_by, price_basis=filters.price_basis)
         return frame
 
     def statement(self, filters: PremiumFilters, as_of: dt.date) -> tuple[Select, dict[str, Any]]:
@@ -252,7 +261,7 @@ class DatabaseScanner:
                 data[name] = np.array(column, dtype="float64")  # None -> NaN
             elif name in _INT_COLUMNS:
                 data[name] = pd.array(column, dtype="Int64")
-            elif name == "fetched_at":
+            elif name in ("fetched_at", "quote_time"):
                 data[name] = pd.DatetimeIndex(column, dtype="datetime64[us, UTC]")
             elif name.endswith("_date"):
                 data[name] = np.array(column, dtype=object)  # datetime.date, as the page and JSON want them

@@ -21,7 +21,9 @@ from core.db.models import Stock, StockData, Watchlist
 from core.exports import frame_csv
 from core.operations.service import data_version
 from core.premiums import saved_screens
+from core.premiums.export import export_frame
 from core.premiums.filters import PremiumFilters
+from core.premiums.freshness import QuoteFreshness, quote_freshness
 from core.premiums.saved_screens import ScreenError
 from core.premiums.screen import DatabaseScanner, InvalidFilters
 from core.premiums.symbol_detail import SymbolDetail, Trade, symbol_detail
@@ -57,8 +59,16 @@ def best_per_symbol(engine: Engine, actor: Actor, filters: PremiumFilters) -> pd
 
 
 def table_csv(frame: pd.DataFrame) -> str:
-    """The table as shown, as the CSV the download button gives (text that could be a formula is neutralised)."""
-    return frame_csv(frame)
+    """The table as the download button gives it: `export_frame`'s columns, units and rounding (shared with
+    `premiums --format csv`), with text that could be a spreadsheet formula neutralised."""
+    return frame_csv(export_frame(frame))
+
+
+def freshness(engine: Engine, actor: Actor, as_of: dt.date) -> QuoteFreshness:
+    """The newest stored quote against the as-of date's trading day (stale: say so, offer the quotes' date)."""
+    require(actor, Permission.READ)
+    with unit_of_work(engine) as session:
+        return quote_freshness(session, as_of)
 
 
 def detail(engine: Engine, actor: Actor, trade: Trade, as_of: dt.date | None = None) -> SymbolDetail:
@@ -102,6 +112,7 @@ def delete_screen(engine: Engine, actor: Actor, name: str) -> None:
 __all__ = [
     "Choices",
     "InvalidFilters",
+    "QuoteFreshness",
     "ScreenError",
     "SymbolDetail",
     "Trade",
@@ -109,7 +120,9 @@ __all__ = [
     "choices",
     "data_version",  # the cache key of the page's cached reads (core.operations.status)
     "delete_screen",
+    "export_frame",  # the CSV's columns, units and rounding, shared with `premiums --format csv`
     "detail",
+    "freshness",
     "load_screen",
     "save_screen",
     "table_csv",

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.premiums.screen import DatabaseScanner
+from core.pricing import metrics
 from core.pricing.metrics import CONTRACT_MULTIPLIER
 
 CHAIN_COLUMNS = [
@@ -23,13 +24,14 @@ CHAIN_COLUMNS = [
     "premium",
     "delta",
     "iv",
+    "vendor_iv",
     "volume",
     "open_interest",
     "annualized_return",
     "prob_otm",
     "quality_flag",
 ]
-SIDE_COLUMNS = ["bid", "ask", "delta", "iv", "volume", "open_interest", "quality_flag"]
+SIDE_COLUMNS = ["bid", "ask", "delta", "iv", "vendor_iv", "volume", "open_interest", "quality_flag"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Trade:
     strategy: str  # csp / cc
     expiration_date: dt.date
     strike: float
-    mid: float
+    mid: float  # the fill price per share: the mid, or the bid for a conservative fill
     underlying_price: float
 
     @property
@@ -57,6 +59,7 @@ class SymbolDetail:
     history: pd.DataFrame  # date, close, iv30, atm_put_mid_30d, atm_call_mid_30d, ... oldest first
     payoff: pd.DataFrame  # price, pnl (dollars per contract at expiry)
     breakeven: float
+    cushion_pct: float
     max_profit: float
 
 
@@ -89,8 +92,14 @@ def side_by_side(chain: pd.DataFrame) -> pd.DataFrame:
 
 
 def breakeven(trade: Trade) -> float:
-    """Where the position's payoff at expiry crosses zero: K - mid (put), S0 - mid (covered call)."""
-    return trade.strike - trade.mid if trade.strategy == "csp" else trade.underlying_price - trade.mid
+    """Where the position's payoff at expiry crosses zero: K - mid (put), S0 - mid (covered call); the one
+    definition of core.pricing.metrics, which the screen's SQL (core.premiums.query) mirrors."""
+    return float(metrics.breakeven(trade.strike, trade.underlying_price, trade.mid, trade.option_type))
+
+
+def cushion_pct(trade: Trade) -> float:
+    """How far the stock can fall before the trade loses at expiry, in % (core.pricing.metrics)."""
+    return float(metrics.cushion_pct(trade.underlying_price, breakeven(trade)))
 
 
 def symbol_detail(
@@ -123,5 +132,6 @@ def symbol_detail(
         history,
         payoff,
         breakeven(trade),
+        cushion_pct(trade),
         float(payoff_at_expiry(trade, np.array([best_case]))[0]),
     )

@@ -62,21 +62,61 @@ def annualized_return(premium_usd, capital_usd, days) -> np.ndarray:
     return _period_return(premium_usd, capital_usd, days, 365.0)
 
 
+def intrinsic(strike, underlying, is_call) -> np.ndarray:
+    """Dollars per contract the option is in the money: max(K - S, 0) x 100 (put), max(S - K, 0) x 100 (call)."""
+    strike, underlying = _f(strike), _f(underlying)
+    gap = np.where(is_call_mask(is_call), underlying - strike, strike - underlying)
+    return np.maximum(gap, 0.0) * CONTRACT_MULTIPLIER
+
+
+def extrinsic(premium_usd, intrinsic_usd) -> np.ndarray:
+    """Time value per contract: max(premium - intrinsic, 0), the part of the premium that is income."""
+    return np.maximum(_f(premium_usd) - _f(intrinsic_usd), 0.0)
+
+
+def flat_return(extrinsic_usd, capital_usd) -> np.ndarray:
+    """What the position earns by expiry if the stock ends where it is: extrinsic / capital x 100 (percent)."""
+    extrinsic_usd, capital_usd = _f(extrinsic_usd), _f(capital_usd)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(capital_usd > 0, extrinsic_usd / capital_usd * 100.0, np.nan)
+
+
+def flat_annualized_return(flat_return_pct, days) -> np.ndarray:
+    """flat_return x 365 / DTE (simple); NaN where DTE <= 0. The default ranking (DESIGN section 4)."""
+    flat_return_pct, days = _f(flat_return_pct), _f(days)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(days > 0, flat_return_pct * 365.0 / days, np.nan)
+
+
 def breakeven(strike, underlying, mid_price, is_call) -> np.ndarray:
-    """Put: strike - mid. Call: underlying + mid (DESIGN section 4)."""
+    """Where the position starts losing at expiry: put strike - mid; covered call underlying - mid (the
+    shares' cost less the premium)."""
     mid_price = _f(mid_price)
-    return np.where(is_call_mask(is_call), _f(underlying) + mid_price, _f(strike) - mid_price)
+    return np.where(is_call_mask(is_call), _f(underlying), _f(strike)) - mid_price
 
 
-def cushion_pct(underlying, breakeven_price, is_call) -> np.ndarray:
-    """Distance from underlying to breakeven in % of the underlying, positive on the safe side.
-
-    Put: (underlying - breakeven) / underlying x 100. Call: (breakeven - underlying) / underlying x 100.
-    """
+def cushion_pct(underlying, breakeven_price) -> np.ndarray:
+    """How far the stock can fall before the position loses at expiry, in % of the underlying (both
+    strategies): (underlying - breakeven) / underlying x 100."""
     underlying, breakeven_price = _f(underlying), _f(breakeven_price)
-    gap = np.where(is_call_mask(is_call), breakeven_price - underlying, underlying - breakeven_price)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(underlying > 0, (underlying - breakeven_price) / underlying * 100.0, np.nan)
+
+
+def pct_otm(strike, underlying, is_call) -> np.ndarray:
+    """How far out of the money, in % of the underlying (negative in the money): put (S - K) / S, call (K - S) / S."""
+    strike, underlying = _f(strike), _f(underlying)
+    gap = np.where(is_call_mask(is_call), strike - underlying, underlying - strike)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(underlying > 0, gap / underlying * 100.0, np.nan)
+
+
+def if_called_return(premium_usd, strike, underlying, capital_usd, is_call) -> np.ndarray:
+    """Covered call called away at expiry: (premium + (K - S) x 100) / capital x 100; NaN for puts."""
+    premium_usd, capital_usd = _f(premium_usd), _f(capital_usd)
+    gain = premium_usd + (_f(strike) - _f(underlying)) * CONTRACT_MULTIPLIER
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(is_call_mask(is_call) & (capital_usd > 0), gain / capital_usd * 100.0, np.nan)
 
 
 def prob_otm(underlying, strike, t, iv, r, q, is_call) -> np.ndarray:
@@ -109,6 +149,12 @@ class PremiumMetrics(NamedTuple):
     annualized_return: np.ndarray
     breakeven: np.ndarray
     cushion_pct: np.ndarray
+    intrinsic: np.ndarray
+    extrinsic: np.ndarray
+    flat_return: np.ndarray
+    flat_annualized_return: np.ndarray
+    pct_otm: np.ndarray
+    if_called_return: np.ndarray
     prob_otm: np.ndarray
     spread_pct: np.ndarray
 
@@ -128,6 +174,9 @@ def premium_metrics(bid, ask, strike, underlying, days, iv, r, q, is_call) -> Pr
     prem = premium(m)
     cap = capital(strike, underlying, is_call)
     be = breakeven(strike, underlying, m, is_call)
+    intr = intrinsic(strike, underlying, is_call)
+    extr = np.where(np.isfinite(prem), extrinsic(prem, intr), np.nan)
+    flat = flat_return(extr, cap)
     with np.errstate(invalid="ignore"):
         t = _f(days) / 365.0
         return PremiumMetrics(
@@ -137,7 +186,13 @@ def premium_metrics(bid, ask, strike, underlying, days, iv, r, q, is_call) -> Pr
             monthly_return=monthly_return(prem, cap, days),
             annualized_return=annualized_return(prem, cap, days),
             breakeven=be,
-            cushion_pct=cushion_pct(underlying, be, is_call),
+            cushion_pct=cushion_pct(underlying, be),
+            intrinsic=intr,
+            extrinsic=extr,
+            flat_return=flat,
+            flat_annualized_return=flat_annualized_return(flat, days),
+            pct_otm=pct_otm(strike, underlying, is_call),
+            if_called_return=if_called_return(prem, strike, underlying, cap, is_call),
             prob_otm=prob_otm(underlying, strike, t, iv, r, q, is_call),
             spread_pct=spread_pct(bid, ask),
         )

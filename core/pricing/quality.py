@@ -5,8 +5,8 @@ symbol. When several rules fail, the first in `REASONS` wins. The order goes fro
 meaningless to what makes it merely untradable:
 
 1. `non_finite` - bid, ask or strike is NaN or infinite, or the IV or underlying price is infinite: a
-   garbage number, so no other rule can be trusted on this row. (A NaN IV is not a failure: it is missing,
-   and the sync solves it from the mid.)
+   garbage number, so no other rule can be trusted on this row. (A NaN IV is not a failure: the IV is the
+   one the sync solves from the mid, and a row without one is flagged `no_iv` afterwards.)
 2. `strike_not_positive` - strike <= 0: not a contract.
 3. `expired` - DTE <= 0 (or unknown): expiring today leaves no day to earn the premium over, and the
    return formulas divide by DTE.
@@ -68,11 +68,33 @@ NO_IV = "no_iv"  # applied after IV solving (see `flag_unsolved_iv`), so it is n
 def flag_unsolved_iv(reasons, iv) -> np.ndarray:
     """Mark rows that passed every rule but still have no usable IV (the mid is below intrinsic, or the
     solver found no volatility within its bounds) as 'no_iv': without an IV there is no delta to filter on.
-    Call it after the sync has solved missing IVs; rows already failing keep their first reason."""
+    Call it after the sync has solved the IVs from the mids; rows already failing keep their first reason."""
     out = np.array(reasons, dtype=object, copy=True)
     missing = ~np.isfinite(np.asarray(iv, dtype=np.float64))
     out[np.equal(out, None) & missing] = NO_IV
     return out
+
+
+# What each reason means to a reader (command-line summaries); `DROPPED` rows are never stored, the rest are
+# stored with their flag: shown in chains, never ranked.
+REASON_TEXT = {
+    "non_finite": "a number that is not a number",
+    "strike_not_positive": "strike not positive",
+    "expired": "expired",
+    "no_underlying_price": "no stock price",
+    "bid_not_positive": "no bid",
+    "ask_below_bid": "ask below bid",
+    "iv_out_of_bounds": "IV above 500 %",
+    NO_IV: "no IV fits the mid",
+    "non_finite_key": "unreadable type, expiry or strike",
+}
+DROPPED = ("non_finite_key", "strike_not_positive", "expired")
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """'3 no bid, 1 expired': reason counts in words, most frequent first."""
+    ordered = sorted(((n, r) for r, n in counts.items() if n), key=lambda item: (-item[0], item[1]))
+    return ", ".join(f"{n:,} {REASON_TEXT.get(reason, reason.replace('_', ' '))}" for n, reason in ordered)
 
 
 def count_reasons(reasons) -> dict[str, int]:

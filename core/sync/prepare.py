@@ -2,9 +2,10 @@
 
 Every provider and every import goes through `prepare` / `prepare_batch` here and then `core.sync.store.write`
 (one transaction, the caller's). Preparing types the chain, drops rows that cannot be a contract (no strike, no
-expiry, expired) and flags the rest by the quality rules, solves IV where the provider's is missing or a
-placeholder, and computes greeks and premiums with the one definition in `core.pricing`, vectorised over the
-whole chain. The shape of a prepared contract (CONTRACT_COLUMNS) is defined here; the store writes that shape.
+expiry, expired) and flags the rest by the quality rules, solves IV from the mid for every row with a tradable
+mid (the provider's IV is kept as vendor_iv, never used), and computes greeks and premiums with the one
+definition in `core.pricing`, vectorised over the whole chain. The shape of a prepared contract
+(CONTRACT_COLUMNS) is defined here; the store writes that shape.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ CONTRACT_COLUMNS = (
     "open_interest",
     "implied_volatility",
     "iv_source",
+    "vendor_iv",
     "delta",
     "gamma",
     "theta",
@@ -198,20 +200,22 @@ def prepare_batch(
     days = metrics.dte(expiry, np.array(as_ofs, dtype="datetime64[D]")[row])
     t = (_expiry_close_seconds(expiry) - _epoch_seconds(quote_times)[row]) / (365.0 * 86400.0)
     mid = metrics.mid(bid, ask)
+    # DESIGN section 4: our IV is always solved from the mid with the stock's dividend yield, and every greek
+    # and probability comes from it; the provider's IV (another rate, no dividend, another quote time) is kept
+    # as vendor_iv for comparison only. No tradable mid: no IV (and the quality rules keep the row unranked).
     provider_iv = cols["provider_iv"]
-    use_provider = ~metrics.is_placeholder_iv(provider_iv) & np.isfinite(provider_iv)
-    implied = provider_iv.copy()
-    solve = ~use_provider & np.isfinite(mid)
+    vendor_iv = np.where(~metrics.is_placeholder_iv(provider_iv) & np.isfinite(provider_iv), provider_iv, np.nan)
+    implied = np.full(mid.shape, np.nan)
+    solve = np.isfinite(mid) & (t > 0)
     if solve.any():
         with np.errstate(all="ignore"):
             implied[solve] = iv.implied_vol(
                 mid[solve], spot[solve], strike[solve], t[solve], risk_free_rate, q[solve], is_call[solve]
             )
-    implied[~use_provider & ~solve] = np.nan
     reasons = quality.flag_unsolved_iv(quality.quality_reasons(bid, ask, strike, spot, days, implied), implied)
     with np.errstate(all="ignore"):
         g = bsm.greeks(spot, strike, t, implied, risk_free_rate, q, is_call)
-    iv_source = np.where(use_provider, "provider", np.where(np.isfinite(implied), "solved", None))
+    iv_source = np.where(np.isfinite(implied), "solved", None)
     stored = (strike > 0) & (days > 0)  # not a contract, or nothing left to trade: counted, never stored
     batch = {
         "symbol": np.array(symbols, dtype=object)[row],
@@ -228,6 +232,7 @@ def prepare_batch(
         "open_interest": cols["open_interest"],
         "implied_volatility": implied,
         "iv_source": iv_source,
+        "vendor_iv": vendor_iv,
         "delta": g.delta,
         "gamma": g.gamma,
         "theta": g.theta,

@@ -79,6 +79,7 @@ CALLS = [
     Call("premiums.choices", "viewer", lambda e, a, w: premiums.choices(e, a)),
     Call("premiums.best_per_symbol", "viewer", lambda e, a, w: premiums.best_per_symbol(e, a, PremiumFilters())),
     Call("premiums.screen_names", "viewer", lambda e, a, w: premiums.screen_names(e, a)),
+    Call("premiums.freshness", "viewer", lambda e, a, w: premiums.freshness(e, a, dt.date(2026, 12, 1))),
     Call("premiums.load_screen", "viewer", lambda e, a, w: premiums.load_screen(e, a, "Saved")),
     Call(
         "premiums.save_screen",

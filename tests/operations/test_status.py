@@ -69,7 +69,7 @@ def test_status_of_a_database_that_is_down():
 
 def test_status_of_an_empty_database(committed_engine):
     status = sidebar_status(committed_engine)
-    assert status.error is None and status.newest_fetch is None and not status.synthetic
+    assert status.error is None and status.newest_quote is None and not status.synthetic
     with unit_of_work(committed_engine) as session:
         assert not sidecar_health(session).alive
 
@@ -98,7 +98,7 @@ def test_the_sidebar_reads_while_another_process_holds_the_write_lock_and_a_writ
     try:
         assert holder.stdout.readline().strip() == "locked"
         status = sidebar_status(committed_engine)  # a read-only unit of work: it does not ask for the lock
-        assert status.error is None and status.newest_fetch is None
+        assert status.error is None and status.newest_quote is None
         assert holder.poll() is None, "the lock must still be held while the sidebar read"
 
         outcome: list[object] = []

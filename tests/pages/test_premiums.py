@@ -3,13 +3,14 @@ Sync All, and the database being down -- on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.db.engine import unit_of_work
-from core.db.models import JobRun, Setting
+from core.db.models import JobRun, Setting, StockData
 from core.demo import demo_symbols, seed_stocks
 from core.premiums.filters import PremiumFilters
 from tests.pages.conftest import DOWN_URL, no_exception, texts
+from tests.premiums import dataset
 
 PAGE = "pages/premiums.py"
 
@@ -32,8 +33,8 @@ def test_demo_data_shows_best_contract_per_symbol(open_page, demo_url):
     table = _table(app)
     assert 0 < len(table) <= 20
     assert table["symbol"].is_unique
-    assert table["annualized_return"].is_monotonic_decreasing
-    assert {m.label for m in app.metric} >= {"Symbols", "Contracts", "Median annualised"}
+    assert table["flat_annualized_return"].is_monotonic_decreasing  # the default rank: time value only
+    assert {m.label for m in app.metric} >= {"Symbols", "Contracts", "Median flat annualised"}
     assert app.get("download_button")
 
 
@@ -154,3 +155,30 @@ def test_a_viewer_loads_screens_but_cannot_save_delete_or_sync(open_page, demo_u
     assert "premiums:load" in keys
     assert not keys & {"premiums:save", "premiums:delete", "premiums:sync"}
     assert len(app.dataframe) >= 1  # the screen itself is there
+
+
+def test_stale_quotes_offer_their_date_instead_of_widen_your_filters(open_page, committed_engine, db_url):
+    # an imported March snapshot: every contract has expired by today's as-of date
+    with unit_of_work(committed_engine, write=True) as session:
+        dataset.insert_dataset(session, dataset.build())
+        session.execute(update(StockData).values(contracts=40, quote_time=dataset.QUOTE_TIME))
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    assert "Quotes are from 2026-03-13; set the as-of date to it" in texts(app.warning)
+    assert "Widen" not in texts(app.info)
+    app.button(key="premiums:use_quote_date").click().run()
+    no_exception(app)
+    assert str(app.date_input(key="premiums:as_of").value) == "2026-03-13"
+    assert len(_table(app)) > 0 and not app.warning
+
+
+def test_fill_at_the_bid_toggle_prices_the_table_at_the_bid(open_page, demo_url):
+    app = open_page(demo_url, PAGE)
+    at_mid = _table(app)
+    assert (at_mid["premium"] > at_mid["bid"] * 100 - 1e-9).all()
+    app.toggle(key="premiums:fill_at_bid").set_value(True).run()
+    no_exception(app)
+    at_bid = _table(app)
+    assert len(at_bid) > 0
+    assert ((at_bid["premium"] - at_bid["bid"] * 100).abs() < 1e-6).all()
+    assert at_bid["flat_annualized_return"].is_monotonic_decreasing

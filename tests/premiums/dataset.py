@@ -19,6 +19,7 @@ from core.db.models import Stock, StockData, StockPremium, TvWatchlist, TvWatchl
 
 AS_OF = dt.date(2026, 3, 16)
 FETCHED_AT = dt.datetime(2026, 3, 13, 21, 0, tzinfo=dt.UTC)
+QUOTE_TIME = dt.datetime(2026, 3, 13, 20, 59, tzinfo=dt.UTC)  # the market time of the quotes, before the write
 RATE = 0.04
 SECTORS = ("Technology", "Health Care", "Energy", "Financials", None)
 # days from AS_OF: already expired, expiring today, then weeklies and monthlies
@@ -90,8 +91,10 @@ def _random_contract(rng, symbol, expiry, option_type, strike, spot) -> dict:
         "volume": None if rng.random() < 0.15 else int(rng.integers(0, 500)),
         "open_interest": None if rng.random() < 0.1 else int(rng.integers(0, 3000)),
         "implied_volatility": None if rng.random() < 0.05 else round(float(rng.uniform(0.1, 1.2)), 4),
+        "vendor_iv": None if rng.random() < 0.3 else round(float(rng.uniform(0.1, 1.2)), 4),
         "delta": None if rng.random() < 0.06 else sign * round(float(rng.uniform(0.05, 0.95)), 3),
         "underlying_price": spot,
+        "quote_time": QUOTE_TIME,
         "fetched_at": FETCHED_AT,
         "quality_flag": flag,
     }
@@ -114,6 +117,7 @@ def tie_contracts() -> list[dict]:
         "implied_volatility": 0.3,
         "delta": -0.3,
         "underlying_price": 110.0,
+        "quote_time": QUOTE_TIME,
         "fetched_at": FETCHED_AT,
         "quality_flag": None,
         "contract_symbol": None,
@@ -206,6 +210,7 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
         "ask",
         "delta",
         "implied_volatility",
+        "vendor_iv",
         "volume",
         "open_interest",
         "underlying_price",
@@ -214,13 +219,24 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
     ):
         d[name] = pd.to_numeric(d[name], errors="coerce").astype("float64")
     d["dte"] = [(e - as_of).days for e in d.expiration_date]
-    d["premium"] = d.mid * 100
+    price = d.bid if getattr(f, "price_basis", "mid") == "bid" else d.mid  # the fill: mid, or bid if conservative
+    d["premium"] = price * 100
     d["capital"] = (d.underlying_price if call else d.strike_price) * 100
     d["monthly_return"] = d.premium / d.capital * (30 / d.dte) * 100
     d["annualized_return"] = d.premium / d.capital * (365 / d.dte) * 100
-    d["breakeven"] = d.underlying_price + d.mid if call else d.strike_price - d.mid
-    gap = d.breakeven - d.underlying_price if call else d.underlying_price - d.breakeven
-    d["cushion_pct"] = gap / d.underlying_price * 100
+    d["intrinsic"] = ((d.underlying_price - d.strike_price) if call else (d.strike_price - d.underlying_price)).clip(
+        lower=0
+    ) * 100
+    d["extrinsic"] = (d.premium - d.intrinsic).clip(lower=0)
+    d["flat_return"] = d.extrinsic / d.capital * 100
+    d["flat_annualized_return"] = d.flat_return * 365 / d.dte
+    d["breakeven"] = d.underlying_price - price if call else d.strike_price - price
+    d["cushion_pct"] = (d.underlying_price - d.breakeven) / d.underlying_price * 100
+    otm = d.strike_price - d.underlying_price if call else d.underlying_price - d.strike_price
+    d["pct_otm"] = otm / d.underlying_price * 100
+    d["if_called_return"] = (
+        (d.premium + (d.strike_price - d.underlying_price) * 100) / d.capital * 100 if call else np.nan
+    )
     d["spread_pct"] = (d.ask - d.bid) / d.mid * 100
 
     keep = (

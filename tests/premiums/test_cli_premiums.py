@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core.db.models import Stock
+from core.premiums.export import HEADINGS
 from core.premiums.filters import PremiumFilters
 from tests.premiums import dataset
 from tests.premiums.dataset import AS_OF
@@ -21,6 +22,7 @@ from tests.support.cli import run_cli
 # DESIGN section 8: what every JSON row carries at least.
 REQUIRED = (
     "symbol",
+    "contract_symbol",
     "option_type",
     "expiration_date",
     "dte",
@@ -29,17 +31,25 @@ REQUIRED = (
     "ask",
     "mid",
     "premium",
+    "intrinsic",
+    "extrinsic",
     "delta",
     "iv",
+    "vendor_iv",
     "volume",
     "open_interest",
     "monthly_return",
     "annualized_return",
+    "flat_return",
+    "flat_annualized_return",
     "breakeven",
     "cushion_pct",
+    "pct_otm",
+    "if_called_return",
     "prob_otm",
     "underlying_price",
     "sector",
+    "quote_time",
     "fetched_at",
 )
 ENV = {"RISK_FREE_RATE": str(dataset.RATE)}
@@ -72,7 +82,18 @@ def test_json_is_one_document_matching_the_oracle(loaded):
         (s, e.isoformat(), k)
         for s, e, k in zip(wanted.symbol, wanted.expiration_date, wanted.strike_price, strict=True)
     ]
-    for name in ("dte", "premium", "monthly_return", "annualized_return", "breakeven", "cushion_pct", "prob_otm"):
+    for name in (
+        "dte",
+        "premium",
+        "extrinsic",
+        "monthly_return",
+        "annualized_return",
+        "flat_annualized_return",
+        "breakeven",
+        "cushion_pct",
+        "pct_otm",
+        "prob_otm",
+    ):
         np.testing.assert_allclose(
             [np.nan if r[name] is None else r[name] for r in got], wanted[name], rtol=1e-9, err_msg=name
         )
@@ -129,13 +150,39 @@ def test_filters_reach_the_query(loaded):
     assert [r["symbol"] for r in watched["rows"]] == list(wanted.symbol)
 
 
-def test_csv_has_a_header_and_one_line_per_row(loaded):
+def test_price_basis_bid_ranks_and_computes_at_the_bid(loaded):
+    url, rows = loaded
+    result = premiums(url, "--format", "json", "--delta", "any", "--price-basis", "bid", "--limit", "8")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["price_basis"] == "bid" and doc["filters"]["price_basis"] == "bid"
+    wanted = dataset.expected(rows, PremiumFilters(as_of=AS_OF, delta=None, price_basis="bid", limit=8))
+    assert [(r["symbol"], r["strike"]) for r in doc["rows"]] == list(
+        zip(wanted.symbol, wanted.strike_price, strict=True)
+    )
+    for row in doc["rows"]:
+        assert row["premium"] == pytest.approx(row["bid"] * 100) and row["premium"] < row["mid"] * 100
+        assert row["breakeven"] == pytest.approx(row["strike"] - row["bid"])
+    assert premiums(url, "--price-basis", "last").returncode == 2  # argparse refuses an unknown choice
+
+
+def test_csv_has_the_dashboards_columns_units_and_rounding(loaded):
     url, _ = loaded
     result = premiums(url, "--format", "csv", "--delta", "any", "--limit", "5")
     assert result.returncode == 0, result.stderr
     table = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert len(table) == 5 and set(REQUIRED) <= set(table[0])
+    assert len(table) == 5 and tuple(table[0]) == HEADINGS  # one definition: core.premiums.export
     assert all(len(r["expiration_date"]) == 10 for r in table)
+    rows = json.loads(premiums(url, "--format", "json", "--delta", "any", "--limit", "5").stdout)["rows"]
+    for line, row in zip(table, rows, strict=True):
+        assert line["contract_symbol"] == row["contract_symbol"] and line["quote_time"] == row["quote_time"]
+        assert line["quote_time"].endswith("+00:00")
+        assert float(line["premium"]) == round(row["premium"], 2) and float(line["bid"]) == round(row["bid"], 2)
+        assert float(line["annualized_return"]) == round(row["annualized_return"], 4)
+        if row["iv"] is not None:  # percent where the table shows percent
+            assert float(line["iv_pct"]) == round(row["iv"] * 100, 4)
+        assert float(line["prob_otm_pct"]) == round(row["prob_otm"] * 100, 4)
+        assert all(len(v.partition(".")[2]) <= 4 for v in line.values() if v.replace(".", "").isdigit())
 
 
 def test_csv_neutralises_a_sector_that_is_a_formula_and_keeps_numbers(loaded, committed_engine):
@@ -161,8 +208,21 @@ def test_table_is_readable(loaded):
     assert lines[0].split()[:3] == ["symbol", "expiry", "dte"]
     assert [line.split()[0] for line in lines[1:3]] == ["TIEA", "TIEB"]
     assert "2 symbols" in lines[-1]
-    empty = premiums(url, "--sector", "Nothing")
+    empty = premiums(url, "--sector", "Utilities", "--dte", "1-2")
     assert empty.returncode == 0 and "no contracts match" in empty.stdout
+
+
+def test_an_unknown_sector_names_the_sectors_that_exist(loaded):
+    url, _ = loaded
+    result = premiums(url, "--sector", "Nonsense")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "error: --sector: no sector named 'Nonsense'; the sectors are: "
+        "Energy, Financials, Health Care, Technology, Utilities"
+    )
+    any_case = premiums(url, "--sector", "utilities", "--format", "json")
+    assert any_case.returncode == 0, any_case.stderr
+    assert {r["symbol"] for r in json.loads(any_case.stdout)["rows"]} == {"TIEA", "TIEB"}
 
 
 @pytest.mark.parametrize(

@@ -25,16 +25,23 @@ NUMBERS = (
     "dte",
     "premium",
     "capital",
+    "intrinsic",
+    "extrinsic",
     "monthly_return",
     "annualized_return",
+    "flat_return",
+    "flat_annualized_return",
     "breakeven",
     "cushion_pct",
+    "pct_otm",
+    "if_called_return",
     "spread_pct",
     "prob_otm",
     "mid",
     "bid",
     "ask",
     "underlying_price",
+    "vendor_iv",
 )
 
 SCENARIOS = {
@@ -55,6 +62,8 @@ SCENARIOS = {
         "dte": (1, 60),
         "delta": None,
     },
+    "conservative fill at the bid": {"price_basis": "bid", "delta": None},
+    "covered calls at the bid": {"strategy": "cc", "price_basis": "bid", "rank_by": "cushion_pct", "delta": None},
     **{f"rank by {key}": {"rank_by": key, "delta": None} for key in RANK_KEYS},
     **{f"calls ranked by {key}": {"strategy": "cc", "rank_by": key, "delta": (0.1, 0.6)} for key in RANK_KEYS},
 }
@@ -170,7 +179,7 @@ def test_output_columns_units_and_types(scanner, data):
     assert (frame.delta < 0).all(), "put deltas keep their sign in the output"
     assert np.allclose(frame.premium, frame.mid * 100)
     assert frame.prob_otm.dropna().between(0, 1).all() and frame.prob_otm.notna().sum() > 10
-    assert frame.attrs["rank_by"] == "annualized_return"
+    assert frame.attrs["rank_by"] == "flat_annualized_return"
 
 
 def test_empty_database_gives_empty_frame_with_columns(scanner):
@@ -195,6 +204,7 @@ def test_empty_database_gives_empty_frame_with_columns(scanner):
         ({"min_iv_rank": 101}, "min_iv_rank"),
         ({"rank_by": "strike_price DESC; DROP TABLE stocks"}, "rank_by"),
         ({"strategy": "straddle"}, "strategy"),
+        ({"price_basis": "last"}, "price_basis"),
         ({"sectors": "Energy"}, "sectors"),
     ],
 )
@@ -231,6 +241,15 @@ def test_contract_chain_around_the_money_includes_flagged_rows(scanner, data):
     assert set(full.option_type) == {"put", "call"} and len(full) == 8
     assert full.sort_values(["option_type", "strike"]).strike.tolist() == full.strike.tolist()
     assert scanner.expirations("TIEA", as_of=AS_OF) == [AS_OF + dt.timedelta(days=18)]
+
+
+def test_a_chain_row_without_a_mid_has_no_time_value(scanner, data):
+    c = data.contracts
+    row = c[c.mid.isna() & c.underlying_price.notna() & (c.expiration_date > AS_OF)].iloc[0]
+    chain = scanner.contract_chain(row.symbol, row.expiration_date, strikes=None, as_of=AS_OF)
+    mine = chain[(chain.option_type == row.option_type) & (chain.strike == row.strike_price)].iloc[0]
+    assert np.isnan(mine.mid) and np.isnan(mine.extrinsic) and np.isnan(mine.flat_return)
+    assert mine.intrinsic >= 0  # the stock and strike alone decide the intrinsic value
 
 
 def test_symbol_history_reads_the_daily_rows(scanner, data, session):
@@ -298,3 +317,28 @@ def test_saved_screen_round_trip_and_empty_sector_list(scanner, data):
     assert_matches(scanner.best_per_symbol(saved), dataset.expected(data, f))
     no_sectors = dataclasses.replace(BASE, sectors=[])  # a page may pass an empty list: no sector filter
     assert_matches(scanner.best_per_symbol(no_sectors), dataset.expected(data, BASE))
+
+
+def test_deep_in_the_money_no_longer_tops_the_screen(scanner, session):
+    # issue 12: a $65 put on a $49.48 stock earned "868 %" on the seed's formula, and about nothing if the stock
+    # stays put; ranked on time value the out-of-the-money put wins
+    session.add(Stock(symbol="ITM", name="Deep", sector="Energy"))
+    session.flush()
+    expiry = AS_OF + dt.timedelta(days=30)
+    base = {"symbol": "ITM", "expiration_date": expiry, "option_type": "put", "underlying_price": 49.48}
+    session.add_all(
+        [
+            StockPremium(**base, strike_price=65.0, bid=15.40, ask=15.80, mid=15.60, delta=-0.97),
+            StockPremium(**base, strike_price=47.5, bid=0.95, ask=1.05, mid=1.00, delta=-0.30),
+        ]
+    )
+    session.flush()
+    wide = dataclasses.replace(BASE, delta=(0.0, 1.0), sectors=("Energy",), all_contracts=True)
+    by_flat = scanner.best_per_symbol(wide).set_index("strike")
+    assert list(by_flat.index) == [47.5, 65.0]
+    deep = by_flat.loc[65.0]
+    assert deep.intrinsic == pytest.approx(1552.0) and deep.extrinsic == pytest.approx(8.0)
+    assert deep.flat_annualized_return == pytest.approx(8 / 6500 * 100 * 365 / 30)
+    assert deep.annualized_return == pytest.approx(292.0)
+    by_seed = scanner.best_per_symbol(dataclasses.replace(wide, rank_by="annualized_return"))
+    assert list(by_seed.strike) == [65.0, 47.5]  # what the old default showed first

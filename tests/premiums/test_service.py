@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import update
 
@@ -57,7 +58,24 @@ def test_a_row_in_depth(committed_engine, data):
     detail = service.detail(committed_engine, TRADER, trade, as_of=AS_OF)
     assert trade.strike in set(detail.chain.strike) and set(detail.chain.option_type) <= {"put", "call"}
     assert detail.breakeven == pytest.approx(trade.strike - trade.mid)
+    # the provider's IV is shown beside ours, row for row, as stored
+    stored = data.contracts.set_index(["symbol", "expiration_date", "option_type", "strike_price"]).vendor_iv
+    for r in detail.chain.itertuples():
+        want = stored.loc[(trade.symbol, trade.expiration_date, r.option_type, r.strike)]
+        assert (pd.isna(want) and pd.isna(r.vendor_iv)) or r.vendor_iv == want
     assert payoff_at_expiry(trade, np.array([detail.breakeven]))[0] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("strategy", ["csp", "cc"])
+def test_table_and_detail_agree_on_breakeven_and_cushion(committed_engine, data, strategy):
+    # one definition: the covered call's breakeven is the stock less the premium in both places (issue 12)
+    frame = service.best_per_symbol(committed_engine, dataclasses.replace(BASE, strategy=strategy, delta=None))
+    for row in frame.head(5).itertuples():
+        trade = Trade(row.symbol, strategy, row.expiration_date, row.strike, row.mid, row.underlying_price)
+        detail = service.detail(committed_engine, trade, as_of=AS_OF)
+        assert detail.breakeven == pytest.approx(row.breakeven, rel=1e-12)
+        assert detail.cushion_pct == pytest.approx(row.cushion_pct, rel=1e-9)
+        assert payoff_at_expiry(trade, np.array([row.breakeven]))[0] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_saved_screens_save_load_overwrite_and_delete(committed_engine):

@@ -30,15 +30,42 @@ def test_cash_secured_put_worked_example():
 def test_covered_call_worked_example():
     # Stock 200, call strike 210 quoted 3.10 x 3.30, 30 days.
     # mid 3.20; premium 320; capital = 200 * 100 = 20,000; monthly = 320 / 20,000 * 30/30 * 100 = 1.6 %
-    # annual = 0.016 * 365/30 * 100 = 19.4666... %; breakeven = 200 + 3.20 = 203.20; cushion = 3.2/200 = 1.6 %
-    # spread = 0.20 / 3.20 * 100 = 6.25 %
+    # annual = 0.016 * 365/30 * 100 = 19.4666... %; breakeven = 200 - 3.20 = 196.80 (shares' cost less the
+    # premium); cushion = (200 - 196.80) / 200 = 1.6 %; spread = 0.20 / 3.20 * 100 = 6.25 %
+    # out of the money: intrinsic 0, extrinsic 320, flat = annualised; pct_otm = 10 / 200 = 5 %
+    # if called: (320 + (210 - 200) * 100) / 20,000 * 100 = 6.6 %
     m = metrics.premium_metrics(3.10, 3.30, 210.0, 200.0, 30, 0.25, 0.05, 0.0, "call")
     assert m.capital == pytest.approx(20_000.0)
     assert m.monthly_return == pytest.approx(1.6)
     assert m.annualized_return == pytest.approx(19.466666666, abs=1e-8)
-    assert m.breakeven == pytest.approx(203.20)
+    assert m.breakeven == pytest.approx(196.80)
     assert m.cushion_pct == pytest.approx(1.6)
     assert m.spread_pct == pytest.approx(6.25)
+    assert (m.intrinsic, m.extrinsic) == (0.0, pytest.approx(320.0))
+    assert m.flat_return == pytest.approx(1.6) and m.flat_annualized_return == pytest.approx(m.annualized_return)
+    assert m.pct_otm == pytest.approx(5.0)
+    assert m.if_called_return == pytest.approx(6.6)
+
+
+def test_deep_in_the_money_put_earns_only_its_time_value():
+    # Stock 49.48, put strike 65 quoted 15.40 x 15.80, 30 days: mid 15.60, premium 1,560, capital 6,500.
+    # intrinsic = (65 - 49.48) * 100 = 1,552; extrinsic = 8; flat = 8 / 6,500 * 100 = 0.123077 %;
+    # flat annualised = 0.123077 * 365 / 30 = 1.497436 %, while annualised = 1,560 / 6,500 * 365/30 * 100 = 292 %.
+    # breakeven = 65 - 15.60 = 49.40; cushion = 0.08 / 49.48 * 100 = 0.161681 %; pct_otm = -15.52 / 49.48 * 100
+    m = metrics.premium_metrics(15.40, 15.80, 65.0, 49.48, 30, 0.5, 0.05, 0.0, "put")
+    assert m.intrinsic == pytest.approx(1552.0) and m.extrinsic == pytest.approx(8.0)
+    assert m.flat_return == pytest.approx(8 / 6500 * 100)
+    assert m.flat_annualized_return == pytest.approx(1.497436, abs=1e-6)
+    assert m.annualized_return == pytest.approx(292.0)
+    assert m.breakeven == pytest.approx(49.40)
+    assert m.cushion_pct == pytest.approx(0.161681, abs=1e-6)
+    assert m.pct_otm == pytest.approx(-31.366208, abs=1e-6)
+    assert np.isnan(m.if_called_return)
+
+
+def test_time_value_never_goes_negative():
+    # a put quoted below intrinsic (stale or crossed with the stock): the time value is zero, not negative
+    assert metrics.extrinsic(metrics.premium(4.0), metrics.intrinsic(110.0, 105.0, "put")) == 0.0
 
 
 def test_mid_needs_a_two_sided_uncrossed_market():
@@ -84,8 +111,8 @@ def test_cushion_is_negative_when_the_breakeven_is_on_the_wrong_side():
     # An in-the-money put: stock 90, strike 100, mid 5 -> breakeven 95, cushion (90 - 95) / 90 = -5.555... %
     be = metrics.breakeven(100.0, 90.0, 5.0, "put")
     assert be == pytest.approx(95.0)
-    assert metrics.cushion_pct(90.0, be, "put") == pytest.approx(-5.5555555556, abs=1e-9)
-    assert np.isnan(metrics.cushion_pct(0.0, 95.0, "put"))
+    assert metrics.cushion_pct(90.0, be) == pytest.approx(-5.5555555556, abs=1e-9)
+    assert np.isnan(metrics.cushion_pct(0.0, 95.0))
 
 
 def test_placeholder_iv():
@@ -106,4 +133,4 @@ def test_vectorised_over_a_mixed_chain():
         np.array(["put", "call"]),
     )
     assert m.capital.tolist() == [4750.0, 20_000.0]
-    assert m.breakeven == pytest.approx([46.5, 203.2])
+    assert m.breakeven == pytest.approx([46.5, 196.8])

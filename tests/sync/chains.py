@@ -25,15 +25,17 @@ def row(
     ask=None,
     iv: float | str = 1e-05,
     spot: float = 100.0,
+    sigma: float = SIGMA,
+    quote_time: dt.datetime = QUOTE_TIME,
     **extra,
 ) -> dict:
-    """One chain row; bid/ask default to the BS price at SIGMA -/+ 2 %. Yahoo's placeholder IV by default."""
+    """One chain row; bid/ask default to the BS price at `sigma` -/+ 2 %. Yahoo's placeholder IV by default."""
     close = dt.datetime.combine(expiry, dt.time(16), tzinfo=dt.timezone(dt.timedelta(hours=-4)))
-    t = (close - QUOTE_TIME).total_seconds() / (365 * 86400)
-    fair = float(bsm.price(spot, strike, t, SIGMA, RATE, 0.0, option_type == "call"))
+    t = (close - quote_time).total_seconds() / (365 * 86400)
+    fair = float(bsm.price(spot, strike, t, sigma, RATE, 0.0, option_type == "call"))
     return {
         "contractSymbol": f"TEST{expiry:%y%m%d}{option_type[0].upper()}{int(strike * 1000):08d}",
-        "lastTradeDate": QUOTE_TIME - dt.timedelta(minutes=30),
+        "lastTradeDate": quote_time - dt.timedelta(minutes=30),
         "strike": strike,
         "lastPrice": fair,
         "bid": fair * 0.98 if bid is None else bid,

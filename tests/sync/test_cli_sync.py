@@ -7,7 +7,7 @@ import shutil
 
 from sqlalchemy import func, select
 
-from core.db.models import JobRun, StockData, StockPremium
+from core.db.models import JobItem, JobRun, StockData, StockPremium
 from tests.support.cli import run_cli
 
 
@@ -35,6 +35,7 @@ def test_sync_inline_then_resync_keeps_one_row_per_contract(committed_engine, db
     assert first.returncode == 0, first.stderr  # a failed symbol does not fail the run
     doc = json.loads(first.stdout)
     assert (doc["status"], doc["symbols"], doc["failed"], doc["done"]) == ("completed", 3, 1, 3)
+    assert [f["symbol"] for f in doc["failures"]] == ["NOPE"] and doc["failures"][0]["error"]
     stored = _count(committed_engine)
     assert stored == doc["contracts"] > 300
 
@@ -43,6 +44,17 @@ def test_sync_inline_then_resync_keeps_one_row_per_contract(committed_engine, db
     assert _count(committed_engine) == stored
     with committed_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(JobRun)).scalar_one() == 2
+
+
+def test_sync_inline_prints_why_a_symbol_failed(committed_engine, db_url):
+    args = ["sync", "--symbols", "AAPL,NOPE", "--inline", "--as-of", "2026-11-20", "--provider", "synthetic"]
+    result = run_cli(*args, "--database-url", db_url)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "1 failed" in lines[0]
+    with committed_engine.connect() as conn:
+        reason = conn.execute(select(JobItem.error_message).where(JobItem.symbol == "NOPE")).scalar_one()
+    assert reason and lines[1:] == [f"  failed NOPE: {reason}"]
 
 
 def test_sync_enqueue_twice_returns_the_same_run(committed_engine, db_url):
@@ -99,6 +111,10 @@ def test_import_chains_real_files(committed_engine, db_url, shared_data):
     spy = files["SPY_quotedata_2023-09-14.csv"]
     assert spy["layout"] == "cboe" and spy["symbols"] == ["SPY"]
     assert spy["quarantined"]["expired"] > 0  # the 0DTE expiry of the download day
+    table = run_cli("import-chains", str(shared_data / "options/cboe_quotedata"), "--database-url", db_url).stdout
+    assert "{" not in table and "Counter" not in table  # words, not a Python dict
+    assert f"{spy['contracts']:,} contracts loaded for SPY" in table
+    assert f"{spy['quarantined']['expired']:,} expired" in table and "not loaded:" in table
     assert _count(committed_engine, StockPremium.symbol == "SPY") == spy["contracts"]
     with committed_engine.connect() as conn:
         price = conn.execute(select(StockData.price).where(StockData.symbol == "SPY")).scalar_one()

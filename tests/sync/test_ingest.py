@@ -10,8 +10,18 @@ from sqlalchemy import func, select
 
 from core.db.base import utcnow
 from core.db.models import StockData, StockPremium, SymbolDailyHistory
+from core.pricing import bsm
+from core.providers.base import ChainSnapshot, Profile
 from core.sync import prepare, store
 from tests.sync import chains
+
+RATE = chains.RATE
+
+
+def _years(c) -> np.ndarray:
+    """Years from the quote to each row's expiry close (16:00 New York, EDT in April)."""
+    close = dt.datetime.combine(chains.EXPIRY, dt.time(16), tzinfo=dt.timezone(dt.timedelta(hours=-4)))
+    return np.full(len(c["strike_price"]), (close - chains.QUOTE_TIME).total_seconds() / (365 * 86400))
 
 
 def _prepare(snap, fetched_at=None):
@@ -51,12 +61,38 @@ def test_placeholder_iv_is_solved_from_mid_and_greeks_follow():
     assert np.allclose(c["premium"], c["mid"] * 100)
 
 
-def test_provider_iv_is_kept_when_real():
-    prepared = _prepare(chains.snapshot([chains.row(95, iv=0.45), chains.row(90, iv=0.0)]))
-    by_strike = dict(zip(prepared.contracts["strike_price"], prepared.contracts["iv_source"], strict=True))
-    ivs = dict(zip(prepared.contracts["strike_price"], prepared.contracts["implied_volatility"], strict=True))
-    assert by_strike == {95.0: "provider", 90.0: "solved"}
-    assert ivs[95.0] == 0.45 and abs(ivs[90.0] - chains.SIGMA) < 1e-8
+def test_provider_iv_is_kept_as_vendor_iv_and_never_feeds_a_greek():
+    # the provider says 45 % where the mid implies SIGMA: ours is solved from the mid, theirs kept beside it
+    prepared = _prepare(chains.snapshot([chains.row(95, iv=0.45), chains.row(90, iv=0.0), chains.row(85, iv=7.5)]))
+    c = prepared.contracts
+    ivs = dict(zip(c["strike_price"], c["implied_volatility"], strict=True))
+    vendor = dict(zip(c["strike_price"], c["vendor_iv"], strict=True))
+    assert list(c["iv_source"]) == ["solved"] * 3
+    assert all(abs(v - chains.SIGMA) < 1e-8 for v in ivs.values())
+    assert vendor[95.0] == 0.45 and vendor[85.0] == 7.5 and np.isnan(vendor[90.0])  # a 0 placeholder is no IV
+    assert list(c["quality_flag"]) == [None] * 3  # a vendor's absurd IV does not flag a row whose mid is fine
+    expected = bsm.greeks(c["underlying_price"], c["strike_price"], _years(c), chains.SIGMA, RATE, 0.0, "put")
+    assert np.allclose(c["delta"], expected.delta, atol=1e-7)
+
+
+def test_iv_is_solved_with_the_stocks_dividend_yield():
+    # priced at SIGMA with a 3 % dividend yield: solving with the stock's yield gets SIGMA back exactly
+    q, strikes = 0.03, (90.0, 100.0, 110.0)
+    years = _years({"strike_price": strikes})[0]
+    fair = [float(bsm.price(100.0, k, years, chains.SIGMA, RATE, q, True)) for k in strikes]
+    rows = [chains.row(k, "call", bid=f, ask=f, iv=0.2) for k, f in zip(strikes, fair, strict=True)]
+    snap = chains.snapshot(rows)
+    snap = ChainSnapshot(snap.quote, Profile("TEST", dividend_yield=q), snap.expirations, snap.chain)
+    c = _prepare(snap).contracts
+    assert np.allclose(c["implied_volatility"], chains.SIGMA, atol=1e-8)
+    assert np.allclose(c["delta"], bsm.greeks(100.0, np.array(strikes), years, chains.SIGMA, RATE, q, True).delta)
+
+
+def test_no_tradable_mid_no_iv():
+    prepared = _prepare(chains.snapshot([chains.row(95, bid=0.0, iv=0.45), chains.row(94, bid=2.0, ask=1.5)]))
+    c = prepared.contracts
+    assert np.isnan(c["implied_volatility"]).all() and np.isnan(c["delta"]).all()
+    assert sorted(c["quality_flag"]) == ["ask_below_bid", "bid_not_positive"]
 
 
 def test_each_quality_rule_is_counted_and_unkeyable_rows_are_dropped():
@@ -67,7 +103,6 @@ def test_each_quality_rule_is_counted_and_unkeyable_rows_are_dropped():
         chains.row(0.0, bid=1.0, ask=1.1),  # strike_not_positive -> dropped
         chains.row(92, expiry=chains.AS_OF),  # expired (expires today) -> dropped
         chains.row(91, bid=float("inf")),  # non_finite
-        chains.row(96, iv=7.5),  # iv_out_of_bounds (a percent read as fraction)
         chains.row(97, option_type="straddle"),  # no readable option type -> dropped
         chains.row(98, bid="n/a", ask="-"),  # text in numeric columns -> non_finite
     ]
@@ -78,7 +113,6 @@ def test_each_quality_rule_is_counted_and_unkeyable_rows_are_dropped():
         "strike_not_positive": 1,
         "expired": 1,
         "non_finite": 2,
-        "iv_out_of_bounds": 1,
         "non_finite_key": 1,
     }
     flags = dict(zip(prepared.contracts["strike_price"], prepared.contracts["quality_flag"], strict=True))
@@ -87,7 +121,6 @@ def test_each_quality_rule_is_counted_and_unkeyable_rows_are_dropped():
         94.0: "bid_not_positive",
         93.0: "ask_below_bid",
         91.0: "non_finite",
-        96.0: "iv_out_of_bounds",
         98.0: "non_finite",
     }
 
@@ -162,7 +195,8 @@ def test_state_and_history_rows(committed_engine):
 def test_iv_rank_from_own_history(committed_engine):
     for day, sigma_scale in ((0, 1.0), (1, 2.0), (2, 1.5)):
         quote_time = chains.QUOTE_TIME + dt.timedelta(days=day)
-        rows = [chains.row(100, t, iv=chains.SIGMA * sigma_scale) for t in ("put", "call")]
+        sigma = chains.SIGMA * sigma_scale  # the mids carry the IV: ours is solved from them
+        rows = [chains.row(100, t, sigma=sigma, quote_time=quote_time) for t in ("put", "call")]
         _write(committed_engine, [chains.snapshot(rows, quote_time=quote_time)])
     with committed_engine.connect() as conn:
         state = conn.execute(select(StockData.iv_rank, StockData.iv_percentile)).one()

@@ -114,8 +114,9 @@ class StockPremium(Base):
     premium: Mapped[float | None] = mapped_column(Float)  # mid x 100: dollars per contract
     volume: Mapped[int | None] = mapped_column(BigInteger)
     open_interest: Mapped[int | None] = mapped_column(BigInteger)
-    implied_volatility: Mapped[float | None] = mapped_column(Float)
-    iv_source: Mapped[str | None] = mapped_column(String(10))  # provider / solved
+    implied_volatility: Mapped[float | None] = mapped_column(Float)  # solved from the mid: feeds every greek
+    iv_source: Mapped[str | None] = mapped_column(String(10))  # 'solved' (older rows may say 'provider')
+    vendor_iv: Mapped[float | None] = mapped_column(Float)  # the provider's own IV: shown, never used
     delta: Mapped[float | None] = mapped_column(Float)
     gamma: Mapped[float | None] = mapped_column(Float)
     theta: Mapped[float | None] = mapped_column(Float)
