@@ -59,7 +59,9 @@ def _hostile_frame() -> pd.DataFrame:
 # Every exporter a CSV download button on a page calls, and what it makes of hostile cells.
 EXPORTERS = {
     "service.results_csv": lambda: scanner_service.results_csv(_hostile_frame()).decode(),
-    "service.table_csv": lambda: premiums_service.table_csv(_hostile_frame()),
+    "service.table_csv": lambda: premiums_service.table_csv(  # the screen's own columns: only those are exported
+        pd.DataFrame({"symbol": ["AAPL"], "name": ["=HYPERLINK(1)"], "sector": ["@SUM(1)"], "delta": [-0.25]})
+    ),
     "service.export_csv": lambda: watchlists_service.export_csv(
         WatchlistInfo(1, "w", None, (Entry("=cmd|' /C calc'!A0", "+X"), Entry("AAPL", "NASDAQ")))
     ),

@@ -69,10 +69,10 @@ def test_a_row_in_depth(committed_engine, data):
 @pytest.mark.parametrize("strategy", ["csp", "cc"])
 def test_table_and_detail_agree_on_breakeven_and_cushion(committed_engine, data, strategy):
     # one definition: the covered call's breakeven is the stock less the premium in both places (issue 12)
-    frame = service.best_per_symbol(committed_engine, dataclasses.replace(BASE, strategy=strategy, delta=None))
+    frame = service.best_per_symbol(committed_engine, TRADER, dataclasses.replace(BASE, strategy=strategy, delta=None))
     for row in frame.head(5).itertuples():
         trade = Trade(row.symbol, strategy, row.expiration_date, row.strike, row.mid, row.underlying_price)
-        detail = service.detail(committed_engine, trade, as_of=AS_OF)
+        detail = service.detail(committed_engine, TRADER, trade, as_of=AS_OF)
         assert detail.breakeven == pytest.approx(row.breakeven, rel=1e-12)
         assert detail.cushion_pct == pytest.approx(row.cushion_pct, rel=1e-9)
         assert payoff_at_expiry(trade, np.array([row.breakeven]))[0] == pytest.approx(0.0, abs=1e-9)
