@@ -25,8 +25,19 @@ from core.accounts.registry import check_url, find_account, find_user
 from core.auth import Actor, Permission, require, require_account_owner
 from core.auth.audit import record_activity
 from core.config import get_settings
+from core.db.base import utcnow
 from core.db.engine import unit_of_work
-from core.db.models import FINAL_RUN_STATUSES, Holding, JobRun, Order, Position, Trade, TradingAccount, User
+from core.db.models import (
+    FINAL_RUN_STATUSES,
+    Holding,
+    JobRun,
+    Order,
+    Position,
+    Trade,
+    TradingAccount,
+    User,
+    WebSocketConnection,
+)
 from core.jobs.health import sidecar_health
 from core.jobs.progress import RunProgress, progress_of
 
@@ -51,6 +62,7 @@ class AccountView:
     last_error: str | None
     key: str | None
     key_problem: str | None = None
+    feed_at: dt.datetime | None = None  # the last write of a live feed's prices; None: no live feed right now
 
     def to_json(self) -> dict:
         """The `accounts list --format json` row (DESIGN section 8)."""
@@ -265,7 +277,23 @@ def _view(session: Session, account: TradingAccount, keyring: Keyring | AccountE
         last_error=account.last_error,
         key=key,
         key_problem=problem,
+        feed_at=_live_feed_at(session, account.id),
     )
+
+
+def _live_feed_at(session: Session, account_id: int) -> dt.datetime | None:
+    """When the sidecar last wrote this account's feed prices, if its connection is up and that was recent (a
+    sidecar that died leaves its row "connected", so the heartbeat's age decides)."""
+    beat = session.scalar(
+        select(func.max(WebSocketConnection.last_heartbeat)).where(
+            WebSocketConnection.account_id == account_id, WebSocketConnection.status == "connected"
+        )
+    )
+    if beat is None:
+        return None
+    beat = beat if beat.tzinfo else beat.replace(tzinfo=dt.UTC)
+    fresh = dt.timedelta(seconds=max(60.0, 3 * get_settings().account_feed_flush_seconds))
+    return beat if utcnow() - beat <= fresh else None
 
 
 # ---- the Accounts page: every call takes the signed-in actor ------------------------------------------------
