@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core.accounts import service
 from core.accounts.sync import sync_accounts
+from core.auth import LOCAL_OPERATOR
 from core.config import get_settings
 from core.db.engine import create_db_engine, unit_of_work
 from core.db.models import JobRun, TradingAccount
@@ -45,7 +46,7 @@ def owner(engine, username: str, role: str = "trader") -> str:
 
 def add(engine, name: str, server: OpenAlgoServer, owner_name: str):
     return service.add_account(
-        engine, name=name, broker="zerodha", owner=owner_name, host=server.url, api_key=server.api_key
+        engine, LOCAL_OPERATOR, name=name, broker="zerodha", owner=owner_name, host=server.url, api_key=server.api_key
     )
 
 
@@ -164,7 +165,7 @@ def test_edit_renames_and_keeps_the_key(open_page, committed_engine, db_url, key
     next(b for b in app.button if b.label == "Save changes").click().run()
     no_exception(app)
     assert "Saved renamed." in texts(app.success)
-    assert service.test_account(committed_engine, "renamed") == "zerodha"  # the stored key still works
+    assert service.test_account(committed_engine, LOCAL_OPERATOR, "renamed") == "zerodha"  # the stored key still works
 
 
 def test_a_trader_sees_only_their_own_and_a_viewer_is_refused(open_page, committed_engine, db_url, keys, openalgo):
@@ -188,7 +189,7 @@ def servers_pair():
 
 def test_a_csv_only_account_has_nothing_to_sync(open_page, committed_engine, db_url, keys):
     alice = owner(committed_engine, "alice")
-    service.add_account(committed_engine, name="schwab", broker="schwab", owner=alice)
+    service.add_account(committed_engine, LOCAL_OPERATOR, name="schwab", broker="schwab", owner=alice)
     app = open_page(db_url, PAGE, role="admin")
     no_exception(app)
     assert app.button(key="accounts.sync").disabled
