@@ -138,10 +138,14 @@ class AccountFeed:
                 delays = self.backoff.delays()
                 self._stop.wait(0.2)
                 continue
-            self._disconnect()
-            if self._stop.wait(next(delays, 0)):
-                break
-            self._connect()
+            try:
+                self._disconnect()
+                if self._stop.wait(next(delays, 0)):
+                    break
+                self._connect()
+            except Exception as exc:  # e.g. the database down while recording the connection: retry after backoff
+                log.warning("account feed failed to connect", extra=fields(account=self.name, error=type(exc).__name__))
+                self._stop.wait(next(delays, self.backoff.initial))
 
     def _on_tick(self, message: dict) -> None:
         data = message.get("data") or {}

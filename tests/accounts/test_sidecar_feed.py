@@ -92,5 +92,5 @@ def test_the_leader_streams_prices_into_positions_reconnects_resubscribes_and_cl
         thread.join(30)
     assert not thread.is_alive()
     assert [c[0] for c in connections(sidecar_engine, account.id)] == ["disconnected", "disconnected"]
-    assert feed_server.subscribed() == set()  # the feed's connection is closed
+    wait_until(lambda: feed_server.subscribed() == set(), timeout=10, what="the feed's connection closed")
     assert price_note(service.visible_accounts(sidecar_engine, ADMIN)).startswith("Prices are as of")
