@@ -12,8 +12,9 @@ from core.accounts import service
 from core.accounts.sync import sync_accounts
 from core.auth import LOCAL_OPERATOR
 from core.config import get_settings
+from core.db.base import utcnow
 from core.db.engine import create_db_engine, unit_of_work
-from core.db.models import JobRun, TradingAccount
+from core.db.models import JobRun, TradingAccount, WebSocketConnection
 from core.jobs.settings import SidecarSettings
 from core.jobs.sidecar import Sidecar
 from core.sidecar import job_kinds
@@ -109,6 +110,15 @@ def test_the_books_after_a_sync_per_account_and_added_up(open_page, committed_en
     assert {m.label: m.value for m in app.metric}["Available cash"] == "320.66"
     assert first.api_key not in every_text(app) and second.api_key not in every_text(app)
     assert "Prices are as of each account's last sync" in texts(app.caption)
+    assert "priced" in positions.columns  # each last price with the time it was written
+
+    with unit_of_work(committed_engine, write=True) as session:  # the sidecar's feed of "first" is up and writing
+        first_id = session.scalar(select(TradingAccount.id).where(TradingAccount.account_name == "first"))
+        now = utcnow()
+        session.add(WebSocketConnection(account_id=first_id, status="connected", connected_at=now, last_heartbeat=now))
+    app.run()
+    no_exception(app)
+    assert f"Live prices from the WebSocket feed of first, last written {now:%H:%M:%S} UTC." in texts(app.caption)
 
 
 def test_sync_now_queues_a_run_that_the_sidecar_works(open_page, committed_engine, db_url, keys, openalgo):
