@@ -14,6 +14,7 @@ from core.accounts import service
 from core.accounts.feed import Backoff
 from core.accounts.kind import accounts_sync_kind
 from core.accounts.queueing import enqueue_account_sync
+from core.config import get_settings
 from core.db.engine import create_db_engine, unit_of_work
 from core.db.models import Position, WebSocketConnection
 from core.jobs.kinds import JobKinds
@@ -46,6 +47,11 @@ def option_price(engine):
     with unit_of_work(engine) as session:
         row = session.scalars(select(Position).where(Position.symbol == OPTION[1])).one_or_none()
         return None if row is None else (row.current_price, row.updated_at)
+
+
+def option_prices(engine) -> set[float | None]:
+    with unit_of_work(engine) as session:
+        return set(session.scalars(select(Position.current_price).where(Position.symbol == OPTION[1])))
 
 
 def connections(engine, account_id):
@@ -94,3 +100,39 @@ def test_the_leader_streams_prices_into_positions_reconnects_resubscribes_and_cl
     assert [c[0] for c in connections(sidecar_engine, account.id)] == ["disconnected", "disconnected"]
     wait_until(lambda: feed_server.subscribed() == set(), timeout=10, what="the feed's connection closed")
     assert price_note(service.visible_accounts(sidecar_engine, ADMIN)).startswith("Prices are as of")
+
+
+def test_the_leaders_feed_follows_failover_to_the_backup_and_back(
+    sidecar_engine, make_user, servers, add_account, monkeypatch
+):
+    monkeypatch.setenv("ACCOUNT_FAILURES_BEFORE_DOWN", "1")
+    # a stopped server refuses at once; a generous timeout keeps a slow machine's ping of a live one from failing
+    monkeypatch.setenv("ACCOUNT_TIMEOUT_SECONDS", "15")
+    get_settings.cache_clear()
+    make_user()
+    main, spare = servers(), servers(broker="upstox")
+    main_feed, spare_feed = FeedServer(main.api_key).start(), FeedServer(spare.api_key).start()
+    add_account("main", main, ws_url=main_feed.url)
+    add_account("spare", spare, ws_url=spare_feed.url, backup_of="main")
+    kind = accounts_sync_kind(ping_seconds=0.3, sync_minutes=60, feed_seconds=0.2, feed_backoff=Backoff(0.2, 1.0))
+    sidecar = Sidecar(sidecar_engine, SETTINGS, JobKinds([kind]))
+    thread = threading.Thread(target=sidecar.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: OPTION in main_feed.subscribed(), timeout=30, what="the primary's feed subscribed")
+        main.stop()
+        main_feed.stop()  # the primary goes away: pinged down, failed over, the feed moves to the backup
+        wait_until(lambda: OPTION in spare_feed.subscribed(), timeout=30, what="the backup's feed subscribed")
+        spare_feed.push_ltp(*OPTION, 88.0)
+        # the user's feed prices all their accounts' rows of the option (the backup's sync stored one too)
+        wait_until(lambda: option_prices(sidecar_engine) == {88.0}, timeout=10, what="a tick from the backup")
+        main.start()
+        main_feed.start()  # the primary answers again: the feed moves back and subscribes the same instruments
+        wait_until(lambda: OPTION in main_feed.subscribed(), timeout=30, what="back on the primary's feed")
+        wait_until(lambda: spare_feed.subscribed() == set(), timeout=10, what="the backup's feed closed")
+    finally:
+        sidecar.request_stop()
+        thread.join(30)
+        main_feed.close()
+        spare_feed.close()
+    assert not thread.is_alive()
