@@ -19,6 +19,7 @@ from common import header, scratch_database
 
 from core.accounts import service
 from core.accounts.sync import sync_accounts
+from core.auth import LOCAL_OPERATOR
 from core.config import get_settings
 from core.db.engine import get_engine, unit_of_work
 from core.db.models import User
@@ -52,8 +53,8 @@ def run(url: str, count: int, positions: int) -> str:
                  "average_price": "100.25", "ltp": "101.5", "pnl": "12.5"}
                 for n in range(positions)
             ]  # fmt: skip
-            service.add_account(engine, name=f"acct-{i:03d}", broker="zerodha", owner="bench", host=server.url,
-                                api_key=server.api_key)  # fmt: skip
+            service.add_account(engine, LOCAL_OPERATOR, name=f"acct-{i:03d}", broker="zerodha", owner="bench",
+                                host=server.url, api_key=server.api_key)  # fmt: skip
         figures = []
         for _ in range(2):
             start = time.perf_counter()

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # active account this often (core.accounts.kind; docs/accounts.md).
     account_ping_interval_seconds: int = Field(default=60, ge=5)
     account_sync_interval_minutes: int = Field(default=5, ge=1)
+    # ...and, for accounts with a WebSocket URL, writes the feed's latest prices into positions this often.
+    account_feed_flush_seconds: float = Field(default=5.0, ge=0.1)
     scanner_sandbox: Literal["required", "degraded"] = "required"
     # Sign-in (docs/security.md): a session lasts at most `session_hours`, and ends after `session_idle_minutes`
     # without a click. `trusted_proxy_count` reverse proxies in front of the dashboard append to X-Forwarded-For;

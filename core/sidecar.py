@@ -8,7 +8,7 @@ works the queue until nothing is left (waiting out other workers' leases), and e
 queue but never leads: no timers, no schedules, no housekeeping.
 
 This module is the composition root: the one place that knows every job kind. It builds the registry (chain
-sync from core.sync, scanner runs from core.scanner.jobs, broker-account syncs and pings from
+sync from core.sync, scanner runs from core.scanner.jobs, broker-account syncs, pings and live feeds from
 core.accounts.kind) and hands it to the general machinery in core.jobs,
 which imports neither. The entry point stays `python -m core.sync` (DESIGN section 8): core/sync/__main__.py calls
 `main` here.
@@ -43,7 +43,9 @@ def job_kinds(settings: Settings, provider_factory=get_provider) -> JobKinds:
         provider_factory=provider_factory,
     )
     accounts = accounts_sync_kind(
-        ping_seconds=settings.account_ping_interval_seconds, sync_minutes=settings.account_sync_interval_minutes
+        ping_seconds=settings.account_ping_interval_seconds,
+        sync_minutes=settings.account_sync_interval_minutes,
+        feed_seconds=settings.account_feed_flush_seconds,
     )
     return JobKinds([sync, scan_run_kind(), accounts])
 

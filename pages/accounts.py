@@ -14,6 +14,7 @@ actor = require_page(Permission.MANAGE_OWN_ACCOUNTS)  # traders see their own ac
 ALL = "All accounts"
 cc = st.column_config
 MONEY = cc.NumberColumn(format="%.2f")
+PRICED = cc.DatetimeColumn("price time", format="YYYY-MM-DD HH:mm:ss z", help="when the last price was written")
 
 st.title("Accounts")
 if done := st.session_state.pop(panels.DONE, None):
@@ -36,8 +37,7 @@ with database_guard():
 
 panels.status_table(shown)
 panels.sync_controls(eng, actor, ids, syncable=any(v.host and v.key for v in shown))
-if not any(v.ws_url and v.status == "up" for v in shown):
-    st.caption("Prices are as of each account's last sync (no live feed on this page).")
+st.caption(panels.price_note(shown))
 
 totals = book.totals()
 cash, margin, realised, unrealised = st.columns(4)
@@ -69,6 +69,7 @@ with positions_tab:
                 "dte": cc.NumberColumn("DTE", help="calendar days to expiry, from today on the exchange"),
                 "average_price": cc.NumberColumn("avg price", format="%.2f"),
                 "last_price": cc.NumberColumn("last price", format="%.2f"),
+                "priced": PRICED,
                 "pnl": cc.NumberColumn("P&L", format="%.2f"),
             },
         )
@@ -86,6 +87,7 @@ with holdings_tab:
             column_config={
                 "average_price": cc.NumberColumn("avg price", format="%.2f"),
                 "last_price": cc.NumberColumn("last price", format="%.2f"),
+                "priced": PRICED,
                 "current_value": cc.NumberColumn("value", format="%.2f"),
                 "pnl": cc.NumberColumn("P&L", format="%.2f"),
                 "pnl_percent": cc.NumberColumn("P&L %", format="%.2f"),

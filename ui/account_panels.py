@@ -24,6 +24,20 @@ DONE = "accounts.done"  # a message to show after the rerun that follows a chang
 ADD_GENERATION = "accounts.add.generation"  # moved on after each save (see add_form)
 
 
+def price_note(shown: list[service.AccountView]) -> str:
+    """Whether last prices are live. A user's feed (their active data account's) prices all their accounts, so an
+    account is live-priced when some account of its owner has a live feed; the rest are as of their last sync."""
+    live = [v for v in shown if v.feed_at]
+    if not live:
+        return "Prices are as of each account's last sync (no live feed is up for these accounts)."
+    newest = max(live, key=lambda v: v.feed_at)
+    note = f"Live prices from the WebSocket feed of {newest.name}, last written {newest.feed_at:%H:%M:%S} UTC."
+    owners = {v.owner_id for v in live}
+    if any(v.owner_id not in owners for v in shown):
+        note += " Accounts of owners without a live feed show prices as of their last sync."
+    return note
+
+
 def attempt(action, done: str | None = None):
     """Run one service call; show its one-line refusal, or keep `done` for after the rerun and rerun."""
     try:

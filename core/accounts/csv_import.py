@@ -21,6 +21,7 @@ from core.accounts.instruments import parse_option_symbol
 from core.accounts.records import HoldingRecord, PositionRecord
 from core.accounts.registry import find_account
 from core.accounts.values import ValueFormatError, parse_amount, parse_quantity
+from core.auth import Actor
 from core.auth.audit import record_activity
 from core.db.engine import unit_of_work
 
@@ -97,8 +98,10 @@ def import_positions(
     preset: str | None = None,
     columns: dict[str, str] | None = None,
     owner: str | None = None,
+    actor: Actor | None = None,
 ) -> ImportReport:
-    """Replace the account's imported positions and holdings with the file's."""
+    """Replace the account's imported positions and holdings with the file's (the caller, core.accounts.service,
+    has checked that `actor` may manage the account; the activity row names the actor)."""
     preview = preview_positions(path, preset=preset, columns=columns)
     positions = [
         PositionRecord(r.symbol, r.exchange, None, r.quantity, r.average_price, r.last_price, r.pnl)
@@ -120,7 +123,8 @@ def import_positions(
         record_activity(
             session,
             "positions_imported",
-            user_id=target.user_id,
+            actor=actor,
+            target=f"account {target.account_name}",
             details={"message": f"{preview.file} into {target.account_name} ({preview.preset})"},
         )
         return ImportReport(target.account_name, preview, written_p, written_h, removed_p, removed_h)

@@ -1,19 +1,21 @@
 """Live prices through OpenAlgo's WebSocket feed (the official client's feed API), with reconnection and failover.
 
-`AccountFeed` keeps one account's feed alive: it connects and authenticates with the client's `connect()`,
-subscribes LTP for the instruments, and a supervisor thread notices a dropped connection and reconnects with
-exponential backoff (with jitter, capped), subscribing again each time. Each connection is a
-`websocket_connections` row (connected_at, disconnected_at, messages_received, last_heartbeat).
+`AccountFeed` keeps one account's feed alive: a supervisor thread connects and authenticates with the client's
+`connect()`, subscribes LTP for the instruments (`track` changes them on a live connection), notices a dropped
+connection and reconnects with exponential backoff (with jitter, capped), subscribing again each time. Each
+connection is a `websocket_connections` row (connected_at, disconnected_at, messages_received, last_heartbeat).
 
 `FeedManager` follows users: prices for a user's open positions and holdings come from the feed of their active
 data account (`core.accounts.health`); `refresh()` after a ping round moves a feed to the backup (or back to the
-primary) and subscribes the same instruments there. `flush()` writes the latest prices into positions and
+primary) and subscribes the same instruments there, and `follow_all()` (the sidecar leader's tick, through
+core.accounts.live) does that for every user with a feed. `flush()` writes the latest prices into positions and
 holdings (current price, P&L) and the counters into `websocket_connections`: ticks are never written one by one.
 Without a feed the page says prices are as of the last sync.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import uuid
@@ -21,13 +23,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from core.accounts.errors import AccountError
 from core.accounts.health import active_data_account
 from core.accounts.keystore import keyring_for
 from core.accounts.openalgo_client import OpenAlgoClient
 from core.db.base import utcnow
 from core.db.engine import unit_of_work
 from core.db.models import Holding, Position, TradingAccount, WebSocketConnection
+from core.jobs.logs import fields
 
+log = logging.getLogger("wheelhouse.sidecar")
 Instrument = tuple[str, str]  # (exchange, symbol)
 
 
@@ -72,17 +77,38 @@ class AccountFeed:
         return bool(client and client.connected and client.authenticated)
 
     def start(self, instruments: list[Instrument]) -> None:
-        """Connect (now, once) and keep the feed alive in the background until `stop()`."""
+        """Keep the feed connected in the background until `stop()` (the first try at once, never blocking here)."""
         self.instruments = list(dict.fromkeys(instruments))
-        self._connect()
         self._thread = threading.Thread(target=self._supervise, name=f"feed-{self.account_id}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=15)  # a connection attempt in flight gives up within ten seconds
         self._disconnect()
+
+    def track(self, instruments: list[Instrument]) -> bool:
+        """Follow these instruments from now on (positions opened or closed by a sync); True when they changed.
+
+        On a live connection the new ones are subscribed and the gone ones unsubscribed at once; otherwise the next
+        connection subscribes the new list."""
+        wanted = list(dict.fromkeys(instruments))
+        with self._lock:
+            added = [i for i in wanted if i not in self.instruments]
+            gone = [i for i in self.instruments if i not in wanted]
+            if not added and not gone:
+                return False
+            self.instruments = wanted
+            for instrument in gone:
+                self.prices.pop(instrument, None)
+        client = self._client
+        if self.connected and client is not None:
+            if gone:
+                client.unsubscribe_ltp([{"exchange": e, "symbol": s} for e, s in gone])
+            if added:
+                client.subscribe_ltp([{"exchange": e, "symbol": s} for e, s in added], on_data_received=self._on_tick)
+        return True
 
     def _connect(self) -> bool:
         client = self._make_client()
@@ -93,9 +119,10 @@ class AccountFeed:
         self.connects += 1
         with self._lock:
             self.messages = 0  # counted per connection, as its websocket_connections row reports
+            instruments = list(self.instruments)
         self._open_row()
-        if self.instruments:
-            wanted = [{"exchange": e, "symbol": s} for e, s in self.instruments]
+        if instruments:
+            wanted = [{"exchange": e, "symbol": s} for e, s in instruments]
             client.subscribe_ltp(wanted, on_data_received=self._on_tick)
         return True
 
@@ -105,16 +132,20 @@ class AccountFeed:
         self._close_row()
 
     def _supervise(self) -> None:
-        delays = self.backoff.delays()
+        delays = iter(())  # the first connection is tried at once; after a drop, with backoff
         while not self._stop.is_set():
             if self.connected:
                 delays = self.backoff.delays()
                 self._stop.wait(0.2)
                 continue
-            self._disconnect()
-            if self._stop.wait(next(delays)):
-                break
-            self._connect()
+            try:
+                self._disconnect()
+                if self._stop.wait(next(delays, 0)):
+                    break
+                self._connect()
+            except Exception as exc:  # e.g. the database down while recording the connection: retry after backoff
+                log.warning("account feed failed to connect", extra=fields(account=self.name, error=type(exc).__name__))
+                self._stop.wait(next(delays, self.backoff.initial))
 
     def _on_tick(self, message: dict) -> None:
         data = message.get("data") or {}
@@ -179,10 +210,12 @@ class FeedManager:
         self.feeds: dict[int, AccountFeed] = {}  # user id -> feed
 
     def follow(self, user_id: int) -> AccountFeed | None:
-        """Start (or move) the user's feed to their active data account; None when it has no feed URL."""
+        """Start (or move) the user's feed to their active data account, subscribed to their open instruments
+        (resubscribed when a sync changed them); None when that account has no feed URL."""
         active = active_data_account(self.engine, user_id)
         current = self.feeds.get(user_id)
         if current is not None and active is not None and current.account_id == active.id:
+            current.track(open_instruments(self.engine, user_id))
             return current
         if current is not None:
             current.stop()
@@ -193,6 +226,21 @@ class FeedManager:
         feed.start(open_instruments(self.engine, user_id))
         self.feeds[user_id] = feed
         return feed
+
+    def follow_all(self) -> None:
+        """Follow every user with an active account that has a feed URL, and the users already followed (a feed
+        whose account went away stops); one user's broken account (a key that no longer decrypts) is logged and
+        skips only that user."""
+        with unit_of_work(self.engine, write=False) as session:
+            query = select(TradingAccount.user_id).where(
+                TradingAccount.is_active.is_(True), TradingAccount.websocket_url.is_not(None)
+            )
+            users = set(session.scalars(query.distinct()))
+        for user_id in sorted(users | set(self.feeds)):
+            try:
+                self.follow(user_id)
+            except AccountError as exc:
+                log.warning("account feed not started", extra=fields(user_id=user_id, error=str(exc)))
 
     def refresh(self) -> None:
         """Follow every followed user again (after a ping round: failover and recovery move feeds)."""

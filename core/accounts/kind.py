@@ -4,7 +4,8 @@ The kind's work claims queued account ids, syncs them with `core.accounts.sync.s
 each account under its own time budget) and records each account's outcome as soon as it is stored, so a
 progress bar moves account by account and one failing account is one failed item, never a failed batch. The
 leader's timers ping every active account (health and failover, core.accounts.health) and queue a sync of every
-active account; both intervals are settings (ACCOUNT_PING_INTERVAL_SECONDS, ACCOUNT_SYNC_INTERVAL_MINUTES).
+active account; both intervals are settings (ACCOUNT_PING_INTERVAL_SECONDS, ACCOUNT_SYNC_INTERVAL_MINUTES). The
+leader also runs the accounts' live price feeds (core.accounts.live), ticked every ACCOUNT_FEED_FLUSH_SECONDS.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import logging
 
 from sqlalchemy import Engine, func, select
 
+from core.accounts.feed import Backoff
 from core.accounts.health import ping_accounts
+from core.accounts.live import LiveFeeds
 from core.accounts.queueing import ALL_SCOPE, KIND, NothingToSync, queue_account_sync
 from core.accounts.sync import AccountSyncResult, sync_accounts
 from core.db.base import utcnow
@@ -120,16 +123,21 @@ class AccountTimers:
             )
 
 
-def accounts_sync_kind(*, ping_seconds: float, sync_minutes: float) -> JobKind:
-    """The `accounts_sync` job kind with its leader timers (registered in core.sidecar)."""
+def accounts_sync_kind(
+    *, ping_seconds: float, sync_minutes: float, feed_seconds: float = 5.0, feed_backoff: Backoff | None = None
+) -> JobKind:
+    """The `accounts_sync` job kind with its leader timers and the leader's live feeds (registered in core.sidecar)."""
     timers = AccountTimers(sync_minutes)
+    feeds = LiveFeeds(feed_backoff)
     return JobKind(
         KIND,
         work_account_syncs,
         (
             LeaderTimer("accounts-ping", ping_seconds, timers.first_ping, timers.ping),
             LeaderTimer("accounts-sync", sync_minutes * 60, timers.first_sync, timers.sync_all),
+            feeds.timer(feed_seconds),
         ),
+        (feeds.service(),),
     )
 
 

@@ -21,10 +21,10 @@ from core.accounts.values import exchange_date, exchange_zone
 from core.db.models import AccountFunds, FailoverEvent, Holding, Order, Position, Trade, TradingAccount
 
 FUNDS_COLUMNS = ["account", "available_cash", "used_margin", "realized_pnl", "unrealized_pnl", "updated"]
-HOLDINGS_COLUMNS = ["account", "symbol", "exchange", "quantity", "average_price", "last_price", "current_value",
-                    "pnl", "pnl_percent", "source"]  # fmt: skip
+HOLDINGS_COLUMNS = ["account", "symbol", "exchange", "quantity", "average_price", "last_price", "priced",
+                    "current_value", "pnl", "pnl_percent", "source"]  # fmt: skip
 POSITIONS_COLUMNS = ["account", "symbol", "underlying", "type", "strike", "expiry", "dte", "quantity",
-                     "average_price", "last_price", "pnl", "exchange", "product", "source"]  # fmt: skip
+                     "average_price", "last_price", "priced", "pnl", "exchange", "product", "source"]  # fmt: skip
 ORDERS_COLUMNS = ["account", "placed", "symbol", "action", "quantity", "order_type", "price", "status", "filled",
                   "average_price"]  # fmt: skip
 TRADES_COLUMNS = ["account", "traded", "symbol", "action", "quantity", "average_price", "trade_value"]
@@ -96,6 +96,7 @@ def _holdings(session: Session, names: dict[int, str]) -> pd.DataFrame:
             "quantity": h.quantity,
             "average_price": h.average_price,
             "last_price": h.current_price,
+            "priced": h.updated_at,  # the last sync, import or live tick that wrote the row
             "current_value": h.current_value
             if h.current_value is not None
             else (h.current_price * h.quantity if h.current_price is not None else None),
@@ -125,6 +126,7 @@ def _positions(session: Session, names: dict[int, str], now: dt.datetime) -> pd.
                 "quantity": p.quantity,
                 "average_price": p.average_price,
                 "last_price": p.current_price,
+                "priced": p.updated_at,
                 "pnl": p.pnl,
                 "exchange": p.exchange,
                 "product": p.product,

@@ -1,16 +1,19 @@
 """Account management for the CLI and the Accounts page. Engine in, frozen views and DataFrames out.
 
-The first half (add, list, test, remove by name) is the command line's: an operator's tool that sees everything.
-The second half is the Accounts page's, and every call takes the signed-in actor: a trader sees and manages only
-their own accounts, an admin every user's (`require_account_owner`); a viewer none.
+Every call takes the actor second: a trader sees and manages only their own accounts, an admin every user's
+(`require_account_owner`); a viewer none. The first half (accounts by name: add, list, test, sync, import, rotate,
+remove) is the command line's, which acts as the local operator (an admin) or the user named by `--as`; the
+second half (accounts by id) is the Accounts page's. Every write leaves an activity row naming the actor.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -22,13 +25,28 @@ from core.accounts.keystore import Keyring, keyring_for, mask_key
 from core.accounts.portfolio import Portfolio, load_portfolio
 from core.accounts.queueing import KIND, account_sync_scope, queue_account_sync
 from core.accounts.registry import check_url, find_account, find_user
+from core.accounts.rotation import RotationReport, rotate_keys
 from core.auth import Actor, Permission, require, require_account_owner
-from core.auth.audit import record_activity
+from core.auth.audit import log_activity, record_activity
 from core.config import get_settings
+from core.db.base import utcnow
 from core.db.engine import unit_of_work
-from core.db.models import FINAL_RUN_STATUSES, Holding, JobRun, Order, Position, Trade, TradingAccount, User
+from core.db.models import (
+    FINAL_RUN_STATUSES,
+    Holding,
+    JobRun,
+    Order,
+    Position,
+    Trade,
+    TradingAccount,
+    User,
+    WebSocketConnection,
+)
 from core.jobs.health import sidecar_health
 from core.jobs.progress import RunProgress, progress_of
+
+if TYPE_CHECKING:  # the sync (and the OpenAlgo client and pandas behind it) loads only when a sync runs here
+    from core.accounts.sync import AccountSyncResult, SyncReport
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,7 @@ class AccountView:
     last_error: str | None
     key: str | None
     key_problem: str | None = None
+    feed_at: dt.datetime | None = None  # the last write of a live feed's prices; None: no live feed right now
 
     def to_json(self) -> dict:
         """The `accounts list --format json` row (DESIGN section 8)."""
@@ -100,6 +119,7 @@ def test_connection(host: str, api_key: str, *, ws_url: str | None = None, timeo
 
 def add_account(
     engine: Engine,
+    actor: Actor | None,
     *,
     name: str,
     broker: str,
@@ -109,7 +129,9 @@ def add_account(
     ws_url: str | None = None,
     backup_of: str | None = None,
 ) -> AccountView:
-    """Store a new account for `owner`, its key encrypted and bound to the new row; nothing is stored on error."""
+    """Store a new account for `owner` (only an admin adds one for someone else), its key encrypted and bound to the
+    new row; nothing is stored on error."""
+    actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
     name = name.strip()
     if len(name) < 3 or len(name) > 100:
         raise InvalidAccountInput("an account name has 3 to 100 characters")
@@ -118,6 +140,7 @@ def add_account(
     key = check_api_key(api_key) if (host or api_key) else None
     with unit_of_work(engine, write=True) as session:
         user = find_user(session, owner)
+        require_account_owner(actor, user.id)
         clash = select(TradingAccount.id).where(
             TradingAccount.user_id == user.id, func.lower(TradingAccount.account_name) == name.lower()
         )
@@ -145,47 +168,144 @@ def add_account(
         record_activity(
             session,
             "account_added",
-            user_id=user.id,
+            actor=actor,
+            target=f"account {name} of {user.username}",
             details={"message": f"account {name} ({broker}) at {host or 'CSV imports'}"},
         )
         session.flush()
         return _view(session, account, None)
 
 
-def list_accounts(engine: Engine, *, owner_id: int | None = None) -> list[AccountView]:
-    """Every account (or one user's), by owner then name, keys masked."""
+def list_accounts(engine: Engine, actor: Actor | None, *, owner: str | None = None) -> list[AccountView]:
+    """The accounts `actor` may see (an admin: everyone's, or `owner`'s), by owner then name, keys masked."""
+    actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
     with unit_of_work(engine, write=False) as session:
         query = select(TradingAccount).join(User).order_by(User.username, TradingAccount.account_name)
-        if owner_id is not None:
+        if owner is not None:
+            owner_id = find_user(session, owner).id
+            require_account_owner(actor, owner_id)
             query = query.where(TradingAccount.user_id == owner_id)
+        elif not actor.can(Permission.MANAGE_ALL_ACCOUNTS):
+            if actor.user_id is None:
+                return []
+            query = query.where(TradingAccount.user_id == actor.user_id)
         accounts = session.scalars(query).all()
         keyring = _keyring_or_none(engine) if any(a.api_key_encrypted for a in accounts) else None
         return [_view(session, a, keyring) for a in accounts]
 
 
-def account_key(engine: Engine, account: TradingAccount) -> str:
+def _account_key(engine: Engine, account: TradingAccount) -> str:
     """The decrypted API key of an account (for a connection; never to be shown or logged)."""
     if not account.api_key_encrypted:
         raise InvalidAccountInput(f"account {account.account_name} has no API key stored")
     return keyring_for(engine.dialect.name).decrypt(account.id, account.api_key_encrypted)
 
 
-def test_account(engine: Engine, name: str, *, owner: str | None = None, timeout: float | None = None) -> str:
+def test_account(
+    engine: Engine, actor: Actor | None, name: str, *, owner: str | None = None, timeout: float | None = None
+) -> str:
     """Ping a stored account with its stored host and key; returns the broker name."""
     from core.accounts.openalgo_client import BrokerConnection
 
     with unit_of_work(engine, write=False) as session:
-        account = find_account(session, name, owner)
+        account = _named(session, actor, name, owner)
         if not account.host_url:
             raise InvalidAccountInput(f"account {account.account_name} has no OpenAlgo host (it takes CSV imports)")
-        host, key = account.host_url, account_key(engine, account)
+        host, key = account.host_url, _account_key(engine, account)
     return BrokerConnection(host, key, timeout=timeout or get_settings().account_timeout_seconds).ping()
 
 
-def remove_account(engine: Engine, name: str, *, owner: str | None = None) -> RemovedAccount:
+def queue_sync(
+    engine: Engine,
+    actor: Actor | None,
+    name: str | None,
+    *,
+    owner: str | None = None,
+    requested_by: str | None = None,
+) -> RunProgress:
+    """Queue a sync of the named account (None: every account the actor may sync) for the sidecar."""
+    with unit_of_work(engine, write=True) as session:
+        ids = _sync_ids(session, actor, None if name is None else [_named(session, actor, name, owner).id])
+        run, created = queue_account_sync(session, ids, requested_by=requested_by or actor.username)
+        session.flush()
+        if created:
+            _record_sync(session, actor, run)
+        return progress_of(run)
+
+
+def sync_now(
+    engine: Engine,
+    actor: Actor | None,
+    name: str | None,
+    *,
+    owner: str | None = None,
+    progress: Callable[[AccountSyncResult], None] | None = None,
+) -> SyncReport:
+    """Sync the named account (None: every account the actor may sync) here and now, not through the sidecar."""
+    from core.accounts.sync import SyncReport, sync_accounts
+
+    with unit_of_work(engine) as session:
+        ids = _sync_ids(session, actor, None if name is None else [_named(session, actor, name, owner).id])
+    if ids == []:
+        return SyncReport(results=[])
+    report = sync_accounts(engine, ids, progress=progress)
+    if report.results:
+        synced = ", ".join(r.name for r in report.results)
+        details = {"message": f"synced {report.synced}, failed {report.failed}: {synced}"}
+        log_activity(engine, "accounts_synced", actor=actor, target=f"{len(report.results)} accounts", details=details)
+    return report
+
+
+def import_account_positions(
+    engine: Engine,
+    actor: Actor | None,
+    name: str,
+    path: str | Path,
+    *,
+    owner: str | None = None,
+    preset: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> ImportReport:
+    """Replace the named account's imported positions and holdings with the CSV file's."""
+    with unit_of_work(engine) as session:
+        account = _named(session, actor, name, owner)
+        name, owner = account.account_name, account.user.username
+    return import_positions(engine, name, path, preset=preset, columns=columns, owner=owner, actor=actor)
+
+
+def rotate_account_keys(engine: Engine, actor: Actor | None, *, batch_size: int = 100) -> RotationReport:
+    """Re-encrypt every user's account key under the newest secret key (an admin's job: it touches all of them)."""
+    actor = require(actor, Permission.MANAGE_ALL_ACCOUNTS)
+    report = rotate_keys(engine, batch_size=batch_size)
+    details = {"message": f"rotated {report.rotated}, already current {report.current}, failed {report.failed}"}
+    log_activity(engine, "account_keys_rotated", actor=actor, target="every account key", details=details)
+    return report
+
+
+def remove_account(engine: Engine, actor: Actor | None, name: str, *, owner: str | None = None) -> RemovedAccount:
     """Delete an account with its positions, holdings, orders, trades, funds and feed rows; failover history stays."""
     with unit_of_work(engine, write=True) as session:
-        return _remove(session, find_account(session, name, owner))
+        return _remove(session, _named(session, actor, name, owner), actor)
+
+
+def _named(session: Session, actor: Actor | None, name: str, owner: str | None) -> TradingAccount:
+    """The account called `name` that `actor` may manage: a trader's own by default, any user's for an admin."""
+    actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
+    if owner is None and not actor.can(Permission.MANAGE_ALL_ACCOUNTS):
+        owner = actor.username
+    account = find_account(session, name, owner)
+    require_account_owner(actor, account.user_id)
+    return account
+
+
+def _record_sync(session: Session, actor: Actor, run: JobRun) -> None:
+    record_activity(
+        session,
+        "account_sync_enqueue",
+        actor=actor,
+        target=f"run {run.id}",
+        details={"message": f"{run.total_items} accounts queued for the sidecar"},
+    )
 
 
 def _removal(session: Session, account: TradingAccount) -> RemovedAccount:
@@ -206,13 +326,13 @@ def _removal(session: Session, account: TradingAccount) -> RemovedAccount:
     )
 
 
-def _remove(session: Session, account: TradingAccount, actor: Actor | None = None) -> RemovedAccount:
+def _remove(session: Session, account: TradingAccount, actor: Actor) -> RemovedAccount:
     removed = _removal(session, account)
     record_activity(
         session,
         "account_removed",
         actor=actor,
-        user_id=account.user_id,
+        target=f"account {removed.name} of {removed.owner}",
         details={"message": f"account {account.account_name}"},
     )
     session.delete(account)
@@ -265,7 +385,23 @@ def _view(session: Session, account: TradingAccount, keyring: Keyring | AccountE
         last_error=account.last_error,
         key=key,
         key_problem=problem,
+        feed_at=_live_feed_at(session, account.id),
     )
+
+
+def _live_feed_at(session: Session, account_id: int) -> dt.datetime | None:
+    """When the sidecar last wrote this account's feed prices, if its connection is up and that was recent (a
+    sidecar that died leaves its row "connected", so the heartbeat's age decides)."""
+    beat = session.scalar(
+        select(func.max(WebSocketConnection.last_heartbeat)).where(
+            WebSocketConnection.account_id == account_id, WebSocketConnection.status == "connected"
+        )
+    )
+    if beat is None:
+        return None
+    beat = beat if beat.tzinfo else beat.replace(tzinfo=dt.UTC)
+    fresh = dt.timedelta(seconds=max(60.0, 3 * get_settings().account_feed_flush_seconds))
+    return beat if utcnow() - beat <= fresh else None
 
 
 # ---- the Accounts page: every call takes the signed-in actor ------------------------------------------------
@@ -280,11 +416,7 @@ class AccountSyncView:
 
 def visible_accounts(engine: Engine, actor: Actor | None) -> list[AccountView]:
     """The accounts `actor` may see and manage: their own, or every user's for an admin."""
-    actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
-    everyone = actor.can(Permission.MANAGE_ALL_ACCOUNTS)
-    if not everyone and actor.user_id is None:
-        return []
-    return list_accounts(engine, owner_id=None if everyone else actor.user_id)
+    return list_accounts(engine, actor)
 
 
 def account_portfolio(
@@ -316,14 +448,12 @@ def create_account(
 ) -> AccountView:
     """Add an account for `owner` (default: the actor); only an admin adds one for someone else."""
     actor = require(actor, Permission.MANAGE_OWN_ACCOUNTS)
-    owner = owner or actor.username
-    with unit_of_work(engine) as session:
-        require_account_owner(actor, find_user(session, owner).id)
     return add_account(
         engine,
+        actor,
         name=name,
         broker=broker,
-        owner=owner,
+        owner=owner or actor.username,
         host=host or None,
         api_key=api_key or None,
         ws_url=ws_url or None,
@@ -360,6 +490,8 @@ def request_account_sync(
         ids = _sync_ids(session, actor, account_ids)
         run, created = queue_account_sync(session, ids, requested_by=actor.username)
         session.flush()
+        if created:
+            _record_sync(session, actor, run)
         return progress_of(run), created
 
 
@@ -393,7 +525,7 @@ def import_upload(
         account = _owned(session, actor, account_id)
         name, owner = account.account_name, account.user.username
     with tempfile.TemporaryDirectory(prefix="wheelhouse-import-") as folder:
-        return import_positions(engine, name, _spool(folder, data, filename), preset=preset, owner=owner)
+        return import_positions(engine, name, _spool(folder, data, filename), preset=preset, owner=owner, actor=actor)
 
 
 def _spool(folder: str, data: bytes, filename: str) -> Path:
@@ -444,6 +576,7 @@ __all__ = [
     "ImportReport",
     "Portfolio",
     "RemovedAccount",
+    "RotationReport",
     "RunProgress",
     "account_portfolio",
     "account_sync_view",
@@ -452,12 +585,16 @@ __all__ = [
     "check_connection",
     "create_account",
     "delete_account",
+    "import_account_positions",
     "import_upload",
     "list_accounts",
     "preview_upload",
+    "queue_sync",
     "remove_account",
     "removal_preview",
     "request_account_sync",
+    "rotate_account_keys",
+    "sync_now",
     "test_account",
     "test_connection",
     "visible_accounts",

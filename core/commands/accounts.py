@@ -1,5 +1,8 @@
 """`python -m core accounts add|list|test|sync|import-positions|rotate-keys|remove` (DESIGN section 8).
 
+Each acts as the local operator (an admin: every user's accounts) or, with `--as USER`, as that user: a trader
+manages only their own accounts, a viewer none, and `rotate-keys` (every user's keys) needs an admin.
+
 Broker API keys are read from standard input (`--api-key-stdin`) or a hidden prompt, never from the command line
 (it would land in shell history and `ps`), and are never printed: lists show `****1234`.
 """
@@ -11,7 +14,8 @@ import getpass
 import json
 import sys
 
-from core.commands import CommandError, database_url, emit_json
+from core.auth import Permission, require
+from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine
 from core.db.migrate import require_current_schema
 
@@ -79,7 +83,8 @@ def _engine(args: argparse.Namespace):
 
 
 def _run(call, *args, **kwargs):
-    """Call into core.accounts, turning its named errors into one-line command errors."""
+    """Call into core.accounts, turning its named errors into one-line command errors (a refusal, AuthError, is
+    one line already: core.cli prints it)."""
     from core.accounts.errors import AccountError
 
     try:
@@ -102,6 +107,8 @@ def _add(args: argparse.Namespace) -> int:
     from core.accounts import service
 
     engine = _engine(args)
+    actor = acting_actor(args, engine)
+    require(actor, Permission.MANAGE_OWN_ACCOUNTS)  # a viewer is refused before the key is asked for
     key = _read_key(args)
     if args.host and not args.skip_test:
         broker = _run(service.test_connection, args.host, key, ws_url=args.ws_url)
@@ -111,6 +118,7 @@ def _add(args: argparse.Namespace) -> int:
     view = _run(
         service.add_account,
         engine,
+        actor,
         name=args.name,
         broker=args.broker,
         owner=args.owner,
@@ -126,15 +134,9 @@ def _add(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from core.accounts import service
-    from core.accounts.registry import find_user
-    from core.db.engine import unit_of_work
 
     engine = _engine(args)
-    owner_id = None
-    if args.owner:
-        with unit_of_work(engine, write=False) as session:
-            owner_id = _run(find_user, session, args.owner).id
-    views = _run(service.list_accounts, engine, owner_id=owner_id)
+    views = _run(service.list_accounts, engine, acting_actor(args, engine), owner=args.owner)
     if args.format == "json":
         emit_json({"accounts": [v.to_json() for v in views]})
         return 0
@@ -152,28 +154,24 @@ def _list(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     from core.accounts import service
 
-    broker = _run(service.test_account, _engine(args), args.name, owner=args.owner)
+    engine = _engine(args)
+    broker = _run(service.test_account, engine, acting_actor(args, engine), args.name, owner=args.owner)
     print(f"{args.name}: OpenAlgo answered, broker {broker}")
     return 0
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from core.accounts.queueing import enqueue_account_sync
-    from core.accounts.registry import find_account
-    from core.db.engine import unit_of_work
+    from core.accounts import service
 
     engine = _engine(args)
-    ids = None
-    if args.name:
-        with unit_of_work(engine, write=False) as session:
-            ids = [_run(find_account, session, args.name, args.owner).id]
+    actor = acting_actor(args, engine)
     if not args.inline:
-        run_id = _run(enqueue_account_sync, engine, ids, requested_by="command line")
-        print(run_id)
+        requested_by = "command line" if actor.user_id is None else f"command line ({actor.username})"
+        run = _run(service.queue_sync, engine, actor, args.name, owner=args.owner, requested_by=requested_by)
+        print(run.run_id)
         return 0
-    from core.accounts.sync import sync_accounts
-
-    report = _run(sync_accounts, engine, ids, progress=None if args.format == "json" else _print_result)
+    progress = None if args.format == "json" else _print_result
+    report = _run(service.sync_now, engine, actor, args.name, owner=args.owner, progress=progress)
     if args.format == "json":
         emit_json(
             {"synced": report.synced, "failed": report.failed, "accounts": [_result_json(r) for r in report.results]}
@@ -210,7 +208,7 @@ def _result_json(result) -> dict:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.accounts import csv_import
+    from core.accounts import csv_import, service
 
     try:
         columns = json.loads(args.columns) if args.columns else None
@@ -219,9 +217,11 @@ def _import(args: argparse.Namespace) -> int:
     if args.preview:
         preview = _run(csv_import.preview_positions, args.file, preset=args.preset, columns=columns)
     else:
+        engine = _engine(args)
         report = _run(
-            csv_import.import_positions,
-            _engine(args),
+            service.import_account_positions,
+            engine,
+            acting_actor(args, engine),
             args.name,
             args.file,
             preset=args.preset,
@@ -252,9 +252,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    from core.accounts.rotation import rotate_keys
+    from core.accounts import service
 
-    report = _run(rotate_keys, _engine(args), batch_size=args.batch_size)
+    engine = _engine(args)
+    report = _run(service.rotate_account_keys, engine, acting_actor(args, engine), batch_size=args.batch_size)
     print(f"rotated {report.rotated}, already current {report.current}, failed {report.failed}")
     for name, error in report.failures:
         print(f"{name}: {error}", file=sys.stderr)
@@ -264,7 +265,8 @@ def _rotate(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from core.accounts import service
 
-    removed = _run(service.remove_account, _engine(args), args.name, owner=args.owner)
+    engine = _engine(args)
+    removed = _run(service.remove_account, engine, acting_actor(args, engine), args.name, owner=args.owner)
     gone = (
         f"{removed.positions} positions, {removed.holdings} holdings, {removed.orders} orders, {removed.trades} "
         "trades, its funds snapshot and feed state"

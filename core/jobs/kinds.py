@@ -2,7 +2,9 @@
 
 A job kind is a `job_runs.kind` plus one function with one signature, `work(ctx) -> int`: claim this kind's
 items, work them until none is left to claim or `ctx.stop` is set, and return how many items it finished. A kind
-may also contribute leader timers: jobs that only the leading sidecar ticks (chain sync's periodic Sync All).
+may also contribute leader timers: jobs that only the leading sidecar ticks (chain sync's periodic Sync All), and
+leader services: something kept running between ticks (broker accounts' live price feeds), started when the
+sidecar takes leadership and stopped when it loses it and at shutdown, so two sidecars never both run one.
 The registry is built by the composition root (core.sidecar) from the packages that own each kind, so this
 package imports none of them and nothing is discovered at run time.
 """
@@ -39,12 +41,24 @@ class LeaderTimer:
 
 
 @dataclass(frozen=True)
+class LeaderService:
+    """Something only the leader keeps running: `start(engine)` on taking leadership, `stop()` on losing it and at
+    shutdown (after the timers' jobs in flight have finished). Both are called from the sidecar's threads, one at a
+    time; `stop` after a failed `start` must be harmless."""
+
+    id: str  # its name in logs and critical_error_logs
+    start: Callable[[Engine], None]
+    stop: Callable[[], None]
+
+
+@dataclass(frozen=True)
 class JobKind:
     """One kind of queued work: `name` is its `job_runs.kind`; `work(ctx)` returns the items it finished."""
 
     name: str
     work: Callable[[JobContext], int]
     timers: tuple[LeaderTimer, ...] = ()
+    services: tuple[LeaderService, ...] = ()
 
 
 class JobKinds:
@@ -68,5 +82,9 @@ class JobKinds:
         """Every kind's leader timers, in registration order."""
         return tuple(timer for kind in self for timer in kind.timers)
 
+    def services(self) -> tuple[LeaderService, ...]:
+        """Every kind's leader services, in registration order."""
+        return tuple(service for kind in self for service in kind.services)
 
-__all__ = ["JobContext", "JobKind", "JobKinds", "LeaderTimer"]
+
+__all__ = ["JobContext", "JobKind", "JobKinds", "LeaderService", "LeaderTimer"]

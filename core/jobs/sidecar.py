@@ -2,7 +2,8 @@
 
 Every sidecar polls the queue (`poll`, every couple of seconds: each registered job kind works its claimable
 items until none is left), beats its heartbeat and tries for leadership; the leader alone (core.jobs.leader)
-runs the kinds' leader timers (chain sync's periodic Sync All), the scan-schedule jobs and housekeeping. The
+runs the kinds' leader timers (chain sync's periodic Sync All), the scan-schedule jobs and housekeeping, and
+keeps the kinds' leader services running (started on taking leadership, stopped on losing it and at exit). The
 kinds come in as a `JobKinds` registry built by the composition root (core.sidecar); this class knows none of
 them. Timers live in APScheduler's memory job store (core.jobs.timers), rebuilt from our own tables.
 
@@ -126,6 +127,9 @@ class Sidecar:
             signal.signal(signal.SIGINT, self.request_stop)
 
     def _finish(self) -> None:
+        if self.leading:  # the timers have stopped and their jobs in flight finished: now the services
+            self.leading = False
+            self._stop_services()
         if self.leader.held and not self.leader.always_leader:
             self.leader.release()
         self.guarded("heartbeat", lambda: self._beat("stopped"), force=True)
@@ -174,8 +178,11 @@ class Sidecar:
             for job_id in self._leader_job_ids():
                 self.timers.remove(job_id)
             self.schedules.clear()
+            self._stop_services()
 
     def _lead(self) -> None:
+        for service in self.kinds.services():
+            self.guarded(service.id, lambda s=service: s.start(self.engine), force=True)
         for timer in self.kinds.timers():
             first = self.guarded(timer.id, lambda t=timer: t.first_run(self.engine))
             self.timers.every(
@@ -203,6 +210,10 @@ class Sidecar:
             seconds=self.settings.schedule_refresh_seconds,
             first=utcnow(),
         )
+
+    def _stop_services(self) -> None:
+        for service in reversed(self.kinds.services()):
+            self.guarded(service.id, service.stop, force=True)
 
     def _leader_job_ids(self) -> tuple[str, ...]:
         return (*(timer.id for timer in self.kinds.timers()), "schedules", "housekeeping", "housekeeping-requests")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
+from core.auth import LOCAL_OPERATOR
 from core.config import get_settings
 from core.db.engine import unit_of_work
 from tests import factories
@@ -78,7 +79,14 @@ def add_account(db):
 
     def add(name: str, server: OpenAlgoServer, owner: str = "alice", **kw):
         return service.add_account(
-            db, name=name, broker=server.book.broker, owner=owner, host=server.url, api_key=server.api_key, **kw
+            db,
+            LOCAL_OPERATOR,
+            name=name,
+            broker=server.book.broker,
+            owner=owner,
+            host=server.url,
+            api_key=server.api_key,
+            **kw,
         )
 
     return add

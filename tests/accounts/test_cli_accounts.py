@@ -8,8 +8,11 @@ import socket
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from core.cli import main
+from core.db.engine import unit_of_work
+from core.db.models import ActivityLog
 
 DATA = Path(__file__).parent / "data"
 
@@ -175,3 +178,29 @@ def test_rotate_keys_and_remove(run, make_user, openalgo, set_secret_keys, backe
     assert code == 0
     assert out.startswith("removed account main of alice with 3 positions, 2 holdings, 2 orders, 1 trades")
     assert json.loads(run("accounts", "list", "--format", "json")[1]) == {"accounts": []}
+
+
+def test_every_write_of_the_command_line_is_in_the_activity_log(run, db, make_user, openalgo):
+    """As the local operator by default: add, queued and inline syncs, an import, a rotation and a removal each
+    leave one activity row naming the operator (and never the key)."""
+    make_user()
+    assert add(run, openalgo)[0] == 0
+    assert run("accounts", "add", "schwab-ira", "--broker", "schwab", "--owner", "alice")[0] == 0
+    assert run("accounts", "sync", "main")[0] == 0
+    assert run("accounts", "sync", "main", "--inline")[0] == 0
+    assert run("accounts", "import-positions", "schwab-ira", str(DATA / "schwab_positions.csv"))[0] == 0
+    assert run("accounts", "rotate-keys")[0] == 0
+    assert run("accounts", "remove", "schwab-ira")[0] == 0
+    with unit_of_work(db) as session:
+        rows = session.execute(select(ActivityLog.username, ActivityLog.action, ActivityLog.details).order_by("id"))
+        logged = [(user, action) for user, action, details in rows if openalgo.api_key not in (details or "")]
+    operator = "local operator"
+    assert logged == [
+        (operator, "account_added"),
+        (operator, "account_added"),
+        (operator, "account_sync_enqueue"),
+        (operator, "accounts_synced"),
+        (operator, "positions_imported"),
+        (operator, "account_keys_rotated"),
+        (operator, "account_removed"),
+    ]

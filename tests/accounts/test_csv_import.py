@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.accounts import service
 from core.accounts.csv_import import import_positions, preview_positions
 from core.accounts.errors import ImportFileError
+from core.auth import LOCAL_OPERATOR
 from core.db.engine import unit_of_work
 from core.db.models import Holding, Position
 
@@ -93,7 +94,7 @@ def stored(engine, model, account_id):
 
 def test_import_stores_rows_marked_imported_and_reimport_replaces_them(db, make_user, tmp_path):
     make_user()
-    account = service.add_account(db, name="schwab-ira", broker="schwab", owner="alice")
+    account = service.add_account(db, LOCAL_OPERATOR, name="schwab-ira", broker="schwab", owner="alice")
     report = import_positions(db, "schwab-ira", DATA / "schwab_positions.csv")
     assert (report.positions, report.holdings) == (1, 2)
     holdings = stored(db, Holding, account.id)
@@ -112,7 +113,7 @@ def test_import_stores_rows_marked_imported_and_reimport_replaces_them(db, make_
 
 def test_a_broken_file_changes_nothing_stored(db, make_user, tmp_path):
     make_user()
-    account = service.add_account(db, name="schwab-ira", broker="schwab", owner="alice")
+    account = service.add_account(db, LOCAL_OPERATOR, name="schwab-ira", broker="schwab", owner="alice")
     import_positions(db, "schwab-ira", DATA / "schwab_positions.csv")
     before = stored(db, Holding, account.id)
     broken = tmp_path / "broken.csv"

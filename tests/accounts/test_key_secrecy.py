@@ -14,6 +14,7 @@ from core.accounts import service
 from core.accounts.errors import KeyBindingError
 from core.accounts.health import ping_accounts
 from core.accounts.sync import sync_accounts
+from core.auth import LOCAL_OPERATOR
 from core.cli import main
 from core.db.engine import unit_of_work
 from core.db.models import TradingAccount
@@ -82,8 +83,8 @@ def test_ciphertexts_swapped_between_accounts_are_refused(db, make_user, servers
             swap = update(TradingAccount).where(TradingAccount.id == account_id).values(api_key_encrypted=tokens[other])
             session.execute(swap)
     with pytest.raises(KeyBindingError, match="was encrypted for another account and is refused"):
-        service.test_account(db, "one")
-    views = {v.name: v for v in service.list_accounts(db)}
+        service.test_account(db, LOCAL_OPERATOR, "one")
+    views = {v.name: v for v in service.list_accounts(db, LOCAL_OPERATOR)}
     assert views["two"].key == "****" and "another account" in views["two"].key_problem
     kinds = {r.name: r.error_kind for r in sync_accounts(db).results}
     assert kinds == {"one": "KeyBindingError", "two": "KeyBindingError"}

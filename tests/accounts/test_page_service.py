@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.accounts import service
 from core.accounts.errors import AccountExists, ImportFileError
 from core.accounts.sync import sync_accounts
-from core.auth import Actor, PermissionDenied, Role
+from core.auth import LOCAL_OPERATOR, Actor, PermissionDenied, Role
 from core.db.engine import unit_of_work
 from core.db.models import JobRun, Position, TradingAccount
 
@@ -90,7 +90,7 @@ def test_edit_renames_and_replaces_the_key_and_refuses_a_clash(db, people, serve
     )
     view = service.change_account(db, alice, account.id, renamed)
     assert (view.name, view.is_active, view.key) == ("renamed", False, "****kkkk")
-    assert service.test_account(db, "renamed") == "zerodha"  # the new key, bound to the same account
+    assert service.test_account(db, LOCAL_OPERATOR, "renamed") == "zerodha"  # the new key, bound to the same account
 
 
 def test_delete_says_what_goes_and_then_removes_it(db, people, openalgo, add_account):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.accounts.sync import sync_accounts
+from core.auth import LOCAL_OPERATOR
 from core.db.engine import unit_of_work
 from core.db.models import AccountFunds, Holding, Order, Position, Trade, TradingAccount
 
@@ -110,7 +111,7 @@ def test_accounts_without_a_host_are_skipped_unless_asked_for(db, make_user, ope
 
     make_user()
     add_account("primary", openalgo)
-    csv_only = service.add_account(db, name="schwab", broker="schwab", owner="alice")
+    csv_only = service.add_account(db, LOCAL_OPERATOR, name="schwab", broker="schwab", owner="alice")
     assert [r.name for r in sync_accounts(db).results] == ["primary"]
     asked = sync_accounts(db, [csv_only.id]).results[0]
     assert asked.error_kind == "Skipped" and "CSV imports" in asked.error

@@ -9,6 +9,7 @@ nothing is written; a role at or above it succeeds, and a write leaves one activ
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import inspect
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from core.scanner import service as scanners
 from core.sync import service as sync
 from core.watchlists import service as watchlists
 from tests import factories
+from tests.conftest import REPO_ROOT
 from tests.support.actors import ADMIN, TRADER, VIEWER
 
 RANK = {"viewer": 0, "trader": 1, "admin": 2}
@@ -297,3 +299,26 @@ def test_the_matrix_covers_every_function_the_pages_call():
     for name in exempt - {"operations.sidebar_status", "operations.data_version", "premiums.data_version"}:
         label, function = name.split(".")
         assert list(inspect.signature(getattr(modules[label], function)).parameters)[1] == "actor"
+
+
+def test_every_service_entry_point_takes_the_actor_second():
+    """Every public function of every `core/<feature>/service.py` (found by glob, so a new service is checked too)
+    whose first parameter is the engine takes the actor second: pages and commands cannot call one without saying
+    who acts. The exemptions take no actor on purpose (core/operations/service.py says why)."""
+    exempt = {"sidebar_status", "data_version"}
+    paths = sorted((REPO_ROOT / "core").glob("*/service.py"))
+    assert {p.parent.name for p in paths} >= {"accounts", "operations", "premiums", "scanner", "sync", "watchlists"}
+    missing, checked = [], 0
+    for path in paths:
+        module = importlib.import_module(f"core.{path.parent.name}.service")
+        for name in getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")]):
+            function = getattr(module, name)
+            if not inspect.isfunction(function) or name in exempt:
+                continue
+            parameters = list(inspect.signature(function).parameters)
+            if parameters[:1] == ["engine"]:
+                checked += 1
+                if parameters[1:2] != ["actor"]:
+                    missing.append(f"{path.parent.name}.{name}")
+    assert missing == []
+    assert checked > 40  # the glob found the services and their entry points

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 import pytest
 from sqlalchemy import select, text, update
@@ -23,7 +24,7 @@ from core.db.models import (
 )
 from core.jobs import health, queue
 from core.jobs.backoff import Backoff
-from core.jobs.kinds import JobContext, JobKind, JobKinds
+from core.jobs.kinds import JobContext, JobKind, JobKinds, LeaderService
 from core.jobs.leader import LeaderLock
 from core.jobs.settings import SidecarSettings
 from core.jobs.sidecar import Sidecar
@@ -224,6 +225,40 @@ def test_one_leader_at_a_time_and_a_dead_leaders_lock_is_taken_over(backend, db_
         b.release()
         first.dispose()
         second.dispose()
+
+
+def test_leader_services_run_while_leading_stop_when_leadership_is_lost_and_at_exit(backend, db_url, sidecar_engine):
+    events: list[str] = []
+    service = LeaderService("recorder", lambda engine: events.append("start"), lambda: events.append("stop"))
+    kinds = JobKinds([JobKind("idle", lambda ctx: 0, services=(service,))])
+    settings = SidecarSettings.from_settings(poll_seconds=0.05, leader_retry_seconds=0.5)
+    sidecar = Sidecar(sidecar_engine, settings, kinds)
+    thread = threading.Thread(target=sidecar.run, daemon=True)
+    rival_engine = create_db_engine(db_url)
+    rival = LeaderLock(rival_engine)
+    thread.start()
+    try:
+        sidecars.wait_until(lambda: events == ["start"], timeout=10, what="the service started by the leader")
+        if backend == "postgresql":
+            with sidecar_engine.connect() as conn:  # the leader's lock connection dies and a rival takes the lock
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND granted AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                    )
+                )
+            assert sidecars.wait_until(rival.check, timeout=10)
+            sidecars.wait_until(lambda: events == ["start", "stop"], timeout=10, what="stopped on losing the lead")
+            rival.release()
+            sidecars.wait_until(lambda: events == ["start", "stop", "start"], timeout=10, what="started on leading")
+    finally:
+        sidecar.request_stop()
+        thread.join(30)
+        rival.release()
+        rival_engine.dispose()
+    assert not thread.is_alive()
+    assert events[-1] == "stop" and events.count("start") == events.count("stop")
 
 
 @pytest.mark.slow

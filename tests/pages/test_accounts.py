@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from core.accounts import service
 from core.accounts.sync import sync_accounts
+from core.auth import LOCAL_OPERATOR
 from core.config import get_settings
+from core.db.base import utcnow
 from core.db.engine import create_db_engine, unit_of_work
-from core.db.models import JobRun, TradingAccount
+from core.db.models import JobRun, TradingAccount, WebSocketConnection
 from core.jobs.settings import SidecarSettings
 from core.jobs.sidecar import Sidecar
 from core.sidecar import job_kinds
@@ -45,7 +47,7 @@ def owner(engine, username: str, role: str = "trader") -> str:
 
 def add(engine, name: str, server: OpenAlgoServer, owner_name: str):
     return service.add_account(
-        engine, name=name, broker="zerodha", owner=owner_name, host=server.url, api_key=server.api_key
+        engine, LOCAL_OPERATOR, name=name, broker="zerodha", owner=owner_name, host=server.url, api_key=server.api_key
     )
 
 
@@ -108,6 +110,15 @@ def test_the_books_after_a_sync_per_account_and_added_up(open_page, committed_en
     assert {m.label: m.value for m in app.metric}["Available cash"] == "320.66"
     assert first.api_key not in every_text(app) and second.api_key not in every_text(app)
     assert "Prices are as of each account's last sync" in texts(app.caption)
+    assert "priced" in positions.columns  # each last price with the time it was written
+
+    with unit_of_work(committed_engine, write=True) as session:  # the sidecar's feed of "first" is up and writing
+        first_id = session.scalar(select(TradingAccount.id).where(TradingAccount.account_name == "first"))
+        now = utcnow()
+        session.add(WebSocketConnection(account_id=first_id, status="connected", connected_at=now, last_heartbeat=now))
+    app.run()
+    no_exception(app)
+    assert f"Live prices from the WebSocket feed of first, last written {now:%H:%M:%S} UTC." in texts(app.caption)
 
 
 def test_sync_now_queues_a_run_that_the_sidecar_works(open_page, committed_engine, db_url, keys, openalgo):
@@ -164,7 +175,7 @@ def test_edit_renames_and_keeps_the_key(open_page, committed_engine, db_url, key
     next(b for b in app.button if b.label == "Save changes").click().run()
     no_exception(app)
     assert "Saved renamed." in texts(app.success)
-    assert service.test_account(committed_engine, "renamed") == "zerodha"  # the stored key still works
+    assert service.test_account(committed_engine, LOCAL_OPERATOR, "renamed") == "zerodha"  # the stored key still works
 
 
 def test_a_trader_sees_only_their_own_and_a_viewer_is_refused(open_page, committed_engine, db_url, keys, openalgo):
@@ -188,7 +199,7 @@ def servers_pair():
 
 def test_a_csv_only_account_has_nothing_to_sync(open_page, committed_engine, db_url, keys):
     alice = owner(committed_engine, "alice")
-    service.add_account(committed_engine, name="schwab", broker="schwab", owner=alice)
+    service.add_account(committed_engine, LOCAL_OPERATOR, name="schwab", broker="schwab", owner=alice)
     app = open_page(db_url, PAGE, role="admin")
     no_exception(app)
     assert app.button(key="accounts.sync").disabled

@@ -68,7 +68,12 @@ class FeedServer:
         self._run(drop())
 
     def subscribed(self) -> set[tuple[str, str]]:
-        return set().union(*self.subscriptions.values()) if self.subscriptions else set()
+        """What the connected clients are subscribed to, read in the server's loop (which changes it)."""
+
+        async def collect():
+            return set().union(*self.subscriptions.values())
+
+        return self._run(collect())
 
     def push_ltp(self, exchange: str, symbol: str, ltp: float) -> int:
         """Send a tick to every connection subscribed to it; returns how many got it."""
