@@ -186,9 +186,11 @@ def save_scanner(
     if not name.strip():
         return Saved(scanner_id, issues, "a scanner needs a name")
     with unit_of_work(engine, write=True) as session:
-        clash = session.scalar(select(Scanner.id).where(Scanner.name == name.strip()))
-        if clash is not None and clash != scanner_id:
-            return Saved(scanner_id, issues, f"another scanner is already called {name.strip()!r}")
+        clash = session.execute(
+            select(Scanner.id, Scanner.name).where(func.lower(Scanner.name) == name.strip().lower())
+        ).first()
+        if clash is not None and clash.id != scanner_id:  # names ignore case, as the unique index does
+            return Saved(scanner_id, issues, f"a scanner called {clash.name!r} already exists (names ignore case)")
         row = session.get(Scanner, scanner_id) if scanner_id is not None else None
         action = "scanner_edit" if row is not None else "scanner_create"
         if row is None:
