@@ -7,15 +7,18 @@ problems it is kept as a draft, the problems are printed as FILE:LINE:COLUMN and
 run's id (the one already queued or running for the same scope, if any); the run ends in `scan_history` like
 one started from the page.
 
-`run` It reads bars through the database cache when the database is
-migrated (and straight from the provider when it is not, for --symbols); --watchlist reads the watchlist from
-the database. A scanner that is rejected or breaks the rules is an error in the output, never a traceback;
-the exit status is 1 when the scanner was rejected or no symbol could be scanned.
+`run` looks back from `--as-of` (default today): a folder of prices that end in the past is scanned as of a
+day it holds; without it, a symbol whose source ends before the window says where the data ends. It reads bars
+through the database cache when the database is migrated (and straight from the provider when it is not, for
+--symbols); --watchlist reads the watchlist from the database. A scanner that is rejected or breaks the rules
+is an error in the output, never a traceback; the exit status is 1 when the scanner was rejected or no symbol
+could be scanned.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -53,6 +56,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     run.add_argument("--params", metavar="JSON", help="parameters, e.g. '{\"rsi_period\": 21}'")
     run.add_argument("--provider", choices=PROVIDER_NAMES, help="default: MARKET_DATA_PROVIDER")
     run.add_argument("--source", metavar="PATH", help="folder for the csv provider")
+    run.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day the scan looks back from (default today, New York)")
     run.add_argument("--format", choices=("table", "json"), default="table")
     run.set_defaults(handler=_run)
 
@@ -117,11 +121,20 @@ def _run(args: argparse.Namespace) -> int:
         else:
             symbols = list(parse_ticker_list(args.symbols))
             engine = _cache_engine(database_url(args))
-        market = MarketData(engine, args.provider, source=args.source)
+        market = MarketData(engine, args.provider, source=args.source, as_of=_as_of(args.as_of))
         report = scan_symbols(code, symbols, market=market, params=params)
     except (ParamError, SymbolListError, WatchlistError, UnknownProvider) as exc:
         raise CommandError(str(exc)) from None
     return _report(args, report)
+
+
+def _as_of(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--as-of: expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _report(args: argparse.Namespace, report) -> int:
