@@ -19,7 +19,8 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     head = text[: max(limit - 2, 1)]
-    cut = head.rsplit(None, 1)[0] if " " in head.strip() else head
+    whole_words = text[len(head)].isspace()  # the cut falls between words already
+    cut = head if whole_words or " " not in head.strip() else head.rsplit(None, 1)[0]
     return cut.rstrip(" ,;:") + " …"
 
 

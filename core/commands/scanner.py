@@ -35,6 +35,7 @@ from core.scanner.box.validate import validate
 from core.scanner.params import ParamError, parse_params_json
 from core.symbols import SymbolListError, parse_ticker_list
 from core.watchlists import WatchlistError, watchlist_symbols
+from core.wording import plural
 
 # pandas, NumPy and TA-Lib load only when a scanner actually runs, not for every `python -m core` command.
 
@@ -170,7 +171,8 @@ def _print_table(report) -> None:
     for error in report.errors:
         print(f"ERROR {error['symbol'] or '(scanner)'}: {error['error']}")
     print(
-        f"{report.symbols_scanned} symbols scanned, {report.signals_found} signals, {len(report.errors)} errors "
+        f"{plural(report.symbols_scanned, 'symbol')} scanned, {plural(report.signals_found, 'signal')}, "
+        f"{plural(len(report.errors), 'error')} "
         f"in {report.seconds:.2f} s [{report.sandbox or 'not run'}]"
     )
 
@@ -212,7 +214,7 @@ def _save(args: argparse.Namespace) -> int:
         print(f"{'created' if saved.created else 'updated'} scanner {saved.name!r} (id {saved.id}): {state}")
     if saved.draft:
         print(
-            f"{saved.name!r} is kept as a draft with {len(saved.issues)} validation problem(s): "
+            f"{saved.name!r} is kept as a draft with {plural(len(saved.issues), 'validation problem')}: "
             "it cannot be queued until a save without problems",
             file=sys.stderr,
         )

@@ -43,6 +43,7 @@ from core.scanner.market import MarketData
 from core.scanner.params import ParamError, typed_params
 from core.scanner.sandbox import Limits, Sandbox, SandboxFailed, SandboxUnavailable
 from core.symbols import SymbolListError, parse_ticker_list, plain_tickers
+from core.wording import shorten
 
 log = logging.getLogger("wheelhouse.scanner")
 
@@ -404,7 +405,7 @@ def _finish_history(engine: Engine, run_id: int) -> None:
                 completed_at=finished,
                 signals_found=results,
                 execution_time_ms=max(0, int((finished - started).total_seconds() * 1000)),
-                error_message=summary[:4000] if summary else None,
+                error_message=shorten(summary, 4000) if summary else None,
             )
         )
 

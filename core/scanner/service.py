@@ -102,7 +102,10 @@ class DeletionImpact:
     results: int
 
     def describe(self) -> str:
-        return f"Its {self.schedules} schedule(s), {self.runs} past run(s) and {self.results} result(s) go with it"
+        return (
+            f"Its {plural(self.schedules, 'schedule')}, {plural(self.runs, 'past run')} and "
+            f"{plural(self.results, 'result')} go with it"
+        )
 
 
 @dataclass(frozen=True)
@@ -398,6 +401,9 @@ def latest_results(engine: Engine, actor: Actor, scanner_id: int, run_id: int | 
             for r in rows
         ]
     )
+    for name in frame.columns:  # a metric a scanner left out (None) is a blank cell, not the word "None"
+        if frame[name].dtype == object:
+            frame[name] = frame[name].where(frame[name].notna(), "")
     return Results(summary, frame if len(frame) else pd.DataFrame(columns=["symbol", "signal"]), errors)
 
 

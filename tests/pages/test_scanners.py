@@ -117,7 +117,7 @@ def test_delete_asks_first_and_says_what_goes_with_it(page, db_url, committed_en
     assert not app.exception
     assert names() == ["Mine"]
     assert app.warning[0].value == (
-        "Delete “Mine”? Its 0 schedule(s), 2 past run(s) and 0 result(s) go with it. This cannot be undone."
+        "Delete “Mine”? Its 0 schedules, 2 past runs and 0 results go with it. This cannot be undone."
     )
     app.button(key="scanners.delete_cancel").click().run()
     assert names() == ["Mine"] and not app.warning
@@ -193,7 +193,13 @@ def test_run_as_of_a_past_day_and_results_name_the_run(page, db_url, committed_e
     assert f"Run {run.id} queued." in [c.value for c in app.caption]
 
     with unit_of_work(committed_engine, write=True) as session:  # the sidecar's part, as it would record it
-        history = ScanHistory(scanner_id=scanner_id, status="completed", symbols_scanned=1, signals_found=1)
+        history = ScanHistory(
+            scanner_id=scanner_id,
+            status="completed",
+            symbols_scanned=1,
+            signals_found=1,
+            error_message="MSFT: no daily bars for this symbol; " * 100,  # 3,700 characters
+        )
         session.add(history)
         session.flush()
         session.get(JobRun, run.id).scan_history_id = history.id
@@ -211,4 +217,8 @@ def test_run_as_of_a_past_day_and_results_name_the_run(page, db_url, committed_e
     summary = next(c.value for c in app.caption if c.value.startswith("run "))
     assert summary.startswith(f"run {run.id} as of 2023-10-27 completed: 1 symbol scanned, 1 signal")
     frame = app.dataframe[-2].value  # the results table (the schedule table is the last)
-    assert frame.loc[0, "expiry"] == "2027-01-08"
+    assert frame.loc[0, "expiry"] == "2027-01-08" and frame.loc[0, "note"] == ""  # blank, not "None"
+    shown = next(c.value for c in app.code if c.value.startswith("MSFT: no daily bars"))
+    whole = "MSFT: no daily bars for this symbol; " * 100
+    assert len(shown) <= 2_000 and shown.endswith(" …")  # cut between words, and says so
+    assert whole.startswith(shown[:-2]) and whole[len(shown) - 2] in " ;"

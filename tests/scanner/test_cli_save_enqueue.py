@@ -59,7 +59,7 @@ def test_problems_are_reported_at_their_line_and_the_draft_is_kept(files, db_url
         f"{broken}:2:1: import of 'os' is not allowed (only datetime, math, numpy, pandas, statistics, talib)",
         f"{broken}:3:8: dunder attribute '.__class__' is not allowed",
     ]
-    assert "kept as a draft with 2 validation problem(s)" in lines[2]
+    assert "kept as a draft with 2 validation problems" in lines[2]
     assert _scanner(committed_engine, "Mine") == (BROKEN, {"period": 14}, True)
 
     refused = run_cli("scanner", "enqueue", "Mine", "--symbols", "AAPL", "--database-url", db_url)
