@@ -23,7 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.auth import Permission, require
 from core.auth.audit import record_activity
@@ -231,7 +231,7 @@ def _enqueue(args: argparse.Namespace) -> int:
     try:
         symbols = list(parse_ticker_list(args.symbols)) if args.symbols is not None else None
         with unit_of_work(engine, write=True) as session:
-            scanner_id = session.scalar(select(Scanner.id).where(Scanner.name == args.name))
+            scanner_id = session.scalar(select(Scanner.id).where(func.lower(Scanner.name) == args.name.lower()))
             if scanner_id is None:
                 raise CommandError(f"no scanner called {args.name!r} (see the Scanners page, or `scanner save`)")
             watchlist_id = None
