@@ -122,7 +122,7 @@ class WatchlistManager:
 
     def replace(self, name: str, entries: Iterable[Entry]) -> WatchlistInfo:
         """Set a watchlist's symbols (in order), creating the list if needed."""
-        if self.session.scalar(select(Watchlist.id).where(Watchlist.name == name)) is None:
+        if self.session.scalar(select(Watchlist.id).where(func.lower(Watchlist.name) == name.lower())) is None:
             self.create(name)
         self._store(self._watchlist(name), tuple(self._with_exchange(list(entries))))
         return self.get(name)
@@ -138,7 +138,7 @@ class WatchlistManager:
             raise WatchlistError(f"a watchlist called {taken!r} already exists (names ignore case)")
 
     def _watchlist(self, name: str) -> Watchlist:
-        watchlist = self.session.scalar(select(Watchlist).where(Watchlist.name == name))
+        watchlist = self.session.scalar(select(Watchlist).where(func.lower(Watchlist.name) == name.lower()))
         if watchlist is None:
             raise WatchlistError(f"no watchlist named {name!r}")
         return watchlist

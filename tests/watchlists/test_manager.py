@@ -94,5 +94,8 @@ def test_names_that_differ_only_by_case_are_one_name(session):
     manager.rename("Wheel TV", "wheel tv")  # a list may change its own case
     assert manager.names() == ["Other", "wheel tv"]
     assert session.scalars(select(TvWatchlist.name).order_by(TvWatchlist.name)).all() == ["Other", "wheel tv"]
+    assert manager.get("WHEEL TV").name == "wheel tv"  # found whatever the case asked
+    manager.replace("Wheel tv", [])  # the list that exists, not a second one
+    assert manager.names() == ["Other", "wheel tv"]
     manager.delete("wheel tv")
     assert session.scalars(select(TvWatchlist.name)).all() == ["Other"]
