@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.auth import Permission
 from core.operations.service import history_report
+from core.wording import describe_counts
 from ui import charts
 from ui.activity import render_activity
 from ui.auth import require_page
@@ -25,10 +26,7 @@ cols[2].metric("Contracts stored", f"{coverage.contracts:,}")
 cols[3].metric("Without options", f"{coverage.no_options:,}")
 cols[4].metric("Failed last sync", f"{coverage.failed:,}")
 if coverage.quarantined:
-    st.caption(
-        "Rows kept out of rankings at the last sync, by reason: "
-        + ", ".join(f"{reason} {n:,}" for reason, n in coverage.quarantined.items())
-    )
+    st.caption("Rows kept out of rankings at the last sync, by reason: " + describe_counts(coverage.quarantined))
 
 
 def _when(label: str):

@@ -6,8 +6,10 @@ import streamlit as st
 
 from core.auth import Permission
 from core.scanner import service
+from core.wording import plural
 from ui import scanner_tabs
 from ui.auth import require_page
+from ui.code_input import code_input
 from ui.db import database_guard, engine
 
 actor = require_page(Permission.MANAGE_SCANNERS)  # before anything else: who may open this page
@@ -50,7 +52,12 @@ scanner = by_name[choice]
 code_tab, dry_tab, run_tab, results_tab, schedule_tab = st.tabs(["Code", "Dry run", "Run", "Results", "Schedule"])
 
 with code_tab:
-    code = st.text_area("Code", scanner.code, height=360, key=f"scanners.code.{scanner.id}")
+    if scanner.draft:
+        st.warning(
+            "**Draft:** this scanner was saved with validation problems, so it is never run or scheduled, "
+            "by hand or by its schedules, until its code passes validation and is saved again."
+        )
+    code = code_input("Code", scanner.code, key=f"scanners.code.{scanner.id}")
     parameters = st.text_area(
         "Parameters (JSON: name -> default, or {default, type, min, max})",
         scanner.parameters,
@@ -62,7 +69,7 @@ with code_tab:
         issues = service.validate(code)
         if issues:
             lines = "\n".join(f"Line {i.line}, column {i.column}: {i.message}" for i in issues)
-            scanner_tabs.plain(f"{len(issues)} validation problem(s):", lines)
+            scanner_tabs.plain(f"{plural(len(issues), 'validation problem')}:", lines)
         else:
             st.success("The code passes validation.")
     if save_col.button("Save", type="primary", key="scanners.save"):
@@ -70,7 +77,11 @@ with code_tab:
         if saved.error:
             scanner_tabs.plain("Not saved:", saved.error)
         else:
-            st.success("Saved." if not saved.issues else f"Saved, with {len(saved.issues)} validation problems.")
+            if saved.issues:
+                problems = plural(len(saved.issues), "validation problem")
+                st.warning(f"Saved as a draft, with {problems}: it is not run or scheduled until they are fixed.")
+            else:
+                st.success("Saved.")
     with delete_col:
         scanner_tabs.delete_with_confirmation(eng, actor, scanner)
     with st.expander("Highlighted source"):
@@ -92,9 +103,18 @@ with run_tab:
         st.info("There are no watchlists to scan yet.")
     else:
         watchlist = st.selectbox("Watchlist", page.watchlists, format_func=lambda c: c.label, key="scanners.wl")
+        as_of = st.date_input(
+            "As of (the bars end on this day; empty: today)",
+            value=None,
+            max_value=page.today,
+            key="scanners.as_of",
+            help="Scan a past day, e.g. a folder of recorded prices that ends in the past.",
+        )
+        if scanner.draft:
+            st.caption("This scanner is a draft (saved with validation problems): it cannot run until they are fixed.")
         if st.button("Run on watchlist", type="primary", key="scanners.run"):
             try:
-                run_id, created = service.start_scan(eng, actor, scanner.id, watchlist.id)
+                run_id, created = service.start_scan(eng, actor, scanner.id, watchlist.id, as_of=as_of)
             except service.ScanRequestError as exc:  # a draft: saved with validation problems
                 scanner_tabs.plain("Not queued:", str(exc))
             else:
@@ -104,7 +124,7 @@ with run_tab:
     scanner_tabs.run_progress(eng, actor, scanner.id, run_key)
 
 with results_tab:
-    results = service.latest_results(eng, actor, scanner.id)
+    results = service.latest_results(eng, actor, scanner.id, run_id=st.session_state.get(run_key))
     st.caption(results.summary)
     if results.errors:
         scanner_tabs.plain("Errors in this run:", results.errors, notice=st.warning)

@@ -40,11 +40,19 @@ with main:
     st.subheader(info.name)
     if info.description:
         st.caption(info.description)
-    button, progress = st.columns([1.6, 4], vertical_alignment="center")
-    with button:
-        sync_button(eng, actor, key=f"{KEY}:{info.id}", watchlist=info.name, label="Sync this watchlist")
-    with progress:
-        sync_progress(eng, actor, key=f"{KEY}:{info.id}", watchlist=info.name)
+    if not info.symbols:  # nothing to sync: say how to fill it rather than show another scope's last sync
+        st.info(
+            "This watchlist is empty. Add symbols under **Add symbols** below: paste tickers "
+            "(`AAPL, MSFT` or TradingView's `NASDAQ:AAPL`), or upload a CSV."
+            if actor.can(Permission.MANAGE_WATCHLISTS)
+            else "This watchlist is empty: a trader can add symbols to it."
+        )
+    else:
+        button, progress = st.columns([1.6, 4], vertical_alignment="center")
+        with button:
+            sync_button(eng, actor, key=f"{KEY}:{info.id}", watchlist=info.name, label="Sync this watchlist")
+        with progress:
+            sync_progress(eng, actor, key=f"{KEY}:{info.id}", watchlist=info.name)
     st.dataframe(
         shown.table,
         hide_index=True,

@@ -14,8 +14,9 @@ from core.accounts import service
 from core.accounts.errors import AccountError
 from core.auth import Actor, AuthError, Permission
 from core.operations.database import Engine
-from core.operations.status import describe_age
+from core.wording import plural
 from ui.db import database_guard
+from ui.progress import AGE_REFRESH_SECONDS, ended
 
 POLL_SECONDS = 1.5
 PRESETS = ("detect", "schwab", "fidelity", "generic")
@@ -107,13 +108,13 @@ def sync_controls(eng: Engine, actor: Actor, ids: list[int] | None, *, syncable:
         view = service.account_sync_view(eng, actor, ids, run_id=st.session_state.get(run_key))
     open_run = view.run is not None and not view.run.finished
 
-    @st.fragment(run_every=POLL_SECONDS if open_run else None)
+    @st.fragment(run_every=POLL_SECONDS if open_run else AGE_REFRESH_SECONDS)
     def progress() -> None:
         with database_guard():
             now = service.account_sync_view(eng, actor, ids, run_id=st.session_state.get(run_key))
         run = now.run
         if run is not None and not run.finished:
-            text = f"Sync run {run.run_id} {run.status}: {run.done}/{run.total} accounts, {run.failed} failed"
+            text = f"Sync run {run.run_id} {run.status}: {run.done}/{plural(run.total, 'account')}, {run.failed} failed"
             st.progress(run.fraction, text=text)
             if run.status == "queued" and not now.sidecar_alive:
                 st.warning("No sidecar is running to pick this up: start it with `python -m core.sync`.")
@@ -122,10 +123,10 @@ def sync_controls(eng: Engine, actor: Actor, ids: list[int] | None, *, syncable:
             st.rerun()  # the run just ended: redraw the page with the new rows
         last = run or now.last
         if last is not None:
-            ago = describe_age(last.now - last.finished_at) if last.finished_at and last.now else "?"
             icon = ":material/check_circle:" if last.status == "completed" and not last.failed else ":material/error:"
             st.caption(
-                f"{icon} Last sync {last.status} {ago} ago: {last.done}/{last.total} accounts, {last.failed} failed"
+                f"{icon} Last sync {last.status} {ended(last.finished_at)}: "
+                f"{last.done}/{plural(last.total, 'account')}, {last.failed} failed"
             )
 
     progress()
@@ -202,8 +203,9 @@ def delete_section(eng: Engine, actor: Actor, view: service.AccountView) -> None
         return
     unlinked = f" {', '.join(gone.backups_unlinked)} will no longer back it up." if gone.backups_unlinked else ""
     st.warning(
-        f"Delete {gone.name} (owner {gone.owner})? Its {gone.positions} positions, {gone.holdings} holdings, "
-        f"{gone.orders} orders and {gone.trades} trades, its funds and its stored key go with it; failover history "
+        f"Delete {gone.name} (owner {gone.owner})? Its {plural(gone.positions, 'position')}, "
+        f"{plural(gone.holdings, 'holding')}, {plural(gone.orders, 'order')} and {plural(gone.trades, 'trade')}, "
+        "its funds and its stored key go with it; failover history "
         f"is kept.{unlinked} This cannot be undone."
     )
     yes, no = st.columns(2)

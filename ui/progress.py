@@ -9,6 +9,8 @@ the data version has changed, so the cached tables are read again.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from core.auth import Actor, Permission, PermissionDenied
@@ -16,9 +18,11 @@ from core.operations.database import Engine
 from core.operations.status import describe_age
 from core.sync import service
 from core.sync.service import RunProgress, SyncRequestError
+from core.wording import plural
 from ui.db import database_guard
 
 POLL_SECONDS = 1.5
+AGE_REFRESH_SECONDS = 30  # with no run open, the status line is redrawn this often so its age stays true
 
 
 def _describe_eta(run: RunProgress) -> str:
@@ -54,7 +58,7 @@ def sync_progress(eng: Engine, actor: Actor, *, key: str, watchlist: str | None 
         active = service.active_sync(eng, actor, watchlist=watchlist)
     following = st.session_state.get(f"{key}:run")
 
-    @st.fragment(run_every=POLL_SECONDS if active is not None or following else None)
+    @st.fragment(run_every=POLL_SECONDS if active is not None or following else AGE_REFRESH_SECONDS)
     def poll() -> None:
         with database_guard():
             view = service.sync_view(eng, actor, run_id=st.session_state.get(f"{key}:run"), watchlist=watchlist)
@@ -73,7 +77,7 @@ def sync_progress(eng: Engine, actor: Actor, *, key: str, watchlist: str | None 
 
 def _render_running(run: RunProgress, sidecar_alive: bool) -> None:
     if run.status == "queued":
-        st.progress(0.0, text=f"Sync run {run.run_id} queued: {run.total:,} symbols waiting for the sidecar")
+        st.progress(0.0, text=f"Sync run {run.run_id} queued: {plural(run.total, 'symbol')} waiting for the sidecar")
         if not sidecar_alive:
             st.warning(
                 "No sidecar has sent a heartbeat in the last two minutes, so nothing will pick this up: "
@@ -84,10 +88,20 @@ def _render_running(run: RunProgress, sidecar_alive: bool) -> None:
     st.progress(run.fraction, text=f"Syncing (run {run.run_id}): {run.summary()}{_describe_eta(run)}")
 
 
+def ended(finished_at: dt.datetime | None) -> str:
+    """ "at 01:58 UTC, 3 min ago": the clock time stays true however long the page sits, and the age is computed
+    now, at each render (not when the run was read), so it grows."""
+    if finished_at is None:
+        return "at an unknown time"
+    now = dt.datetime.now(dt.UTC)
+    stamp = finished_at.astimezone(dt.UTC)
+    clock = stamp.strftime("%H:%M UTC" if stamp.date() == now.date() else "%Y-%m-%d %H:%M UTC")
+    return f"at {clock}, {describe_age(max(now - stamp, dt.timedelta(0)))} ago"
+
+
 def _render_finished(run: RunProgress) -> None:
-    took = f" in {describe_age(run.elapsed)}" if run.elapsed is not None else ""
-    ago = describe_age(run.now - run.finished_at) if run.finished_at and run.now else "?"
-    text = f"Last sync (run {run.run_id}) {run.status} {ago} ago{took}: {run.summary()}"
+    took = f" (took {describe_age(run.elapsed)})" if run.elapsed is not None else ""
+    text = f"Last sync (run {run.run_id}) {run.status} {ended(run.finished_at)}{took}: {run.summary()}"
     if run.status == "completed" and not run.failed:
         st.caption(f":material/check_circle: {text}")
     else:

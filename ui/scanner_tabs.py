@@ -19,6 +19,7 @@ import streamlit as st
 from core.auth import Actor
 from core.operations.database import Engine
 from core.scanner import service
+from core.wording import plural
 
 
 def run_progress(eng: Engine, actor: Actor, scanner_id: int, run_key: str) -> None:
@@ -33,7 +34,8 @@ def run_progress(eng: Engine, actor: Actor, scanner_id: int, run_key: str) -> No
             return
         st.progress(
             progress.done / max(progress.total, 1),
-            text=f"Run {run_id} {progress.status}: {progress.done}/{progress.total} symbols, {progress.failed} failed",
+            text=f"Run {run_id} {progress.status}: {progress.done}/{plural(progress.total, 'symbol')}, "
+            f"{progress.failed} failed",
         )
         if progress.status == "queued":
             st.caption("Waiting for the sidecar (`python -m core.sync`) to pick the run up.")

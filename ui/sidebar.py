@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.operations.database import Engine
 from core.operations.service import STALE_AFTER, DashboardStatus, describe_age, sidebar_status
+from core.wording import plural
 from ui.db import engine, masked_url
 
 
@@ -40,7 +41,7 @@ def render_status() -> None:
         now = status.sidecar.now
         newest, oldest = describe_age(now - status.newest_quote), describe_age(now - status.oldest_quote)
         sidebar.caption(
-            f"Data: {status.symbols_with_data:,} symbols, newest quote {_when(status.newest_quote)} "
+            f"Data: {plural(status.symbols_with_data, 'symbol')}, newest quote {_when(status.newest_quote)} "
             f"({newest} ago), oldest {oldest} old"
         )
     beat = status.sidecar

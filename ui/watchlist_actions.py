@@ -12,6 +12,7 @@ from core.auth import Actor, PermissionDenied
 from core.operations.database import Engine
 from core.watchlists import service
 from core.watchlists.service import AddResult, Parsed, WatchlistError
+from core.wording import plural
 
 KEY = "watchlists"
 state = st.session_state
@@ -57,7 +58,9 @@ def delete(eng: Engine, actor: Actor, name: str) -> None:
         state.pop(_k("selected"), None)
         state.pop(_k("confirm_delete"), None)
         _report(
-            "success", f"Deleted watchlist “{name}” with {gone.symbols} symbol(s) and {gone.schedules} schedule(s)."
+            "success",
+            f"Deleted watchlist “{name}” with {plural(gone.symbols, 'symbol')} "
+            f"and {plural(gone.schedules, 'schedule')}.",
         )
 
     _run(action)
@@ -68,7 +71,9 @@ def _add(eng: Engine, actor: Actor, name: str, parsed: Parsed, source: str) -> N
         result = service.add(eng, actor, name, parsed)
         kind = "success" if result.added and not result.skipped else "warning" if result.skipped else "info"
         _report(
-            kind, f"{source}: added {len(result.added)} symbol(s) to “{name}”, skipped {len(result.skipped)}.", result
+            kind,
+            f"{source}: added {plural(len(result.added), 'symbol')} to “{name}”, skipped {len(result.skipped)}.",
+            result,
         )
 
     _run(action)
@@ -96,7 +101,7 @@ def remove(eng: Engine, actor: Actor, name: str) -> None:
     def action():
         removed = service.remove(eng, actor, name, state.get(_k("remove"), []))
         state[_k("remove")] = []
-        _report("success", f"Removed {removed} symbol(s) from “{name}”.")
+        _report("success", f"Removed {plural(removed, 'symbol')} from “{name}”.")
 
     _run(action)
 

@@ -18,6 +18,7 @@ from core.auth import Permission, require
 from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine
 from core.db.migrate import require_current_schema
+from core.wording import plural
 
 # The OpenAlgo client (and pandas behind it) loads only when an accounts command runs.
 
@@ -185,8 +186,9 @@ def _print_result(result) -> None:
     if result.ok:
         c = result.counts
         print(
-            f"{result.name}: synced {c.positions} positions ({c.removed_positions} closed), {c.holdings} holdings, "
-            f"{c.orders} orders, {c.trades} trades in {result.seconds:.2f} s"
+            f"{result.name}: synced {plural(c.positions, 'position')} ({c.removed_positions} closed), "
+            f"{plural(c.holdings, 'holding')}, {plural(c.orders, 'order')}, {plural(c.trades, 'trade')} "
+            f"in {result.seconds:.2f} s"
         )
     else:
         print(f"{result.name}: FAILED: {result.error}", file=sys.stderr)
@@ -245,8 +247,8 @@ def _import(args: argparse.Namespace) -> int:
     verb = "would import" if args.preview else f"imported into {args.name}"
     kinds = [r.kind for r in preview.rows]
     print(
-        f"{verb}: {kinds.count('position')} positions, {kinds.count('holding')} holdings "
-        f"({preview.preset} layout; {len(preview.skipped)} rows skipped)"
+        f"{verb}: {plural(kinds.count('position'), 'position')}, {plural(kinds.count('holding'), 'holding')} "
+        f"({preview.preset} layout; {plural(len(preview.skipped), 'row')} skipped)"
     )
     return 0
 
@@ -268,8 +270,8 @@ def _remove(args: argparse.Namespace) -> int:
     engine = _engine(args)
     removed = _run(service.remove_account, engine, acting_actor(args, engine), args.name, owner=args.owner)
     gone = (
-        f"{removed.positions} positions, {removed.holdings} holdings, {removed.orders} orders, {removed.trades} "
-        "trades, its funds snapshot and feed state"
+        f"{plural(removed.positions, 'position')}, {plural(removed.holdings, 'holding')}, "
+        f"{plural(removed.orders, 'order')}, {plural(removed.trades, 'trade')}, its funds snapshot and feed state"
     )
     print(f"removed account {removed.name} of {removed.owner} with {gone}; failover history is kept")
     if removed.backups_unlinked:

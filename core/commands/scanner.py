@@ -7,20 +7,23 @@ problems it is kept as a draft, the problems are printed as FILE:LINE:COLUMN and
 run's id (the one already queued or running for the same scope, if any); the run ends in `scan_history` like
 one started from the page.
 
-`run` It reads bars through the database cache when the database is
-migrated (and straight from the provider when it is not, for --symbols); --watchlist reads the watchlist from
-the database. A scanner that is rejected or breaks the rules is an error in the output, never a traceback;
-the exit status is 1 when the scanner was rejected or no symbol could be scanned.
+`run` looks back from `--as-of` (default today): a folder of prices that end in the past is scanned as of a
+day it holds; without it, a symbol whose source ends before the window says where the data ends. It reads bars
+through the database cache when the database is migrated (and straight from the provider when it is not, for
+--symbols); --watchlist reads the watchlist from the database. A scanner that is rejected or breaks the rules
+is an error in the output, never a traceback; the exit status is 1 when the scanner was rejected or no symbol
+could be scanned.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.auth import Permission, require
 from core.auth.audit import record_activity
@@ -32,6 +35,7 @@ from core.scanner.box.validate import validate
 from core.scanner.params import ParamError, parse_params_json
 from core.symbols import SymbolListError, parse_ticker_list
 from core.watchlists import WatchlistError, watchlist_symbols
+from core.wording import plural
 
 # pandas, NumPy and TA-Lib load only when a scanner actually runs, not for every `python -m core` command.
 
@@ -53,6 +57,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     run.add_argument("--params", metavar="JSON", help="parameters, e.g. '{\"rsi_period\": 21}'")
     run.add_argument("--provider", choices=PROVIDER_NAMES, help="default: MARKET_DATA_PROVIDER")
     run.add_argument("--source", metavar="PATH", help="folder for the csv provider")
+    run.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day the scan looks back from (default today, New York)")
     run.add_argument("--format", choices=("table", "json"), default="table")
     run.set_defaults(handler=_run)
 
@@ -117,11 +122,20 @@ def _run(args: argparse.Namespace) -> int:
         else:
             symbols = list(parse_ticker_list(args.symbols))
             engine = _cache_engine(database_url(args))
-        market = MarketData(engine, args.provider, source=args.source)
+        market = MarketData(engine, args.provider, source=args.source, as_of=_as_of(args.as_of))
         report = scan_symbols(code, symbols, market=market, params=params)
     except (ParamError, SymbolListError, WatchlistError, UnknownProvider) as exc:
         raise CommandError(str(exc)) from None
     return _report(args, report)
+
+
+def _as_of(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--as-of: expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _report(args: argparse.Namespace, report) -> int:
@@ -157,7 +171,8 @@ def _print_table(report) -> None:
     for error in report.errors:
         print(f"ERROR {error['symbol'] or '(scanner)'}: {error['error']}")
     print(
-        f"{report.symbols_scanned} symbols scanned, {report.signals_found} signals, {len(report.errors)} errors "
+        f"{plural(report.symbols_scanned, 'symbol')} scanned, {plural(report.signals_found, 'signal')}, "
+        f"{plural(len(report.errors), 'error')} "
         f"in {report.seconds:.2f} s [{report.sandbox or 'not run'}]"
     )
 
@@ -199,7 +214,7 @@ def _save(args: argparse.Namespace) -> int:
         print(f"{'created' if saved.created else 'updated'} scanner {saved.name!r} (id {saved.id}): {state}")
     if saved.draft:
         print(
-            f"{saved.name!r} is kept as a draft with {len(saved.issues)} validation problem(s): "
+            f"{saved.name!r} is kept as a draft with {plural(len(saved.issues), 'validation problem')}: "
             "it cannot be queued until a save without problems",
             file=sys.stderr,
         )
@@ -216,7 +231,7 @@ def _enqueue(args: argparse.Namespace) -> int:
     try:
         symbols = list(parse_ticker_list(args.symbols)) if args.symbols is not None else None
         with unit_of_work(engine, write=True) as session:
-            scanner_id = session.scalar(select(Scanner.id).where(Scanner.name == args.name))
+            scanner_id = session.scalar(select(Scanner.id).where(func.lower(Scanner.name) == args.name.lower()))
             if scanner_id is None:
                 raise CommandError(f"no scanner called {args.name!r} (see the Scanners page, or `scanner save`)")
             watchlist_id = None

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from core.calendars import CalendarNotFound, MarketCalendar, load_calendar
 from core.db.base import utcnow
 from core.db.engine import unit_of_work
-from core.db.models import ScanSchedule, ScheduleFire, Watchlist
+from core.db.models import Scanner, ScanSchedule, ScheduleFire, Watchlist
 from core.jobs import queue
 from core.jobs.schedules import ScheduleError, ScheduleSpec, next_fire_time, plan_fire
 from core.symbols import plain_tickers
@@ -130,6 +130,17 @@ def enqueue_fire(
         if not schedule.is_active:
             session.rollback()
             return None
+        spec = ScheduleSpec.from_row(schedule)
+        if session.scalar(select(Scanner.draft).where(Scanner.id == schedule.scanner_id)):
+            # a draft never runs: the fire is recorded without a run and the schedule moves on
+            log.warning(
+                "schedule %s: its scanner is a draft (validation problems), fire at %s skipped", schedule_id, fire_time
+            )
+            schedule.last_run = fire_time
+            schedule.next_run = next_fire_time(
+                spec, max(fire_time, now), last_run=fire_time, calendar=Calendars(session).get(spec)
+            )
+            return FireOutcome(schedule_id, fire_time, False, None, schedule.next_run)
         watchlist = session.get(Watchlist, schedule.watchlist_id)
         symbols = list(plain_tickers(watchlist.symbols or []))
         params = {
@@ -148,7 +159,6 @@ def enqueue_fire(
             requested_by=f"schedule:{schedule_id}",
         )
         fire.run_id = run.id
-        spec = ScheduleSpec.from_row(schedule)
         schedule.last_run = fire_time
         schedule.next_run = next_fire_time(
             spec, max(fire_time, now), last_run=fire_time, calendar=Calendars(session).get(spec)

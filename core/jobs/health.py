@@ -27,6 +27,7 @@ from core.db.models import (
     SymbolDailyHistory,
     SystemHealthStatus,
 )
+from core.wording import shorten
 
 SERVICE_NAME = "sidecar"
 STALE_AFTER = dt.timedelta(minutes=2)  # a sidecar that has not beaten for this long is not counted alive
@@ -71,7 +72,7 @@ def record_error(
     with engine.begin() as conn:
         conn.execute(
             insert(CriticalErrorLog).values(
-                error_type=error_type, message=message[:4000], details=details, severity=severity
+                error_type=error_type, message=shorten(message, 4000), details=details, severity=severity
             )
         )
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
 from core.db.models import FINAL_RUN_STATUSES, JobRun
+from core.wording import plural
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ class RunProgress:
     def summary(self) -> str:
         """'120/300 symbols, 3 failed, 2 without options, 24,310 contracts'."""
         return (
-            f"{self.done}/{self.total} symbols, {self.failed} failed, {self.no_options} without options, "
-            f"{self.contracts:,} contracts"
+            f"{self.done}/{plural(self.total, 'symbol')}, {self.failed} failed, {self.no_options} without options, "
+            f"{plural(self.contracts, 'contract')}"
         )
 
 

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
 from core.db.models import FINAL_RUN_STATUSES, JobItem, JobRun
+from core.wording import shorten
 
 MAX_ATTEMPTS = 3
 DEFAULT_LEASE = dt.timedelta(seconds=120)
@@ -277,7 +278,7 @@ def release_items(
         statement = statement.where(JobItem.id.in_(item_ids))
     values: dict[str, Any] = {"status": "queued", "lease_owner": None, "lease_expires_at": None}
     if reason is not None:
-        values["error_message"] = reason[:1000]
+        values["error_message"] = shorten(reason, 1000)
     return conn.execute(statement.values(**values)).rowcount
 
 

@@ -25,6 +25,7 @@ from core.db.models import (
     SystemHealthStatus,
     Watchlist,
 )
+from core.wording import describe_counts, scope_words
 
 FRESH_WITHIN = dt.timedelta(hours=24)
 
@@ -93,12 +94,6 @@ def history_report(session: Session, limit: int = 200, now: dt.datetime | None =
     )
 
 
-def _describe_counts(counts: dict | None) -> str:
-    if not counts:
-        return ""
-    return ", ".join(f"{reason}: {n:,}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-
-
 def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
     return None if start is None or end is None else round((end - start).total_seconds(), 2)
 
@@ -109,7 +104,7 @@ def sync_runs(session: Session, limit: int = 200) -> pd.DataFrame:
         {
             "id": r.id,
             "status": r.status,
-            "scope": r.scope,
+            "scope": scope_words(r.scope),
             "provider": r.provider,
             "requested_by": r.requested_by,
             "created_at": r.created_at,
@@ -121,7 +116,7 @@ def sync_runs(session: Session, limit: int = 200) -> pd.DataFrame:
             "failed": r.failed_items,
             "no_options": r.no_options_items,
             "contracts": r.contracts,
-            "quarantined": _describe_counts(r.quarantined),
+            "quarantined": describe_counts(r.quarantined),
             "error": r.error_message,
         }
         for r in runs
@@ -218,7 +213,11 @@ def _describe_details(details) -> str:
 
 
 def _frame(rows: list[dict], columns: list[str], times: tuple[str, ...]) -> pd.DataFrame:
+    """The rows as a table; a missing text (no error, no watchlist) is blank, never a literal "None" cell."""
     frame = pd.DataFrame(rows, columns=columns)
     for name in times:
         frame[name] = pd.to_datetime(frame[name], utc=True)
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = frame[name].where(frame[name].notna(), "")
     return frame

@@ -109,6 +109,13 @@ class MarketDataProvider(ABC):
     def history(self, symbol: str, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Daily OHLCV with a DatetimeIndex (dates) and OHLCV_COLUMNS, ascending, `start`..`end` inclusive."""
 
+    def history_ends(self, symbol: str) -> dt.date | None:
+        """The last day of daily history this source holds for `symbol`, when it knows without a network call.
+
+        None means unknown (a web API). A scan whose window finds no bars uses it to say where the data ends.
+        """
+        return None
+
     def snapshot(self, symbol: str) -> ChainSnapshot:
         """Quote, profile and all chains for `symbol`; raises `NoOptions` / `ProviderError`."""
         quote = self.quote(symbol)

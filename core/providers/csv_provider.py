@@ -155,6 +155,10 @@ class CsvProvider(MarketDataProvider):
             frame = pd.DataFrame(columns=list(OHLCV_COLUMNS), index=pd.DatetimeIndex([], name="date"), dtype="float64")
         return frame.loc[pd.Timestamp(start) : pd.Timestamp(end)].copy()
 
+    def history_ends(self, symbol: str) -> dt.date | None:
+        frame = self._read_history(symbol.upper())
+        return None if frame is None or frame.empty else frame.index.max().date()
+
     # -- the folder ----------------------------------------------------------------------------------------
     def _index(self) -> dict[str, list[_Snapshot]]:
         if self._snapshots is not None:

@@ -43,6 +43,7 @@ from core.scanner.market import MarketData
 from core.scanner.params import ParamError, typed_params
 from core.scanner.sandbox import Limits, Sandbox, SandboxFailed, SandboxUnavailable
 from core.symbols import SymbolListError, parse_ticker_list, plain_tickers
+from core.wording import shorten
 
 log = logging.getLogger("wheelhouse.scanner")
 
@@ -63,11 +64,13 @@ def enqueue_scan(
     requested_by: str | None = None,
     params: dict[str, Any] | None = None,
     provider: str | None = None,
+    as_of: dt.date | None = None,
 ) -> tuple[JobRun, bool]:
     """Queue a run of a scanner over a watchlist or symbols; returns (run, created) like a sync.
 
-    A second request for the same scanner and scope while one is queued or running returns that one. A draft
-    (a scanner saved with validation problems) is refused: its run could only fail.
+    A second request for the same scanner and scope while one is queued or running returns that one (a run as
+    of a past day is a scope of its own). A draft (a scanner saved with validation problems) is refused: its run
+    could only fail. `as_of` is the day the run's bars end (default: the day it runs).
     """
     scanner = session.get(Scanner, scanner_id)
     if scanner is None:
@@ -90,13 +93,16 @@ def enqueue_scan(
         scope = f"scan:{scanner_id}:symbols:{hashlib.sha1(','.join(sorted(names)).encode()).hexdigest()[:16]}"
     else:
         raise ScanRequestError("say what to scan: a watchlist or some symbols")
+    run_params = {"scanner_id": scanner_id, "watchlist_id": watchlist_id, "params": params or {}}
+    if as_of is not None:
+        scope, run_params["as_of"] = f"{scope}:as-of:{as_of.isoformat()}", as_of.isoformat()
     return queue.enqueue_run(
         session,
         kind=KIND,
         scope=scope,
         symbols=names,
         provider=provider or get_settings().market_data_provider,
-        params={"scanner_id": scanner_id, "watchlist_id": watchlist_id, "params": params or {}},
+        params=run_params,
         requested_by=requested_by,
     )
 
@@ -141,7 +147,10 @@ def run_scan_run(
     if problem:
         return _fail_everything(engine, worker, run_id, problem, lease)
     claims = _claim(engine, worker, chunk, lease, run_id)  # first: whatever breaks from here on spends an attempt
-    market = MarketData(engine, run.provider, source=params.get("source"), provider_factory=provider_factory)
+    as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None
+    market = MarketData(
+        engine, run.provider, source=params.get("source"), as_of=as_of, provider_factory=provider_factory
+    )
     exchange = _exchange(engine, params.get("watchlist_id"))
     done = 0
     try:
@@ -396,7 +405,7 @@ def _finish_history(engine: Engine, run_id: int) -> None:
                 completed_at=finished,
                 signals_found=results,
                 execution_time_ms=max(0, int((finished - started).total_seconds() * 1000)),
-                error_message=summary[:4000] if summary else None,
+                error_message=shorten(summary, 4000) if summary else None,
             )
         )
 

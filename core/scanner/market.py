@@ -96,7 +96,7 @@ class MarketData:
         blocks: dict[str, np.ndarray] = {}
         with self.engine.connect() as conn:
             for i in range(0, len(symbols), CHUNK):
-                blocks.update(_read_blocks(conn, self.cache_key, symbols[i : i + CHUNK], start, wanted))
+                blocks.update(_read_blocks(conn, self.cache_key, symbols[i : i + CHUNK], start, self.today(), wanted))
         uncached = [s for s in symbols if s not in blocks and s not in errors]
         if uncached and self.read_only and self.cache_key == "synthetic":  # computed here, not fetched: no write
             extra, errors_direct = self._fetch_direct(uncached)
@@ -107,7 +107,7 @@ class MarketData:
                 errors[symbol] = (
                     "no cached daily bars (the sidecar fetches them when a scan runs through the queue)"
                     if self.read_only
-                    else "no daily bars for this symbol"
+                    else self._no_bars(symbol, start)
                 )
         return {s: b for s, b in blocks.items() if s not in errors}, errors
 
@@ -129,14 +129,16 @@ class MarketData:
         errors: dict[str, str] = {}
         for symbol in symbols:
             known = state.get(symbol)
-            if known is not None and known.fetched_at.astimezone(NEW_YORK).date() >= today:
-                continue
             covered = (
                 known is not None
                 and known.first_date is not None
                 and known.last_date is not None
                 and (known.first_date <= start + dt.timedelta(days=OVERLAP_DAYS))
             )
+            fresh = known is not None and known.fetched_at.astimezone(NEW_YORK).date() >= today
+            # fetched today covers today's window; a past as-of date needs the cache to reach it
+            if fresh and (self.as_of is None or (covered and known.last_date >= end - dt.timedelta(days=OVERLAP_DAYS))):
+                continue
             since = known.last_date - dt.timedelta(days=OVERLAP_DAYS) if covered else start
             try:
                 frame = self.provider.history(symbol, since, end)
@@ -163,10 +165,23 @@ class MarketData:
                 errors[symbol] = f"no daily bars: {exc}"
                 continue
             if frame.empty:
-                errors[symbol] = "no daily bars for this symbol"
+                errors[symbol] = self._no_bars(symbol, start)
                 continue
             blocks[symbol] = frame_block(frame)
         return blocks, errors
+
+    def _no_bars(self, symbol: str, start: dt.date) -> str:
+        """Why `symbol` has no bars in the window: where the source's prices end, when they end before it."""
+        try:
+            ends = self.provider.history_ends(symbol)
+        except ProviderError:
+            ends = None
+        if ends is not None and ends < start:
+            return (
+                f"no daily bars from {start} to {self.today()}: this source's prices end on {ends} "
+                f"(scan as of {ends} to use them)"
+            )
+        return "no daily bars for this symbol"
 
     def options(self, symbols: Sequence[str], risk_free_rate: float | None = None) -> dict[str, OptionData]:
         """Each symbol's unexpired contracts with their metrics, spot and IV summary (empty without a database)."""
@@ -235,9 +250,11 @@ _DAY_NUMBER = {"sqlite": "julianday(date) - 2440587.5", "postgresql": "date - DA
 
 
 def _read_blocks(
-    conn: Connection, provider: str, symbols: list[str], start: dt.date, columns: list[str]
+    conn: Connection, provider: str, symbols: list[str], start: dt.date, end: dt.date, columns: list[str]
 ) -> dict[str, np.ndarray]:
-    """Each symbol's bars since `start` as a (6, n) block, with one indexed range read per symbol.
+    """Each symbol's bars from `start` to `end` as a (6, n) block, with one indexed range read per symbol.
+
+    `end` is the scan's as-of date: a scan of a past day never sees the bars after it.
 
     This is the hot path of a scan (5,000 symbols x 250 bars is 1.25 million rows), so it uses the driver's
     cursor directly and asks only for the columns the scanner names: per-row cost is all there is here.
@@ -247,15 +264,16 @@ def _read_blocks(
     # Identifiers come from the OHLCV constant and a per-dialect constant; values are bound parameters.
     sql = (
         f"SELECT {_DAY_NUMBER[conn.dialect.name]}, {', '.join(wanted)} FROM ohlcv_daily "  # noqa: S608
-        f"WHERE provider = {mark} AND symbol = {mark} AND date >= {mark} ORDER BY date"
+        f"WHERE provider = {mark} AND symbol = {mark} AND date >= {mark} AND date <= {mark} ORDER BY date"
     )
     since: Any = start.isoformat() if conn.dialect.name == "sqlite" else start
+    until: Any = end.isoformat() if conn.dialect.name == "sqlite" else end
     rows_of = [1 + OHLCV.index(c) for c in wanted]
     out: dict[str, np.ndarray] = {}
     cursor = conn.connection.driver_connection.cursor()
     try:
         for symbol in symbols:
-            cursor.execute(sql, (provider, symbol, since))
+            cursor.execute(sql, (provider, symbol, since, until))
             rows = cursor.fetchall()
             if not rows:
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db.models import Scanner
@@ -46,7 +46,7 @@ def save_by_name(session: Session, name: str, code: str, schema: dict[str, Any] 
     if schema is not None:
         typed_params(schema)  # defaults of the right type, within their bounds: else ParamError, nothing stored
     issues = validate(code)
-    row = session.scalar(select(Scanner).where(Scanner.name == name))
+    row = session.scalar(select(Scanner).where(func.lower(Scanner.name) == name.lower()))  # names ignore case
     created = row is None
     if row is None:
         row = Scanner(name=name, code=code, parameters=schema or {})
@@ -55,7 +55,7 @@ def save_by_name(session: Session, name: str, code: str, schema: dict[str, Any] 
     if schema is not None:
         row.parameters = schema
     session.flush()
-    return SavedScanner(row.id, name, created, issues)
+    return SavedScanner(row.id, row.name, created, issues)
 
 
 __all__ = ["MAX_NAME", "ParamError", "SavedScanner", "save_by_name"]

@@ -31,8 +31,13 @@ def create_schedule(
     """Add a schedule after checking it makes sense for its type; does not commit."""
     if schedule_type not in SCHEDULE_TYPES:
         raise ScheduleError(f"schedule type must be one of {', '.join(SCHEDULE_TYPES)}")
-    if session.get(Scanner, scanner_id) is None:
+    scanner = session.get(Scanner, scanner_id)
+    if scanner is None:
         raise ScheduleError(f"no scanner with id {scanner_id}")
+    if scanner.draft:
+        raise ScheduleError(
+            f"scanner {scanner.name!r} is a draft (saved with validation problems): fix them and save it first"
+        )
     if session.get(Watchlist, watchlist_id) is None:
         raise ScheduleError(f"no watchlist with id {watchlist_id}")
     days = sorted(set(days_of_week))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, desc, func, select
 
 from core.auth.audit import record_activity
 from core.auth.roles import Actor, Permission, require
+from core.clock import today_in_new_york
 from core.db.engine import DatabaseError, unit_of_work
 from core.db.migrate import require_current_schema
 from core.db.models import JobRun, ScanHistory, Scanner, ScannerTemplate, ScanResult, ScanSchedule, Watchlist
@@ -33,6 +35,7 @@ from core.scanner.market import MarketData
 from core.scanner.params import ParamError, parse_params_json, typed_params
 from core.scanner.sandbox import sandbox_status
 from core.symbols import is_ticker
+from core.wording import plural, shorten
 
 MAX_VIEW_CHARS = 50_000  # a dry run's variables (and, apart, its inputs) as JSON, at most
 MAX_ERRORS_SHOWN = 2_000
@@ -51,6 +54,7 @@ class ScannerRow:
     code: str
     parameters: str  # JSON text for the form
     template_id: int | None
+    draft: bool = False  # saved with validation problems: never run or scheduled
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class ScannersPage:
     watchlists: list[Choice] = field(default_factory=list)
     sandbox: str = ""
     error: str | None = None
+    today: dt.date = field(default_factory=today_in_new_york)  # the latest as-of date a run may take
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,10 @@ class DeletionImpact:
     results: int
 
     def describe(self) -> str:
-        return f"Its {self.schedules} schedule(s), {self.runs} past run(s) and {self.results} result(s) go with it"
+        return (
+            f"Its {plural(self.schedules, 'schedule')}, {plural(self.runs, 'past run')} and "
+            f"{plural(self.results, 'result')} go with it"
+        )
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,14 @@ def scanners_page(engine: Engine, actor: Actor) -> ScannersPage:
     with unit_of_work(engine) as session:
         scanners = [
             ScannerRow(
-                s.id, s.name, s.category, s.description, s.code, json.dumps(s.parameters or {}, indent=2), s.template_id
+                s.id,
+                s.name,
+                s.category,
+                s.description,
+                s.code,
+                json.dumps(s.parameters or {}, indent=2),
+                s.template_id,
+                bool(s.draft),
             )
             for s in session.scalars(select(Scanner).order_by(Scanner.name))
         ]
@@ -141,7 +156,7 @@ def scanners_page(engine: Engine, actor: Actor) -> ScannersPage:
     return ScannersPage(
         scanners=scanners,
         templates=[Choice(t.id, f"{t.name} ({t.category})") for t in template_rows],
-        watchlists=[Choice(w.id, f"{w.name} ({len(w.symbols or [])} symbols)") for w in watch_rows],
+        watchlists=[Choice(w.id, f"{w.name} ({plural(len(w.symbols or []), 'symbol')})") for w in watch_rows],
         sandbox=sandbox_status().describe(),
     )
 
@@ -186,9 +201,11 @@ def save_scanner(
     if not name.strip():
         return Saved(scanner_id, issues, "a scanner needs a name")
     with unit_of_work(engine, write=True) as session:
-        clash = session.scalar(select(Scanner.id).where(Scanner.name == name.strip()))
-        if clash is not None and clash != scanner_id:
-            return Saved(scanner_id, issues, f"another scanner is already called {name.strip()!r}")
+        clash = session.execute(
+            select(Scanner.id, Scanner.name).where(func.lower(Scanner.name) == name.strip().lower())
+        ).first()
+        if clash is not None and clash.id != scanner_id:  # names ignore case, as the unique index does
+            return Saved(scanner_id, issues, f"a scanner called {clash.name!r} already exists (names ignore case)")
         row = session.get(Scanner, scanner_id) if scanner_id is not None else None
         action = "scanner_edit" if row is not None else "scanner_create"
         if row is None:
@@ -305,18 +322,19 @@ def bounded_view(values: Any, budget: int = MAX_VIEW_CHARS) -> dict[str, Any]:
     return shown
 
 
-def start_scan(engine: Engine, actor: Actor, scanner_id: int, watchlist_id: int) -> tuple[int, bool]:
-    """Queue a run over a watchlist for the sidecar; (run id, created)."""
+def start_scan(
+    engine: Engine, actor: Actor, scanner_id: int, watchlist_id: int, as_of: dt.date | None = None
+) -> tuple[int, bool]:
+    """Queue a run over a watchlist for the sidecar, its bars ending on `as_of` (default today); (run id, created)."""
     require(actor, Permission.MANAGE_SCANNERS)
     with unit_of_work(engine, write=True) as session:
-        run, created = jobs.enqueue_scan(session, scanner_id, watchlist_id=watchlist_id, requested_by=actor.username)
-        record_activity(
-            session,
-            "scanner_run",
-            actor=actor,
-            target=f"run:{run.id}",
-            details={"scanner_id": scanner_id, "watchlist_id": watchlist_id, "created": created},
+        run, created = jobs.enqueue_scan(
+            session, scanner_id, watchlist_id=watchlist_id, requested_by=actor.username, as_of=as_of
         )
+        details = {"scanner_id": scanner_id, "watchlist_id": watchlist_id, "created": created}
+        if as_of is not None:
+            details["as_of"] = as_of.isoformat()
+        record_activity(session, "scanner_run", actor=actor, target=f"run:{run.id}", details=details)
         return run.id, created
 
 
@@ -344,30 +362,58 @@ def active_run(engine: Engine, actor: Actor, scanner_id: int) -> int | None:
     return next((r.id for r in runs if (r.params or {}).get("scanner_id") == scanner_id), None)
 
 
-def latest_results(engine: Engine, actor: Actor, scanner_id: int) -> Results:
-    """The results of the scanner's newest run with its summary line (an empty frame before any run)."""
+def latest_results(engine: Engine, actor: Actor, scanner_id: int, run_id: int | None = None) -> Results:
+    """The results of run `run_id` (the one the Run tab started) once it has any, else of the scanner's newest
+    run, with a summary line that names the run as the Run tab does (an empty frame before any run)."""
     require(actor, Permission.READ)
     with unit_of_work(engine) as session:
-        history = session.scalars(
-            select(ScanHistory).where(ScanHistory.scanner_id == scanner_id).order_by(desc(ScanHistory.id)).limit(1)
-        ).first()
+        history = None
+        if run_id is not None:
+            history = session.scalar(
+                select(ScanHistory)
+                .join(JobRun, JobRun.scan_history_id == ScanHistory.id)
+                .where(JobRun.id == run_id, ScanHistory.scanner_id == scanner_id)
+            )
+        if history is None:
+            history = session.scalars(
+                select(ScanHistory).where(ScanHistory.scanner_id == scanner_id).order_by(desc(ScanHistory.id)).limit(1)
+            ).first()
         if history is None:
             return Results("no runs yet", pd.DataFrame(columns=["symbol", "signal"]))
+        job = session.execute(select(JobRun.id, JobRun.params).where(JobRun.scan_history_id == history.id)).first()
         rows = session.execute(
             select(ScanResult.symbol, ScanResult.signal, ScanResult.metrics, ScanResult.timestamp)
             .where(ScanResult.scan_history_id == history.id)
             .order_by(ScanResult.symbol)
         ).all()
+        as_of = ((job.params or {}).get("as_of") if job else None) or None
         summary = (
-            f"run {history.id} {history.status}: {history.symbols_scanned or 0} symbols scanned, "
-            f"{history.signals_found or 0} signals"
+            (f"run {job.id}" if job else f"scan {history.id}")
+            + (f" as of {as_of}" if as_of else "")
+            + f" {history.status}: {plural(history.symbols_scanned or 0, 'symbol')} scanned, "
+            f"{plural(history.signals_found or 0, 'signal')}"
             + (f" in {history.execution_time_ms / 1000:.1f} s" if history.execution_time_ms else "")
         )
-        errors = (history.error_message or "")[:MAX_ERRORS_SHOWN]
+        errors = shorten(history.error_message or "", MAX_ERRORS_SHOWN)
     frame = pd.DataFrame(
-        [{"symbol": r.symbol, "signal": r.signal, **(r.metrics or {}), "time": r.timestamp} for r in rows]
+        [
+            {"symbol": r.symbol, "signal": r.signal, **_dates_as_dates(r.metrics or {}), "time": r.timestamp}
+            for r in rows
+        ]
     )
+    for name in frame.columns:  # a metric a scanner left out (None) is a blank cell, not the word "None"
+        if frame[name].dtype == object:
+            frame[name] = frame[name].where(frame[name].notna(), "")
     return Results(summary, frame if len(frame) else pd.DataFrame(columns=["symbol", "signal"]), errors)
+
+
+_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?$")
+
+
+def _dates_as_dates(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Metric values stored as midnight timestamps (`2027-01-08T00:00:00`, results saved before scanners reported
+    dates as dates) shown as the dates they are."""
+    return {k: _MIDNIGHT.sub(r"\1", v) if isinstance(v, str) else v for k, v in metrics.items()}
 
 
 def results_csv(frame: pd.DataFrame) -> bytes:

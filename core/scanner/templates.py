@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db.models import Scanner, ScannerTemplate
@@ -266,9 +266,10 @@ def scanner_from_template(session: Session, template_id: int, name: str | None =
     if template is None:
         raise LookupError(f"no scanner template with id {template_id}")
     base = (name or template.name).strip() or template.name
-    taken = set(session.scalars(select(Scanner.name).where(Scanner.name.like(f"{base}%"))))
+    prefix = func.lower(func.substr(Scanner.name, 1, len(base)))
+    taken = {n.lower() for n in session.scalars(select(Scanner.name).where(prefix == base.lower()))}
     chosen, n = base, 2
-    while chosen in taken:
+    while chosen.lower() in taken:  # names ignore case
         chosen, n = f"{base} ({n})", n + 1
     scanner = Scanner(
         name=chosen,

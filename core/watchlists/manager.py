@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
@@ -54,13 +54,13 @@ class WatchlistManager:
     # ---- writing -------------------------------------------------------------------------------------
     def create(self, name: str, description: str | None = None, source: str = "manual") -> WatchlistInfo:
         name = _clean_name(name)
-        if self.session.scalar(select(Watchlist.id).where(Watchlist.name == name)) is not None:
-            raise WatchlistError(f"a watchlist named {name!r} already exists")
+        self._refuse_taken(name)
         self.session.add(Watchlist(name=name, description=description, symbols=[], exchange=None))
         tv = self._tv(name)
         if tv is None:
             self.session.add(TvWatchlist(name=name, description=description, source=source))
         else:  # an orphan TradingView list of that name: reuse it, emptied to match, rather than fail
+            tv.name = name
             self.session.execute(delete(TvWatchlistSymbol).where(TvWatchlistSymbol.watchlist_id == tv.id))
         self.session.flush()
         return self.get(name)
@@ -70,9 +70,11 @@ class WatchlistManager:
         watchlist = self._watchlist(old)
         if new == watchlist.name:
             return self.get(new)
-        if self.session.scalar(select(Watchlist.id).where(Watchlist.name == new)) is not None:
-            raise WatchlistError(f"a watchlist named {new!r} already exists")
-        self.session.execute(delete(TvWatchlist).where(TvWatchlist.name == new))  # a stray TradingView-only list
+        self._refuse_taken(new, but=watchlist.id)
+        # a stray TradingView-only list of that name (in any case) gives way
+        self.session.execute(
+            delete(TvWatchlist).where(func.lower(TvWatchlist.name) == new.lower(), TvWatchlist.name != watchlist.name)
+        )
         tv = self._ensure_tv(watchlist)
         watchlist.name = tv.name = new
         self.session.flush()
@@ -81,7 +83,7 @@ class WatchlistManager:
     def delete(self, name: str) -> None:
         watchlist = self._watchlist(name)
         # SQL deletes: the database cascades to tv_watchlist_symbols and scan_schedules (and nulls scan_history)
-        self.session.execute(delete(TvWatchlist).where(TvWatchlist.name == watchlist.name))
+        self.session.execute(delete(TvWatchlist).where(func.lower(TvWatchlist.name) == watchlist.name.lower()))
         self.session.execute(delete(Watchlist).where(Watchlist.id == watchlist.id))
         self.session.flush()
 
@@ -120,20 +122,29 @@ class WatchlistManager:
 
     def replace(self, name: str, entries: Iterable[Entry]) -> WatchlistInfo:
         """Set a watchlist's symbols (in order), creating the list if needed."""
-        if self.session.scalar(select(Watchlist.id).where(Watchlist.name == name)) is None:
+        if self.session.scalar(select(Watchlist.id).where(func.lower(Watchlist.name) == name.lower())) is None:
             self.create(name)
         self._store(self._watchlist(name), tuple(self._with_exchange(list(entries))))
         return self.get(name)
 
     # ---- internals -----------------------------------------------------------------------------------
+    def _refuse_taken(self, name: str, but: int | None = None) -> None:
+        """Names ignore case ("Wheel TV" is "wheel tv"): say so before the database's unique index refuses."""
+        query = select(Watchlist.name).where(func.lower(Watchlist.name) == name.lower())
+        if but is not None:
+            query = query.where(Watchlist.id != but)
+        taken = self.session.scalar(query)
+        if taken is not None:
+            raise WatchlistError(f"a watchlist called {taken!r} already exists (names ignore case)")
+
     def _watchlist(self, name: str) -> Watchlist:
-        watchlist = self.session.scalar(select(Watchlist).where(Watchlist.name == name))
+        watchlist = self.session.scalar(select(Watchlist).where(func.lower(Watchlist.name) == name.lower()))
         if watchlist is None:
             raise WatchlistError(f"no watchlist named {name!r}")
         return watchlist
 
     def _tv(self, name: str) -> TvWatchlist | None:
-        return self.session.scalar(select(TvWatchlist).where(TvWatchlist.name == name))
+        return self.session.scalar(select(TvWatchlist).where(func.lower(TvWatchlist.name) == name.lower()))
 
     def _ensure_tv(self, watchlist: Watchlist) -> TvWatchlist:
         tv = self._tv(watchlist.name)

@@ -24,6 +24,7 @@ from core.premiums.screen import DatabaseScanner
 from core.symbols import WatchlistError
 from core.watchlists.formats import Parsed, WatchlistInfo, export_csv, export_tradingview, parse_csv, parse_symbols
 from core.watchlists.manager import AddResult, WatchlistManager, known_symbols
+from core.wording import plural
 
 OVERVIEW_COLUMNS = [
     "symbol",
@@ -59,7 +60,8 @@ class DeletionImpact:
 
     def describe(self) -> str:
         return (
-            f"Its {self.symbols} symbol(s) and {self.schedules} scanner schedule(s) go with it; past scan results stay"
+            f"Its {plural(self.symbols, 'symbol')} and {plural(self.schedules, 'scanner schedule')} go with it; "
+            "past scan results stay"
         )
 
 

@@ -65,7 +65,7 @@ def test_test_and_sync_inline_then_list_shows_the_sync(run, make_user, servers):
     assert (code, out.strip()) == (0, "spare: OpenAlgo answered, broker upstox")
     code, out, _ = run("accounts", "sync", "--all", "--inline")
     assert code == 0
-    assert "main: synced 3 positions (0 closed), 2 holdings, 2 orders, 1 trades" in out
+    assert "main: synced 3 positions (0 closed), 2 holdings, 2 orders, 1 trade in " in out
     code, out, _ = run("accounts", "sync", "main", "--inline", "--format", "json")
     result = json.loads(out)
     assert result["synced"] == 1 and result["accounts"][0]["positions"] == 3
@@ -143,7 +143,7 @@ def test_import_positions_preview_and_store(run, make_user):
     make_user()
     assert run("accounts", "add", "schwab-ira", "--broker", "schwab", "--owner", "alice")[0] == 0
     code, out, _ = run("accounts", "import-positions", "schwab-ira", str(DATA / "schwab_positions.csv"), "--preview")
-    assert code == 0 and "would import: 1 positions, 2 holdings (schwab layout" in out
+    assert code == 0 and "would import: 1 position, 2 holdings (schwab layout" in out
     code, out, _ = run("accounts", "import-positions", "schwab-ira", str(DATA / "fidelity_positions.csv"),
                        "--preset", "fidelity", "--format", "json")  # fmt: skip
     document = json.loads(out)
@@ -176,7 +176,7 @@ def test_rotate_keys_and_remove(run, make_user, openalgo, set_secret_keys, backe
     run("accounts", "sync", "main", "--inline")
     code, out, _ = run("accounts", "remove", "main")
     assert code == 0
-    assert out.startswith("removed account main of alice with 3 positions, 2 holdings, 2 orders, 1 trades")
+    assert out.startswith("removed account main of alice with 3 positions, 2 holdings, 2 orders, 1 trade,")
     assert json.loads(run("accounts", "list", "--format", "json")[1]) == {"accounts": []}
 
 

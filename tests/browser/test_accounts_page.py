@@ -166,7 +166,7 @@ def test_a_trader_adds_an_account_syncs_it_and_sees_its_positions(page, app, ope
     chart = page.locator('[data-testid="stPlotlyChart"]').first
     chart.wait_for()
     assert "NIFTY28MAR2420800CE" in chart.inner_text()  # the P&L bar of the option position
-    assert "1/1 accounts, 0 failed" in main.inner_text()
+    assert "1/1 account, 0 failed" in main.inner_text()
     wait_until(lambda: _status(database_url) == "up", timeout=60, interval=0.5, what="the sidecar's ping")
     page.get_by_role("button", name="Sync now", exact=True).click()  # again: the page redraws with the ping
     page.get_by_text(re.compile(r"Account sync \d+ queued")).wait_for()

@@ -125,3 +125,19 @@ def test_an_edited_schedule_is_replanned(committed_engine):
     [plan] = fires.plan_schedules(committed_engine, now, GRACE, edited=frozenset({schedule_id}))
     assert plan.fire_time == last + dt.timedelta(minutes=120)
     assert _schedule(committed_engine, schedule_id).next_run == plan.fire_time
+
+
+def test_a_draft_scanner_is_never_run_by_its_schedule(committed_engine):
+    from core.db.models import Scanner
+
+    now = utcnow()
+    due = now - dt.timedelta(seconds=30)
+    schedule_id = make_schedule(committed_engine, next_run=due)
+    with unit_of_work(committed_engine, write=True) as session:  # saved with validation problems since
+        session.get(Scanner, session.get(ScanSchedule, schedule_id).scanner_id).draft = True
+    [outcome] = fires.dispatch_due(committed_engine, now, GRACE, provider="synthetic")
+    assert (outcome.created, outcome.run_id) == (False, None)
+    assert _count(committed_engine, JobRun) == 0
+    schedule = _schedule(committed_engine, schedule_id)  # the schedule moves on rather than retry the fire
+    assert schedule.last_run == due and schedule.next_run == due + dt.timedelta(minutes=15)
+    assert fires.dispatch_due(committed_engine, now, GRACE) == []

@@ -128,7 +128,7 @@ def test_sync_now_queues_a_run_that_the_sidecar_works(open_page, committed_engin
     click(app, "accounts.sync")
     no_exception(app)
     [bar] = app.get("progress")
-    assert bar.proto.text.endswith("queued: 0/1 accounts, 0 failed")
+    assert bar.proto.text.endswith("queued: 0/1 account, 0 failed")
     assert "No sidecar is running" in texts(app.warning)
     with unit_of_work(committed_engine) as session:
         run = session.scalars(select(JobRun)).one()
@@ -140,7 +140,7 @@ def test_sync_now_queues_a_run_that_the_sidecar_works(open_page, committed_engin
         engine.dispose()
     app.run()
     no_exception(app)
-    assert "Last sync completed" in texts(app.caption) and "1/1 accounts, 0 failed" in texts(app.caption)
+    assert "Last sync completed at " in texts(app.caption) and "1/1 account, 0 failed" in texts(app.caption)
     positions = next(f.value for f in app.dataframe if "underlying" in f.value.columns)
     assert "NIFTY28MAR2420800CE" in set(positions["symbol"])
     with unit_of_work(committed_engine) as session:
@@ -154,7 +154,7 @@ def test_delete_asks_first_and_says_what_goes(open_page, committed_engine, db_ur
     app = open_page(db_url, PAGE, role="admin")
     click(app, "accounts.delete")
     warning = texts(app.warning)
-    assert "Delete main (owner alice)? Its 3 positions, 2 holdings, 2 orders and 1 trades" in warning
+    assert "Delete main (owner alice)? Its 3 positions, 2 holdings, 2 orders and 1 trade," in warning
     click(app, "accounts.delete.cancel")
     with unit_of_work(committed_engine) as session:
         assert session.scalars(select(TradingAccount.account_name)).all() == ["main"]

@@ -93,3 +93,28 @@ def test_viewers_and_traders_see_no_activity_tab(open_page, committed_engine, db
         no_exception(app)
         assert "Activity" not in [t.label for t in app.tabs]
         assert "Sync runs" in [t.label for t in app.tabs]
+
+
+def test_scopes_and_reasons_are_words_and_missing_texts_are_blank(open_page, committed_engine, db_url):
+    from core.db.models import JobRun, Stock, StockData
+
+    with unit_of_work(committed_engine, write=True) as session:
+        session.add(
+            JobRun(
+                kind="sync",
+                scope="sync:symbols:f1070a0b2c3d4e5f",
+                status="completed",
+                provider="synthetic",
+                quarantined={"bid_not_positive": 12, "ask_below_bid": 1},
+            )
+        )
+        session.add(Stock(symbol="AAPL"))
+        session.flush()
+        session.add(StockData(symbol="AAPL", sync_status="synced", quarantined={"bid_not_positive": 12}))
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    runs = app.dataframe[0].value
+    assert runs.iloc[0]["scope"] == "chosen symbols"
+    assert runs.iloc[0]["quarantined"] == "no bid: 12, ask below bid: 1"
+    assert runs.iloc[0]["error"] == "" and runs.iloc[0]["requested_by"] == ""  # blank, not "None"
+    assert "Rows kept out of rankings at the last sync, by reason: no bid: 12" in texts(app.caption)

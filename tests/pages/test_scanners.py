@@ -13,16 +13,19 @@ from core.scanner.templates import TEMPLATES, seed_templates
 from tests import factories
 from tests.conftest import REPO_ROOT
 from tests.pages.conftest import signed_in
+from ui.code_input import PLAIN
 
 pytestmark = pytest.mark.slow  # every test here starts the sandbox
 
 
 @pytest.fixture
 def page(monkeypatch):
-    def open_with(url: str) -> AppTest:
+    def open_with(url: str, plain: bool = True) -> AppTest:
         monkeypatch.setenv("DATABASE_URL", url)
         get_settings.cache_clear()
-        return signed_in(AppTest.from_file(str(REPO_ROOT / "pages" / "scanners.py"), default_timeout=30), url).run()
+        app = signed_in(AppTest.from_file(str(REPO_ROOT / "pages" / "scanners.py"), default_timeout=30), url)
+        app.session_state[PLAIN] = plain  # AppTest cannot type into the code editor component
+        return app.run()
 
     yield open_with
     get_settings.cache_clear()
@@ -62,7 +65,7 @@ def test_validate_shows_errors_at_their_lines(page, db_url, committed_engine):
     app.text_area(key=f"scanners.code.{scanner_id}").input("x = 1\nimport os\ny = df.__class__\n").run()
     app.button(key="scanners.validate").click().run()
     assert not app.exception
-    assert [e.value for e in app.error] == ["2 validation problem(s):"]
+    assert [e.value for e in app.error] == ["2 validation problems:"]
     assert app.code[0].value.splitlines() == [  # scanner text: shown as text, never as Markdown
         "Line 2, column 1: import of 'os' is not allowed (only datetime, math, numpy, pandas, statistics, talib)",
         "Line 3, column 8: dunder attribute '.__class__' is not allowed",
@@ -114,7 +117,7 @@ def test_delete_asks_first_and_says_what_goes_with_it(page, db_url, committed_en
     assert not app.exception
     assert names() == ["Mine"]
     assert app.warning[0].value == (
-        "Delete “Mine”? Its 0 schedule(s), 2 past run(s) and 0 result(s) go with it. This cannot be undone."
+        "Delete “Mine”? Its 0 schedules, 2 past runs and 0 results go with it. This cannot be undone."
     )
     app.button(key="scanners.delete_cancel").click().run()
     assert names() == ["Mine"] and not app.warning
@@ -137,7 +140,9 @@ def test_a_scanner_saved_with_problems_is_a_draft_that_is_not_queued(page, db_ur
     app.selectbox(key="scanners.choice").select("Mine").run()
     app.text_area(key=f"scanners.code.{scanner_id}").input("import os\nsignal = True\n").run()
     app.button(key="scanners.save").click().run()
-    assert app.success[0].value == "Saved, with 1 validation problems."
+    assert app.warning[-1].value == (
+        "Saved as a draft, with 1 validation problem: it is not run or scheduled until they are fixed."
+    )
     app.button(key="scanners.run").click().run()
     assert not app.exception
     assert [e.value for e in app.error] == ["Not queued:"]
@@ -145,3 +150,75 @@ def test_a_scanner_saved_with_problems_is_a_draft_that_is_not_queued(page, db_ur
     with unit_of_work(committed_engine) as session:
         assert session.get(Scanner, scanner_id).draft is True
         assert session.scalars(select(JobRun)).all() == []
+
+
+def test_the_code_editor_is_a_code_component_and_a_draft_says_so_beside_it(page, db_url, committed_engine):
+    with unit_of_work(committed_engine, write=True) as session:
+        mine = factories.scanner(session, name="Mine", code="signal = close[-1] > 1\n").id
+        factories.scanner(session, name="Rough", code="import os\nsignal = True\n", draft=True)
+        factories.watchlist(session, name="Tech", symbols=["AAPL"])
+    app = page(db_url, plain=False)
+    app.selectbox(key="scanners.choice").select("Mine").run()
+    assert not app.exception
+    editors = app.get("component_instance")
+    assert len(editors) == 1 and "code_editor" in editors[0].proto.component_name
+    assert '"code": "signal = close[-1] > 1\\n"' in editors[0].proto.json_args
+    assert '"lang": "python"' in editors[0].proto.json_args
+    assert f"scanners.code.{mine}" not in [t.key for t in app.text_area]
+    assert not app.warning
+    app.selectbox(key="scanners.choice").select("Rough").run()
+    assert app.warning[0].value.startswith("**Draft:** this scanner was saved with validation problems, so it is never")
+    assert any("is a draft" in c.value for c in app.caption)  # and the Run tab says so too
+
+
+def test_run_as_of_a_past_day_and_results_name_the_run(page, db_url, committed_engine, monkeypatch):
+    import datetime as dt
+
+    from core.db.models import ScanHistory, ScanResult
+
+    monkeypatch.setenv("MARKET_DATA_PROVIDER", "synthetic")
+    with unit_of_work(committed_engine, write=True) as session:
+        scanner_id = factories.scanner(session, name="Mine", code="signal = True\n").id
+        factories.watchlist(session, name="Tech", symbols=["AAPL"])
+        for _ in range(3):  # earlier ids, so the job run's id and the history's differ
+            session.add(ScanHistory(scanner_id=scanner_id, status="completed", symbols_scanned=0))
+    app = page(db_url)
+    app.selectbox(key="scanners.choice").select("Mine").run()
+    app.date_input(key="scanners.as_of").set_value(dt.date(2023, 10, 27)).run()
+    app.button(key="scanners.run").click().run()
+    assert not app.exception
+    with unit_of_work(committed_engine) as session:
+        run = session.scalars(select(JobRun)).one()
+    assert run.params["as_of"] == "2023-10-27" and run.scope.endswith(":as-of:2023-10-27")
+    assert f"Run {run.id} queued." in [c.value for c in app.caption]
+
+    with unit_of_work(committed_engine, write=True) as session:  # the sidecar's part, as it would record it
+        history = ScanHistory(
+            scanner_id=scanner_id,
+            status="completed",
+            symbols_scanned=1,
+            signals_found=1,
+            error_message="MSFT: no daily bars for this symbol; " * 100,  # 3,700 characters
+        )
+        session.add(history)
+        session.flush()
+        session.get(JobRun, run.id).scan_history_id = history.id
+        session.add(
+            ScanResult(
+                scanner_id=scanner_id,
+                scan_history_id=history.id,
+                symbol="AAPL",
+                signal="BUY",
+                metrics={"expiry": "2027-01-08T00:00:00", "note": None},
+            )
+        )
+        assert history.id != run.id
+    app.run()
+    summary = next(c.value for c in app.caption if c.value.startswith("run "))
+    assert summary.startswith(f"run {run.id} as of 2023-10-27 completed: 1 symbol scanned, 1 signal")
+    frame = app.dataframe[-2].value  # the results table (the schedule table is the last)
+    assert frame.loc[0, "expiry"] == "2027-01-08" and frame.loc[0, "note"] == ""  # blank, not "None"
+    shown = next(c.value for c in app.code if c.value.startswith("MSFT: no daily bars"))
+    whole = "MSFT: no daily bars for this symbol; " * 100
+    assert len(shown) <= 2_000 and shown.endswith(" …")  # cut between words, and says so
+    assert whole.startswith(shown[:-2]) and whole[len(shown) - 2] in " ;"

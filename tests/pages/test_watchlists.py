@@ -57,7 +57,7 @@ def test_create_and_paste_reports_every_skipped_entry(open_page, demo_url, commi
     ).run()
     app.button(key="watchlists:add_pasted").click().run()
     no_exception(app)
-    assert "added 3 symbol(s)" in texts(app.warning)
+    assert "added 3 symbols" in texts(app.warning)
     skipped = app.dataframe[0].value  # the report comes before the symbols table
     reasons = dict(zip(skipped["entry"], skipped["reason"], strict=True))
     assert "section header" in reasons["###Section"]
@@ -91,7 +91,7 @@ def test_upload_csv_rename_and_delete(open_page, demo_url, committed_engine):
     app.button(key="watchlists:delete").click().run()  # the first click only asks
     no_exception(app)
     assert "Renamed" in _lists(committed_engine)
-    assert "Its 2 symbol(s) and 0 scanner schedule(s) go with it" in texts(app.warning)
+    assert "Its 2 symbols and 0 scanner schedules go with it" in texts(app.warning)
     app.button(key="watchlists:delete_cancel").click().run()
     assert "Renamed" in _lists(committed_engine) and not app.warning
     app.button(key="watchlists:delete").click().run()
@@ -175,3 +175,37 @@ def test_a_traders_change_is_logged_under_their_name(open_page, demo_url, commit
             select(ActivityLog.username, ActivityLog.target).where(ActivityLog.action == "watchlist_create")
         ).one()
     assert row.username.startswith("test-trader-") and row.target == "watchlist:Mine"
+
+
+def test_a_new_empty_watchlist_says_how_to_fill_it_not_another_syncs_status(open_page, demo_url, committed_engine):
+    app = open_page(demo_url, PAGE)  # the demo has a finished Sync All
+    app.text_input(key="watchlists:new_name").input("Wheel TV").run()
+    app.button(key="watchlists:create").click().run()
+    no_exception(app)
+    assert "This watchlist is empty. Add symbols under **Add symbols** below" in texts(app.info)
+    assert not [c for c in app.caption if "Last sync" in c.value]
+    assert not [b for b in app.button if b.key and b.key.endswith(":sync")]
+    app.text_input(key="watchlists:new_name").input("wheel tv").run()  # names ignore case
+    app.button(key="watchlists:create").click().run()
+    assert "a watchlist called 'Wheel TV' already exists (names ignore case)" in texts(app.error) + texts(app.warning)
+
+
+def test_the_last_sync_line_tells_its_clock_time_and_an_age_computed_now(open_page, demo_url, committed_engine):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from core.db.models import JobRun
+
+    two_hours_ago = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=2)
+    with unit_of_work(committed_engine, write=True) as session:  # the demo's sync, finished two hours ago
+        session.execute(
+            update(JobRun).values(started_at=two_hours_ago - dt.timedelta(seconds=5), finished_at=two_hours_ago)
+        )
+    app = open_page(demo_url, PAGE)
+    no_exception(app)
+    line = next(c.value for c in app.caption if "Last sync (run " in c.value)
+    clock = two_hours_ago.strftime(
+        "%H:%M UTC" if two_hours_ago.date() == dt.datetime.now(dt.UTC).date() else "%Y-%m-%d %H:%M UTC"
+    )
+    assert f" completed at {clock}, 2 h " in line and " ago (took 5 s): " in line

@@ -59,7 +59,7 @@ def test_problems_are_reported_at_their_line_and_the_draft_is_kept(files, db_url
         f"{broken}:2:1: import of 'os' is not allowed (only datetime, math, numpy, pandas, statistics, talib)",
         f"{broken}:3:8: dunder attribute '.__class__' is not allowed",
     ]
-    assert "kept as a draft with 2 validation problem(s)" in lines[2]
+    assert "kept as a draft with 2 validation problems" in lines[2]
     assert _scanner(committed_engine, "Mine") == (BROKEN, {"period": 14}, True)
 
     refused = run_cli("scanner", "enqueue", "Mine", "--symbols", "AAPL", "--database-url", db_url)
@@ -139,3 +139,16 @@ def test_enqueued_runs_end_in_scan_history_through_the_sidecar(files, db_url, co
             results = session.scalars(select(ScanResult.symbol).where(ScanResult.scan_history_id == history.id))
             assert run.status == history.status == "completed" and set(results) == symbols
         assert "NOPE" in session.get(ScanHistory, session.get(JobRun, list_run).scan_history_id).error_message
+
+
+def test_names_ignore_case_for_save_and_enqueue(files, db_url, committed_engine):
+    first = run_cli("scanner", "save", "Wheel TV", str(files / "good.py"), "--database-url", db_url, "--format", "json")
+    scanner_id = json.loads(first.stdout)["id"]
+    again = run_cli("scanner", "save", "wheel tv", str(files / "better.py"), "--database-url", db_url)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == f"updated scanner 'Wheel TV' (id {scanner_id}): ready to run"
+    assert _scanner(committed_engine, "Wheel TV")[0] == BETTER
+    with unit_of_work(committed_engine) as session:
+        assert session.scalars(select(Scanner.name)).all() == ["Wheel TV"]
+    queued = run_cli("scanner", "enqueue", "WHEEL TV", "--symbols", "AAPL", "--database-url", db_url)
+    assert queued.returncode == 0, queued.stderr

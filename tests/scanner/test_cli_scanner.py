@@ -110,3 +110,29 @@ def test_run_watchlist_from_the_database(files, sandbox_required, tmp_path):
     assert [r["symbol"] for r in json.loads(result.stdout)["results"]] == ["NVDA", "AMD"]
     missing = run_cli("scanner", "run", str(files / "good.py"), "--watchlist", "Nope", "--database-url", url)
     assert missing.returncode == 1 and missing.stderr.strip() == "error: no watchlist named 'Nope'"
+
+
+@pytest.mark.slow
+def test_run_over_recorded_prices_that_end_in_the_past(files, sandbox_required, shared_data, tmp_path):
+    """The recorded daily histories end on 2023-10-27: today's window finds nothing and says where they end;
+    `--as-of` moves the window there, and the scan sees no bar after that day."""
+    (files / "last.py").write_text("signal = True\nmetrics = {'close': close[-1]}\n")
+    common = ("--symbols", "AAPL,KO", "--provider", "csv", "--source", str(shared_data), "--format", "json")
+    absent = ("--database-url", f"sqlite:///{tmp_path / 'absent.db'}")
+
+    today = run_cli("scanner", "run", str(files / "last.py"), *common, *absent)
+    assert today.returncode == 1, today.stderr
+    errors = json.loads(today.stdout)["errors"]
+    assert [e["symbol"] for e in errors] == ["AAPL", "KO"]
+    assert all("this source's prices end on 2023-10-27 (scan as of 2023-10-27" in e["error"] for e in errors)
+
+    past = run_cli("scanner", "run", str(files / "last.py"), *common, "--as-of", "2023-06-30", *absent)
+    assert past.returncode == 0, past.stderr
+    doc = json.loads(past.stdout)
+    assert doc["errors"] == [] and doc["symbols_scanned"] == 2
+    closes = {r["symbol"]: r["metrics"]["close"] for r in doc["results"]}
+    assert closes["AAPL"] == pytest.approx(193.97, abs=0.01)  # AAPL's close on Friday 2023-06-30
+
+    bad = run_cli("scanner", "run", str(files / "last.py"), *common, "--as-of", "30/06/2023", *absent)
+    assert bad.returncode != 0 and "--as-of: expected a date YYYY-MM-DD, got '30/06/2023'" in bad.stderr
+    assert "Traceback" not in bad.stderr

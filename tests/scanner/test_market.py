@@ -153,3 +153,16 @@ def test_only_the_columns_a_scanner_names_are_read(committed_engine, provider):
     some, _ = market.bars(["AAPL"], ("close", "volume"))
     assert np.array_equal(some["AAPL"][[0, 4, 5]], full["AAPL"][[0, 4, 5]])
     assert np.isnan(some["AAPL"][1:4]).all()
+
+
+def test_a_scan_as_of_an_earlier_day_sees_no_later_bar_and_fetches_what_todays_fetch_missed(committed_engine, provider):
+    today, errors = _market(committed_engine, provider).bars(["AAPL"])
+    assert errors == {}
+    earlier = AS_OF - dt.timedelta(days=600)  # before the 400-day window fetched for AS_OF
+    calls = len(provider.calls)
+    market = MarketData(committed_engine, "synthetic", as_of=earlier, provider_factory=lambda *a, **k: provider)
+    past, errors = market.bars(["AAPL"])
+    assert errors == {} and len(provider.calls) == calls + 1  # fetched today, but not that far back
+    last_day = dt.date(1970, 1, 1) + dt.timedelta(days=int(past["AAPL"][0][-1]))
+    assert last_day <= earlier < dt.date(1970, 1, 1) + dt.timedelta(days=int(today["AAPL"][0][-1]))
+    assert (earlier - last_day).days <= 4  # the last session on or before that day

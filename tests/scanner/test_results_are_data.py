@@ -3,12 +3,15 @@ as clean, bounded JSON (box/clean.py, in the child and again on the host), and a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import unicodedata
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from core.scanner.box import clean
+from core.scanner.box import clean, report
 from core.scanner.sandbox import _outcome
 from tests.scanner.conftest import PRELUDE, item
 
@@ -130,3 +133,20 @@ def test_dry_run_debug_is_bounded(either_mode):
     outcome = box.run(code, [item()], debug=True)[0]
     text = json.dumps(outcome.debug, allow_nan=False)
     assert len(text) < 100_000 and "\\u0000" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (pd.Timestamp("2027-01-08"), "2027-01-08"),  # an expiry: a date, not 2027-01-08T00:00:00
+        (np.datetime64("2027-01-08"), "2027-01-08"),
+        (dt.date(2027, 1, 8), "2027-01-08"),
+        (dt.datetime(2027, 1, 8), "2027-01-08"),
+        (pd.Series(pd.to_datetime(["2027-01-01", "2027-01-08"])), "2027-01-08"),
+        (pd.Timestamp("2027-01-08 15:30"), "2027-01-08T15:30:00"),  # a moment keeps its time
+        (pd.Timestamp("2027-01-08", tz="UTC"), "2027-01-08T00:00:00+00:00"),
+        (pd.NaT, None),
+    ],
+)
+def test_dates_are_reported_as_dates(value, shown):
+    assert report.scalar(value) == shown

@@ -48,3 +48,10 @@ def test_schedules_that_cannot_run_are_refused(session, kind, kw, message):
     scanner, watchlist = factories.scanner(session), factories.watchlist(session)
     with pytest.raises(ScheduleError, match=message):
         create_schedule(session, scanner.id, watchlist.id, kind, **kw)
+
+
+def test_a_draft_scanner_cannot_be_scheduled(session):
+    scanner = factories.scanner(session, name="Rough", draft=True)
+    watchlist = factories.watchlist(session)
+    with pytest.raises(ScheduleError, match=r"^scanner 'Rough' is a draft \(saved with validation problems\)"):
+        create_schedule(session, scanner.id, watchlist.id, "daily", run_time=dt.time(9, 45))

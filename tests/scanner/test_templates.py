@@ -10,10 +10,12 @@ from sqlalchemy import select
 from core.db.engine import unit_of_work
 from core.db.models import Scanner, ScannerTemplate, StockData
 from core.providers.synthetic import SyntheticProvider
+from core.scanner import service
 from core.scanner.engine import scan_symbols
 from core.scanner.market import MarketData
 from core.scanner.templates import TEMPLATES, scanner_from_template, seed_templates
 from tests import factories
+from tests.support.actors import TRADER
 
 AS_OF = dt.date(2026, 11, 20)
 STOCK_SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMD", "INTC", "ORCL", "CSCO", "IBM", "JPM", "XOM"]
@@ -120,3 +122,20 @@ def test_option_templates_run_on_stored_chains(committed_engine, sandbox):
     assert {r["signal"] for r in found["Covered Calls"]} == {"SELL_CALL"}
     assert [r["symbol"] for r in found["High IV Rank"]] == ["AAPL"]
     assert found["High IV Rank"][0]["metrics"]["iv_rank"] == 80.0
+
+
+def test_a_scanner_from_a_template_dodges_a_name_that_differs_only_by_case(session):
+    seed_templates(session)
+    template = session.scalar(select(ScannerTemplate).where(ScannerTemplate.name == "RSI Oversold"))
+    session.add(Scanner(name="rsi oversold", code="signal = None\n"))
+    session.flush()
+    assert scanner_from_template(session, template.id).name == "RSI Oversold (2)"
+
+
+def test_saving_a_scanner_refuses_a_name_that_differs_only_by_case(committed_engine):
+    first = service.save_scanner(committed_engine, TRADER, None, "Wheel TV", "signal = None\n", "{}")
+    assert first.error is None
+    clash = service.save_scanner(committed_engine, TRADER, None, "wheel tv", "signal = None\n", "{}")
+    assert clash.error == "a scanner called 'Wheel TV' already exists (names ignore case)"
+    own = service.save_scanner(committed_engine, TRADER, first.scanner_id, "WHEEL TV", "signal = None\n", "{}")
+    assert own.error is None  # a scanner may change the case of its own name

@@ -81,3 +81,21 @@ def test_manager_refuses_duplicates_and_unknown_lists(session):
     manager.create("B")
     with pytest.raises(WatchlistError, match="already exists"):
         manager.rename("A", "B")
+
+
+def test_names_that_differ_only_by_case_are_one_name(session):
+    manager = WatchlistManager(session)
+    manager.create("Wheel TV")
+    with pytest.raises(WatchlistError, match=r"^a watchlist called 'Wheel TV' already exists \(names ignore case\)$"):
+        manager.create("wheel tv")
+    manager.create("Other")
+    with pytest.raises(WatchlistError, match="a watchlist called 'Wheel TV' already exists"):
+        manager.rename("Other", "WHEEL TV")
+    manager.rename("Wheel TV", "wheel tv")  # a list may change its own case
+    assert manager.names() == ["Other", "wheel tv"]
+    assert session.scalars(select(TvWatchlist.name).order_by(TvWatchlist.name)).all() == ["Other", "wheel tv"]
+    assert manager.get("WHEEL TV").name == "wheel tv"  # found whatever the case asked
+    manager.replace("Wheel tv", [])  # the list that exists, not a second one
+    assert manager.names() == ["Other", "wheel tv"]
+    manager.delete("wheel tv")
+    assert session.scalars(select(TvWatchlist.name)).all() == ["Other"]

@@ -389,3 +389,10 @@ class FailoverEvent(Base):
     to_account: Mapped[TradingAccount | None] = relationship(
         back_populates="failovers_to", foreign_keys=[to_account_id]
     )
+
+
+# One user cannot hold "Main" and "main" as two accounts; strategy names ignore case too.
+Index(
+    "uq_trading_accounts_user_name_lower", TradingAccount.user_id, func.lower(TradingAccount.account_name), unique=True
+)
+Index("uq_strategies_name_lower", func.lower(Strategy.name), unique=True)

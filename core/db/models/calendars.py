@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text, true
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db.base import Base, CreatedAt, intpk
@@ -91,3 +91,7 @@ class MarketHoliday(Base):
     late_open: Mapped[dt.time | None]  # exchange-local; set on a late-opening day
 
     template: Mapped[TradingHoursTemplate] = relationship(back_populates="holidays")
+
+
+# Calendar names ignore case, as every other name does.
+Index("uq_trading_hours_templates_name_lower", func.lower(TradingHoursTemplate.name), unique=True)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
     true,
 )
@@ -192,3 +193,7 @@ class TvWatchlistSymbol(CreatedAt, Base):
     position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     watchlist: Mapped[TvWatchlist] = relationship(back_populates="symbols")
+
+
+# One TradingView list per name, whatever the case (it mirrors `watchlists`, which refuses case variants too).
+Index("uq_tv_watchlists_name_lower", func.lower(TvWatchlist.name), unique=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Time, false, text, true
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Time, false, func, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db.base import Base, CreatedAt, JSONType, Timestamps, UTCDateTime, intpk, utcnow
@@ -163,3 +163,9 @@ class ScannerTemplate(CreatedAt, Base):
     description: Mapped[str | None] = mapped_column(Text)
     code: Mapped[str] = mapped_column(Text)
     default_parameters: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+# "Wheel TV" and "wheel tv" are one name: the database refuses the second even if a writer forgets to check.
+Index("uq_scanners_name_lower", func.lower(Scanner.name), unique=True)
+Index("uq_watchlists_name_lower", func.lower(Watchlist.name), unique=True)
+Index("uq_scanner_templates_name_lower", func.lower(ScannerTemplate.name), unique=True)

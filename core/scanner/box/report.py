@@ -44,15 +44,27 @@ def scalar(value: Any) -> Any:
         return number if math.isfinite(number) else None
     if isinstance(value, str):
         return clean.text(value)
-    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
-        return None if pd.isna(value) else clean.text(value.isoformat())
-    if isinstance(value, np.datetime64 | np.timedelta64 | pd.Timedelta | dt.timedelta):
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date | np.datetime64):
+        return _when(value)
+    if isinstance(value, np.timedelta64 | pd.Timedelta | dt.timedelta):
         return clean.text(str(value))
     if isinstance(value, pd.Series | pd.Index | np.ndarray | list | tuple):
         return scalar(_last(value)) if len(value) else None
     if isinstance(value, pd.DataFrame):
         return f"DataFrame {value.shape[0]}x{value.shape[1]}"
     return clean.text(str(value))
+
+
+def _when(value: Any) -> str | None:
+    """A date as `2027-01-08` (an expiry, a bar's day: midnight without a zone), any other moment in full ISO."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        return None
+    if stamp.tz is None and stamp == stamp.normalize():
+        return stamp.date().isoformat()
+    return clean.text(stamp.isoformat())
 
 
 def _last(value: Any) -> Any:
