@@ -239,13 +239,13 @@ def test_scan_premiums_filter_change_and_row_detail(page, app_url):
     assert page.get_by_text("Synthetic data").count() > 0
     _shoot(page, "premiums")
 
-    before = _metric(page, "Median annualised")
+    before = _metric(page, "Median flat annualised")
     started = time.monotonic()
     page.get_by_text("Covered call", exact=True).click()
     page.wait_for_function(
         "([label, old]) => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
         ".some(m => m.innerText.includes(label) && !m.innerText.includes(old))",
-        arg=["Median annualised", before],
+        arg=["Median flat annualised", before],
     )
     redraw = time.monotonic() - started
     settle(page)
@@ -286,7 +286,12 @@ def test_sync_all_runs_to_completion_with_a_progress_bar(page, app_url):
 def test_every_page_renders(page, app_url):
     _open(page, app_url)
     titles = [a.inner_text().splitlines()[-1].strip() for a in page.locator('[data-testid="stSidebarNavLink"]').all()]
-    assert titles[:2] == ["Scan Premiums", "Watchlists"] and titles[-3:] == ["History", "Overview", "Users"]
+    assert titles[:2] == ["Scan Premiums", "Watchlists"] and titles[-4:] == [
+        "History",
+        "Overview",
+        "Users",
+        "Operations",
+    ]
     for title in titles[1:]:
         _go(page, title)
         _no_exception(page)

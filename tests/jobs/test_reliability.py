@@ -90,7 +90,9 @@ def test_kill_9_mid_sync_all_then_a_restarted_sidecar_finishes_it(
     assert (done.status, done.done_items, done.failed_items) == ("completed", 200, 0)
     states = sidecars.item_states(committed_engine, run_id)
     assert {status for status, _ in states} <= FINAL
-    assert all(states[i][1] == 2 for i in in_flight)  # their leases lapsed and they were redone
+    # their leases lapsed and they were redone: claimed again at least once (a claim is an attempt nothing gives
+    # back, so a pass the loaded machine made fail before the kill may have counted one more)
+    assert in_flight and all(states[i][1] >= 2 for i in in_flight), [states[i] for i in in_flight]
     after_crash = sidecars.contracts(committed_engine)
     assert len(after_crash) == done.contracts
 
