@@ -254,8 +254,15 @@ def _rows(engine) -> int:
         return session.scalar(select(func.count()).select_from(ActivityLog))
 
 
+STARTS_A_PROCESS = {"scanners.scanners_page"}  # it probes whether the sandbox can run here
+
+
 @pytest.mark.parametrize("actor", [VIEWER, TRADER, ADMIN], ids=lambda a: str(a.role))
-@pytest.mark.parametrize("call", CALLS, ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "call",
+    [pytest.param(c, marks=pytest.mark.slow) if c.name in STARTS_A_PROCESS else c for c in CALLS],
+    ids=lambda c: c.name,
+)
 def test_each_role_gets_exactly_what_the_matrix_gives(committed_engine, call, actor):
     allowed = RANK[actor.role] >= RANK[call.needs]
     # A refusal comes before any database work, so refused calls get ids that name nothing.

@@ -57,6 +57,7 @@ def _assert_plain(app: AppTest, *expected: str) -> None:
         assert piece in shown, f"{piece!r} is not shown as plain text"
 
 
+@pytest.mark.slow  # starts the sandbox
 def test_scanner_text_never_reaches_a_markdown_element(page, db_url, committed_engine):
     with unit_of_work(committed_engine, write=True) as session:
         scanner = factories.scanner(session, name="Hostile", code=CODE)
@@ -91,6 +92,7 @@ def test_scanner_text_never_reaches_a_markdown_element(page, db_url, committed_e
         assert app.error[0].value == "The dry run of AAPL failed:"
 
 
+@pytest.mark.slow  # starts the sandbox
 def test_a_dry_run_refuses_a_symbol_that_is_not_a_ticker(page, db_url, committed_engine):
     with unit_of_work(committed_engine, write=True) as session:
         factories.scanner(session, name="Mine", code="signal = True")

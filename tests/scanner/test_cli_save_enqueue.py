@@ -113,6 +113,7 @@ def test_enqueue_refuses_unknown_names_and_bad_symbols(files, db_url, committed_
         assert session.scalars(select(JobRun)).all() == []
 
 
+@pytest.mark.slow  # starts the sandbox
 def test_enqueued_runs_end_in_scan_history_through_the_sidecar(files, db_url, committed_engine, sandbox_required):
     run_cli("scanner", "save", "Mine", str(files / "better.py"), "--database-url", db_url)
     with unit_of_work(committed_engine, write=True) as session:

@@ -73,6 +73,7 @@ def test_the_service_refuses_a_second_dry_run_of_the_same_session_without_starti
     assert pool.running == 0
 
 
+@pytest.mark.slow  # starts the sandbox
 def test_a_dry_run_holds_a_slot_only_while_it_runs(committed_engine, sandbox_required):
     pool = DryRunPool(cap=1)
     for _ in range(2):  # the first gives its slot back, so the second is admitted
@@ -93,6 +94,7 @@ def test_the_debug_view_is_bounded_whatever_the_scanner_made():
     assert service.bounded_view(["not", "a", "mapping"]) == {}
 
 
+@pytest.mark.slow  # starts the sandbox
 def test_a_dry_run_of_a_scanner_that_builds_huge_and_deep_values_shows_a_bounded_view(
     committed_engine, sandbox_required
 ):

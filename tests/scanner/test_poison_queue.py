@@ -24,6 +24,8 @@ from tests import factories
 from tests.support import sidecars
 from tests.support.refuse import refusing
 
+pytestmark = pytest.mark.slow  # every test here runs scanners in the sandbox
+
 SETTINGS = SidecarSettings.from_settings(poll_seconds=0.05, lease_seconds=30, batch_size=10)
 ORDINARY = "signal = close[-1] > 0\nsignal_type = 'WATCH'\nmetrics = {'close': close[-1]}"
 # The examples: chr(0xD800) + "BUY" broke the SQLite insert, a NUL byte the PostgreSQL one.
