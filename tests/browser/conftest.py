@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -45,6 +46,22 @@ def pytest_runtest_makereport(item, call):
         artifacts.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(Exception):  # the browser may be gone; the report is what matters
             page.screenshot(path=str(artifacts / f"FAILED-{item.name}.png"))
+
+
+def start_dashboard(env: dict[str, str], log, *extra: str, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run dashboard.py` headless on 127.0.0.1 (a free port unless given), output to `log`: (process,
+    its URL). Wait with `wait_http(url + "/_stcore/health", process)`; `extra` adds options (--secrets.files)."""
+    port = port or free_port()
+    options = ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+    options += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", *options],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return process, f"http://127.0.0.1:{port}"
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, free_port, settle, stop_process, wait_http
+from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, settle, start_dashboard, stop_process, wait_http
 from tests.conftest import REPO_ROOT
 from tests.servers.openalgo import OpenAlgoServer
 from tests.support.sidecars import wait_until
@@ -57,7 +57,7 @@ def app(tmp_path_factory, chromium):
     engine.dispose()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     logs = [open(ARTIFACTS / f"accounts-{n}.log", "w") for n in ("sidecar", "streamlit")]  # noqa: SIM115
-    port = free_port()
+    dashboard, base = start_dashboard(env, logs[1])
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "core.sync", "--database-url", url, "--poll-seconds", "0.5"],
@@ -66,33 +66,11 @@ def app(tmp_path_factory, chromium):
             stdout=logs[0],
             stderr=subprocess.STDOUT,
         ),
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=logs[1],
-            stderr=subprocess.STDOUT,
-        ),  # fmt: skip
+        dashboard,
     ]
     try:
-        wait_http(f"http://127.0.0.1:{port}/_stcore/health", processes[1])
-        yield f"http://127.0.0.1:{port}", url
+        wait_http(f"{base}/_stcore/health", dashboard)
+        yield base, url
     finally:
         for process in processes:
             stop_process(process)

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, free_port, settle, stop_process, wait_http
+from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, settle, start_dashboard, stop_process, wait_http
 from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -87,36 +87,13 @@ def app_url(tmp_path_factory, chromium):
                 stop_worker.wait(0.5)
 
         threading.Thread(target=work, daemon=True, name="test-sync-worker").start()
-    port = free_port()
     log = open(ARTIFACTS / "streamlit.log", "w")  # noqa: SIM115 (closed at teardown)
     logs.append(log)
-    app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    app, base = start_dashboard(env, log)
     processes.append(app)
     try:
-        wait_http(f"http://127.0.0.1:{port}/_stcore/health", app)
-        yield f"http://127.0.0.1:{port}"
+        wait_http(f"{base}/_stcore/health", app)
+        yield base
     finally:
         stop_worker.set()
         for process in processes:

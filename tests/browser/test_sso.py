@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, free_port, settle, stop_process, wait_http
+from tests.browser.conftest import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    free_port,
+    settle,
+    start_dashboard,
+    stop_process,
+    wait_http,
+)
 from tests.browser.oidc_provider import CLIENT_ID, CLIENT_SECRET, IdentityProvider
-from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -59,25 +64,7 @@ def sso_app(tmp_path_factory, chromium, idp):
     env = {**os.environ, "DATABASE_URL": url, "MARKET_DATA_PROVIDER": "synthetic"}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with open(ARTIFACTS / "streamlit-sso.log", "w") as log:
-        app = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard.py",
-                "--server.port",
-                str(port),
-                "--server.fileWatcherType",
-                "none",
-                "--secrets.files",
-                str(folder / "secrets.toml"),
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        app, _ = start_dashboard(env, log, "--secrets.files", str(folder / "secrets.toml"), port=port)
         try:
             wait_http(f"{base}/_stcore/health", app)
             yield base, url
