@@ -77,8 +77,8 @@ test: dev-venv test-system-deps ## lint and run every test (PostgreSQL tests nee
 	@$(VENV)/bin/ruff format --check .
 	@echo "==> lint-imports (the layer contracts in pyproject.toml)"
 	@$(VENV)/bin/lint-imports --no-cache
-	@echo "==> pytest (on both cores: every test makes its own databases, ports and folders)"
-	@$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+	@echo "==> pytest (one process: the tests that time other processes stay steady; make test-fast uses both cores)"
+	@$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-fast: dev-venv ## the in-process tests on SQLite, both cores (no processes, PostgreSQL or browser): the edit loop
 	@$(VENV)/bin/pytest -q -n 2 -m "not slow and not postgres and not browser" $(PYTEST_ARGS)
