@@ -47,6 +47,17 @@ class Backoff:
             self._until = time.monotonic() + delay
             return delay
 
+    def in_outage(self) -> bool:
+        """Whether a failure has not been followed by a recorded success yet."""
+        return self.failures > 0
+
+    def outage(self) -> tuple[float, int] | None:
+        """The outage so far (its seconds, its failed attempts), without ending it; None when there is none."""
+        with self._lock:
+            if not self.failures:
+                return None
+            return time.monotonic() - (self._since or time.monotonic()), self.failures
+
     def succeeded(self) -> tuple[float, int] | None:
         """Record a success; after an outage returns (its seconds, its failed attempts), else None."""
         if not self.failures:

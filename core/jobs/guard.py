@@ -1,14 +1,18 @@
 """Running a sidecar job so that it can never take the scheduler down.
 
-A database outage backs every job off together (core.jobs.backoff) and is logged as one line per attempt; when
-the database answers again the outage is written to `critical_error_logs`. Any other failure is logged with its
-traceback and written there too. The last error is kept for the heartbeat.
+A database outage backs every job off together (core.jobs.backoff) and is logged as one line per attempt. It ends
+only when the database itself answers: a job that succeeds without touching it (stopping a feed, a timer with
+nothing to do) proves nothing, so the first success after an outage writes the outage to `critical_error_logs`,
+and only that write ends it. If the write fails the outage goes on, and the next success tries again: an outage
+is never forgotten. Any other failure is logged with its traceback and written there too. The last error is kept
+for the heartbeat.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from typing import TypeVar
@@ -31,6 +35,7 @@ class Guard:
     def __init__(self, engine: Engine, worker_id: str, backoff: Backoff):
         self.engine, self.worker_id, self.backoff = engine, worker_id, backoff
         self.last_error: tuple[dt.datetime, str] | None = None
+        self._recovering = threading.Lock()  # one job records the outage; the others see it ended
 
     def run(self, name: str, job: Callable[[], T], force: bool = False) -> T | None:
         """Run `job` unless backing off (`force` runs it anyway: the last heartbeat at shutdown)."""
@@ -40,22 +45,14 @@ class Guard:
             result = job()
         except Exception as exc:  # a job must never take the scheduler down
             if is_database_down(exc):
-                delay = self.backoff.failed()
-                self.last_error = (utcnow(), f"database: {first_line(exc)}")
-                log.warning(
-                    "database unavailable; backing off",
-                    extra=fields(
-                        job=name, retry_in=f"{delay:.0f}s", failures=self.backoff.failures, error=first_line(exc)
-                    ),
-                )
+                self._back_off(name, exc)
             else:
                 self.last_error = (utcnow(), f"{name}: {type(exc).__name__}: {first_line(exc)}")
                 log.exception("job failed", extra=fields(job=name))
                 self._record_failure(name, exc)
             return None
-        outage = self.backoff.succeeded()
-        if outage is not None:
-            self._record_outage(*outage)
+        if self.backoff.in_outage():
+            self._end_outage(name)
         return result
 
     def recent_error(self, within: dt.timedelta = dt.timedelta(minutes=5)) -> bool:
@@ -78,19 +75,37 @@ class Guard:
         except Exception:  # already logged above; never fail the failure path
             log.debug("could not record the failure", exc_info=True)
 
-    def _record_outage(self, seconds: float, failures: int) -> None:
-        """Log and record an outage once the database answers again."""
+    def _back_off(self, name: str, exc: BaseException) -> None:
+        delay = self.backoff.failed()
+        self.last_error = (utcnow(), f"database: {first_line(exc)}")
+        log.warning(
+            "database unavailable; backing off",
+            extra=fields(job=name, retry_in=f"{delay:.0f}s", failures=self.backoff.failures, error=first_line(exc)),
+        )
+
+    def _end_outage(self, name: str) -> None:
+        """Record the outage in the database; only a write that lands ends it (see the module docstring)."""
+        with self._recovering:
+            outage = self.backoff.outage()
+            if outage is None:  # another job ended it meanwhile
+                return
+            seconds, failures = outage
+            error = self.last_error[1] if self.last_error else "database unreachable"
+            try:
+                health.record_error(
+                    self.engine,
+                    "database_unavailable",
+                    f"sidecar lost the database for {seconds:.0f} s ({failures} failed attempts): {error}",
+                    {"worker_id": self.worker_id, "seconds": round(seconds, 1), "failures": failures},
+                )
+            except Exception as exc:  # still down (that job did not need it), or a bug: the outage goes on
+                if is_database_down(exc):
+                    self._back_off(f"{name} (recording the outage)", exc)
+                else:
+                    log.exception("could not record the outage", extra=fields(job=name))
+                return
+            self.backoff.succeeded()
         log.warning("database reachable again", extra=fields(outage_seconds=round(seconds, 1), failures=failures))
-        error = self.last_error[1] if self.last_error else "database unreachable"
-        try:
-            health.record_error(
-                self.engine,
-                "database_unavailable",
-                f"sidecar lost the database for {seconds:.0f} s ({failures} failed attempts): {error}",
-                {"worker_id": self.worker_id, "seconds": round(seconds, 1), "failures": failures},
-            )
-        except Exception:  # it may be gone again; the next recovery records it
-            log.debug("could not record the outage", exc_info=True)
 
 
 __all__ = ["Guard"]
