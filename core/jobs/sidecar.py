@@ -1,4 +1,4 @@
-"""The sidecar: one APScheduler `BlockingScheduler` in its own process, working the queue and keeping the timers.
+"""The sidecar: one APScheduler scheduler in its own process, working the queue and keeping the timers.
 
 Every sidecar polls the queue (`poll`, every couple of seconds: each registered job kind works its claimable
 items until none is left), beats its heartbeat and tries for leadership; the leader alone (core.jobs.leader)
@@ -10,7 +10,7 @@ them. Timers live in APScheduler's memory job store (core.jobs.timers), rebuilt 
 A database error in any job is logged as one line and backs every job off (exponential, capped); other
 failures are logged and written to `critical_error_logs` (core.jobs.guard). SIGTERM stops the work after the
 batch in flight (unstarted claimed items are released), shuts the scheduler down, waits for running jobs and
-exits 0.
+exits 0; the signal only wakes a watcher thread that does this (core.jobs.signals says why).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from core.jobs.leader import LeaderLock
 from core.jobs.logs import fields
 from core.jobs.schedule_jobs import ScheduleJobs
 from core.jobs.settings import SidecarSettings
+from core.jobs.signals import StopSignals
 from core.jobs.timers import Timers
 
 log = logging.getLogger("wheelhouse.sidecar")
@@ -67,23 +68,27 @@ class Sidecar:
     # ---- lifecycle ------------------------------------------------------------------------------------------
     def run(self) -> int:
         """Start the scheduler and block until SIGTERM/SIGINT; returns the exit status."""
-        self._install_signals()
-        if not self._start():
-            return 0
-        now = utcnow()
-        self.timers.every("poll", self.poll, seconds=self.settings.poll_seconds, first=now)
-        self.timers.every("heartbeat", self.heartbeat, seconds=self.settings.heartbeat_seconds, first=now)
-        if not self.worker_only:
-            self.timers.every("leader-election", self.elect, seconds=self.settings.leader_retry_seconds, first=now)
-        log.info("sidecar started", extra=fields(worker_id=self.worker_id, mode=self.mode, kinds=self._kind_names()))
-        if not self.stop.is_set():
-            self.timers.run()  # returns once a signal handler has shut it down and the job in flight finished
-        self._finish()
+        with StopSignals(self.request_stop):
+            if not self._start():
+                return 0
+            now = utcnow()
+            self.timers.every("poll", self.poll, seconds=self.settings.poll_seconds, first=now)
+            self.timers.every("heartbeat", self.heartbeat, seconds=self.settings.heartbeat_seconds, first=now)
+            if not self.worker_only:
+                self.timers.every("leader-election", self.elect, seconds=self.settings.leader_retry_seconds, first=now)
+            log.info(
+                "sidecar started", extra=fields(worker_id=self.worker_id, mode=self.mode, kinds=self._kind_names())
+            )
+            self.timers.run()  # returns once request_stop has shut it down (even before it started) and jobs finished
+            self._finish()
         return 0
 
     def drain(self) -> int:
         """Enqueue due schedule fires once, work the queue until nothing is left, and return 0."""
-        self._install_signals()
+        with StopSignals(self.request_stop):
+            return self._drain()
+
+    def _drain(self) -> int:
         self.mode = "drain"
         if not self._start():
             return 0
@@ -102,8 +107,8 @@ class Sidecar:
         self._finish()
         return 0
 
-    def request_stop(self, signum: int | None = None, _frame=None) -> None:
-        """Stop after the batch in flight (the SIGTERM/SIGINT handler)."""
+    def request_stop(self, signum: int | None = None) -> None:
+        """Stop after the batch in flight (on SIGTERM/SIGINT, from core.jobs.signals' watcher thread)."""
         if self.stop.is_set():
             return
         log.info(
@@ -120,11 +125,6 @@ class Sidecar:
         require_current_schema(self.engine)  # a wrong schema is not worth retrying: exit with one line
         upkeep.ensure_calendars(self.engine)
         return True
-
-    def _install_signals(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self.request_stop)
-            signal.signal(signal.SIGINT, self.request_stop)
 
     def _finish(self) -> None:
         if self.leading:  # the timers have stopped and their jobs in flight finished: now the services
