@@ -67,6 +67,7 @@ with positions_tab:
                 "strike": MONEY,
                 "expiry": cc.DateColumn(format="YYYY-MM-DD"),
                 "dte": cc.NumberColumn("DTE", help="calendar days to expiry, from today on the exchange"),
+                "expired": cc.CheckboxColumn("expired", help="past its expiry: close it at the broker or re-sync"),
                 "average_price": cc.NumberColumn("avg price", format="%.2f"),
                 "last_price": cc.NumberColumn("last price", format="%.2f"),
                 "priced": PRICED,

@@ -23,7 +23,7 @@ from core.db.models import AccountFunds, FailoverEvent, Holding, Order, Position
 FUNDS_COLUMNS = ["account", "available_cash", "used_margin", "realized_pnl", "unrealized_pnl", "updated"]
 HOLDINGS_COLUMNS = ["account", "symbol", "exchange", "quantity", "average_price", "last_price", "priced",
                     "current_value", "pnl", "pnl_percent", "source"]  # fmt: skip
-POSITIONS_COLUMNS = ["account", "symbol", "underlying", "type", "strike", "expiry", "dte", "quantity",
+POSITIONS_COLUMNS = ["account", "symbol", "underlying", "type", "strike", "expiry", "dte", "expired", "quantity",
                      "average_price", "last_price", "priced", "pnl", "exchange", "product", "source"]  # fmt: skip
 ORDERS_COLUMNS = ["account", "placed", "symbol", "action", "quantity", "order_type", "price", "status", "filled",
                   "average_price"]  # fmt: skip
@@ -122,7 +122,9 @@ def _positions(session: Session, names: dict[int, str], now: dt.datetime) -> pd.
                 "type": contract.option_type if contract else "stock",
                 "strike": contract.strike if contract else None,
                 "expiry": contract.expiry if contract else None,
-                "dte": contract.dte(today) if contract else None,
+                # an expired option has no days left: blank DTE and `expired`, never a negative count
+                "dte": contract.dte(today) if contract and contract.dte(today) >= 0 else None,
+                "expired": bool(contract and contract.dte(today) < 0),
                 "quantity": p.quantity,
                 "average_price": p.average_price,
                 "last_price": p.current_price,

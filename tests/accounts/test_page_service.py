@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -58,7 +59,11 @@ def test_the_portfolio_breaks_options_down_and_adds_funds_up(db, people, servers
         20800.0,
         dt.date(2024, 3, 28),
     )
-    assert option["dte"] == (dt.date(2024, 3, 28) - dt.date(2025, 4, 8)).days  # from today, not stored
+    assert pd.isna(option["dte"]) and option["expired"]  # expired on 2024-03-28: no negative day count
+    later = service.account_portfolio(db, alice, now=dt.datetime(2024, 3, 20, 12, tzinfo=dt.UTC)).positions
+    live = later[later["symbol"] == "NIFTY28MAR2420800CE"].iloc[0]
+    assert live["dte"] == 8 and not live["expired"]  # from today on the exchange, not stored
+    assert not book.positions[book.positions["type"] == "stock"]["expired"].any()
     assert (option["quantity"], option["average_price"], option["last_price"]) == (-75, 112.5, 98.05)
     stock = book.positions[book.positions["symbol"] == "NHPC"].iloc[0]
     assert stock["type"] == "stock" and stock["underlying"] == "NHPC"

@@ -4,6 +4,7 @@ a run the real sidecar works, delete only after a confirmation that says what go
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
@@ -102,7 +103,7 @@ def test_the_books_after_a_sync_per_account_and_added_up(open_page, committed_en
     positions = next(f.value for f in app.dataframe if "underlying" in f.value.columns)
     option = positions[positions["symbol"] == "NIFTY28MAR2420800CE"].iloc[0]
     assert (option["underlying"], option["type"], option["strike"], option["quantity"]) == ("NIFTY", "call", 20800, -75)
-    assert option["dte"] < 0  # that contract expired in 2024: DTE is computed from today
+    assert option["expired"] and option["dte"] is pd.NA  # that contract expired in 2024: no negative DTE
     assert set(positions["account"]) == {"first", "second"}
     assert len(app.get("plotly_chart")) == 2  # P&L by position, allocation by holding
     app.selectbox(key="accounts.show").select("first (alice)").run()
