@@ -24,3 +24,15 @@ def alice(wheel_db) -> Actor:
     with unit_of_work(wheel_db) as session:
         user_id = session.scalar(select(User.id).where(User.username == "alice"))
     return Actor(user_id, "alice", Role.TRADER)
+
+
+# The accounts tests' fixtures: a private key file, secret keys per backend, local OpenAlgo servers, owners.
+from tests.accounts.conftest import (  # noqa: E402,F401
+    add_account,
+    db,
+    key_file,
+    make_user,
+    openalgo,
+    servers,
+    set_secret_keys,
+)
