@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.accounts.instruments import OptionContract, parse_option_symbol
 from core.accounts.registry import find_account
 from core.auth import Actor, Permission, require, require_account_owner
-from core.db.models import AccountFunds, Position, TradingAccount
+from core.db.models import AccountFunds, Position, TradingAccount, User
 from core.premiums.query import CONTRACT_SIZE
 
 
@@ -68,6 +68,17 @@ def account_ids(session: Session, actor: Actor | None, account: str | int | None
 def account_names(session: Session, ids: list[int]) -> dict[int, str]:
     rows = session.execute(select(TradingAccount.id, TradingAccount.account_name).where(TradingAccount.id.in_(ids)))
     return dict(rows.all())
+
+
+def account_labels(session: Session, ids: list[int], *, with_owner: bool) -> dict[int, str]:
+    """id -> "name" (or "name (owner)"), by name."""
+    rows = session.execute(
+        select(TradingAccount.id, TradingAccount.account_name, User.username)
+        .join(User)
+        .where(TradingAccount.id.in_(ids))
+        .order_by(TradingAccount.account_name, User.username)
+    )
+    return {i: f"{name} ({owner})" if with_owner else name for i, name, owner in rows}
 
 
 def short_options(session: Session, ids: list[int]) -> list[ShortOption]:

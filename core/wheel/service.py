@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from core.auth import Actor
+from core.auth import Actor, Permission
 from core.auth.audit import record_activity
 from core.clock import today_in_new_york
 from core.db.engine import unit_of_work
@@ -41,6 +41,13 @@ class PutCash:
     available: float | None
     reserved: float
     free: float | None
+
+
+def account_choices(engine: Engine, actor: Actor | None) -> dict[int, str]:
+    """The accounts the actor's wheel covers, id -> label (with the owner's name for an admin)."""
+    with unit_of_work(engine) as session:
+        ids = books.account_ids(session, actor, None)
+        return books.account_labels(session, ids, with_owner=actor.can(Permission.MANAGE_ALL_ACCOUNTS))
 
 
 def covered_calls(
@@ -220,6 +227,7 @@ def _same(stored, value) -> bool:
 __all__ = [
     "Cycle",
     "InvalidFilters",
+    "account_choices",
     "PositionNotFound",
     "PutCash",
     "StatusRules",

@@ -194,6 +194,7 @@ CALLS = [
     ),
     # the wheel: roles as for Accounts (a trader's own accounts; the matrix's actors own none)
     Call("wheel.covered_calls", "trader", lambda e, a, w: wheel.covered_calls(e, a, PremiumFilters(strategy="cc"))),
+    Call("wheel.account_choices", "trader", lambda e, a, w: wheel.account_choices(e, a)),
     Call("wheel.put_cash", "trader", lambda e, a, w: wheel.put_cash(e, a)),
     Call("wheel.sized_puts", "trader", lambda e, a, w: _no_cash(wheel.sized_puts, e, a, PremiumFilters())),
     Call("wheel.open_positions", "trader", lambda e, a, w: wheel.open_positions(e, a)),

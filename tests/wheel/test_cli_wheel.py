@@ -9,9 +9,8 @@ import pytest
 from core.db.engine import unit_of_work
 from tests import factories
 from tests.support.cli import run_cli
+from tests.wheel.conftest import CYCLES_AS_OF
 from tests.wheel.market import AS_OF
-from tests.wheel.test_cycles import AS_OF as CYCLES_AS_OF
-from tests.wheel.test_cycles import synced  # noqa: F401 (a fixture)
 
 POSITION_FIELDS = ("account", "underlying", "option_type", "strike", "expiration_date", "dte", "quantity",
                    "average_price", "mid", "pnl", "capture_pct", "status")  # fmt: skip
@@ -87,7 +86,7 @@ def test_positions_under_roles(wheel_db, db_url):
     assert _json("positions", "--as", "alice", "--format", "json", "--database-url", db_url)["count"] == 1
 
 
-def test_cycles_as_json(synced, db_url):  # noqa: F811
+def test_cycles_as_json(synced, db_url):
     doc = _json("cycles", "--account", "wheeler", "--as-of", str(CYCLES_AS_OF), "--format", "json", "--database-url",
                 db_url)  # fmt: skip
     assert doc["count"] == 3 and doc["realized_pnl"] == pytest.approx(1_250.0)

@@ -16,40 +16,7 @@ from core.premiums.filters import PremiumFilters
 from core.wheel import service
 from core.wheel.cycles import Fill, derive_cycles
 from tests.wheel import market
-
-AS_OF = dt.date(2026, 12, 1)
-
-
-def _trade(day: str, action: str, symbol: str, quantity: int, price: float) -> dict:
-    return {"action": action, "symbol": symbol, "exchange": "NASDAQ", "orderid": f"{day}-{symbol}-{action}",
-            "product": "NRML", "quantity": str(quantity), "average_price": price, "timestamp": f"{day} 10:00:00",
-            "trade_value": price * quantity}  # fmt: skip
-
-
-SCRIPT = [
-    # cycle 1: sell a put, assigned, sell a call, called away
-    _trade("05-Jan-2026", "SELL", "AAPL16JAN26150PE", 100, 3.00),
-    _trade("16-Jan-2026", "BUY", "AAPL", 100, 150.00),  # assignment at the strike
-    _trade("20-Jan-2026", "SELL", "AAPL20FEB26155CE", 100, 2.00),
-    _trade("20-Feb-2026", "SELL", "AAPL", 100, 155.00),  # called away at the strike
-    # cycle 2: a put that expires worthless
-    _trade("02-Mar-2026", "SELL", "AAPL20MAR26145PE", 100, 2.50),
-    # cycle 3: a put still open on AS_OF
-    _trade("20-Nov-2026", "SELL", "AAPL18DEC26150PE", 100, 4.00),
-    # not the wheel: shares bought and sold with no option
-    _trade("03-Mar-2026", "BUY", "MSFT", 10, 400.00),
-]
-
-
-@pytest.fixture
-def synced(db, make_user, openalgo, add_account):
-    make_user("wendy", role="trader")
-    openalgo.book.trades = SCRIPT
-    openalgo.book.positions, openalgo.book.holdings = [], []
-    add_account("wheeler", openalgo, owner="wendy")
-    report = accounts.sync_now(db, LOCAL_OPERATOR, "wheeler")
-    assert report.failed == 0
-    return db
+from tests.wheel.conftest import CYCLES_AS_OF as AS_OF
 
 
 def test_a_scripted_wheel_yields_the_pnl_worked_out_by_hand(synced):
