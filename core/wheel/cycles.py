@@ -9,7 +9,8 @@ The walk, per account and underlying, in time order (docs/wheel.md has a worked 
   short call is its call-away; other share trades are plain purchases or sales;
 - an open leg whose expiry has passed without either ends "expired" (on a share trade, three days' grace for the
   assignment's settlement);
-- a cycle ends when no shares are held and no leg is open.
+- a cycle ends when no shares are held and no leg is open; shares sold beyond those the cycle bought (a call
+  written on shares held before the trades we have) end it too, and only their premium counts.
 Money: premiums = option sales - purchases; share P&L = share sales - purchases (counted when the cycle has
 ended); realised P&L = premiums + share P&L - fees (the tradebook reports none: fees are unknown and shown blank);
 cost basis after premiums = (share cost - premiums) / shares bought; capital = the largest cash the cycle tied
@@ -68,6 +69,7 @@ class Cycle:
     shares_bought: int = 0
     capital: float = 0.0
     fees: float | None = None  # not reported by the tradebook
+    shares_from_before: int = 0  # shares sold that were held before the trades we have (cost unknown)
 
     @property
     def status(self) -> str:
@@ -117,6 +119,7 @@ class Cycle:
             "premiums": round(self.premiums, 2),
             "fees": self.fees,
             "shares_bought": self.shares_bought,
+            "shares_from_before": self.shares_from_before,
             "share_cost": round(self.share_cost, 2),
             "share_proceeds": round(self.share_proceeds, 2),
             "cost_basis": None if self.cost_basis is None else round(self.cost_basis, 4),
@@ -230,8 +233,12 @@ class _Walk:
             self.cycle.shares_bought += fill.quantity
             self.cycle.capital = max(self.cycle.capital, self.cycle.share_cost)
         else:
-            self.shares -= fill.quantity
-            self.cycle.share_proceeds += amount
+            # shares sold beyond those bought in the cycle were held from before the trades we have (a call
+            # written on an imported holding): their cost is unknown, so their proceeds are no P&L of the cycle
+            followed = min(fill.quantity, self.shares)
+            self.cycle.shares_from_before += fill.quantity - followed
+            self.shares -= followed
+            self.cycle.share_proceeds += fill.price * followed
         self._maybe_close()
 
 

@@ -101,6 +101,20 @@ def test_an_early_assignment_and_a_put_bought_back():
     assert cycle.realized_pnl == pytest.approx(200 - 40 + 4_900 - 5_000)  # 60
 
 
+def test_a_call_written_on_shares_held_from_before_counts_only_its_premium():
+    def fill(day, action, symbol, price):
+        when = dt.datetime(2026, 5, day, 15, tzinfo=dt.UTC)
+        return Fill("acct", symbol, action, 100, price, when, when.date())
+
+    (cycle,) = derive_cycles(
+        [fill(4, "SELL", "XYZ15MAY2655CE", 1.20), fill(15, "SELL", "XYZ", 55.0)],  # called away, shares not bought here
+        dt.date(2026, 12, 1),
+    )
+    assert [leg.kind for leg in cycle.legs] == ["call sold", "called away"] and cycle.status == "closed"
+    assert cycle.shares_from_before == 100 and cycle.realized_pnl == pytest.approx(120.0)  # their cost is unknown
+    assert cycle.cost_basis is None
+
+
 def test_imported_csv_positions_cover_calls_and_appear_as_open_positions(db, make_user, tmp_path):
     make_user("ivy", role="trader")
     accounts.add_account(db, LOCAL_OPERATOR, name="ivy-ira", broker="schwab", owner="ivy")
