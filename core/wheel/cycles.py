@@ -4,7 +4,8 @@ twice gives the same cycles; `record_cycles` keeps the `strategies` / `strategy_
 
 The walk, per account and underlying, in time order (docs/wheel.md has a worked example):
 - an option sale opens a leg (a cycle starts with the first leg while no shares are held); a purchase of the
-  same contract closes it ("bought back");
+  same contract closes it ("bought back"); long options (bought to open, then sold) are not the wheel and are
+  left out;
 - a share purchase at the strike of an open short put is its assignment; a share sale at the strike of an open
   short call is its call-away; other share trades are plain purchases or sales;
 - an open leg whose expiry has passed without either ends "expired" (on a share trade, three days' grace for the
@@ -150,6 +151,7 @@ class _Walk:
         self.account, self.underlying = account, underlying
         self.shares = 0
         self.open: dict[OptionContract, int] = {}  # short contract -> units still open
+        self.long: dict[OptionContract, int] = {}  # bought, not to close a short: not the wheel, only counted
         self.cycle: Cycle | None = None
         self.done: list[Cycle] = []
 
@@ -185,6 +187,8 @@ class _Walk:
     def option(self, fill: Fill, contract: OptionContract) -> None:
         day = fill.day
         self.expire(day)
+        if self._long_option(fill, contract):
+            return
         amount = fill.price * fill.quantity
         if fill.action == "SELL":
             self._leg(day, f"{contract.option_type} sold", contract, fill.quantity, fill.price, amount)
@@ -201,6 +205,17 @@ class _Walk:
                 self.open.pop(contract, None)
             self.cycle.premiums -= amount
             self._maybe_close()
+
+    def _long_option(self, fill: Fill, contract: OptionContract) -> bool:
+        """A purchase that closes no short, or a sale of what was so bought: a long option, not the wheel."""
+        if fill.action == "BUY" and contract not in self.open:
+            self.long[contract] = self.long.get(contract, 0) + fill.quantity
+            return True
+        held = self.long.get(contract, 0)
+        if fill.action == "SELL" and held:
+            self.long[contract] = max(held - fill.quantity, 0)
+            return True
+        return False
 
     def stock(self, fill: Fill) -> None:
         day = fill.day

@@ -98,6 +98,13 @@ def test_an_early_assignment_and_a_put_bought_back():
     )
     (cycle,) = cycles
     assert [leg.kind for leg in cycle.legs] == ["put sold", "bought back", "assigned", "shares sold"]
+    assert (
+        derive_cycles(
+            [fill(0, "BUY", "XYZ  260430C00055000", 100, 1.0), fill(3, "SELL", "XYZ  260430C00055000", 100, 1.5)],
+            dt.date(2026, 12, 1),
+        )
+        == []
+    )  # a long call bought and sold: not the wheel
     assert cycle.realized_pnl == pytest.approx(200 - 40 + 4_900 - 5_000)  # 60
 
 
