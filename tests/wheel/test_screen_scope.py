@@ -65,3 +65,33 @@ def service_actor_bob():
     from core.auth import Actor, Role
 
     return Actor(10_000, "bob", Role.TRADER)
+
+
+def test_holdings_and_cash_synced_from_openalgo(db, make_user, openalgo, add_account):
+    """The same through the Accounts sync: holdings, funds and a short put from a local OpenAlgo server."""
+    from core.accounts import service as accounts
+    from core.auth import LOCAL_OPERATOR
+    from core.db.engine import unit_of_work
+    from tests.wheel import market
+
+    with unit_of_work(db, write=True) as session:
+        market.insert_market(session)
+    make_user("olga", role="trader")
+    openalgo.book.holdings = [
+        {"symbol": "AAA", "exchange": "NASDAQ", "product": "CNC", "quantity": 250, "average_price": 101.0,
+         "ltp": 100.0, "pnl": -250.0, "pnlpercent": -1.0},
+    ]  # fmt: skip
+    openalgo.book.positions = [
+        {"symbol": "AAA15DEC2695PE", "exchange": "NASDAQ", "product": "NRML", "quantity": "-100",
+         "average_price": "2.00", "ltp": "1.70", "pnl": "30.00"},
+    ]  # fmt: skip
+    openalgo.book.funds = {**openalgo.book.funds, "availablecash": "14000.00"}
+    add_account("olga-live", openalgo, owner="olga")
+    assert accounts.sync_now(db, LOCAL_OPERATOR, "olga-live").failed == 0
+    calls = service.covered_calls(db, LOCAL_OPERATOR, CALLS, account="olga-live")
+    assert set(calls.symbol) == {"AAA"} and set(calls.contracts_covered) == {2}  # 250 shares: 2 contracts
+    cash = service.put_cash(db, LOCAL_OPERATOR, account="olga-live")
+    assert (cash.available, cash.reserved, cash.free) == (14_000.0, 9_500.0, 4_500.0)  # 100 units of a 95 put
+    puts = service.sized_puts(db, LOCAL_OPERATOR, PUTS, account="olga-live")
+    assert set(puts.symbol) == {"BBB"}  # AAA's 90-110 puts need 9,000-11,000: hidden
+    assert (puts.contracts_affordable == 1).all() and puts.strike.max() <= 45.0
