@@ -21,6 +21,7 @@ PAGES = (
     ("pages/watchlists.py", "Watchlists", ":material/list_alt:", Permission.READ),
     ("pages/scanners.py", "Scanners", ":material/radar:", Permission.MANAGE_SCANNERS),
     ("pages/accounts.py", "Accounts", ":material/account_balance:", Permission.MANAGE_OWN_ACCOUNTS),
+    ("pages/wheel.py", "Wheel", ":material/autorenew:", Permission.MANAGE_OWN_ACCOUNTS),
     ("pages/history.py", "History", ":material/history:", Permission.READ),
     ("pages/overview.py", "Overview", ":material/database:", Permission.READ),
     ("pages/users.py", "Users", ":material/group:", Permission.MANAGE_USERS),

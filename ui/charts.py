@@ -1,5 +1,5 @@
 """Plotly figures of the pages: the IV smile, IV and premium history, payoff at expiry, sync run history, and
-the Accounts page's P&L by position and allocation by holding.
+the Accounts page's P&L by position and allocation by holding, and a wheel cycle's legs on its prices.
 
 Figures only (no streamlit calls), each from a DataFrame core already shaped.
 """
@@ -132,4 +132,27 @@ def allocation_figure(holdings: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_pie(labels=value["symbol"], values=value["current_value"], hole=0.45, sort=True, textinfo="label+percent")
     fig.update_layout(title="Allocation by holding (current value)", **_LAYOUT)
+    return fig
+
+
+def wheel_cycle_figure(closes: pd.DataFrame, legs: pd.DataFrame, title: str) -> go.Figure:
+    """A wheel cycle on its underlying's daily closes: each leg a marker at its strike (options) or its price
+    (shares), labelled with what happened."""
+    fig = go.Figure()
+    if not closes.empty:
+        fig.add_scatter(x=closes["date"], y=closes["close"], mode="lines", name="close", line_color="#7f7f7f")
+    colours = {"put sold": "#1f77b4", "call sold": "#9467bd", "assigned": "#d62728", "called away": "#2ca02c",
+               "expired": "#bcbd22", "bought back": "#ff7f0e"}  # fmt: skip
+    for kind, rows in legs.groupby("kind", sort=False):
+        level = rows["strike"].where(rows["strike"].notna(), rows["price"])
+        fig.add_scatter(
+            x=rows["date"],
+            y=level,
+            mode="markers",
+            name=kind,
+            marker={"size": 11, "color": colours.get(kind, "#17becf")},
+            text=rows["symbol"],
+            hovertemplate="%{x}<br>%{text}<br>%{y:,.2f}<extra>" + kind + "</extra>",
+        )
+    fig.update_layout(title=title, yaxis_title="price", **_LAYOUT)
     return fig

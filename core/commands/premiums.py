@@ -15,7 +15,7 @@ import sys
 import pandas as pd
 from sqlalchemy import select
 
-from core.commands import CommandError, database_url, emit_json
+from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.db.models import Stock
@@ -23,7 +23,10 @@ from core.exports import write_rows
 from core.premiums.export import export_frame
 from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
 from core.premiums.freshness import quote_freshness
+from core.premiums.query import CASH_COLUMNS, HOLDINGS_COLUMNS
 from core.premiums.screen import COLUMNS, DatabaseScanner, InvalidFilters, validate
+
+SCOPE_COLUMNS = HOLDINGS_COLUMNS + CASH_COLUMNS
 
 _DEFAULT = PremiumFilters()
 
@@ -61,7 +64,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         description="Best cash-secured put (csp) or covered call (cc) per symbol, ranked in the database. "
         "Ranges are MIN-MAX and inclusive; 'any' lifts the --delta, --price and --iv limits.",
     )
-    cmd.add_argument("--strategy", choices=("csp", "cc"), default="csp", help="csp: puts, cc: calls (default csp)")
+    cmd.add_argument("--strategy", choices=("csp", "cc"), help="csp: puts, cc: calls (default csp; cc with --holdings)")
     dte, delta = "{}-{}".format(*_DEFAULT.dte), "{}-{}".format(*_DEFAULT.delta)
     cmd.add_argument("--dte", metavar="MIN-MAX", default=dte, help=f"days to expiry (default {dte})")
     cmd.add_argument("--delta", metavar="MIN-MAX", default=delta, help=f"|delta| (default {delta})")
@@ -92,6 +95,22 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     cmd.add_argument("--as-of", metavar="YYYY-MM-DD", help="date DTE counts from (default today, New York)")
     cmd.add_argument("--limit", metavar="N", default=str(_DEFAULT.limit), help=f"rows (default {_DEFAULT.limit})")
+    cmd.add_argument(
+        "--holdings",
+        action="store_true",
+        help="covered calls only on symbols held in lots of a contract (100 shares); rows gain contracts_covered "
+        "and cost_basis (docs/wheel.md)",
+    )
+    cmd.add_argument(
+        "--account",
+        metavar="NAME",
+        help="with --holdings: this account's holdings (default: every account you see); with puts: size them to "
+        "its cash less what its open short puts reserve (rows gain contracts_affordable)",
+    )
+    cmd.add_argument("--never-below-cost", action="store_true", help="with --holdings: strikes at or above cost")
+    cmd.add_argument(
+        "--affordable-only", action="store_true", help="with --account and puts: hide what its cash cannot secure"
+    )
     cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
     cmd.set_defaults(handler=_premiums)
 
@@ -148,7 +167,7 @@ def filters_from_args(args: argparse.Namespace) -> PremiumFilters:
         except ValueError:
             raise CommandError(f"--as-of: expected a date YYYY-MM-DD, got {args.as_of!r}") from None
     return PremiumFilters(
-        strategy=args.strategy,
+        strategy=args.strategy or "csp",
         dte=parse_range("--dte", args.dte, whole=True, optional=False),
         delta=parse_range("--delta", args.delta),
         price=parse_range("--price", args.price),
@@ -185,8 +204,8 @@ def _json_value(value):
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict]:
-    """The frame as JSON-safe dicts in COLUMNS order: ISO dates, NaN/NA -> None."""
-    names = [c for c in COLUMNS if c in frame.columns]
+    """The frame as JSON-safe dicts in COLUMNS order (then a scope's columns): ISO dates, NaN/NA -> None."""
+    names = [c for c in COLUMNS if c in frame.columns] + [c for c in SCOPE_COLUMNS if c in frame.columns]
     return [
         {name: _json_value(value) for name, value in zip(names, row, strict=True)}
         for row in frame[names].astype(object).itertuples(index=False, name=None)
@@ -198,10 +217,18 @@ def _cell(value, fmt: str) -> str:
     return "" if value is None else fmt.format(value)
 
 
+_SCOPE_TABLE = (
+    ("contracts_covered", "covers", "{}"),
+    ("cost_basis", "cost", "{:.2f}"),
+    ("contracts_affordable", "affords", "{}"),
+)
+
+
 def render_table(frame: pd.DataFrame) -> str:
     """Readable aligned text: numbers right-aligned, text left-aligned."""
-    cells = [[_cell(row[name], fmt) for name, _, fmt in _TABLE] for row in frame.to_dict("records")]
-    headings = [heading for _, heading, _ in _TABLE]
+    table = _TABLE + tuple(column for column in _SCOPE_TABLE if column[0] in frame.columns)
+    cells = [[_cell(row[name], fmt) for name, _, fmt in table] for row in frame.to_dict("records")]
+    headings = [heading for _, heading, _ in table]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headings)]
     text_cols = {"symbol", "expiration_date", "sector"}
     lines = []
@@ -209,7 +236,7 @@ def render_table(frame: pd.DataFrame) -> str:
         lines.append(
             "  ".join(
                 value.ljust(w) if name in text_cols else value.rjust(w)
-                for value, w, (name, _, _) in zip(row, widths, _TABLE, strict=True)
+                for value, w, (name, _, _) in zip(row, widths, table, strict=True)
             ).rstrip()
         )
     return "\n".join(lines)
@@ -228,15 +255,51 @@ def known_sectors(session, asked: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(by_key[s.strip().casefold()] for s in asked)
 
 
+def _scope_arguments(args: argparse.Namespace, filters: PremiumFilters) -> PremiumFilters:
+    """Check the wheel's options against each other; --holdings screens covered calls."""
+    if args.holdings:
+        if args.strategy == "csp":
+            raise CommandError("--holdings screens covered calls: drop --strategy csp")
+        return dataclasses.replace(filters, strategy="cc")
+    if args.never_below_cost:
+        raise CommandError("--never-below-cost goes with --holdings")
+    if args.affordable_only and not args.account:
+        raise CommandError("--affordable-only goes with --account (whose cash secures the puts)")
+    if args.account and filters.strategy != "csp":
+        raise CommandError("--account without --holdings sizes puts to its cash: use --strategy csp or --holdings")
+    return filters
+
+
+def _scoped_frame(args: argparse.Namespace, engine, filters: PremiumFilters) -> pd.DataFrame:
+    """The wheel's scopes go through its service, under the acting user's role (traders: their own accounts)."""
+    from core.accounts.errors import AccountError
+    from core.wheel import service
+
+    actor = acting_actor(args, engine)
+    try:
+        if args.holdings:
+            return service.covered_calls(
+                engine, actor, filters, account=args.account, never_below_cost=args.never_below_cost
+            )
+        return service.sized_puts(engine, actor, filters, account=args.account, affordable_only=args.affordable_only)
+    except AccountError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def _premiums(args: argparse.Namespace) -> int:
-    filters = filters_from_args(args)
+    filters = _scope_arguments(args, filters_from_args(args))
     try:
         validate(filters)  # before touching the database: a bad value is the user's, not the database's, problem
         engine = get_engine(database_url(args))
         require_current_schema(engine)
         with unit_of_work(engine) as session:
             filters = dataclasses.replace(filters, sectors=known_sectors(session, filters.sectors))
-            frame = DatabaseScanner(session).best_per_symbol(filters)
+        if args.holdings or args.account:
+            frame = _scoped_frame(args, engine, filters)
+        else:
+            with unit_of_work(engine) as session:
+                frame = DatabaseScanner(session).best_per_symbol(filters)
+        with unit_of_work(engine) as session:
             fresh = quote_freshness(session, frame.attrs["as_of"])
     except InvalidFilters as exc:
         raise CommandError(str(exc)) from None

@@ -44,8 +44,10 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from core.db.models import Stock, StockData, StockPremium
+from core.db.models import Holding, Stock, StockData, StockPremium
 from core.premiums.filters import RANK_KEYS, PremiumFilters
+
+CONTRACT_SIZE = 100  # shares per contract (US equity options); DESIGN section 4
 
 # What a screen returns, in this order (prob_otm is added by the scanner; a chain adds quality_flag).
 COLUMNS: tuple[str, ...] = (
@@ -87,8 +89,11 @@ COLUMNS: tuple[str, ...] = (
     "fetched_at",
 )
 SQL_COLUMNS = tuple(c for c in COLUMNS if c != "prob_otm")
+# What a scope adds after COLUMNS: holdings' covered contracts and cost basis, the contracts cash secures.
+HOLDINGS_COLUMNS = ("contracts_covered", "cost_basis")
+CASH_COLUMNS = ("contracts_affordable",)
 
-_SP, _ST, _SD = StockPremium.__table__, Stock.__table__, StockData.__table__
+_SP, _ST, _SD, _HO = StockPremium.__table__, Stock.__table__, StockData.__table__, Holding.__table__
 _DIV_PRECEDENCE = operators._PRECEDENCE[operators.truediv]  # so "a - b" on either side gets parentheses
 
 
@@ -213,6 +218,27 @@ _OPTIONAL = (
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Whose screen this is: what a trader's accounts add to the filters (the wheel, docs/wheel.md).
+
+    - `account_ids` with `holdings`: covered calls only on symbols those accounts hold in lots of at least one
+      contract; each row gains `contracts_covered` (shares // 100) and `cost_basis` (the shares' average price,
+      weighted over the accounts); `never_below_cost` keeps strikes at or above the cost basis where it is known.
+    - `cash`: the cash that secures puts (available cash less what open short puts reserve); each row gains
+      `contracts_affordable` (cash // (strike x 100)), and `affordable_only` hides rows that secure none.
+    - `symbols` and `strike`: one underlying and a strike range (a position's roll candidates).
+    """
+
+    account_ids: tuple[int, ...] = ()
+    holdings: bool = False
+    never_below_cost: bool = False
+    cash: float | None = None
+    affordable_only: bool = False
+    symbols: tuple[str, ...] | None = None
+    strike: tuple[float | None, float | None] = (None, None)
+
+
+@dataclass(frozen=True)
 class Shape:
     """What decides the SQL text: the strategy, the rank key, the mode and which filters are set."""
 
@@ -223,18 +249,44 @@ class Shape:
     exclude_earnings: bool
     watchlist: bool
     present: frozenset[str]
+    holdings: bool = False
+    never_below_cost: bool = False
+    cash: bool = False
+    affordable_only: bool = False
+    strike_low: bool = False
+    strike_high: bool = False
 
     @classmethod
-    def of(cls, f: PremiumFilters, watchlist: bool) -> Shape:
+    def of(cls, f: PremiumFilters, watchlist: bool, scope: Scope | None = None) -> Shape:
         # an empty sector list (a page's multiselect with nothing picked) means no sector filter
         present = frozenset(n for n in _OPTIONAL if getattr(f, n) is not None and (n != "sectors" or len(f.sectors)))
+        scope = scope or Scope()
         return cls(
-            f.strategy, f.rank_by, f.price_basis, bool(f.all_contracts), bool(f.exclude_earnings), watchlist, present
+            f.strategy,
+            f.rank_by,
+            f.price_basis,
+            bool(f.all_contracts),
+            bool(f.exclude_earnings),
+            watchlist,
+            present,
+            holdings=scope.holdings,
+            never_below_cost=scope.holdings and scope.never_below_cost,
+            cash=scope.cash is not None,
+            affordable_only=scope.cash is not None and scope.affordable_only,
+            strike_low=scope.strike[0] is not None,
+            strike_high=scope.strike[1] is not None,
         )
 
+    def extra_columns(self) -> tuple[str, ...]:
+        """The scope's columns after SQL_COLUMNS, in this order."""
+        return (HOLDINGS_COLUMNS if self.holdings else ()) + (CASH_COLUMNS if self.cash else ())
 
-def bound_values(f: PremiumFilters, as_of: dt.date, symbols: list[str] | None) -> dict[str, Any]:
+
+def bound_values(
+    f: PremiumFilters, as_of: dt.date, symbols: list[str] | None, scope: Scope | None = None
+) -> dict[str, Any]:
     """The bound values of a screen; the DTE range becomes an expiry-date range (DTE <= 0 never ranks)."""
+    scope = scope or Scope()
     values: dict[str, Any] = {
         "as_of": as_of,
         "option_type": "call" if f.strategy == "cc" else "put",
@@ -260,7 +312,38 @@ def bound_values(f: PremiumFilters, as_of: dt.date, symbols: list[str] | None) -
         values["sectors"] = list(f.sectors)
     if symbols is not None:
         values["symbols"] = symbols
+    if scope.holdings:
+        values["account_ids"] = list(scope.account_ids)
+        values["contract_size"] = CONTRACT_SIZE
+    if scope.cash is not None:
+        values["cash"] = float(scope.cash)
+    for name, bound in zip(("strike_low", "strike_high"), scope.strike, strict=True):
+        if bound is not None:
+            values[name] = float(bound)
     return values
+
+
+def held_shares(name: str):
+    """The holdings of the bound `account_ids` per symbol, in lots of at least one contract: symbol, shares,
+    contracts_covered (shares // contract size) and cost_basis (average price weighted by shares, over the rows
+    that report one; NULL when none does)."""
+    h = _HO.c
+    shares = func.sum(h.quantity)
+    priced = func.sum(case((h.average_price.is_not(None), h.quantity), else_=0))
+    cost = func.sum(h.quantity * h.average_price)  # SUM skips the NULL products
+    size = _value("contract_size", Integer)
+    return (
+        select(
+            func.upper(h.symbol).label("symbol"),
+            shares.label("shares"),
+            (shares // size).label("contracts_covered"),
+            (cast(cost, Float) / func.nullif(cast(priced, Float), 0)).label("cost_basis"),
+        )
+        .where(h.account_id.in_(bindparam("account_ids", expanding=True)), h.quantity > 0)
+        .group_by(func.upper(h.symbol))
+        .having(shares >= size)
+        .subquery(name)
+    )
 
 
 def _value(name: str, type_=Float) -> BindParameter:
@@ -277,6 +360,9 @@ def _candidates(shape: Shape, dialect: str):
         source = source.join(_ST, _ST.c.symbol == c.symbol)
     if has("min_iv_rank"):
         source = source.join(_SD, _SD.c.symbol == c.symbol)
+    if shape.holdings:
+        held = held_shares("held_rank")
+        source = source.join(held, held.c.symbol == c.symbol)
     where = [
         c.option_type == _value("option_type", String),
         c.quality_flag.is_(None),
@@ -308,6 +394,14 @@ def _candidates(shape: Shape, dialect: str):
     if shape.exclude_earnings:
         earnings = _ST.c.next_earnings_date
         where.append(or_(earnings.is_(None), earnings < _value("as_of", Date), earnings > c.expiration_date))
+    if shape.never_below_cost:  # where the cost basis is known; an unknown one cannot be kept above
+        where.append(or_(held.c.cost_basis.is_(None), c.strike_price >= held.c.cost_basis))
+    if shape.affordable_only:
+        where.append(m.capital <= _value("cash"))
+    if shape.strike_low:
+        where.append(c.strike_price >= _value("strike_low"))
+    if shape.strike_high:
+        where.append(c.strike_price <= _value("strike_high"))
     return cand, m, source, and_(*where)
 
 
@@ -337,13 +431,23 @@ def screen_statement(dialect: str, shape: Shape) -> Select:
         .subquery("page")
     )
     out = Metrics(_SP, dialect, _value("as_of", Date), shape.strategy == "cc", shape.price_basis)
+    columns = output_columns(_SP, out)
+    joined = (
+        page.join(_SP, _SP.c.id == page.c.id)
+        .join(_ST, _ST.c.symbol == _SP.c.symbol)
+        .outerjoin(_SD, _SD.c.symbol == _SP.c.symbol)
+    )
+    if shape.holdings:
+        held = held_shares("held")
+        joined = joined.join(held, held.c.symbol == _SP.c.symbol)
+        columns += [held.c.contracts_covered, held.c.cost_basis]
+    if shape.cash:  # cash // capital: SQLite's CAST truncates (the floor of a positive number), PostgreSQL's rounds
+        ratio = _value("cash") / func.nullif(out.capital, 0)
+        whole = func.floor(ratio) if dialect == "postgresql" else ratio
+        columns.append(cast(whole, Integer).label("contracts_affordable"))
     return (
-        select(*output_columns(_SP, out))
-        .select_from(
-            page.join(_SP, _SP.c.id == page.c.id)
-            .join(_ST, _ST.c.symbol == _SP.c.symbol)
-            .outerjoin(_SD, _SD.c.symbol == _SP.c.symbol)
-        )
+        select(*columns)
+        .select_from(joined)
         .order_by(
             page.c.rank_value.desc(), bytewise(page.c.symbol, dialect), page.c.expiration_date, page.c.strike_price
         )

@@ -25,6 +25,7 @@ from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
 from core.premiums.query import (
     COLUMNS,
     SQL_COLUMNS,
+    Scope,
     Shape,
     bound_values,
     chain_statement,
@@ -33,7 +34,7 @@ from core.premiums.query import (
 from core.pricing import metrics
 from core.symbols import WatchlistError, watchlist_symbols
 
-_INT_COLUMNS = ("dte", "volume", "open_interest")
+_INT_COLUMNS = ("dte", "volume", "open_interest", "contracts_covered", "contracts_affordable")
 _FLOAT_COLUMNS = (
     "strike",
     "bid",
@@ -58,6 +59,7 @@ _FLOAT_COLUMNS = (
     "underlying_price",
     "iv_rank",
     "dividend_yield",
+    "cost_basis",
 )
 
 
@@ -144,6 +146,19 @@ def validate(filters: PremiumFilters) -> None:
         raise InvalidFilters("as_of", f"expected a date, got {f.as_of!r}")
 
 
+def _validate_scope(filters: PremiumFilters, scope: Scope | None) -> None:
+    """A scope the screen cannot use: holdings with puts, negative cash, a strike range upside down."""
+    if scope is None:
+        return
+    if scope.holdings and filters.strategy != "cc":
+        raise InvalidFilters("strategy", "the holdings scope screens covered calls (strategy 'cc')")
+    if scope.cash is not None:
+        _number("cash", scope.cash)
+    low, high = scope.strike
+    if low is not None and high is not None and low > high:
+        raise InvalidFilters("strike", f"low {low:g} is above high {high:g}")
+
+
 # ---- the manager -----------------------------------------------------------------------------------------
 class DatabaseScanner:
     """The Scan Premiums queries over one session (read-only; the caller owns the transaction)."""
@@ -156,27 +171,35 @@ class DatabaseScanner:
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
-    def best_per_symbol(self, filters: PremiumFilters) -> pd.DataFrame:
+    def best_per_symbol(self, filters: PremiumFilters, scope: Scope | None = None) -> pd.DataFrame:
         """The best contract per symbol under `filters` (every contract if `all_contracts`), best first.
 
-        Columns are `COLUMNS`; `frame.attrs` carries `as_of` and `rank_by`. At most `filters.limit` rows.
+        Columns are `COLUMNS`, then what the `scope` adds (holdings: contracts_covered, cost_basis; cash:
+        contracts_affordable); `frame.attrs` carries `as_of` and `rank_by`. At most `filters.limit` rows.
         """
         validate(filters)
+        _validate_scope(filters, scope)
         as_of = _as_of(filters.as_of)
-        stmt, values = self.statement(filters, as_of)
-        frame = self._frame(self.session.execute(stmt, values).all(), SQL_COLUMNS)
+        stmt, values = self.statement(filters, as_of, scope)
+        shape = Shape.of(filters, "symbols" in values, scope)
+        frame = self._frame(self.session.execute(stmt, values).all(), (*SQL_COLUMNS, *shape.extra_columns()))
         frame.attrs.update(as_of=as_of, rank_by=filters.rank_by, price_basis=filters.price_basis)
         return frame
 
-    def statement(self, filters: PremiumFilters, as_of: dt.date) -> tuple[Select, dict[str, Any]]:
+    def statement(
+        self, filters: PremiumFilters, as_of: dt.date, scope: Scope | None = None
+    ) -> tuple[Select, dict[str, Any]]:
         """The screen's SELECT for this session's database (no prob_otm: Python adds it) and its bound values.
 
         The SELECT depends only on which filters are set, so it is built once per shape and reused; every
         value, a watchlist's symbols included, travels as a bound parameter.
         """
         symbols = self._watchlist_symbols(filters.watchlist)
-        stmt = screen_statement(self.dialect, Shape.of(filters, symbols is not None))
-        return stmt, bound_values(filters, as_of, symbols)
+        if scope is not None and scope.symbols is not None:
+            wanted = [s.strip().upper() for s in scope.symbols]
+            symbols = wanted if symbols is None else [s for s in symbols if s in set(wanted)]
+        stmt = screen_statement(self.dialect, Shape.of(filters, symbols is not None, scope))
+        return stmt, bound_values(filters, as_of, symbols, scope)
 
     def contract_chain(
         self,
@@ -287,4 +310,4 @@ class DatabaseScanner:
         return pd.DataFrame({name: data[name] for name in names})
 
 
-__all__ = ["COLUMNS", "DatabaseScanner", "InvalidFilters", "UnknownWatchlist", "validate"]
+__all__ = ["COLUMNS", "DatabaseScanner", "InvalidFilters", "Scope", "UnknownWatchlist", "validate"]

@@ -27,6 +27,7 @@ def test_every_spelling_of_one_contract_is_the_same_contract(symbol):
         ("SPY   240315C00480500", "SPY15MAR24480.5CE"),
         ("NIFTY 240328C20800000", "NIFTY28MAR2420800CE"),
         ("VEDL  240425C00292500", "VEDL25APR24292.5CE"),
+        ("AAPL  261218P00150000", "AAPL18DEC26150PE"),  # the wheel's positions: one contract, two spellings
     ],
 )
 def test_occ_and_openalgo_spellings_agree(occ, openalgo):

@@ -28,6 +28,8 @@ from core.premiums.filters import PremiumFilters
 from core.scanner import service as scanners
 from core.sync import service as sync
 from core.watchlists import service as watchlists
+from core.wheel import service as wheel
+from core.wheel.cycles import Cycle
 from tests import factories
 from tests.conftest import REPO_ROOT
 from tests.support.actors import ADMIN, TRADER, VIEWER
@@ -190,6 +192,15 @@ CALLS = [
         lambda e, a, w: operations.request_housekeeping(e, a),
         "housekeeping_request",
     ),
+    # the wheel: roles as for Accounts (a trader's own accounts; the matrix's actors own none)
+    Call("wheel.covered_calls", "trader", lambda e, a, w: wheel.covered_calls(e, a, PremiumFilters(strategy="cc"))),
+    Call("wheel.account_choices", "trader", lambda e, a, w: wheel.account_choices(e, a)),
+    Call("wheel.put_cash", "trader", lambda e, a, w: wheel.put_cash(e, a)),
+    Call("wheel.sized_puts", "trader", lambda e, a, w: _no_cash(wheel.sized_puts, e, a, PremiumFilters())),
+    Call("wheel.open_positions", "trader", lambda e, a, w: wheel.open_positions(e, a)),
+    Call("wheel.rolls", "trader", lambda e, a, w: _no_cash(wheel.rolls, e, a, 0)),
+    Call("wheel.cycles", "trader", lambda e, a, w: wheel.cycles(e, a)),
+    Call("wheel.cycle_chart", "trader", lambda e, a, w: wheel.cycle_chart(e, a, Cycle("x", "AAPL", dt.date.today()))),
     # users
     Call("users.list_users", "admin", lambda e, a, w: users_service.list_users(e, a)),
     Call(
@@ -199,6 +210,14 @@ CALLS = [
         "user_create",
     ),
 ]
+
+
+def _no_cash(call, *args):
+    """A wheel call that, past the role check, finds no cash or no such position: the answer, not a refusal."""
+    try:
+        return call(*args)
+    except (wheel.InvalidFilters, wheel.PositionNotFound):
+        return None
 
 
 def build_world(committed_engine) -> World:
@@ -290,6 +309,7 @@ def test_the_matrix_covers_every_function_the_pages_call():
     modules = {"watchlists": watchlists, "premiums": premiums, "sync": sync, "scanners": scanners}
     modules["calendars"] = calendars
     modules["operations"] = operations
+    modules["wheel"] = wheel
     entry_points = set()
     for label, module in modules.items():
         for name in module.__all__:
