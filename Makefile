@@ -77,8 +77,10 @@ test: dev-venv test-system-deps ## lint and run every test (PostgreSQL tests nee
 	@$(VENV)/bin/ruff format --check .
 	@echo "==> lint-imports (the layer contracts in pyproject.toml)"
 	@$(VENV)/bin/lint-imports --no-cache
-	@echo "==> pytest (one process: the tests that time other processes stay steady; make test-fast uses both cores)"
-	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@echo "==> pytest, the in-process tests on both backends, on both cores (they start no process: a fast run refuses)"
+	@$(VENV)/bin/pytest -q -n 2 -m "not slow and not browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	@echo "==> pytest, the tests that start processes (sandbox, sidecar, dashboard, browser) one at a time: their timings stay steady"
+	@$(VENV)/bin/pytest -q -m "slow or browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test-fast: dev-venv ## the in-process tests on SQLite, both cores (no processes, PostgreSQL or browser): the edit loop
 	@$(VENV)/bin/pytest -q -n 2 -m "not slow and not postgres and not browser" $(PYTEST_ARGS)
