@@ -183,7 +183,7 @@ def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str
         upsert_contracts(conn, contracts_frame(prepared))
         delete_unlisted(conn, symbols, fetched_at)
         upsert_daily_history(conn, [p.history for p in prepared])
-        ranks = iv_ranks(conn, symbols, {p.symbol: p.history["date"] for p in prepared})
+        ranks = volatility_summaries(conn, symbols, {p.symbol: p.history["date"] for p in prepared})
         upsert_stock_data(conn, [{**p.state, **ranks.get(p.symbol, _NO_RANK)} for p in prepared])
     if no_options:
         ensure_stocks(conn, no_options)
@@ -212,7 +212,9 @@ def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str
 _NO_RANK = {"iv_rank": None, "iv_percentile": None, "hv20": None, "hv60": None}
 
 
-def iv_ranks(conn: Connection, symbols: list[str], dates: dict[str, dt.date]) -> dict[str, dict[str, float | None]]:
+def volatility_summaries(
+    conn: Connection, symbols: list[str], dates: dict[str, dt.date]
+) -> dict[str, dict[str, float | None]]:
     """Per symbol, from its past year of our own `symbol_daily_history`: IV rank and IV percentile (0-100) of
     the latest iv30, and HV20 / HV60 (fractions) of the stored closes (core.pricing.realised)."""
     oldest = min(dates.values()) - dt.timedelta(days=IV_HISTORY_DAYS)
@@ -250,7 +252,7 @@ __all__ = [
     "CONTRACT_KEY",
     "delete_unlisted",
     "ensure_stocks",
-    "iv_ranks",
+    "volatility_summaries",
     "upsert_contracts",
     "upsert_daily_history",
     "upsert_stock_data",
