@@ -57,7 +57,11 @@ st.subheader(f"{p.symbol} — {p.name}" if p.name else p.symbol)
 cols = st.columns(5)
 cols[0].metric("Price", _money(p.price))
 cols[1].metric("IV30", _pct(p.iv30), help="At-the-money implied volatility interpolated to 30 days.")
-cols[2].metric("IV rank / percentile", "—" if p.iv_rank is None else f"{p.iv_rank:.0f} / {p.iv_percentile or 0:.0f}")
+cols[2].metric(
+    "IV rank / percentile",
+    " / ".join("—" if v is None else f"{v:.0f}" for v in (p.iv_rank, p.iv_percentile)),
+    help="Where today's IV30 sits in the past year of our own history: rank by range, percentile by days below.",
+)
 cols[3].metric("HV20 / HV60", f"{_pct(p.hv20)} / {_pct(p.hv60)}", help="Annualised stdev of daily log returns.")
 cols[4].metric("Market cap", _money(p.market_cap))
 st.caption(

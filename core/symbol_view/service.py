@@ -26,6 +26,10 @@ class UnknownSymbol(LookupError):
     """No stock of that symbol is stored (sync it first)."""
 
 
+class NoTradableContract(LookupError):
+    """The chosen contract is not in the chain or has no tradable mid: there is no payoff to draw."""
+
+
 @dataclass(frozen=True)
 class SymbolChoice:
     symbol: str
@@ -93,7 +97,9 @@ class ExpiryView:
         """Selling the `option_type` at `strike` (put: cash-secured; call: covered) filled at its mid."""
         row = self.chain[(self.chain["option_type"] == option_type) & (self.chain["strike"] == strike)]
         if row.empty or pd.isna(row["mid"].iloc[0]) or self.spot is None:
-            raise UnknownSymbol(f"{self.symbol}: no tradable {option_type} at {strike:g} on {self.expiration_date}")
+            raise NoTradableContract(
+                f"{self.symbol}: no tradable {option_type} at {strike:g} on {self.expiration_date}"
+            )
         strategy = "csp" if option_type == "put" else "cc"
         trade = Trade(self.symbol, strategy, self.expiration_date, float(strike), float(row["mid"].iloc[0]), self.spot)
         curve, max_profit = payoff_curve(trade)
@@ -174,6 +180,7 @@ def _spot(chains: dict, fallback: float | None) -> float | None:
 
 __all__ = [
     "ExpiryView",
+    "NoTradableContract",
     "Payoff",
     "SymbolChoice",
     "SymbolOverview",

@@ -102,7 +102,7 @@ def test_payoff_of_a_chosen_contract(stored):
     assert (put.breakeven, put.max_profit) == (pytest.approx(93.9), pytest.approx(110.0))
     call = view.payoff("call", 105.0)  # covered call: S - mid = 101 - 1.20; called away at 105: 4 + 1.2 a share
     assert (call.breakeven, call.max_profit) == (pytest.approx(99.8), pytest.approx(520.0))
-    with pytest.raises(service.UnknownSymbol, match="no tradable put at 120"):
+    with pytest.raises(service.NoTradableContract, match="no tradable put at 120"):
         view.payoff("put", 120.0)
 
 
