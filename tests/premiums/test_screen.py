@@ -228,6 +228,12 @@ def test_empty_database_gives_empty_frame_with_columns(scanner):
         ({"strategy": "straddle"}, "strategy"),
         ({"price_basis": "last"}, "price_basis"),
         ({"sectors": "Energy"}, "sectors"),
+        ({"market_cap": (50, 5)}, "market_cap"),
+        ({"hv20": (-1, 30)}, "hv20"),
+        ({"iv_hv": (1, float("inf"))}, "iv_hv"),
+        ({"expected_move_pct": 5}, "expected_move_pct"),
+        ({"min_iv_percentile": 120}, "min_iv_percentile"),
+        ({"exclude_ex_dividend": "yes"}, "exclude_ex_dividend"),
     ],
 )
 def test_bad_filters_name_the_field(scanner, changes, field):
@@ -352,6 +358,8 @@ def test_saved_screen_round_trip_and_empty_sector_list(scanner, data):
     f = dataclasses.replace(BASE, sectors=("Technology",), delta=None, min_volume=1)
     saved = PremiumFilters.from_json(json.loads(json.dumps(f.to_json())))
     assert_matches(scanner.best_per_symbol(saved), dataset.expected(data, f))
+    added = dataclasses.replace(BASE, delta=None, hv20=(10, 90), market_cap=(1, 900), exclude_ex_dividend=True)
+    assert PremiumFilters.from_json(json.loads(json.dumps(added.to_json()))) == added  # ranges come back as tuples
     no_sectors = dataclasses.replace(BASE, sectors=[])  # a page may pass an empty list: no sector filter
     assert_matches(scanner.best_per_symbol(no_sectors), dataset.expected(data, BASE))
 
