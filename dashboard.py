@@ -18,8 +18,8 @@ st.set_page_config(page_title="Wheelhouse", page_icon=":material/sailing:", layo
 # (file, title, icon, what opening it needs). Later pages slot in by permission: Strategy Lab Permission.READ.
 PAGES = (
     ("pages/premiums.py", "Scan Premiums", ":material/payments:", Permission.READ),
-    ("pages/symbol.py", "Symbol", ":material/query_stats:", Permission.READ),
     ("pages/watchlists.py", "Watchlists", ":material/list_alt:", Permission.READ),
+    ("pages/symbol.py", "Symbol", ":material/query_stats:", Permission.READ),
     ("pages/scanners.py", "Scanners", ":material/radar:", Permission.MANAGE_SCANNERS),
     ("pages/accounts.py", "Accounts", ":material/account_balance:", Permission.MANAGE_OWN_ACCOUNTS),
     ("pages/history.py", "History", ":material/history:", Permission.READ),

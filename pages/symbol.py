@@ -54,7 +54,7 @@ except UnknownSymbol as exc:
     st.stop()
 p = view.profile
 st.subheader(f"{p.symbol} — {p.name}" if p.name else p.symbol)
-cols = st.columns(5)
+cols = st.columns(6)
 cols[0].metric("Price", _money(p.price))
 cols[1].metric("IV30", _pct(p.iv30), help="At-the-money implied volatility interpolated to 30 days.")
 cols[2].metric(
@@ -62,8 +62,9 @@ cols[2].metric(
     " / ".join("—" if v is None else f"{v:.0f}" for v in (p.iv_rank, p.iv_percentile)),
     help="Where today's IV30 sits in the past year of our own history: rank by range, percentile by days below.",
 )
-cols[3].metric("HV20 / HV60", f"{_pct(p.hv20)} / {_pct(p.hv60)}", help="Annualised stdev of daily log returns.")
-cols[4].metric("Market cap", _money(p.market_cap))
+cols[3].metric("HV20", _pct(p.hv20), help="Annualised stdev of the last 20 daily log returns of the stored closes.")
+cols[4].metric("HV60", _pct(p.hv60), help="The same over 60 daily log returns.")
+cols[5].metric("Market cap", _money(p.market_cap))
 st.caption(
     f"Sector: {p.sector or '—'} · dividend yield {_pct(p.dividend_yield, 2)} · "
     f"ex-dividend {p.ex_dividend_date or '—'} · next earnings {p.next_earnings_date or '—'}"
