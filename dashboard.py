@@ -19,6 +19,7 @@ st.set_page_config(page_title="Wheelhouse", page_icon=":material/sailing:", layo
 PAGES = (
     ("pages/premiums.py", "Scan Premiums", ":material/payments:", Permission.READ),
     ("pages/watchlists.py", "Watchlists", ":material/list_alt:", Permission.READ),
+    ("pages/symbol.py", "Symbol", ":material/query_stats:", Permission.READ),
     ("pages/scanners.py", "Scanners", ":material/radar:", Permission.MANAGE_SCANNERS),
     ("pages/accounts.py", "Accounts", ":material/account_balance:", Permission.MANAGE_OWN_ACCOUNTS),
     ("pages/wheel.py", "Wheel", ":material/autorenew:", Permission.MANAGE_OWN_ACCOUNTS),

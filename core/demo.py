@@ -87,6 +87,7 @@ def seed_stocks(session: Session, symbols: list[str], as_of: dt.date | None = No
                 "exchange": profile.exchange,
                 "dividend_yield": profile.dividend_yield,
                 "next_earnings_date": profile.next_earnings,
+                "ex_dividend_date": profile.ex_dividend,
                 "last_updated": now,
                 "is_active": True,
             }
@@ -106,8 +107,24 @@ def backfill_history(session: Session, symbols: list[str], weeks: int, as_of: dt
                 continue
             prepared = prepare.prepare(snapshot, fetched_at=snapshot.quote.quote_time, risk_free_rate=rate)
             rows[(prepared.symbol, prepared.history["date"])] = prepared.history
+    # The sessions between those weekly snapshots get their close alone, so HV20 / HV60 (daily log returns of
+    # the stored closes) exist from the first sync on, as they would after three months of daily syncs.
+    provider, start = get_provider("synthetic", as_of=as_of), as_of - dt.timedelta(weeks=max(weeks, 14))
+    fetched_at = dt.datetime.combine(as_of, dt.time(), dt.UTC)
+    for symbol in symbols:
+        closes = provider.history(symbol, start, as_of - dt.timedelta(days=1))["close"]
+        for day, close in closes.items():
+            rows.setdefault(
+                (symbol, day.date()),
+                {**_CLOSE_ONLY, "symbol": symbol, "date": day.date(), "close": float(close), "fetched_at": fetched_at},
+            )
     store.upsert_daily_history(session.connection(), list(rows.values()))
     return len(rows)
+
+
+_CLOSE_ONLY = dict.fromkeys(
+    ("iv30", "atm_put_mid_30d", "atm_call_mid_30d", "contracts", "total_volume", "total_open_interest")
+)
 
 
 def sync_symbols(engine: Engine, symbols: list[str], as_of: dt.date | None = None, timeout: float = 600.0) -> JobRun:

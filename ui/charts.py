@@ -1,5 +1,6 @@
-"""Plotly figures of the pages: the IV smile, IV and premium history, payoff at expiry, sync run history, and
-the Accounts page's P&L by position and allocation by holding, and a wheel cycle's legs on its prices.
+"""Plotly figures of the pages: the IV smile, IV and premium history, payoff at expiry, sync run history, the
+Accounts page's P&L by position and allocation by holding, a wheel cycle's legs on its prices, and the Symbol
+page's smile wings, term structure and price and IV history.
 
 Figures only (no streamlit calls), each from a DataFrame core already shaped.
 """
@@ -155,4 +156,59 @@ def wheel_cycle_figure(closes: pd.DataFrame, legs: pd.DataFrame, title: str) -> 
             hovertemplate="%{x}<br>%{text}<br>%{y:,.2f}<extra>" + kind + "</extra>",
         )
     fig.update_layout(title=title, yaxis_title="price", **_LAYOUT)
+    return fig
+
+
+def wings_figure(smile: pd.DataFrame, spot: float, expiry) -> go.Figure:
+    """The out-of-the-money smile of one expiry: puts below the spot, calls above (core.symbol_view.shapes)."""
+    fig = go.Figure()
+    for kind, colour in (("put", "#d62728"), ("call", "#1f77b4")):
+        side = smile[smile["option_type"] == kind]
+        fig.add_scatter(
+            x=side["strike"], y=side["iv"] * 100, mode="lines+markers", name=f"OTM {kind}s", line={"color": colour}
+        )
+    fig.add_vline(x=spot, line_dash="dot", annotation_text="spot")
+    fig.update_layout(
+        title=f"Smile, {expiry:%Y-%m-%d}: out-of-the-money wings",
+        xaxis_title="strike ($)",
+        yaxis_title="implied volatility (%)",
+        **_LAYOUT,
+    )
+    return fig
+
+
+def term_figure(term: pd.DataFrame, symbol: str) -> go.Figure:
+    """ATM implied volatility per expiry (the term structure), with the expected move on a second axis."""
+    fig = go.Figure()
+    fig.add_scatter(x=term["expiration_date"], y=term["atm_iv"] * 100, mode="lines+markers", name="ATM IV (%)")
+    fig.add_bar(
+        x=term["expiration_date"],
+        y=term["expected_move_pct"],
+        name="expected move (% of spot)",
+        yaxis="y2",
+        opacity=0.35,
+    )
+    fig.update_layout(
+        title=f"{symbol}: term structure",
+        xaxis_title="expiry",
+        yaxis_title="ATM IV (%)",
+        yaxis2={"title": "expected move (%)", "overlaying": "y", "side": "right"},
+        **_LAYOUT,
+    )
+    return fig
+
+
+def price_iv_figure(history: pd.DataFrame, symbol: str) -> go.Figure:
+    """The stored daily closes and IV30 (days without an IV30 are bridged, not dropped to zero)."""
+    fig = go.Figure()
+    fig.add_scatter(x=history["date"], y=history["close"], name="close ($)", mode="lines")
+    fig.add_scatter(
+        x=history["date"], y=history["iv30"] * 100, name="IV30 (%)", mode="lines+markers", yaxis="y2", connectgaps=True
+    )
+    fig.update_layout(
+        title=f"{symbol}: price and IV history",
+        yaxis_title="close ($)",
+        yaxis2={"title": "IV30 (%)", "overlaying": "y", "side": "right"},
+        **_LAYOUT,
+    )
     return fig

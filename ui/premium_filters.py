@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.premiums.filters import RANK_KEYS, PremiumFilters
+from core.premiums.filters import RANGE_FILTERS, RANK_KEYS, PremiumFilters
 
 STRATEGIES = {"csp": "Cash-secured put", "cc": "Covered call"}
 RANK_LABELS = {
@@ -22,6 +22,14 @@ RANK_LABELS = {
     "monthly_return": "Monthly return",
     "premium": "Premium",
     "cushion_pct": "Cushion",
+}
+# the (low, high) filters beside the table, in RANGE_FILTERS order, with their units
+RANGE_LABELS = {
+    "hv20": "HV20 (%)",
+    "hv60": "HV60 (%)",
+    "iv_hv": "IV / HV20",
+    "expected_move_pct": "Expected move (% of stock)",
+    "market_cap": "Market cap ($ bn)",
 }
 LIMITS = (100, 500, 2000)
 DELTA_FULL = (0.0, 1.0)
@@ -46,6 +54,8 @@ def set_filter_state(
     state[_k(key, "delta")] = tuple(flt.delta) if flt.delta else DELTA_FULL
     state[_k(key, "price_min")], state[_k(key, "price_max")] = _pair(flt.price)
     state[_k(key, "iv_min")], state[_k(key, "iv_max")] = _pair(flt.iv)
+    for name in RANGE_FILTERS:
+        state[_k(key, f"{name}_min")], state[_k(key, f"{name}_max")] = _pair(getattr(flt, name))
     for name in (
         "min_premium",
         "min_monthly_return",
@@ -54,11 +64,13 @@ def set_filter_state(
         "min_open_interest",
         "max_spread_pct",
         "min_iv_rank",
+        "min_iv_percentile",
     ):
         state[_k(key, name)] = getattr(flt, name)
     state[_k(key, "sectors")] = [s for s in flt.sectors if sectors is None or s in sectors]
     state[_k(key, "watchlist")] = flt.watchlist if watchlists is None or flt.watchlist in watchlists else None
     state[_k(key, "exclude_earnings")] = flt.exclude_earnings
+    state[_k(key, "exclude_ex_dividend")] = flt.exclude_ex_dividend
     state[_k(key, "all_contracts")] = flt.all_contracts
     state[_k(key, "fill_at_bid")] = flt.price_basis == "bid"
     state[_k(key, "as_of")] = flt.as_of
@@ -129,6 +141,23 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         )
         row[3].checkbox("Exclude earnings before expiry", key=_k(key, "exclude_earnings"))
         row[4].selectbox("Show at most", LIMITS, key=_k(key, "limit"))
+    with st.expander("Volatility, size and dividends", icon=":material/insights:"):
+        row = st.columns(len(RANGE_LABELS) + 1)
+        for column, (name, label) in zip(row, RANGE_LABELS.items(), strict=False):
+            column.number_input(f"{label} from", min_value=0.0, key=_k(key, f"{name}_min"))
+            column.number_input(f"{label} to", min_value=0.0, key=_k(key, f"{name}_max"))
+        row[-1].number_input(
+            "Min IV percentile (0-100)",
+            min_value=0.0,
+            max_value=100.0,
+            key=_k(key, "min_iv_percentile"),
+            help="Share of the past year's days whose IV30 was below today's.",
+        )
+        row[-1].checkbox(
+            "Exclude an ex-dividend date before expiry",
+            key=_k(key, "exclude_ex_dividend"),
+            help="Covered calls only: a call in the money before an ex-dividend date may be assigned early.",
+        )
 
     delta = tuple(state[_k(key, "delta")])
     flt = replace(
@@ -145,6 +174,9 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         min_open_interest=_int(state[_k(key, "min_open_interest")]),
         max_spread_pct=state[_k(key, "max_spread_pct")],
         min_iv_rank=state[_k(key, "min_iv_rank")],
+        min_iv_percentile=state[_k(key, "min_iv_percentile")],
+        **{name: _range(state[_k(key, f"{name}_min")], state[_k(key, f"{name}_max")]) for name in RANGE_FILTERS},
+        exclude_ex_dividend=bool(state[_k(key, "exclude_ex_dividend")]),
         sectors=tuple(state[_k(key, "sectors")]),
         watchlist=state[_k(key, "watchlist")],
         exclude_earnings=bool(state[_k(key, "exclude_earnings")]),

@@ -22,6 +22,8 @@ from core.operations.database import Engine
 from core.premiums import service
 from core.premiums.filters import PremiumFilters
 from core.premiums.service import Choices, SymbolDetail, Trade
+from core.symbol_view import service as symbol_view
+from core.symbol_view.service import ExpiryView, SymbolChoice, SymbolOverview
 
 
 def current_version(engine: Engine) -> str:
@@ -57,3 +59,22 @@ def _detail(_engine: Engine, _actor: Actor, trade_json: str, as_of: str, version
     doc = json.loads(trade_json)
     trade = Trade(**{**doc, "expiration_date": dt.date.fromisoformat(doc["expiration_date"])})
     return service.detail(_engine, _actor, trade, as_of=dt.date.fromisoformat(as_of))
+
+
+# ---- the Symbol page -------------------------------------------------------------------------------------
+@st.cache_data(max_entries=8, show_spinner=False)
+def symbol_choices(_engine: Engine, _actor: Actor, version: str) -> list[SymbolChoice]:
+    """Every stored stock for the search box."""
+    return symbol_view.symbols(_engine, _actor)
+
+
+@st.cache_data(max_entries=32, show_spinner="Reading the symbol…")
+def symbol_overview(_engine: Engine, _actor: Actor, symbol: str, as_of: str, version: str) -> SymbolOverview:
+    return symbol_view.overview(_engine, _actor, symbol, as_of=dt.date.fromisoformat(as_of))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def symbol_expiry(_engine: Engine, _actor: Actor, symbol: str, expiry: str, as_of: str, version: str) -> ExpiryView:
+    return symbol_view.expiry(
+        _engine, _actor, symbol, dt.date.fromisoformat(expiry), as_of=dt.date.fromisoformat(as_of)
+    )

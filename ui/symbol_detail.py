@@ -26,7 +26,7 @@ def trade_from_row(row: pd.Series, strategy: str, price_basis: str = "mid") -> T
     )
 
 
-def _chain_columns() -> dict:
+def chain_columns() -> dict:
     config = {"strike": cc.NumberColumn("Strike", format="dollar", pinned=True)}
     for side in ("call", "put"):
         config |= {
@@ -62,7 +62,7 @@ def render_detail(engine: Engine, actor: Actor, trade: Trade, as_of: str, versio
     chain = side_by_side(detail.chain)
     flags = [c for c in chain.columns if c.endswith("quality_flag")]
     chain[flags] = chain[flags].astype(object).where(chain[flags].notna(), "")
-    st.dataframe(chain, hide_index=True, column_config=_chain_columns(), key="premiums:detail_chain")
+    st.dataframe(chain, hide_index=True, column_config=chain_columns(), key="premiums:detail_chain")
     left, right = st.columns(2)
     left.plotly_chart(charts.payoff_figure(detail), key="premiums:payoff")
     right.plotly_chart(charts.smile_figure(detail), key="premiums:smile")

@@ -49,6 +49,9 @@ _TABLE = (
     ("cushion_pct", "cush%", "{:.1f}"),
     ("pct_otm", "otm%", "{:.1f}"),
     ("prob_otm", "p(otm)", "{:.0%}"),
+    ("expected_move", "move$", "{:.2f}"),
+    ("hv20", "hv20", "{:.1%}"),
+    ("iv_hv", "iv/hv", "{:.2f}"),
     ("volume", "vol", "{}"),
     ("open_interest", "oi", "{}"),
     ("underlying_price", "price", "{:.2f}"),
@@ -77,9 +80,24 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     cmd.add_argument("--max-spread-pct", metavar="X", help="(ask - bid) / mid x 100")
     cmd.add_argument("--iv", metavar="MIN-MAX", help="implied volatility in percent points, e.g. 20-60")
     cmd.add_argument("--min-iv-rank", metavar="X", help="IV rank 0-100")
+    cmd.add_argument(
+        "--min-iv-percentile", metavar="X", help="IV percentile 0-100: share of the past year's days below"
+    )
+    cmd.add_argument("--hv20", metavar="MIN-MAX", help="20-day historical volatility in percent points")
+    cmd.add_argument("--hv60", metavar="MIN-MAX", help="60-day historical volatility in percent points")
+    cmd.add_argument("--iv-hv", metavar="MIN-MAX", help="the contract's IV over HV20, a ratio such as 1.1-3")
+    cmd.add_argument(
+        "--expected-move-pct", metavar="MIN-MAX", help="one-sigma move to expiry, IV x sqrt(DTE/365), in percent"
+    )
+    cmd.add_argument("--market-cap", metavar="MIN-MAX", help="market capitalisation in billions of dollars")
     cmd.add_argument("--sector", action="append", default=[], metavar="S", help="repeat for several sectors")
     cmd.add_argument("--watchlist", metavar="NAME")
     cmd.add_argument("--exclude-earnings", action="store_true", help="drop contracts spanning an earnings date")
+    cmd.add_argument(
+        "--exclude-ex-dividend",
+        action="store_true",
+        help="covered calls: drop expiries on or after the next ex-dividend date (early-assignment risk)",
+    )
     cmd.add_argument("--all-contracts", action="store_true", help="every passing contract, not one per symbol")
     cmd.add_argument(
         "--rank-by",
@@ -179,9 +197,16 @@ def filters_from_args(args: argparse.Namespace) -> PremiumFilters:
         max_spread_pct=opt("--max-spread-pct", _float),
         iv=parse_range("--iv", args.iv),
         min_iv_rank=opt("--min-iv-rank", _float),
+        min_iv_percentile=opt("--min-iv-percentile", _float),
+        hv20=parse_range("--hv20", args.hv20),
+        hv60=parse_range("--hv60", args.hv60),
+        iv_hv=parse_range("--iv-hv", args.iv_hv),
+        expected_move_pct=parse_range("--expected-move-pct", args.expected_move_pct),
+        market_cap=parse_range("--market-cap", args.market_cap),
         sectors=tuple(args.sector),
         watchlist=args.watchlist,
         exclude_earnings=args.exclude_earnings,
+        exclude_ex_dividend=args.exclude_ex_dividend,
         all_contracts=args.all_contracts,
         as_of=as_of,
         rank_by=args.rank_by,

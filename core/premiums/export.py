@@ -47,8 +47,18 @@ EXPORT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("spread_pct", "spread_pct", "number"),
     ("underlying_price", "underlying_price", "dollars"),
     ("iv_rank", "iv_rank", "number"),
+    ("iv_percentile", "iv_percentile", "number"),
+    ("hv20", "hv20_pct", "fraction"),
+    ("hv60", "hv60_pct", "fraction"),
+    ("iv_hv", "iv_hv", "number"),
+    ("expected_move", "expected_move", "dollars"),
+    ("expected_move_pct", "expected_move_pct", "number"),
     ("next_earnings_date", "next_earnings_date", "date"),
+    ("earnings_before_expiry", "earnings_before_expiry", "flag"),
+    ("ex_dividend_date", "ex_dividend_date", "date"),
+    ("ex_dividend_before_expiry", "ex_dividend_before_expiry", "flag"),
     ("dividend_yield", "dividend_yield_pct", "fraction"),
+    ("market_cap", "market_cap", "int"),
     ("quote_time", "quote_time", "time"),
     ("fetched_at", "fetched_at", "time"),
 )
@@ -70,6 +80,8 @@ def _cell(value, kind: str):
         return round(float(value) * 100.0, 4)
     if kind == "int":
         return int(value)
+    if kind == "flag":
+        return "yes" if value else "no"
     if kind in ("date", "time"):
         return pd.Timestamp(value).isoformat() if kind == "time" else value.isoformat()
     return str(value)

@@ -24,12 +24,18 @@ RANK_KEYS: tuple[str, ...] = (
 )
 
 
+# the (low, high) filters added beside the table (DESIGN section 8's screen grew them; docs/premiums.md)
+RANGE_FILTERS: tuple[str, ...] = ("hv20", "hv60", "iv_hv", "expected_move_pct", "market_cap")
+
+
 @dataclass(frozen=True)
 class PremiumFilters:
     """Filters of the Scan Premiums screen. Ranges are inclusive (low, high); None means "no limit".
 
     Units: delta is absolute (0.25-0.40 means |delta|, puts are stored negative); returns, spread and
-    cushion in percent; IV in percent points (20-60 means 20 %-60 %; stored as a fraction); prices in dollars.
+    cushion in percent; IV, HV20 and HV60 in percent points (20-60 means 20 %-60 %; stored as fractions); IV / HV
+    a plain ratio (1.2 means IV is 20 % above HV20); the expected move to expiry in percent of the stock price;
+    market cap in billions of dollars; other prices in dollars.
     """
 
     strategy: Strategy = "csp"
@@ -44,9 +50,16 @@ class PremiumFilters:
     max_spread_pct: float | None = None
     iv: tuple[float, float] | None = None
     min_iv_rank: float | None = None
+    min_iv_percentile: float | None = None
+    hv20: tuple[float, float] | None = None
+    hv60: tuple[float, float] | None = None
+    iv_hv: tuple[float, float] | None = None
+    expected_move_pct: tuple[float, float] | None = None
+    market_cap: tuple[float, float] | None = None
     sectors: tuple[str, ...] = field(default_factory=tuple)
     watchlist: str | None = None
     exclude_earnings: bool = False
+    exclude_ex_dividend: bool = False  # covered calls only: drop expiries on or after an ex-dividend date
     all_contracts: bool = False
     as_of: dt.date | None = None
     rank_by: RankKey = "flat_annualized_return"
@@ -63,7 +76,7 @@ class PremiumFilters:
     def from_json(cls, doc: dict[str, Any]) -> PremiumFilters:
         """The inverse of `to_json`; unknown keys are ignored, tuples restored."""
         known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
-        for key in ("dte", "delta", "price", "iv", "sectors"):
+        for key in ("dte", "delta", "price", "iv", "sectors", *RANGE_FILTERS):
             if isinstance(known.get(key), list):
                 known[key] = tuple(known[key])
         if known.get("as_of"):

@@ -45,7 +45,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from core.db.models import Holding, Stock, StockData, StockPremium
-from core.premiums.filters import RANK_KEYS, PremiumFilters
+from core.premiums.filters import RANGE_FILTERS, RANK_KEYS, PremiumFilters
 
 CONTRACT_SIZE = 100  # shares per contract (US equity options); DESIGN section 4
 
@@ -83,12 +83,30 @@ COLUMNS: tuple[str, ...] = (
     "spread_pct",
     "underlying_price",
     "iv_rank",
+    "iv_percentile",
+    "hv20",
+    "hv60",
+    "iv_hv",
+    "expected_move",
+    "expected_move_pct",
     "next_earnings_date",
+    "earnings_before_expiry",
+    "ex_dividend_date",
+    "ex_dividend_before_expiry",
     "dividend_yield",
+    "market_cap",
     "quote_time",
     "fetched_at",
 )
-SQL_COLUMNS = tuple(c for c in COLUMNS if c != "prob_otm")
+# computed in Python for the returned rows (core.premiums.screen), not in SQL
+PYTHON_COLUMNS = (
+    "prob_otm",
+    "expected_move",
+    "expected_move_pct",
+    "earnings_before_expiry",
+    "ex_dividend_before_expiry",
+)
+SQL_COLUMNS = tuple(c for c in COLUMNS if c not in PYTHON_COLUMNS)
 # What a scope adds after COLUMNS: holdings' covered contracts and cost basis, the contracts cash secures.
 HOLDINGS_COLUMNS = ("contracts_covered", "cost_basis")
 CASH_COLUMNS = ("contracts_affordable",)
@@ -117,6 +135,7 @@ class Metrics:
         else:
             self.dte = cast(func.julianday(c.expiration_date) - func.julianday(as_of), Integer)
         days = case((self.dte > 0, cast(self.dte, Float)))  # NULL when no day is left: no return
+        self.days = days
         # the price basis: what a sale fills at (the mid, or the bid for a conservative fill); never user text
         price = c.bid if basis == "bid" else c.mid
         self.premium = price * hundred
@@ -152,12 +171,21 @@ class Metrics:
         self.spread_pct = div(c.ask - c.bid, nonzero(c.mid)) * hundred
         self.abs_delta = func.abs(c.delta)
         self.iv_pct = c.implied_volatility * hundred
+        # the expected move to expiry in % of spot is IV x sqrt(DTE / 365) x 100; its square needs no SQL sqrt
+        # (SQLite builds may lack it), so the filter compares squares (bound_values squares the bounds)
+        self.expected_move_pct_squared = self.iv_pct * self.iv_pct * div(days, _const("365"))
 
     def rank_key(self, name: str) -> ColumnElement[float]:
         """The SQL expression of an allow-listed rank key (RANK_KEYS); anything else is refused."""
         if name not in RANK_KEYS:
             raise ValueError(f"rank_by must be one of {', '.join(RANK_KEYS)}, got {name!r}")
         return getattr(self, name)
+
+
+def iv_over_hv(iv) -> ColumnElement[float]:
+    """The contract's IV over the stock's HV20 (stock_data): above 1, options price more movement than the stock
+    has shown over the past 20 sessions. NULL without an HV20."""
+    return iv.op("/", precedence=_DIV_PRECEDENCE, return_type=Float)(func.nullif(_SD.c.hv20, 0, type_=Float))
 
 
 def output_columns(sp, m: Metrics) -> list[ColumnElement]:
@@ -194,8 +222,14 @@ def output_columns(sp, m: Metrics) -> list[ColumnElement]:
         m.spread_pct.label("spread_pct"),
         c.underlying_price,
         _SD.c.iv_rank,
+        _SD.c.iv_percentile,
+        _SD.c.hv20,
+        _SD.c.hv60,
+        iv_over_hv(c.implied_volatility).label("iv_hv"),
         _ST.c.next_earnings_date,
+        _ST.c.ex_dividend_date,
         _ST.c.dividend_yield,
+        _ST.c.market_cap,
         c.quote_time,
         c.fetched_at,
     ]
@@ -213,8 +247,11 @@ _OPTIONAL = (
     "min_open_interest",
     "max_spread_pct",
     "min_iv_rank",
+    "min_iv_percentile",
+    *RANGE_FILTERS,
     "sectors",
 )
+_STOCK_DATA_FILTERS = frozenset({"min_iv_rank", "min_iv_percentile", "hv20", "hv60", "iv_hv"})
 
 
 @dataclass(frozen=True)
@@ -247,6 +284,7 @@ class Shape:
     price_basis: str
     all_contracts: bool
     exclude_earnings: bool
+    exclude_ex_dividend: bool
     watchlist: bool
     present: frozenset[str]
     holdings: bool = False
@@ -267,6 +305,7 @@ class Shape:
             f.price_basis,
             bool(f.all_contracts),
             bool(f.exclude_earnings),
+            bool(f.exclude_ex_dividend) and f.strategy == "cc",  # early assignment for a dividend: calls only
             watchlist,
             present,
             holdings=scope.holdings,
@@ -294,9 +333,13 @@ def bound_values(
         "first_expiry": as_of + dt.timedelta(days=max(int(f.dte[0]), 1)),
         "last_expiry": as_of + dt.timedelta(days=int(f.dte[1])),
     }
-    for name in ("delta", "price", "iv"):
+    for name in ("delta", "price", "iv", "hv20", "hv60", "iv_hv"):
         if getattr(f, name) is not None:
             values[f"{name}_low"], values[f"{name}_high"] = (float(v) for v in getattr(f, name))
+    if f.expected_move_pct is not None:  # compared as squares (Metrics.expected_move_pct_squared)
+        values["expected_move_pct_low"], values["expected_move_pct_high"] = (float(v) ** 2 for v in f.expected_move_pct)
+    if f.market_cap is not None:  # billions of dollars -> dollars
+        values["market_cap_low"], values["market_cap_high"] = (float(v) * 1e9 for v in f.market_cap)
     for name in (
         "min_premium",
         "min_monthly_return",
@@ -305,6 +348,7 @@ def bound_values(
         "min_open_interest",
         "max_spread_pct",
         "min_iv_rank",
+        "min_iv_percentile",
     ):
         if getattr(f, name) is not None:
             values[name] = float(getattr(f, name))
@@ -356,9 +400,9 @@ def _candidates(shape: Shape, dialect: str):
     m = Metrics(cand, dialect, _value("as_of", Date), shape.strategy == "cc", shape.price_basis)
     c, has = cand.c, shape.present.__contains__
     source = cand
-    if has("sectors") or shape.exclude_earnings:
+    if has("sectors") or has("market_cap") or shape.exclude_earnings or shape.exclude_ex_dividend:
         source = source.join(_ST, _ST.c.symbol == c.symbol)
-    if has("min_iv_rank"):
+    if shape.present & _STOCK_DATA_FILTERS:
         source = source.join(_SD, _SD.c.symbol == c.symbol)
     if shape.holdings:
         held = held_shares("held_rank")
@@ -372,7 +416,17 @@ def _candidates(shape: Shape, dialect: str):
         c.strike_price > 0,
         c.underlying_price > 0,
     ]
-    for name, expr in (("delta", m.abs_delta), ("price", c.underlying_price), ("iv", m.iv_pct)):
+    hundred = _const("100")
+    for name, expr in (
+        ("delta", m.abs_delta),
+        ("price", c.underlying_price),
+        ("iv", m.iv_pct),
+        ("hv20", _SD.c.hv20 * hundred),
+        ("hv60", _SD.c.hv60 * hundred),
+        ("iv_hv", iv_over_hv(c.implied_volatility)),
+        ("expected_move_pct", m.expected_move_pct_squared),
+        ("market_cap", _ST.c.market_cap),
+    ):
         if has(name):
             where.append(expr.between(_value(f"{name}_low"), _value(f"{name}_high")))
     for name, expr in (
@@ -382,6 +436,7 @@ def _candidates(shape: Shape, dialect: str):
         ("min_volume", c.volume),
         ("min_open_interest", c.open_interest),
         ("min_iv_rank", _SD.c.iv_rank),
+        ("min_iv_percentile", _SD.c.iv_percentile),
     ):
         if has(name):
             where.append(expr >= _value(name))
@@ -402,6 +457,9 @@ def _candidates(shape: Shape, dialect: str):
         where.append(c.strike_price >= _value("strike_low"))
     if shape.strike_high:
         where.append(c.strike_price <= _value("strike_high"))
+    if shape.exclude_ex_dividend:  # an ex-date after today and on or before expiry: the call may be exercised early
+        ex_date = _ST.c.ex_dividend_date
+        where.append(or_(ex_date.is_(None), ex_date <= _value("as_of", Date), ex_date > c.expiration_date))
     return cand, m, source, and_(*where)
 
 

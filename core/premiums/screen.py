@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core.clock import today_in_new_york
 from core.config import get_settings
 from core.db.models import StockPremium, SymbolDailyHistory
-from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
+from core.premiums.filters import PRICE_BASES, RANGE_FILTERS, RANK_KEYS, PremiumFilters
 from core.premiums.query import (
     COLUMNS,
     SQL_COLUMNS,
@@ -34,7 +34,7 @@ from core.premiums.query import (
 from core.pricing import metrics
 from core.symbols import WatchlistError, watchlist_symbols
 
-_INT_COLUMNS = ("dte", "volume", "open_interest", "contracts_covered", "contracts_affordable")
+_INT_COLUMNS = ("dte", "volume", "open_interest", "market_cap", "contracts_covered", "contracts_affordable")
 _FLOAT_COLUMNS = (
     "strike",
     "bid",
@@ -58,6 +58,10 @@ _FLOAT_COLUMNS = (
     "spread_pct",
     "underlying_price",
     "iv_rank",
+    "iv_percentile",
+    "hv20",
+    "hv60",
+    "iv_hv",
     "dividend_yield",
     "cost_basis",
 )
@@ -124,6 +128,8 @@ def validate(filters: PremiumFilters) -> None:
     _range("delta", f.delta, high=1.0)
     _range("price", f.price)
     _range("iv", f.iv)
+    for name in RANGE_FILTERS:
+        _range(name, getattr(f, name))
     for name in (
         "min_premium",
         "min_monthly_return",
@@ -134,8 +140,12 @@ def validate(filters: PremiumFilters) -> None:
     ):
         if getattr(f, name) is not None:
             _number(name, getattr(f, name))
-    if f.min_iv_rank is not None:
-        _number("min_iv_rank", f.min_iv_rank, high=100.0)
+    for name in ("min_iv_rank", "min_iv_percentile"):
+        if getattr(f, name) is not None:
+            _number(name, getattr(f, name), high=100.0)
+    for name in ("exclude_earnings", "exclude_ex_dividend", "all_contracts"):
+        if not isinstance(getattr(f, name), bool):
+            raise InvalidFilters(name, f"expected true or false, got {getattr(f, name)!r}")
     if isinstance(f.limit, bool) or not isinstance(f.limit, (int, np.integer)) or f.limit < 1:
         raise InvalidFilters("limit", f"must be a whole number of at least 1, got {f.limit!r}")
     if isinstance(f.sectors, str) or not all(isinstance(s, str) for s in f.sectors):
@@ -306,8 +316,30 @@ class DatabaseScanner:
                 ),
                 dtype="float64",
             ).reshape(-1)
+            # one standard deviation of the stock's move to expiry under the row's IV (DESIGN section 4)
+            data["expected_move_pct"] = data["iv"] * np.sqrt(np.where(dte > 0, dte, np.nan) / 365.0) * 100.0
+            data["expected_move"] = data["underlying_price"] * data["expected_move_pct"] / 100.0
+        expiry = values[columns.index("expiration_date")]
+        days = data["dte"].to_numpy(dtype="float64", na_value=np.nan)
+        # as_of = expiry - DTE, so "as_of <= earnings <= expiry" is "0 <= expiry - earnings <= DTE"
+        data["earnings_before_expiry"] = _before_expiry(expiry, values[columns.index("next_earnings_date")], days, True)
+        data["ex_dividend_before_expiry"] = _before_expiry(
+            expiry, values[columns.index("ex_dividend_date")], days, False
+        )
         names = [*COLUMNS, *(n for n in columns if n not in COLUMNS)]
         return pd.DataFrame({name: data[name] for name in names})
+
+
+def _before_expiry(expiries, dates, dte: np.ndarray, today_counts: bool) -> np.ndarray:
+    """Whether each row's date falls between the as-of date and the expiry (inclusive; the as-of day itself
+    only when `today_counts`); False where the stock has no such date."""
+    out = np.zeros(len(dte), dtype=bool)
+    for n, (expiry, day) in enumerate(zip(expiries, dates, strict=True)):
+        if day is None or expiry is None or not np.isfinite(dte[n]):
+            continue
+        left = (expiry - day).days
+        out[n] = 0 <= left <= dte[n] if today_counts else 0 <= left < dte[n]
+    return out
 
 
 __all__ = ["COLUMNS", "DatabaseScanner", "InvalidFilters", "Scope", "UnknownWatchlist", "validate"]

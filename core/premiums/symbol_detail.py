@@ -81,6 +81,17 @@ def payoff_at_expiry(trade: Trade, prices: np.ndarray) -> np.ndarray:
     return per_share * CONTRACT_MULTIPLIER
 
 
+def payoff_curve(trade: Trade, points: int = 121) -> tuple[pd.DataFrame, float]:
+    """price, pnl at expiry from 30 % below the lower of strike and spot to 30 % above the higher; and the
+    maximum profit (where the payoff is flat: above the strike for a covered call, anywhere high for a put)."""
+    low = min(trade.strike, trade.underlying_price) * 0.7
+    high = max(trade.strike, trade.underlying_price) * 1.3
+    prices = np.linspace(low, high, points)
+    best_case = trade.strike if trade.strategy == "cc" else high
+    curve = pd.DataFrame({"price": prices, "pnl": payoff_at_expiry(trade, prices)})
+    return curve, float(payoff_at_expiry(trade, np.array([best_case]))[0])
+
+
 def side_by_side(chain: pd.DataFrame) -> pd.DataFrame:
     """Calls on the left, the strike in the middle, puts on the right: the way a chain is usually read."""
     sides = []
@@ -118,11 +129,7 @@ def symbol_detail(
     else:
         chain = full
     history = scanner.symbol_history(trade.symbol, as_of=as_of)
-    low = min(trade.strike, trade.underlying_price) * 0.7
-    high = max(trade.strike, trade.underlying_price) * 1.3
-    prices = np.linspace(low, high, 121)
-    payoff = pd.DataFrame({"price": prices, "pnl": payoff_at_expiry(trade, prices)})
-    best_case = trade.strike if trade.strategy == "cc" else high  # where the payoff is flat at its maximum
+    payoff, max_profit = payoff_curve(trade)
     name = full["name"].iloc[0] if len(full) else None
     return SymbolDetail(
         trade,
@@ -133,5 +140,5 @@ def symbol_detail(
         payoff,
         breakeven(trade),
         cushion_pct(trade),
-        float(payoff_at_expiry(trade, np.array([best_case]))[0]),
+        max_profit,
     )

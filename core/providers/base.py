@@ -65,6 +65,7 @@ class Profile:
     dividend_yield: float | None = None  # a fraction: 0.012 means 1.2 % a year
     next_earnings: dt.date | None = None
     exchange: str | None = None
+    ex_dividend: dt.date | None = None  # the next ex-dividend date (or the latest announced one)
 
 
 @dataclass(slots=True)

@@ -78,6 +78,9 @@ class SyntheticProvider(MarketDataProvider):
         # Implied vols rise after the market has fallen (the leverage effect): last month's market shocks.
         self._regime = float(np.exp(-0.1 * self._market[max(self._t - 20, 0) : self._t + 1].sum() / np.sqrt(21)))
         self._reports = earnings_dates(u.earnings_phase, self.as_of.year + 2)
+        # Payers go ex-dividend quarterly, three to seven weeks after they report (a per-symbol lag).
+        lag = 21 + (self._keys % np.uint64(29)).astype(float)
+        self._ex_dividends = earnings_dates((u.earnings_phase + lag) % 91, self.as_of.year + 2)
         self._expiries, self._monthly = listed_expirations(self.as_of)
         self._expiry_dates: list[dt.date] = [d.item() for d in self._expiries]
         self._expiry_codes = [f"{d:%y%m%d}" for d in self._expiry_dates]
@@ -118,7 +121,15 @@ class SyntheticProvider(MarketDataProvider):
             dividend_yield=float(u.dividend_yield[i]),
             exchange=u.exchanges[i],
             next_earnings=reports[reports >= np.datetime64(self.as_of, "D")][0].item(),
+            ex_dividend=self._next_ex_dividend(i),
         )
+
+    def _next_ex_dividend(self, i: int) -> dt.date | None:
+        """The first ex-dividend date on or after the as-of date; None for a stock that pays no dividend."""
+        if not self._u.dividend_yield[i] > 0:
+            return None
+        dates = self._ex_dividends[i]
+        return dates[dates >= np.datetime64(self.as_of, "D")][0].item()
 
     def expirations(self, symbol: str) -> list[dt.date]:
         if not self._u.has_options[self._row(symbol)]:

@@ -390,6 +390,7 @@ class YFinanceProvider(MarketDataProvider):
             "avg_volume": _integer(q.get("averageDailyVolume3Month")),
             "dividend_yield": _dividend_yield(q),
             "next_earnings": _next_earnings(q),
+            "ex_dividend": _day(q.get("exDividendDate")),
             "sector": None,
             "industry": None,
         }
@@ -404,6 +405,7 @@ class YFinanceProvider(MarketDataProvider):
                 fields["name"] = fields["name"] or info.get("longName") or info.get("shortName")
                 fields["market_cap"] = fields["market_cap"] or _integer(info.get("marketCap"))
                 fields["avg_volume"] = fields["avg_volume"] or _integer(info.get("averageVolume"))
+                fields["ex_dividend"] = fields["ex_dividend"] or _day(info.get("exDividendDate"))
         return Profile(symbol=symbol, **fields), warnings
 
 
@@ -424,6 +426,12 @@ def _integer(value: Any) -> int | None:
 def _utc(seconds: Any) -> dt.datetime | None:
     number = _number(seconds)
     return dt.datetime.fromtimestamp(number, tz=dt.UTC) if number is not None else None
+
+
+def _day(seconds: Any) -> dt.date | None:
+    """A date Yahoo sends as epoch seconds at midnight UTC (exDividendDate): its UTC calendar day."""
+    moment = _utc(seconds)
+    return moment.date() if moment is not None else None
 
 
 def _quote_from(symbol: str, q: dict[str, Any]) -> Quote:

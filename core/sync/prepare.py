@@ -293,6 +293,7 @@ def _summarise(
         "exchange": profile.exchange,
         "dividend_yield": profile.dividend_yield,
         "next_earnings_date": profile.next_earnings,
+        "ex_dividend_date": profile.ex_dividend,
         "last_updated": fetched_at,
     }
     state = {

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.db.models import Stock, StockData, StockPremium, SymbolDailyHistory
+from core.pricing.realised import historical_volatility
 from core.sync import pgcopy
 from core.sync.prepare import CONTRACT_COLUMNS, CONTRACT_KEY, TIME_COLUMNS, PreparedSymbol, contracts_frame, utc_naive
 
@@ -182,7 +183,7 @@ def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str
         upsert_contracts(conn, contracts_frame(prepared))
         delete_unlisted(conn, symbols, fetched_at)
         upsert_daily_history(conn, [p.history for p in prepared])
-        ranks = iv_ranks(conn, symbols, {p.symbol: p.history["date"] for p in prepared})
+        ranks = volatility_summaries(conn, symbols, {p.symbol: p.history["date"] for p in prepared})
         upsert_stock_data(conn, [{**p.state, **ranks.get(p.symbol, _NO_RANK)} for p in prepared])
     if no_options:
         ensure_stocks(conn, no_options)
@@ -199,6 +200,8 @@ def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str
                     "iv30": None,
                     "iv_rank": None,
                     "iv_percentile": None,
+                    "hv20": None,
+                    "hv60": None,
                     "quarantined": None,
                 }
                 for s in no_options
@@ -206,33 +209,41 @@ def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str
         )
 
 
-_NO_RANK = {"iv_rank": None, "iv_percentile": None}
+_NO_RANK = {"iv_rank": None, "iv_percentile": None, "hv20": None, "hv60": None}
 
 
-def iv_ranks(conn: Connection, symbols: list[str], dates: dict[str, dt.date]) -> dict[str, dict[str, float]]:
-    """IV rank and percentile (0-100) of each symbol's latest iv30 within its past year of our own history."""
+def volatility_summaries(
+    conn: Connection, symbols: list[str], dates: dict[str, dt.date]
+) -> dict[str, dict[str, float | None]]:
+    """Per symbol, from its past year of our own `symbol_daily_history`: IV rank and IV percentile (0-100) of
+    the latest iv30, and HV20 / HV60 (fractions) of the stored closes (core.pricing.realised)."""
     oldest = min(dates.values()) - dt.timedelta(days=IV_HISTORY_DAYS)
+    h = SymbolDailyHistory
     rows = conn.execute(
-        select(SymbolDailyHistory.symbol, SymbolDailyHistory.date, SymbolDailyHistory.iv30).where(
-            SymbolDailyHistory.symbol.in_(symbols),
-            SymbolDailyHistory.date >= oldest,
-            SymbolDailyHistory.iv30.is_not(None),
-        )
+        select(h.symbol, h.date, h.iv30, h.close)
+        .where(h.symbol.in_(symbols), h.date >= oldest)
+        .order_by(h.symbol, h.date)
     ).all()
-    by_symbol: dict[str, list[tuple[dt.date, float]]] = {}
+    by_symbol: dict[str, list[tuple[dt.date, float | None, float | None]]] = {}
     for row in rows:
-        by_symbol.setdefault(row.symbol, []).append((row.date, row.iv30))
+        by_symbol.setdefault(row.symbol, []).append((row.date, row.iv30, row.close))
     ranks = {}
     for symbol, points in by_symbol.items():
         today = dates[symbol]
-        window = [v for d, v in points if today - dt.timedelta(days=IV_HISTORY_DAYS) <= d <= today]
-        current = next((v for d, v in points if d == today), None)
-        if current is None or len(window) < 2:
-            continue
-        low, high = min(window), max(window)
-        rank = 100.0 * (current - low) / (high - low) if high > low else 50.0
-        percentile = 100.0 * sum(v < current for v in window) / (len(window) - 1)
-        ranks[symbol] = {"iv_rank": rank, "iv_percentile": percentile}
+        points = [p for p in points if today - dt.timedelta(days=IV_HISTORY_DAYS) <= p[0] <= today]
+        closes = [(d, c) for d, _, c in points if c is not None and c > 0]
+        summary = {
+            **_NO_RANK,
+            "hv20": historical_volatility([d for d, _ in closes], [c for _, c in closes], 20),
+            "hv60": historical_volatility([d for d, _ in closes], [c for _, c in closes], 60),
+        }
+        window = [v for _, v, _ in points if v is not None]
+        current = next((v for d, v, _ in points if d == today), None)
+        if current is not None and len(window) >= 2:
+            low, high = min(window), max(window)
+            summary["iv_rank"] = 100.0 * (current - low) / (high - low) if high > low else 50.0
+            summary["iv_percentile"] = 100.0 * sum(v < current for v in window) / (len(window) - 1)
+        ranks[symbol] = summary
     return ranks
 
 
@@ -241,7 +252,7 @@ __all__ = [
     "CONTRACT_KEY",
     "delete_unlisted",
     "ensure_stocks",
-    "iv_ranks",
+    "volatility_summaries",
     "upsert_contracts",
     "upsert_daily_history",
     "upsert_stock_data",

@@ -26,6 +26,7 @@ from core.operations import service as operations
 from core.premiums import service as premiums
 from core.premiums.filters import PremiumFilters
 from core.scanner import service as scanners
+from core.symbol_view import service as symbol_view
 from core.sync import service as sync
 from core.watchlists import service as watchlists
 from core.wheel import service as wheel
@@ -81,6 +82,9 @@ CALLS = [
     Call("watchlists.delete", "trader", lambda e, a, w: watchlists.delete(e, a, w.watchlist), "watchlist_delete"),
     # Scan Premiums and saved screens
     Call("premiums.choices", "viewer", lambda e, a, w: premiums.choices(e, a)),
+    Call("symbol_view.symbols", "viewer", lambda e, a, w: symbol_view.symbols(e, a)),
+    Call("symbol_view.overview", "viewer", lambda e, a, w: symbol_view.overview(e, a, "AAPL")),
+    Call("symbol_view.expiry", "viewer", lambda e, a, w: symbol_view.expiry(e, a, "AAPL", dt.date(2026, 12, 18))),
     Call("premiums.best_per_symbol", "viewer", lambda e, a, w: premiums.best_per_symbol(e, a, PremiumFilters())),
     Call("premiums.screen_names", "viewer", lambda e, a, w: premiums.screen_names(e, a)),
     Call("premiums.freshness", "viewer", lambda e, a, w: premiums.freshness(e, a, dt.date(2026, 12, 1))),
@@ -310,6 +314,7 @@ def test_the_matrix_covers_every_function_the_pages_call():
     modules["calendars"] = calendars
     modules["operations"] = operations
     modules["wheel"] = wheel
+    modules["symbol_view"] = symbol_view
     entry_points = set()
     for label, module in modules.items():
         for name in module.__all__:

@@ -31,6 +31,7 @@ NO_EXCEPTION = '[data-testid="stException"]'
 # docs/screenshots/<name>.png <- tests/artifacts/<artifact>.png (the Scanners page in use, not its empty form)
 DOC_SHOTS = {
     "premiums-detail": "premiums-detail",
+    "symbol": "symbol",
     "watchlists": "watchlists",
     "scanners-code": "scanners",
     "scanners-results": "scanners-results",
@@ -273,6 +274,26 @@ def test_every_page_renders(page, app_url):
         _go(page, title)
         _no_exception(page)
         _shoot(page, title.lower().replace(" ", "-"))
+
+
+def test_symbol_page_found_by_typing_a_ticker(page, app_url):
+    """The Symbol page's search in a real browser: type part of a name, pick it, see the chain and the charts."""
+    _open(page, app_url)
+    _go(page, "Symbol")
+    search = page.get_by_role("combobox", name="Search a symbol", exact=True)
+    search.click()
+    search.fill("Micro")  # the select box filters its options by what is typed: ticker or company name
+    page.get_by_role("option", name=re.compile("Microsoft")).first.click()
+    settle(page)
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    _no_exception(page)
+    assert page.locator('[data-testid="stHeading"]').filter(has_text="MSFT").count() > 0
+    assert _metric(page, "HV60").endswith("%")  # fourteen weeks of daily closes: 60 returns
+    _tab(page, "Smile and term structure")
+    page.wait_for_selector('[data-testid="stPlotlyChart"]')
+    settle(page)
+    _no_exception(page)
+    _shoot(page, "symbol", height=1600)
 
 
 def _choose(page, label: str, option: str | re.Pattern, within=None) -> None:

@@ -182,3 +182,26 @@ def test_fill_at_the_bid_toggle_prices_the_table_at_the_bid(open_page, demo_url)
     assert len(at_bid) > 0
     assert ((at_bid["premium"] - at_bid["bid"] * 100).abs() < 1e-6).all()
     assert at_bid["flat_annualized_return"].is_monotonic_decreasing
+
+
+def test_volatility_size_and_dividend_filters_and_columns(open_page, demo_url):
+    app = open_page(demo_url, PAGE)
+    table = _table(app)
+    assert {"hv20", "iv_hv", "iv_percentile", "expected_move", "market_cap", "ex_dividend_date"} <= set(table.columns)
+    assert table["hv20"].notna().all(), "the demo stores daily closes: every synced stock has an HV20"
+    assert {"earnings_before_expiry", "ex_dividend_before_expiry"} <= set(table.columns)
+    caps = table["market_cap"].dropna().sort_values()
+    low = float(caps.iloc[len(caps) // 2]) / 1e9  # the median cap, in billions: about half the rows stay
+    app.number_input(key="premiums:market_cap_min").set_value(low).run()
+    no_exception(app)
+    big = _table(app)
+    assert 0 < len(big) < len(table) and (big["market_cap"] >= low * 1e9).all()
+    app.number_input(key="premiums:market_cap_min").set_value(None).run()
+    app.radio(key="premiums:strategy").set_value("cc").run()
+    app.slider(key="premiums:dte").set_value((1, 120)).run()
+    calls = _table(app)
+    app.checkbox(key="premiums:exclude_ex_dividend").set_value(True).run()
+    no_exception(app)
+    safe = _table(app)
+    assert calls["ex_dividend_before_expiry"].any(), "the demo must hold a call spanning an ex-dividend date"
+    assert not safe["ex_dividend_before_expiry"].any() and len(safe) > 0

@@ -36,6 +36,7 @@ class Dataset:
 def build(seed: int = 20261122, n_symbols: int = 22) -> Dataset:
     """Random but seeded rows, plus hand-made ties (TIEA/TIEB) and rows that must never rank."""
     rng = np.random.default_rng(seed)
+    more = np.random.default_rng(seed + 1)  # the columns added later: the original draws stay as they were
     stocks, data, contracts = [], [], []
     for i in range(n_symbols):
         symbol = f"R{i:02d}"
@@ -48,10 +49,23 @@ def build(seed: int = 20261122, n_symbols: int = 22) -> Dataset:
                 "sector": SECTORS[i % len(SECTORS)],
                 "next_earnings_date": earnings,
                 "dividend_yield": None if i % 4 == 0 else round(float(rng.uniform(0, 0.04)), 4),
+                # on the as-of day itself for one stock: already ex, no early-assignment risk left
+                "ex_dividend_date": None
+                if i % 4 == 0
+                else AS_OF + dt.timedelta(days=int(more.integers(-5, 70)) * (i != 3)),
+                "market_cap": None if i % 9 == 4 else int(more.uniform(0.3, 900) * 1e9),
             }
         )
         if i % 6 != 0:  # some stocks have no stock_data row at all
-            data.append({"symbol": symbol, "iv_rank": None if i % 7 == 0 else round(float(rng.uniform(0, 100)), 1)})
+            data.append(
+                {
+                    "symbol": symbol,
+                    "iv_rank": None if i % 7 == 0 else round(float(rng.uniform(0, 100)), 1),
+                    "iv_percentile": None if i % 7 == 0 else round(float(more.uniform(0, 100)), 1),
+                    "hv20": None if i % 8 == 1 else round(float(more.uniform(0.1, 0.9)), 4),
+                    "hv60": None if i % 8 == 1 else round(float(more.uniform(0.1, 0.9)), 4),
+                }
+            )
         for offset in rng.choice(EXPIRY_OFFSETS, size=5, replace=False):
             expiry = AS_OF + dt.timedelta(days=int(offset))
             for option_type in ("put", "call"):
@@ -60,10 +74,19 @@ def build(seed: int = 20261122, n_symbols: int = 22) -> Dataset:
                         _random_contract(rng, symbol, expiry, option_type, round(spot * moneyness * 2) / 2, spot)
                     )
     stocks += [
-        {"symbol": s, "name": f"Tie {s}", "sector": "Utilities", "next_earnings_date": None, "dividend_yield": 0.01}
+        {
+            "symbol": s,
+            "name": f"Tie {s}",
+            "sector": "Utilities",
+            "next_earnings_date": None,
+            "dividend_yield": 0.01,
+            "ex_dividend_date": None,
+            "market_cap": 10**10,
+        }
         for s in ("TIEB", "TIEA")
     ]
-    data += [{"symbol": "TIEA", "iv_rank": 50.0}, {"symbol": "TIEB", "iv_rank": 50.0}]
+    tie = {"iv_rank": 50.0, "iv_percentile": 40.0, "hv20": 0.25, "hv60": 0.3}
+    data += [{"symbol": "TIEA", **tie}, {"symbol": "TIEB", **tie}]
     contracts += tie_contracts()
     return Dataset(pd.DataFrame(stocks), pd.DataFrame(data), pd.DataFrame(contracts))
 
@@ -180,7 +203,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     def value(name, v):
         if isinstance(v, float) and math.isnan(v):
             return None
-        return int(v) if name in ("volume", "open_interest") else v
+        return int(v) if name in ("volume", "open_interest", "market_cap") else v
 
     return [{k: value(k, v) for k, v in row.items()} for row in frame.astype(object).to_dict("records")]
 
@@ -199,6 +222,17 @@ def _prob_otm(row) -> float:
     return _norm_cdf(-d2) if row.option_type == "call" else _norm_cdf(d2)
 
 
+def _within(dates, as_of, expiries, *, today_counts: bool) -> np.ndarray:
+    """as_of <= date <= expiry (as_of < date <= expiry unless today_counts); False for a missing date."""
+    return np.array(
+        [
+            e is not None and not pd.isna(e) and (as_of <= e if today_counts else as_of < e) and e <= x
+            for e, x in zip(dates, expiries, strict=True)
+        ],
+        dtype=bool,
+    )
+
+
 def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFrame:
     """What the screen must return for filters `f`, computed row by row from DESIGN section 4."""
     as_of, call = f.as_of, f.strategy == "cc"
@@ -215,6 +249,10 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
         "open_interest",
         "underlying_price",
         "iv_rank",
+        "iv_percentile",
+        "hv20",
+        "hv60",
+        "market_cap",
         "dividend_yield",
     ):
         d[name] = pd.to_numeric(d[name], errors="coerce").astype("float64")
@@ -238,6 +276,11 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
         (d.premium + (d.strike_price - d.underlying_price) * 100) / d.capital * 100 if call else np.nan
     )
     d["spread_pct"] = (d.ask - d.bid) / d.mid * 100
+    d["iv_hv"] = d.implied_volatility / d.hv20.where(d.hv20 != 0)
+    d["expected_move_pct"] = d.implied_volatility * np.sqrt(d.dte.where(d.dte > 0) / 365) * 100
+    d["expected_move"] = d.underlying_price * d.implied_volatility * np.sqrt(d.dte.where(d.dte > 0) / 365)
+    d["earnings_before_expiry"] = _within(d.next_earnings_date, as_of, d.expiration_date, today_counts=True)
+    d["ex_dividend_before_expiry"] = _within(d.ex_dividend_date, as_of, d.expiration_date, today_counts=False)
 
     keep = (
         d.quality_flag.isna()
@@ -266,6 +309,19 @@ def expected(data: Dataset, f, watchlist: list[str] | None = None) -> pd.DataFra
             keep &= d[column] >= minimum
     if f.max_spread_pct is not None:
         keep &= d.spread_pct <= f.max_spread_pct
+    for column, scale, bounds in (
+        ("hv20", 100, f.hv20),
+        ("hv60", 100, f.hv60),
+        ("iv_hv", 1, f.iv_hv),
+        ("expected_move_pct", 1, f.expected_move_pct),
+        ("market_cap", 1e-9, f.market_cap),
+    ):
+        if bounds is not None:
+            keep &= (d[column] * scale).between(*bounds)
+    if f.min_iv_percentile is not None:
+        keep &= d.iv_percentile >= f.min_iv_percentile
+    if f.exclude_ex_dividend and call:
+        keep &= ~d.ex_dividend_before_expiry
     if f.sectors:
         keep &= d.sector.isin(f.sectors)
     if watchlist is not None:

@@ -254,3 +254,50 @@ def test_unknown_watchlist_is_one_clear_line(loaded):
     result = premiums(url, "--watchlist", "nope", "--format", "json")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip() == "error: invalid filter watchlist: no watchlist named 'nope'"
+
+
+def test_volatility_size_and_calendar_filters_reach_the_query(loaded):
+    url, rows = loaded
+    args = ("--strategy", "cc", "--delta", "any", "--dte", "1-100", "--all-contracts", "--limit", "1000")
+    extra = (
+        "--hv20", "15-80", "--iv-hv", "0.5-4", "--expected-move-pct", "3-30", "--market-cap", "1-800",
+        "--min-iv-percentile", "10", "--exclude-ex-dividend",
+    )  # fmt: skip
+    result = premiums(url, "--format", "json", *args, *extra)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)["rows"]
+    wanted = dataset.expected(
+        rows,
+        PremiumFilters(
+            as_of=AS_OF,
+            strategy="cc",
+            delta=None,
+            dte=(1, 100),
+            all_contracts=True,
+            limit=1000,
+            hv20=(15, 80),
+            iv_hv=(0.5, 4),
+            expected_move_pct=(3, 30),
+            market_cap=(1, 800),
+            min_iv_percentile=10,
+            exclude_ex_dividend=True,
+        ),  # fmt: skip
+    )
+    assert len(got) == len(wanted) > 0
+    assert [r["contract_symbol"] for r in got] == list(wanted.contract_symbol)
+    for name in ("hv20", "hv60", "iv_hv", "iv_percentile", "expected_move", "expected_move_pct", "market_cap"):
+        np.testing.assert_allclose(
+            [np.nan if r[name] is None else r[name] for r in got], wanted[name], rtol=1e-9, err_msg=name
+        )
+    assert not any(r["ex_dividend_before_expiry"] for r in got)
+    assert all(isinstance(r["earnings_before_expiry"], bool) for r in got)
+    unfiltered = json.loads(premiums(url, "--format", "json", *args).stdout)["rows"]
+    assert any(r["ex_dividend_before_expiry"] for r in unfiltered), "the ex-dividend filter must drop something"
+
+
+def test_a_bad_new_range_is_one_line(loaded):
+    url, _ = loaded
+    result = premiums(url, "--market-cap", "50-5")
+    assert result.returncode == 1 and result.stderr.strip().splitlines() == [
+        "error: --market-cap: MIN 50 is above MAX 5 in '50-5'"
+    ]

@@ -42,7 +42,15 @@ NUMBERS = (
     "ask",
     "underlying_price",
     "vendor_iv",
+    "iv_percentile",
+    "hv20",
+    "hv60",
+    "iv_hv",
+    "expected_move",
+    "expected_move_pct",
+    "market_cap",
 )
+FLAGS = ("earnings_before_expiry", "ex_dividend_before_expiry")
 
 SCENARIOS = {
     "default put screen": {},
@@ -63,6 +71,18 @@ SCENARIOS = {
         "delta": None,
     },
     "conservative fill at the bid": {"price_basis": "bid", "delta": None},
+    "HV20 and HV60 in percent points": {"hv20": (20, 70), "hv60": (15, 80), "delta": None},
+    "IV over HV20": {"iv_hv": (0.8, 2.5), "delta": None},
+    "IV percentile": {"min_iv_percentile": 30, "delta": None},
+    "expected move in percent of spot": {"expected_move_pct": (4, 15), "delta": None, "dte": (1, 100)},
+    "market cap in billions": {"market_cap": (5, 500), "delta": None},
+    "covered calls without an ex-dividend date before expiry": {
+        "strategy": "cc",
+        "exclude_ex_dividend": True,
+        "dte": (1, 100),
+        "delta": None,
+    },
+    "ex-dividend filter leaves puts alone": {"exclude_ex_dividend": True, "dte": (1, 100), "delta": None},
     "covered calls at the bid": {"strategy": "cc", "price_basis": "bid", "rank_by": "cushion_pct", "delta": None},
     **{f"rank by {key}": {"rank_by": key, "delta": None} for key in RANK_KEYS},
     **{f"calls ranked by {key}": {"strategy": "cc", "rank_by": key, "delta": (0.1, 0.6)} for key in RANK_KEYS},
@@ -94,6 +114,8 @@ def assert_matches(actual: pd.DataFrame, wanted: pd.DataFrame) -> None:
             equal_nan=True,
             err_msg=name,
         )
+    for name in FLAGS:
+        assert list(actual[name]) == list(wanted[name]), name
     np.testing.assert_array_equal(actual.volume.to_numpy(dtype="float64", na_value=np.nan), wanted.volume)
     assert list(actual.sector.fillna("-")) == list(wanted.sector.fillna("-"))
 
@@ -206,6 +228,12 @@ def test_empty_database_gives_empty_frame_with_columns(scanner):
         ({"strategy": "straddle"}, "strategy"),
         ({"price_basis": "last"}, "price_basis"),
         ({"sectors": "Energy"}, "sectors"),
+        ({"market_cap": (50, 5)}, "market_cap"),
+        ({"hv20": (-1, 30)}, "hv20"),
+        ({"iv_hv": (1, float("inf"))}, "iv_hv"),
+        ({"expected_move_pct": 5}, "expected_move_pct"),
+        ({"min_iv_percentile": 120}, "min_iv_percentile"),
+        ({"exclude_ex_dividend": "yes"}, "exclude_ex_dividend"),
     ],
 )
 def test_bad_filters_name_the_field(scanner, changes, field):
@@ -293,17 +321,32 @@ def test_synthetic_sync_then_screen(session):
             [
                 dict(r)
                 for r in session.execute(
-                    select(Stock.symbol, Stock.sector, Stock.next_earnings_date, Stock.dividend_yield)
+                    select(
+                        Stock.symbol,
+                        Stock.sector,
+                        Stock.next_earnings_date,
+                        Stock.dividend_yield,
+                        Stock.ex_dividend_date,
+                        Stock.market_cap,
+                    )
                 ).mappings()
             ]
         ),
-        pd.DataFrame([dict(r) for r in session.execute(select(StockData.symbol, StockData.iv_rank)).mappings()]),
+        pd.DataFrame(
+            [
+                dict(r)
+                for r in session.execute(
+                    select(StockData.symbol, StockData.iv_rank, StockData.iv_percentile, StockData.hv20, StockData.hv60)
+                ).mappings()
+            ]
+        ),
         pd.DataFrame([dict(r) for r in session.execute(select(StockPremium.__table__)).mappings()]),
     )
     scanner = DatabaseScanner(session, risk_free_rate=RATE)
     for f in (
         PremiumFilters(as_of=as_of),
         PremiumFilters(as_of=as_of, strategy="cc", exclude_earnings=True),
+        PremiumFilters(as_of=as_of, strategy="cc", exclude_ex_dividend=True, dte=(1, 120), delta=None),
         PremiumFilters(as_of=as_of, all_contracts=True, min_volume=1, rank_by="premium", limit=40),
     ):
         wanted = dataset.expected(stored, f)
@@ -315,6 +358,8 @@ def test_saved_screen_round_trip_and_empty_sector_list(scanner, data):
     f = dataclasses.replace(BASE, sectors=("Technology",), delta=None, min_volume=1)
     saved = PremiumFilters.from_json(json.loads(json.dumps(f.to_json())))
     assert_matches(scanner.best_per_symbol(saved), dataset.expected(data, f))
+    added = dataclasses.replace(BASE, delta=None, hv20=(10, 90), market_cap=(1, 900), exclude_ex_dividend=True)
+    assert PremiumFilters.from_json(json.loads(json.dumps(added.to_json()))) == added  # ranges come back as tuples
     no_sectors = dataclasses.replace(BASE, sectors=[])  # a page may pass an empty list: no sector filter
     assert_matches(scanner.best_per_symbol(no_sectors), dataset.expected(data, BASE))
 

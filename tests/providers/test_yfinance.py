@@ -383,7 +383,12 @@ def test_providers_share_one_process_wide_limiter():
 def test_profile_info_is_fetched_only_when_asked(fake, backoffs, yf_cache):
     fake.extra["/v10/finance/quoteSummary/AAPL"] = {
         "quoteSummary": {
-            "result": [{"assetProfile": {"sector": "Technology", "industry": "Consumer Electronics"}}],
+            "result": [
+                {
+                    "assetProfile": {"sector": "Technology", "industry": "Consumer Electronics"},
+                    "summaryDetail": {"exDividendDate": {"raw": 1739491200, "fmt": "2025-02-14"}},
+                }
+            ],
             "error": None,
         }
     }
@@ -391,6 +396,7 @@ def test_profile_info_is_fetched_only_when_asked(fake, backoffs, yf_cache):
     fake.extra["/ws/fundamentals-timeseries/v1/finance/timeseries/AAPL"] = {"timeseries": {"result": [], "error": None}}
     profile = make_provider(fake, backoffs, yf_cache, include_profile_info=True).profile("AAPL")
     assert (profile.sector, profile.industry, profile.name) == ("Technology", "Consumer Electronics", "Apple Inc.")
+    assert profile.ex_dividend == dt.date(2025, 2, 14)  # Yahoo's epoch seconds at midnight UTC
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning")

@@ -51,6 +51,7 @@ class Stock(Base):
     exchange: Mapped[str | None] = mapped_column(String(20))
     dividend_yield: Mapped[float | None] = mapped_column(Float)
     next_earnings_date: Mapped[dt.date | None] = mapped_column(Date)
+    ex_dividend_date: Mapped[dt.date | None] = mapped_column(Date)  # the provider's next (or latest) ex-date
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     data: Mapped[StockData | None] = relationship(back_populates="stock", passive_deletes=True)
@@ -70,6 +71,8 @@ class StockData(Base):
     iv30: Mapped[float | None] = mapped_column(Float)  # ATM implied volatility interpolated to 30 days
     iv_rank: Mapped[float | None] = mapped_column(Float)  # 0-100, from our own daily history
     iv_percentile: Mapped[float | None] = mapped_column(Float)  # 0-100, from our own daily history
+    hv20: Mapped[float | None] = mapped_column(Float)  # annualised stdev of 20 daily log returns (a fraction)
+    hv60: Mapped[float | None] = mapped_column(Float)  # the same over 60 daily log returns
     contracts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     expirations: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     quarantined: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # {reason: count} of the last sync
