@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     session_idle_minutes: float = Field(default=120.0, gt=0)
     trusted_proxy_count: int = Field(default=0, ge=0, le=5)
+    # argon2id's cost for new password hashes (RFC 9106's low-memory profile by default: 3 passes, 64 MiB, 4 lanes).
+    # A stored hash with other parameters still verifies and is rehashed at its next good sign-in, so these can be
+    # raised at any time; the test suite lowers them so that a sign-in there costs milliseconds, not most of a second.
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=64)
     log_level: str = "INFO"
 
     # The sidecar (docs/sidecar.md); `python -m core.sync` flags override the first three it names.

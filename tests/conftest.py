@@ -16,6 +16,19 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# argon2id at its production cost takes most of a second a hash, and the sign-in and throttle tests verify dozens
+# of passwords. The suite hashes with the cheapest cost argon2 allows instead, through the same settings an
+# operator would use (processes the tests start inherit it); tests/auth/test_passwords.py checks the production
+# default and that the settings are obeyed. These differ from test_passwords' "old" parameters on purpose.
+TEST_PASSWORD_COST = {
+    "PASSWORD_HASH_TIME_COST": "1",
+    "PASSWORD_HASH_MEMORY_KIB": "1024",
+    "PASSWORD_HASH_PARALLELISM": "1",
+}
+for _name, _value in TEST_PASSWORD_COST.items():
+    os.environ.setdefault(_name, _value)
+
+
 # ---- the fast loop --------------------------------------------------------------------------------------
 # `make test-fast` deselects `slow` (a test that starts another process: the sandbox, the sidecar, the dashboard,
 # `python -m core`), `postgres` and `browser`. Rather than trust every module to be marked, a fast run refuses to

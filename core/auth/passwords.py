@@ -1,8 +1,9 @@
 """Password hashing (argon2id) and the password rules, each refusal naming the rule it broke.
 
-Hashes use argon2-cffi's `PasswordHasher` defaults: argon2id with RFC 9106's low-memory profile (3 passes,
-64 MiB, 4 lanes). A stored hash made with other parameters still verifies and is replaced on the next
-successful sign-in (`needs_rehash`), so raising the parameters later needs no migration.
+Hashes are argon2id with the cost the settings name (`PASSWORD_HASH_TIME_COST`, `_MEMORY_KIB`,
+`_PARALLELISM`; by default RFC 9106's low-memory profile, argon2-cffi's own defaults: 3 passes, 64 MiB, 4 lanes).
+A stored hash made with other parameters still verifies and is replaced on the next successful sign-in
+(`needs_rehash`), so changing the parameters later needs no migration.
 
 The rules follow NIST SP 800-63B: a minimum length, no composition rules, and a refusal of what attackers try
 first (common passwords and words, keyboard and alphabet runs, repeats, the username).
@@ -20,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.auth.errors import WeakPassword
+from core.config import get_settings
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256  # argon2 takes any length; a cap keeps a pasted novel from costing memory and time
@@ -39,18 +41,29 @@ KEYBOARD_RUNS = (
 _UNLEET = str.maketrans("0134578@$!", "oieastbasi")
 _DRESSING = string.digits + string.punctuation + " "  # what people add around a word ("Welcome2025!")
 
-_hasher = PasswordHasher()
+
+def _hasher() -> PasswordHasher:
+    """The hasher for the configured cost (one per distinct cost: tests change the settings between runs)."""
+    settings = get_settings()
+    return _hasher_for(
+        settings.password_hash_time_cost, settings.password_hash_memory_kib, settings.password_hash_parallelism
+    )
+
+
+@cache
+def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
 def hash_password(password: str) -> str:
     """The argon2id hash of `password` (salted; two calls give different strings)."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
     """True when `password` matches `stored_hash`; False for a mismatch or a malformed hash, never an error."""
     try:
-        return _hasher.verify(stored_hash, password)
+        return _hasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -58,15 +71,19 @@ def verify_password(stored_hash: str, password: str) -> bool:
 def needs_rehash(stored_hash: str) -> bool:
     """True when `stored_hash` was made with other parameters than today's (rehash it after a good sign-in)."""
     try:
-        return _hasher.check_needs_rehash(stored_hash)
+        return _hasher().check_needs_rehash(stored_hash)
     except InvalidHashError:
         return True
 
 
-@cache
 def dummy_hash() -> str:
     """A hash to verify against when the user does not exist, so a wrong name takes as long as a wrong password."""
-    return _hasher.hash("no such user: compare against something")
+    return _dummy_hash_for(_hasher())
+
+
+@cache
+def _dummy_hash_for(hasher: PasswordHasher) -> str:
+    return hasher.hash("no such user: compare against something")
 
 
 @cache

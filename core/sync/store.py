@@ -21,9 +21,9 @@ import pandas as pd
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core.db import pgcopy
 from core.db.models import Stock, StockData, StockPremium, SymbolDailyHistory
 from core.pricing.realised import historical_volatility
-from core.sync import pgcopy
 from core.sync.prepare import CONTRACT_COLUMNS, CONTRACT_KEY, TIME_COLUMNS, PreparedSymbol, contracts_frame, utc_naive
 
 IV_HISTORY_DAYS = 365  # the window of IV rank and percentile
@@ -82,7 +82,7 @@ _PG_ENCODERS = {
 
 
 def postgres_copy_payload(frame: pd.DataFrame) -> io.BytesIO:
-    """The contracts as a binary COPY stream (CONTRACT_COLUMNS in order); see core/sync/pgcopy.py for why."""
+    """The contracts as a binary COPY stream (CONTRACT_COLUMNS in order); see core/db/pgcopy.py for why."""
     fields = []
     for name in CONTRACT_COLUMNS:
         encoder = _PG_ENCODERS.get(name, pgcopy.float8)

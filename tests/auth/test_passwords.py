@@ -14,6 +14,8 @@ from core.auth.passwords import (
     password_problem,
     verify_password,
 )
+from core.config import Settings, get_settings
+from tests.conftest import TEST_PASSWORD_COST
 
 
 def test_hash_is_argon2id_salted_and_verifies():
@@ -23,6 +25,27 @@ def test_hash_is_argon2id_salted_and_verifies():
     assert not verify_password(first, "correct horse batterY")
     assert not verify_password("not a hash", "correct horse battery")
     assert not needs_rehash(first)
+
+
+def test_the_cost_is_rfc_9106s_low_memory_profile_unless_the_settings_say_otherwise(monkeypatch):
+    defaults = {
+        name: Settings.model_fields[f"password_hash_{name}"].default
+        for name in ("time_cost", "memory_kib", "parallelism")
+    }
+    assert defaults == {"time_cost": 3, "memory_kib": 65536, "parallelism": 4}  # argon2-cffi's own defaults
+    for name in TEST_PASSWORD_COST:
+        monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    try:
+        production = hash_password("correct horse battery")
+        assert "$m=65536,t=3,p=4$" in production and not needs_rehash(production)
+        monkeypatch.setenv("PASSWORD_HASH_TIME_COST", "2")
+        monkeypatch.setenv("PASSWORD_HASH_MEMORY_KIB", "2048")
+        get_settings.cache_clear()
+        assert needs_rehash(production) and verify_password(production, "correct horse battery")
+        assert "$m=2048,t=2,p=4$" in hash_password("correct horse battery")
+    finally:
+        get_settings.cache_clear()
 
 
 def test_a_hash_made_with_other_parameters_needs_rehashing():

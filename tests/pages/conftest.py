@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import uuid
 from functools import cache
 
 import pytest
 import streamlit as st
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from streamlit.testing.v1 import AppTest
 
@@ -71,16 +73,76 @@ def open_page(monkeypatch):
     st.cache_data.clear()
 
 
+@pytest.fixture(scope="session")
+def _demo_copies() -> dict:
+    """db_url -> (when it was made, every table's rows): the demo, made once per test process and backend."""
+    return {}
+
+
 @pytest.fixture
-def demo_url(committed_engine, db_url, monkeypatch):
-    """A database holding a small synced demo (20 symbols, two weeks of history, three watchlists)."""
+def demo_url(committed_engine, db_url, monkeypatch, _demo_copies):
+    """A database holding a small synced demo (20 symbols, two weeks of history, three watchlists).
+
+    The first test of a process runs the real `run_demo`; later ones get a copy of its rows (the database is
+    emptied after every test), with every timestamp moved forward by the time since, so the copy is the demo as
+    if it had just run: ages, freshness and "last synced" read the same. About 40 page tests use it.
+    """
     from core.demo import run_demo
 
     monkeypatch.setenv("MARKET_DATA_PROVIDER", "synthetic")
     get_settings.cache_clear()
-    result = run_demo(committed_engine, n_symbols=DEMO_SYMBOLS, history_weeks=2)
-    assert result.status == "completed"
+    if db_url in _demo_copies:
+        _restore(committed_engine, *_demo_copies[db_url])
+    else:
+        result = run_demo(committed_engine, n_symbols=DEMO_SYMBOLS, history_weeks=2)
+        assert result.status == "completed"
+        _demo_copies[db_url] = _rows_of(committed_engine)
     return db_url
+
+
+def _rows_of(engine) -> tuple[dt.datetime, dict]:
+    from core.db.base import utcnow
+    from core.db.models import Base
+
+    with engine.connect() as conn:
+        taken = utcnow()
+        return taken, {t: [dict(r._mapping) for r in conn.execute(select(t))] for t in Base.metadata.sorted_tables}
+
+
+def _restore(engine, taken: dt.datetime, tables: dict) -> None:
+    from core.db.base import utcnow
+
+    shift = utcnow() - taken
+    with engine.begin() as conn:
+        for table, rows in tables.items():
+            if not rows:
+                continue
+            stamps = [c.name for c in table.columns if _python_type(c) is dt.datetime]
+            conn.execute(
+                table.insert(),
+                [{**row, **{c: row[c] + shift for c in stamps if row[c] is not None}} for row in rows],
+            )
+            if engine.dialect.name == "postgresql":
+                _move_sequence_past(conn, table)
+
+
+def _python_type(column) -> type | None:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _move_sequence_past(conn, table) -> None:
+    """The emptying restarted PostgreSQL's sequences: move an integer key's past the restored rows."""
+    keys = list(table.primary_key.columns)
+    column = keys[0]
+    if len(keys) == 1 and _python_type(column) is int:  # setval(NULL, ...) is a no-op where the key has no sequence
+        sequence = "pg_get_serial_sequence(:table, :column)"
+        conn.execute(
+            text(f'SELECT setval({sequence}, (SELECT max("{column.name}") FROM "{table.name}"))'),
+            {"table": table.name, "column": column.name},
+        )
 
 
 def no_exception(app: AppTest) -> None:

@@ -14,7 +14,7 @@ from core.db.models import OhlcvDaily, OhlcvFetch, StockData
 from core.pricing.metrics import premium_metrics
 from core.providers.base import ProviderError
 from core.providers.synthetic import SyntheticProvider
-from core.scanner.market import MarketData, frame_block, option_rows
+from core.scanner.market import OHLCV, MarketData, _read_blocks, frame_block, option_rows
 from tests import factories
 
 AS_OF = dt.date(2026, 11, 20)
@@ -166,3 +166,53 @@ def test_a_scan_as_of_an_earlier_day_sees_no_later_bar_and_fetches_what_todays_f
     last_day = dt.date(1970, 1, 1) + dt.timedelta(days=int(past["AAPL"][0][-1]))
     assert last_day <= earlier < dt.date(1970, 1, 1) + dt.timedelta(days=int(today["AAPL"][0][-1]))
     assert (earlier - last_day).days <= 4  # the last session on or before that day
+
+
+def _day(day: dt.date) -> float:
+    return float((day - dt.date(1970, 1, 1)).days)
+
+
+def test_the_bar_read_keeps_the_window_the_order_and_each_symbol_to_itself(session):
+    """The cache read on both backends (one COPY per chunk on PostgreSQL, range reads on SQLite), hand-checked.
+
+    Rows go in out of date order, with bars on both sides of the [start, end] window (the as-of bound), another
+    provider's bars for the same symbol, a NULL close, and a symbol with no bars inside the window at all.
+    """
+    start, end = dt.date(2026, 11, 2), dt.date(2026, 11, 6)
+    fetched = utcnow()
+
+    def bar(symbol, day, close, provider="synthetic"):
+        return OhlcvDaily(
+            provider=provider, symbol=symbol, date=day, open=close - 1, high=close + 1, low=close - 2,
+            close=close, volume=1000.0 + close, fetched_at=fetched,
+        )  # fmt: skip
+
+    session.add_all(
+        [
+            bar("BBB", dt.date(2026, 11, 6), 26.0),  # the as-of day itself is in
+            bar("BBB", dt.date(2026, 11, 9), 29.0),  # after the as-of day: never seen
+            bar("BBB", dt.date(2026, 11, 2), 22.0),  # the first day of the window is in
+            bar("BBB", dt.date(2026, 10, 30), 20.0),  # before the window
+            bar("BBB", dt.date(2026, 11, 4), 24.0, provider="yfinance"),  # another provider's cache
+            bar("AAA", dt.date(2026, 11, 5), 15.0),
+            bar("AAA", dt.date(2026, 11, 3), 13.0),
+            bar("LATE", dt.date(2026, 11, 10), 50.0),  # only after the as-of day
+        ]
+    )
+    session.add(
+        OhlcvDaily(provider="synthetic", symbol="AAA", date=dt.date(2026, 11, 4), open=14.0, fetched_at=fetched)
+    )
+    session.flush()
+    conn = session.connection()
+    blocks = _read_blocks(conn, "synthetic", ["BBB", "NONE", "LATE", "AAA"], start, end, list(OHLCV))
+    assert sorted(blocks) == ["AAA", "BBB"]
+    assert blocks["BBB"][0].tolist() == [_day(dt.date(2026, 11, 2)), _day(dt.date(2026, 11, 6))]
+    assert blocks["BBB"][1:].tolist() == [[21.0, 25.0], [23.0, 27.0], [20.0, 24.0], [22.0, 26.0], [1022.0, 1026.0]]
+    aaa = blocks["AAA"]
+    assert aaa[0].tolist() == [_day(dt.date(2026, 11, d)) for d in (3, 4, 5)]
+    assert aaa[1].tolist() == [12.0, 14.0, 14.0]  # the open of the bar whose other values are NULL
+    assert aaa[4, [0, 2]].tolist() == [13.0, 15.0] and np.isnan(aaa[2:, 1]).all()  # NULL is NaN
+    closes = _read_blocks(conn, "synthetic", ["AAA", "BBB"], start, end, ["close"])
+    assert np.array_equal(closes["BBB"][[0, 4]], blocks["BBB"][[0, 4]], equal_nan=True)
+    assert np.isnan(closes["BBB"][[1, 2, 3, 5]]).all()  # columns not asked for stay NaN
+    assert _read_blocks(conn, "synthetic", [], start, end, ["close"]) == {}

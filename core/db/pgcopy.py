@@ -1,15 +1,20 @@
-"""PostgreSQL's binary COPY format, built with NumPy: the fastest way to hand a million contracts to the server.
+"""PostgreSQL's binary COPY format, built and read with NumPy: the fastest way to move a million rows either way.
 
 Text COPY needs every number formatted as text in Python (about 7 us a row here); the binary format takes
 the IEEE doubles and integers as they already sit in NumPy arrays, so a batch is assembled with a handful of
 vectorised copies per column. Layout (PostgreSQL docs, "COPY ... BINARY File Formats"): an 11-byte signature,
 two int32 header fields, then per row an int16 field count and per field an int32 byte length (-1 for NULL)
 followed by the value in network byte order; an int16 -1 ends the stream.
+
+`encode` builds a stream to COPY FROM (chain sync's upsert); `decode_fixed` reads one that COPY TO wrote, when
+every field is a fixed-width value that is never NULL (the scanner's bar cache): then every row has the same
+layout and NumPy reads the whole stream as one structured array, with no Python object per value.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,3 +112,29 @@ def encode(fields: list[Field]) -> io.BytesIO:
         _scatter(buffer, field_starts[present] + 4, field.lengths[present], field.payload)
         field_starts = field_starts + sizes[:, column]
     return io.BytesIO(buffer.tobytes())
+
+
+def decode_fixed(stream: bytes, types: Sequence[str]) -> list[np.ndarray]:
+    """The columns of a binary COPY stream whose rows are `types` (NumPy codes such as ">i4", ">f8"), native-endian.
+
+    Every field must be non-NULL and of its type's width (select `coalesce(x, 'NaN')` for a nullable double);
+    anything else is a ValueError, never a misread column.
+    """
+    header = len(SIGNATURE) - 4  # the signature and the flags field; then the header extension's length
+    if stream[:11] != SIGNATURE[:11] or stream[-2:] != TRAILER:
+        raise ValueError("not a binary COPY stream")
+    body_start = header + 4 + int.from_bytes(stream[header : header + 4], "big")
+    layout = [("count", ">i2")]
+    for i, code in enumerate(types):
+        layout += [(f"length{i}", ">i4"), (f"value{i}", code)]
+    row = np.dtype(layout)
+    body = len(stream) - 2 - body_start
+    if body % row.itemsize:
+        raise ValueError(f"a binary COPY stream of {body} bytes is not rows of {row.itemsize} bytes")
+    rows = np.frombuffer(stream, dtype=row, count=body // row.itemsize, offset=body_start)
+    if (rows["count"] != len(types)).any():
+        raise ValueError(f"a row does not have {len(types)} fields")
+    for i, code in enumerate(types):
+        if (rows[f"length{i}"] != np.dtype(code).itemsize).any():
+            raise ValueError(f"field {i} is NULL or not {np.dtype(code).itemsize} bytes wide in some row")
+    return [rows[f"value{i}"].astype(np.dtype(code).newbyteorder("=")) for i, code in enumerate(types)]
