@@ -13,6 +13,7 @@ from dataclasses import replace
 import streamlit as st
 
 from core.premiums.filters import RANK_KEYS, PremiumFilters
+from ui.filter_url import filters_from_url, keep_in_url
 
 STRATEGIES = {"csp": "Cash-secured put", "cc": "Covered call"}
 RANK_LABELS = {
@@ -24,6 +25,7 @@ RANK_LABELS = {
     "cushion_pct": "Cushion",
 }
 LIMITS = (100, 500, 2000)
+DTE_RANGE = (0, 400)  # the days-to-expiry slider's ends
 DELTA_FULL = (0.0, 1.0)
 DEFAULTS = PremiumFilters()
 
@@ -76,14 +78,19 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
     """The filter widgets; returns what they ask for."""
     state = st.session_state
     if _k(key, "strategy") not in state:  # first visit, or back from another page (widget state was dropped)
-        set_filter_state(key, state.get(_k(key, "current"), DEFAULTS), sectors, watchlists)
+        linked, ignored = filters_from_url(sectors, watchlists, {"dte": DTE_RANGE})  # a bookmark, a link, a reload
+        if linked is not None and linked.limit not in LIMITS:
+            ignored.append(f"limit={linked.limit}: this page shows at most {', '.join(map(str, LIMITS))} rows")
+        set_filter_state(key, linked or state.get(_k(key, "current"), DEFAULTS), sectors, watchlists)
+        if ignored:
+            st.warning("Some filters in this link were ignored: " + "; ".join(ignored), icon=":material/link_off:")
     if state.get(_k(key, "watchlist")) not in [None, *watchlists]:
         state[_k(key, "watchlist")] = None  # the list was deleted or renamed elsewhere
     state[_k(key, "sectors")] = [s for s in state.get(_k(key, "sectors"), []) if s in sectors]
 
     top = st.columns([1.3, 2, 2, 1.3, 1.2])
     top[0].radio("Strategy", list(STRATEGIES), format_func=STRATEGIES.get, key=_k(key, "strategy"))
-    top[1].slider("Days to expiry", 0, 400, key=_k(key, "dte"))
+    top[1].slider("Days to expiry", *DTE_RANGE, key=_k(key, "dte"))
     top[2].slider(
         "|Delta|",
         0.0,
@@ -155,6 +162,7 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         limit=int(state[_k(key, "limit")]),
     )
     state[_k(key, "current")] = flt  # a plain frozen dataclass: survives page switches, unlike widget state
+    keep_in_url(flt)
     return flt
 
 
