@@ -88,7 +88,7 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         state[_k(key, "watchlist")] = None  # the list was deleted or renamed elsewhere
     state[_k(key, "sectors")] = [s for s in state.get(_k(key, "sectors"), []) if s in sectors]
 
-    top = st.columns([1.3, 2, 2, 1.3, 1.2])
+    top = st.columns([1.3, 2, 2, 1.6, 1.2])  # "Rank by" wide enough for its longest choice
     top[0].radio("Strategy", list(STRATEGIES), format_func=STRATEGIES.get, key=_k(key, "strategy"))
     top[1].slider("Days to expiry", *DTE_RANGE, key=_k(key, "dte"))
     top[2].slider(
@@ -108,7 +108,12 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         key=_k(key, "fill_at_bid"),
         help="A conservative fill: premium, returns, breakeven and ranking at the bid instead of the mid.",
     )
-    with st.expander("More filters", icon=":material/tune:"):
+    # A form that Enter does not submit: its number fields show no "Press Enter to apply" hint, which covered
+    # the value (and the out-of-range error) in fields this narrow; "Apply filters" applies them all.
+    with (
+        st.expander("More filters", icon=":material/tune:"),
+        st.form(_k(key, "more"), enter_to_submit=False, border=False),
+    ):
         row = st.columns(4)
         row[0].number_input("Stock price from ($)", min_value=0.0, key=_k(key, "price_min"))
         row[0].number_input("Stock price to ($)", min_value=0.0, key=_k(key, "price_max"))
@@ -121,7 +126,7 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         row[3].number_input("IV from (%)", min_value=0.0, key=_k(key, "iv_min"))
         row[3].number_input("IV to (%)", min_value=0.0, key=_k(key, "iv_max"))
         row[3].number_input("Min IV rank (0-100)", min_value=0.0, max_value=100.0, key=_k(key, "min_iv_rank"))
-        row = st.columns([2, 1.2, 1, 1, 0.8])
+        row = st.columns([2, 1.2, 1, 1.1, 0.8])
         row[0].multiselect("Sectors", sectors, key=_k(key, "sectors"), placeholder="All sectors")
         row[1].selectbox(
             "Watchlist",
@@ -134,8 +139,13 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
             key=_k(key, "as_of"),
             help="DTE and earnings are counted from this date; empty means today (New York).",
         )
-        row[3].checkbox("Exclude earnings before expiry", key=_k(key, "exclude_earnings"))
+        row[3].checkbox(
+            "Skip earnings",
+            key=_k(key, "exclude_earnings"),
+            help="Leave out symbols that report earnings before the contract expires.",
+        )
         row[4].selectbox("Show at most", LIMITS, key=_k(key, "limit"))
+        st.form_submit_button("Apply filters", icon=":material/filter_alt:", key=_k(key, "apply"))
 
     delta = tuple(state[_k(key, "delta")])
     flt = replace(

@@ -43,7 +43,8 @@ def test_changed_filters_go_to_the_address_and_a_reload_restores_them(open_at, d
     assert _filter_params(app) == {}  # the defaults keep the address clean
     app.radio(key="premiums:strategy").set_value("cc").run()
     app.slider(key="premiums:delta").set_value((0.30, 0.35)).run()
-    app.number_input(key="premiums:min_volume").set_value(10).run()
+    app.number_input(key="premiums:min_volume").set_value(10)
+    app.button(key="premiums:apply").click().run()
     address = _filter_params(app)
     assert address == {"strategy": "cc", "delta": "0.3-0.35", "min_volume": "10"}
 
