@@ -88,7 +88,7 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         state[_k(key, "watchlist")] = None  # the list was deleted or renamed elsewhere
     state[_k(key, "sectors")] = [s for s in state.get(_k(key, "sectors"), []) if s in sectors]
 
-    top = st.columns([1.3, 2, 2, 1.6, 1.2])  # "Rank by" wide enough for its longest choice
+    top = st.columns([1.3, 1.7, 1.7, 2.0, 1.5])  # "Rank by" and the toggles wide enough for their text
     top[0].radio("Strategy", list(STRATEGIES), format_func=STRATEGIES.get, key=_k(key, "strategy"))
     top[1].slider("Days to expiry", *DTE_RANGE, key=_k(key, "dte"))
     top[2].slider(

@@ -333,7 +333,13 @@ def test_every_page_renders(page, app_url):
     for title in titles[1:]:
         _go(page, title)
         _no_exception(page)
-        _shoot(page, title.lower().replace(" ", "-"))
+        if title == "Overview":  # its two charts and the movers table are drawn last
+            page.get_by_text(re.compile(r"^(Top movers in IV rank|Highest IV rank today)")).wait_for()
+            page.wait_for_function(
+                "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas').length >= 2"
+            )
+            settle(page)
+        _shoot(page, title.lower().replace(" ", "-"), height=1700 if title == "Overview" else None)
 
 
 def _choose(page, label: str, option: str | re.Pattern, within=None) -> None:
