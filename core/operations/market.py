@@ -60,7 +60,7 @@ def rank_on(points: pd.Series, day: dt.date) -> float | None:
     """IV rank (0-100) of the IV30 on `day` within the year before it (inclusive); None without two points.
 
     >>> s = pd.Series([0.20, 0.40, 0.30], index=[dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3)])
-    >>> rank_on(s, dt.date(2026, 1, 3))
+    >>> round(rank_on(s, dt.date(2026, 1, 3)), 6)  # 0.30 halfway between the low 0.20 and the high 0.40
     50.0
     """
     window = points[(points.index >= day - YEAR) & (points.index <= day)]

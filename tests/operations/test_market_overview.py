@@ -87,3 +87,12 @@ def test_an_empty_universe_is_all_zeros(session):
     view = market_overview(session, NOW)
     assert (view.symbols, view.with_chains, view.newest_quote, view.median_iv_rank) == (0, 0, None, None)
     assert view.movers.empty and view.quote_ages["symbols"].sum() == 0
+
+
+def test_the_rank_example_holds():
+    import doctest
+
+    from core.operations import market
+
+    result = doctest.testmod(market)
+    assert result.attempted > 0 and result.failed == 0

@@ -84,3 +84,11 @@ def test_bad_values_are_dropped_one_by_one_and_named():
     assert "dte='45-7': low 45 is above high 7" in problems
     assert "min_volume='ten': expected a whole number" in problems
     assert any(p.startswith("rank_by='DROP TABLE': expected one of flat_annualized_return") for p in problems)
+
+
+def test_the_module_docstring_examples_hold():
+    import doctest
+
+    from core.premiums import filter_query
+
+    assert doctest.testmod(filter_query).failed == 0
