@@ -9,7 +9,7 @@ from core.premiums.service import InvalidFilters, ScreenError
 from ui.auth import require_page
 from ui.db import require_database
 from ui.premium_filters import premium_filters_form, set_filter_state
-from ui.premium_table import premium_columns, render_summary, shown_frame
+from ui.premium_table import premium_columns, render_summary, shown_frame, table_height
 from ui.progress import sync_button, sync_progress
 from ui.queries import best_premiums, choices, current_version
 from ui.symbol_detail import render_detail, trade_from_row
@@ -132,7 +132,7 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key=f"{KEY}:table",
-    height=420,
+    height=table_height(len(shown)),
 )
 as_of = str(as_of_day)
 st.download_button(

@@ -8,8 +8,9 @@ from ui.db import database_guard
 through_dashboard()
 with database_guard():
     signed_in = current_actor() is not None
-if signed_in:  # e.g. just signed in: go on to the first page
-    st.switch_page("pages/premiums.py")
+if signed_in:  # e.g. just signed in: go on to the first page, keeping the address's query (a bookmarked screen)
+    query = [(name, value) for name in st.query_params for value in st.query_params.get_all(name)]
+    st.switch_page("pages/premiums.py", query_params=query or None)
 
 st.title("Sign in")
 notice = st.session_state.pop(NOTICE_KEY, None)

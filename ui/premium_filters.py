@@ -13,6 +13,7 @@ from dataclasses import replace
 import streamlit as st
 
 from core.premiums.filters import RANGE_FILTERS, RANK_KEYS, PremiumFilters
+from ui.filter_url import filters_from_url, keep_in_url
 
 STRATEGIES = {"csp": "Cash-secured put", "cc": "Covered call"}
 RANK_LABELS = {
@@ -32,6 +33,7 @@ RANGE_LABELS = {
     "market_cap": "Market cap ($ bn)",
 }
 LIMITS = (100, 500, 2000)
+DTE_RANGE = (0, 400)  # the days-to-expiry slider's ends
 DELTA_FULL = (0.0, 1.0)
 DEFAULTS = PremiumFilters()
 
@@ -88,14 +90,19 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
     """The filter widgets; returns what they ask for."""
     state = st.session_state
     if _k(key, "strategy") not in state:  # first visit, or back from another page (widget state was dropped)
-        set_filter_state(key, state.get(_k(key, "current"), DEFAULTS), sectors, watchlists)
+        linked, ignored = filters_from_url(sectors, watchlists, {"dte": DTE_RANGE})  # a bookmark, a link, a reload
+        if linked is not None and linked.limit not in LIMITS:
+            ignored.append(f"limit={linked.limit}: this page shows at most {', '.join(map(str, LIMITS))} rows")
+        set_filter_state(key, linked or state.get(_k(key, "current"), DEFAULTS), sectors, watchlists)
+        if ignored:
+            st.warning("Some filters in this link were ignored: " + "; ".join(ignored), icon=":material/link_off:")
     if state.get(_k(key, "watchlist")) not in [None, *watchlists]:
         state[_k(key, "watchlist")] = None  # the list was deleted or renamed elsewhere
     state[_k(key, "sectors")] = [s for s in state.get(_k(key, "sectors"), []) if s in sectors]
 
-    top = st.columns([1.3, 2, 2, 1.3, 1.2])
+    top = st.columns([1.3, 1.7, 1.7, 2.0, 1.5])  # "Rank by" and the toggles wide enough for their text
     top[0].radio("Strategy", list(STRATEGIES), format_func=STRATEGIES.get, key=_k(key, "strategy"))
-    top[1].slider("Days to expiry", 0, 400, key=_k(key, "dte"))
+    top[1].slider("Days to expiry", *DTE_RANGE, key=_k(key, "dte"))
     top[2].slider(
         "|Delta|",
         0.0,
@@ -113,7 +120,12 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         key=_k(key, "fill_at_bid"),
         help="A conservative fill: premium, returns, breakeven and ranking at the bid instead of the mid.",
     )
-    with st.expander("More filters", icon=":material/tune:"):
+    # A form that Enter does not submit: its number fields show no "Press Enter to apply" hint, which covered
+    # the value (and the out-of-range error) in fields this narrow; "Apply filters" applies them all.
+    with (
+        st.expander("More filters", icon=":material/tune:"),
+        st.form(_k(key, "more"), enter_to_submit=False, border=False),
+    ):
         row = st.columns(4)
         row[0].number_input("Stock price from ($)", min_value=0.0, key=_k(key, "price_min"))
         row[0].number_input("Stock price to ($)", min_value=0.0, key=_k(key, "price_max"))
@@ -126,7 +138,7 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         row[3].number_input("IV from (%)", min_value=0.0, key=_k(key, "iv_min"))
         row[3].number_input("IV to (%)", min_value=0.0, key=_k(key, "iv_max"))
         row[3].number_input("Min IV rank (0-100)", min_value=0.0, max_value=100.0, key=_k(key, "min_iv_rank"))
-        row = st.columns([2, 1.2, 1, 1, 0.8])
+        row = st.columns([2, 1.2, 1, 1.1, 0.8])
         row[0].multiselect("Sectors", sectors, key=_k(key, "sectors"), placeholder="All sectors")
         row[1].selectbox(
             "Watchlist",
@@ -139,9 +151,13 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
             key=_k(key, "as_of"),
             help="DTE and earnings are counted from this date; empty means today (New York).",
         )
-        row[3].checkbox("Exclude earnings before expiry", key=_k(key, "exclude_earnings"))
+        row[3].checkbox(
+            "Skip earnings",
+            key=_k(key, "exclude_earnings"),
+            help="Leave out symbols that report earnings before the contract expires.",
+        )
         row[4].selectbox("Show at most", LIMITS, key=_k(key, "limit"))
-    with st.expander("Volatility, size and dividends", icon=":material/insights:"):
+        st.caption("Volatility, size and dividends")
         row = st.columns(len(RANGE_LABELS) + 1)
         for column, (name, label) in zip(row, RANGE_LABELS.items(), strict=False):
             column.number_input(f"{label} from", min_value=0.0, key=_k(key, f"{name}_min"))
@@ -154,10 +170,12 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
             help="Share of the past year's days whose IV30 was below today's.",
         )
         row[-1].checkbox(
-            "Exclude an ex-dividend date before expiry",
+            "Skip ex-dividend",
             key=_k(key, "exclude_ex_dividend"),
-            help="Covered calls only: a call in the money before an ex-dividend date may be assigned early.",
+            help="Covered calls only: leave out calls whose expiry spans an ex-dividend date "
+            "(a call in the money before it may be assigned early).",
         )
+        st.form_submit_button("Apply filters", icon=":material/filter_alt:", key=_k(key, "apply"))
 
     delta = tuple(state[_k(key, "delta")])
     flt = replace(
@@ -187,6 +205,7 @@ def premium_filters_form(key: str, sectors: list[str], watchlists: list[str]) ->
         limit=int(state[_k(key, "limit")]),
     )
     state[_k(key, "current")] = flt  # a plain frozen dataclass: survives page switches, unlike widget state
+    keep_in_url(flt)
     return flt
 
 

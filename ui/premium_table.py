@@ -138,6 +138,14 @@ def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+MAX_ROWS_SHOWN = 11  # a taller table scrolls inside 420 px rather than pushing the detail off screen
+
+
+def table_height(rows: int) -> int | str:
+    """The table's height: just its rows (no empty rows under a short result), at most about 11 of them."""
+    return "content" if rows <= MAX_ROWS_SHOWN else 420
+
+
 def render_summary(frame: pd.DataFrame) -> None:
     cols = st.columns(5)
     cols[0].metric("Symbols", f"{frame['symbol'].nunique():,}")

@@ -27,7 +27,8 @@ def trade_from_row(row: pd.Series, strategy: str, price_basis: str = "mid") -> T
 
 
 def chain_columns() -> dict:
-    config = {"strike": cc.NumberColumn("Strike", format="dollar", pinned=True)}
+    # Not pinned: a pinned column is drawn first, and the strike belongs between the calls and the puts.
+    config = {"strike": cc.NumberColumn("Strike", format="dollar")}
     for side in ("call", "put"):
         config |= {
             f"{side}_bid": cc.NumberColumn(f"{side} bid", format="dollar"),

@@ -38,6 +38,7 @@ class Permission(StrEnum):
     MANAGE_RETENTION = "manage_retention"
     MANAGE_ALL_ACCOUNTS = "manage_all_accounts"  # every user's broker accounts
     READ_ACTIVITY = "read_activity"  # the audit log (activity_logs)
+    READ_OPERATIONS = "read_operations"  # the database itself: its schema revision and every table's row count
 
 
 # What each permission lets someone do, for messages ("... cannot manage scanners").
@@ -55,6 +56,7 @@ DOES = {
     Permission.MANAGE_RETENTION: "change retention",
     Permission.MANAGE_ALL_ACCOUNTS: "manage other users' broker accounts",
     Permission.READ_ACTIVITY: "read the activity log",
+    Permission.READ_OPERATIONS: "see the database's tables",
 }
 
 _VIEWER = frozenset({Permission.READ, Permission.EXPORT})
@@ -72,6 +74,7 @@ _ADMIN = _TRADER | {
     Permission.MANAGE_RETENTION,
     Permission.MANAGE_ALL_ACCOUNTS,
     Permission.READ_ACTIVITY,
+    Permission.READ_OPERATIONS,
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {Role.VIEWER: _VIEWER, Role.TRADER: _TRADER, Role.ADMIN: _ADMIN}
 

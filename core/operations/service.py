@@ -1,7 +1,8 @@
 """What the sidebar, the History page and the Overview page call: an Engine in, a read-only unit of work inside,
 frozen dataclasses and DataFrames out (never ORM objects).
 
-The pages' reads take the acting user and need the viewer role; the activity log needs `READ_ACTIVITY` (admins).
+The pages' reads take the acting user and need the viewer role; the activity log needs `READ_ACTIVITY` and the
+Overview's table counts `READ_OPERATIONS` (admins).
 Retention (the Operations page): reading the policy needs the viewer role, changing it or asking the sidecar to
 run housekeeping now needs `MANAGE_RETENTION` (admins), and each change leaves one activity row.
 `sidebar_status` and `data_version` take no actor: they are the status line every signed-in page shows and a
@@ -18,14 +19,16 @@ from sqlalchemy import Engine
 
 from core.auth.audit import ActivityEntry, activity_filters, recent_activity, record_activity
 from core.auth.roles import Actor, Permission, require
+from core.db.base import utcnow
 from core.db.engine import DatabaseError, describe_url, unit_of_work
 from core.db.migrate import require_current_schema
 from core.jobs import retention as policy
 from core.jobs.health import STALE_AFTER, Retention, sidecar_health
 from core.jobs.retention import BOUNDS, LABELS, HousekeepingRun, RetentionError
 from core.jobs.settings import SidecarSettings
-from core.operations import history, overview, status
+from core.operations import history, market, overview, status
 from core.operations.history import HistoryReport
+from core.operations.market import MarketOverview
 from core.operations.overview import DatabaseOverview
 from core.operations.status import DashboardStatus, describe_age
 
@@ -51,9 +54,17 @@ def history_report(engine: Engine, actor: Actor, limit: int = 200) -> HistoryRep
 
 
 def database_overview(engine: Engine, actor: Actor) -> DatabaseOverview:
-    """The Overview page: which database, its schema revision and table counts (or why it cannot be reached)."""
-    require(actor, Permission.READ)
+    """The Overview page's operator view (admins): which database, its schema revision and table counts (or why it
+    cannot be reached)."""
+    require(actor, Permission.READ_OPERATIONS)
     return overview.database_overview(engine)
+
+
+def market_overview(engine: Engine, actor: Actor) -> MarketOverview:
+    """The Overview page's market view: coverage by sector, quote ages, the IV regime and IV-rank movers."""
+    require(actor, Permission.READ)
+    with unit_of_work(engine) as session:
+        return market.market_overview(session, utcnow())
 
 
 def activity(
@@ -143,6 +154,7 @@ __all__ = [
     "DatabaseOverview",
     "HistoryReport",
     "HousekeepingRun",
+    "MarketOverview",
     "RetentionError",
     "RetentionView",
     "activity",
@@ -151,6 +163,7 @@ __all__ = [
     "database_overview",
     "describe_age",
     "history_report",
+    "market_overview",
     "request_housekeeping",
     "retention_view",
     "set_retention",

@@ -1,8 +1,12 @@
-"""Saved premium screens: a named `PremiumFilters.to_json()` in `settings` under the key `screen:<name>`."""
+"""Saved premium screens: a named `PremiumFilters.to_json()` in `settings` under the key `screen:<name>`.
+
+Names ignore case, as every name does ("Wheel TV" is "wheel tv"; a unique index on lower(key), migration 0009):
+saving under a case variant of a saved screen is refused with the name it would clash with.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.db.models import Setting
@@ -32,6 +36,13 @@ def save_screen(session: Session, name: str, filters: PremiumFilters) -> str:
         raise ScreenError(f"a screen name has at most {MAX_NAME} characters")
     row = session.get(Setting, PREFIX + name)
     if row is None:
+        taken = session.scalar(select(Setting.key).where(func.lower(Setting.key) == (PREFIX + name).lower()))
+        if taken is not None:
+            existing = taken.removeprefix(PREFIX)
+            raise ScreenError(
+                f"a saved screen called {existing!r} already exists (names ignore case): save under that name "
+                "to replace it, or choose another"
+            )
         session.add(Setting(key=PREFIX + name, value=filters.to_json()))
     else:
         row.value = filters.to_json()

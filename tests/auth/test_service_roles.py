@@ -163,7 +163,8 @@ CALLS = [
     ),
     # History, Overview and the activity log
     Call("operations.history_report", "viewer", lambda e, a, w: operations.history_report(e, a)),
-    Call("operations.database_overview", "viewer", lambda e, a, w: operations.database_overview(e, a)),
+    Call("operations.database_overview", "admin", lambda e, a, w: operations.database_overview(e, a)),
+    Call("operations.market_overview", "viewer", lambda e, a, w: operations.market_overview(e, a)),
     Call("operations.activity", "admin", lambda e, a, w: operations.activity(e, a)),
     Call("operations.activity_choices", "admin", lambda e, a, w: operations.activity_choices(e, a)),
     # calendars and retention (the Operations page)

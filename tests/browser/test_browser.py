@@ -142,6 +142,7 @@ def _shoot(page, name: str, height: int | None = None) -> None:
     if height:
         page.set_viewport_size({"width": 1440, "height": height})
         page.wait_for_timeout(800)
+    settle(page)  # a rerun that started since (a fragment's poll) would leave half-drawn placeholders in the shot
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     if height:
         page.set_viewport_size({"width": 1440, "height": 1000})
@@ -237,7 +238,69 @@ def test_scan_premiums_filter_change_and_row_detail(page, app_url):
     page.wait_for_selector('[data-testid="stPlotlyChart"]')
     settle(page)
     _no_exception(page)
+    page.mouse.move(4, 4)  # off the table: its toolbar would cover the metric above it
     _shoot(page, "premiums-detail", height=2000)
+
+
+def _sign_in_at(page, address: str) -> None:
+    """Open `address` in a new browser session (a reload, a bookmark) and sign in there."""
+    page.goto(address)
+    page.get_by_label("Username", exact=True).wait_for()
+    _sign_in(page)
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    settle(page)
+
+
+def test_scan_premiums_filters_survive_a_reload_through_the_address(page, app_url):
+    _sign_in_at(page, f"{app_url}/?strategy=cc&min_volume=5&sectors=Nowhere")  # a shared link, one bad value
+    _no_exception(page)
+    assert page.get_by_role("radio", name="Covered call").is_checked()
+    assert "no sector named 'Nowhere'" in page.get_by_text("Some filters in this link were ignored").inner_text()
+    page.wait_for_url(re.compile(r"strategy=cc"))
+    assert "min_volume=5" in page.url and "sectors" not in page.url  # the address says what the screen shows
+
+    page.get_by_text("Cash-secured put", exact=True).click()
+    page.wait_for_url(re.compile(r"^(?!.*strategy=cc)"))  # back to the default: it leaves the address
+    settle(page)
+    page.get_by_text("Covered call", exact=True).click()
+    page.wait_for_url(re.compile(r"strategy=cc"))
+    settle(page)
+    address = page.url
+    page.reload()  # a new Streamlit session: sign in again, the screen comes back from the address
+    page.get_by_label("Username", exact=True).wait_for()
+    _sign_in(page)
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    settle(page)
+    assert page.get_by_role("radio", name="Covered call").is_checked()
+    assert page.url == address
+    page.get_by_text("More filters").click()
+    assert page.get_by_label("Min volume", exact=True).input_value() == "5"
+
+
+def test_scan_premiums_table_labels_and_number_fields_fit(page, app_url):
+    _sign_in_at(page, f"{app_url}/?watchlist=High+IV&delta=0.3-0.32")
+    _no_exception(page)
+    rows = int(_metric(page, "Contracts"))
+    assert 0 < rows <= 8, rows  # a short result: the table is as tall as its rows, no empty ones under them
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    assert grid.bounding_box()["height"] <= (rows + 1) * 35 + 12
+
+    page.get_by_text("More filters").click()
+    more = page.locator('[data-testid="stExpander"]').filter(has_text="Min premium").first
+    more.get_by_role("checkbox", name="Skip earnings").wait_for()
+    cut = more.locator('[data-testid="stWidgetLabel"] p, [data-testid="stCheckbox"] p').evaluate_all(
+        "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"
+    )
+    assert cut == []  # no label ends in an ellipsis
+
+    field = more.get_by_label("Min premium ($ per contract)", exact=True)
+    field.click()
+    field.fill("-5")  # below the minimum: the field shows its error, and nothing must cover the value
+    page.wait_for_timeout(300)
+    hints = more.locator('[data-testid="InputInstructions"]').all_inner_texts()
+    assert not any("Press Enter" in h for h in hints), hints
+    _shoot(page, "premiums-more-filters")
+    field.fill("")
 
 
 def _last_run(page) -> int:
@@ -273,7 +336,11 @@ def test_every_page_renders(page, app_url):
     for title in titles[1:]:
         _go(page, title)
         _no_exception(page)
-        _shoot(page, title.lower().replace(" ", "-"))
+        if title == "Overview":  # its two charts and the movers table are drawn last
+            page.get_by_text(re.compile(r"^(Top movers in IV rank|Highest IV rank today)")).wait_for()
+            settle(page)
+            page.wait_for_timeout(2500)  # the charts draw after the run ends
+        _shoot(page, title.lower().replace(" ", "-"), height=1700 if title == "Overview" else None)
 
 
 def test_symbol_page_found_by_typing_a_ticker(page, app_url):

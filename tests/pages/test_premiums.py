@@ -62,7 +62,8 @@ def test_all_contracts_shows_several_per_symbol(open_page, demo_url):
 
 def test_a_filter_that_matches_nothing_explains_itself(open_page, demo_url):
     app = open_page(demo_url, PAGE)
-    app.number_input(key="premiums:min_premium").set_value(1_000_000.0).run()
+    app.number_input(key="premiums:min_premium").set_value(1_000_000.0)
+    app.button(key="premiums:apply").click().run()  # "More filters" is a form: its values apply together
     no_exception(app)
     assert "No contract matches" in texts(app.info)
 
@@ -83,7 +84,8 @@ def test_selecting_a_row_shows_the_symbol_in_depth(open_page, demo_url):
 def test_saved_screen_save_load_delete(open_page, demo_url, committed_engine):
     app = open_page(demo_url, PAGE)
     app.radio(key="premiums:strategy").set_value("cc").run()
-    app.number_input(key="premiums:min_volume").set_value(5).run()
+    app.number_input(key="premiums:min_volume").set_value(5)
+    app.button(key="premiums:apply").click().run()
     app.text_input(key="premiums:screen_name").input("Covered calls").run()
     app.button(key="premiums:save").click().run()
     no_exception(app)
@@ -92,7 +94,8 @@ def test_saved_screen_save_load_delete(open_page, demo_url, committed_engine):
     assert saved.strategy == "cc" and saved.min_volume == 5
 
     app.radio(key="premiums:strategy").set_value("csp").run()
-    app.number_input(key="premiums:min_volume").set_value(None).run()
+    app.number_input(key="premiums:min_volume").set_value(None)
+    app.button(key="premiums:apply").click().run()
     app.selectbox(key="premiums:screen").select("Covered calls").run()
     app.button(key="premiums:load").click().run()
     no_exception(app)

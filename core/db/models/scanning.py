@@ -169,3 +169,4 @@ class ScannerTemplate(CreatedAt, Base):
 Index("uq_scanners_name_lower", func.lower(Scanner.name), unique=True)
 Index("uq_watchlists_name_lower", func.lower(Watchlist.name), unique=True)
 Index("uq_scanner_templates_name_lower", func.lower(ScannerTemplate.name), unique=True)
+Index("uq_settings_key_lower", func.lower(Setting.key), unique=True)  # saved screens are `screen:<name>` keys
