@@ -11,6 +11,8 @@ Differences from the seed, on purpose:
   schema. `sandbox_stats.date` stays a timestamp, as in the seed, so (user_id, date) is not unique.
 - `sandbox_strategy_configs.strategy_id` and `sandbox_stats.user_id` stay plain strings, not foreign keys: the
   seed identifies sandbox strategies and users by opaque ids, not `strategies.id` / `users.id` (integers).
+- `sandbox_stats.test_runs` (revision 0009) counts test runs beside `strategies_created`; config names
+  (`strategy_id`) are unique ignoring case through an index on lower(strategy_id) (0009, like revision 0008's).
 Unsized `String` columns are kept as in the seed (VARCHAR without a limit on both backends).
 """
 
@@ -102,3 +104,4 @@ class SandboxStats(Base):
     user_id: Mapped[str] = mapped_column(String)
     date: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
     strategies_created: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    test_runs: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # added in 0009
