@@ -1,7 +1,8 @@
 """What the Strategy Lab page and the `lab` commands call: an Engine and the acting user in, plain values out.
 
-Reading configs and runs needs the viewer role; creating, editing and running a config needs the trader role
-(as for saved screens), and each write is in the activity log and counted in `sandbox_stats`.
+The Lab is for traders and admins: every call needs the trader role (the permission that manages saved screens,
+since a config is a saved screen plus rules); each write is in the activity log, and creating a config or
+starting a run is counted in `sandbox_stats`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from core.lab.rules import InvalidRules, Rules
 from core.lab.runs import RunRequestError, enqueue_test_run, run_test_run
 from core.premiums import saved_screens
 from core.premiums.filters import PremiumFilters
+
+LAB = Permission.MANAGE_SAVED_SCREENS
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,13 @@ def _user(actor: Actor) -> str:
 
 
 def list_configs(engine: Engine, actor: Actor) -> list[LabConfig]:
-    require(actor, Permission.READ)
+    require(actor, LAB)
     with unit_of_work(engine) as session:
         return configs.list_configs(session)
 
 
 def get_config(engine: Engine, actor: Actor, name: str) -> LabConfig:
-    require(actor, Permission.READ)
+    require(actor, LAB)
     with unit_of_work(engine) as session:
         return configs.get_config(session, name)
 
@@ -69,7 +72,7 @@ def create_config(
     screen: str | None = None,
 ) -> LabConfig:  # fmt: skip
     """A new config from `filters`, or from the saved screen `screen` (its filters copied, its name kept)."""
-    require(actor, Permission.MANAGE_SAVED_SCREENS)
+    require(actor, LAB)
     with unit_of_work(engine, write=True) as session:
         if filters is None:
             if not screen:
@@ -87,7 +90,7 @@ def update_config(
     filters: PremiumFilters | None = None, active: bool | None = None,
 ) -> LabConfig:  # fmt: skip
     """Edit a config (name, rules, filters) or set it active or not."""
-    require(actor, Permission.MANAGE_SAVED_SCREENS)
+    require(actor, LAB)
     with unit_of_work(engine, write=True) as session:
         config = configs.update_config(session, name, name=new_name, rules=rules, filters=filters, active=active)
         record_activity(session, "lab_config_update", actor=actor, target=f"lab:{config.name}",
@@ -100,7 +103,7 @@ def start_run(
     symbols: list[str] | None = None, provider: str | None = None,
 ) -> TestRun:  # fmt: skip
     """Queue a test run of `config_name` over `start`..`end` for the sidecar; returns it (status queued)."""
-    require(actor, Permission.MANAGE_SAVED_SCREENS)
+    require(actor, LAB)
     with unit_of_work(engine, write=True) as session:
         config = configs.get_config(session, config_name)
         test, run = enqueue_test_run(session, config, start, end, requested_by=actor.username, symbols=symbols,
@@ -114,7 +117,7 @@ def start_run(
 
 def work_inline(engine: Engine, actor: Actor, run: TestRun, **kwargs) -> TestRun:
     """Work a queued test run in this process (`lab run --inline`, tests) and return it finished."""
-    require(actor, Permission.MANAGE_SAVED_SCREENS)
+    require(actor, LAB)
     if run.job_run_id is not None:
         run_test_run(engine, run.job_run_id, **kwargs)
     return get_run(engine, actor, run.id)
@@ -122,7 +125,7 @@ def work_inline(engine: Engine, actor: Actor, run: TestRun, **kwargs) -> TestRun
 
 def cancel_run(engine: Engine, actor: Actor, run_id: str) -> None:
     """Cancel a queued or running test run: the worker stops at its next check and the run says so."""
-    require(actor, Permission.MANAGE_SAVED_SCREENS)
+    require(actor, LAB)
     test = get_run(engine, actor, run_id)
     if test.job_run_id is None:
         return
@@ -133,7 +136,7 @@ def cancel_run(engine: Engine, actor: Actor, run_id: str) -> None:
 
 
 def get_run(engine: Engine, actor: Actor, run_id: str) -> TestRun:
-    require(actor, Permission.READ)
+    require(actor, LAB)
     with unit_of_work(engine) as session:
         row = session.get(SandboxTestRun, run_id)
         if row is None:
@@ -143,7 +146,7 @@ def get_run(engine: Engine, actor: Actor, run_id: str) -> TestRun:
 
 def list_runs(engine: Engine, actor: Actor, config_name: str | None = None) -> list[TestRun]:
     """Test runs, newest request first (of one config if named)."""
-    require(actor, Permission.READ)
+    require(actor, LAB)
     with unit_of_work(engine) as session:
         statement = select(SandboxTestRun)
         if config_name:
@@ -154,7 +157,7 @@ def list_runs(engine: Engine, actor: Actor, config_name: str | None = None) -> l
 
 def progress(engine: Engine, actor: Actor, run: TestRun) -> RunProgress | None:
     """How far the run's job has got (symbols' history loaded), for a progress bar."""
-    require(actor, Permission.READ)
+    require(actor, LAB)
     if run.job_run_id is None:
         return None
     with unit_of_work(engine) as session:
@@ -162,13 +165,13 @@ def progress(engine: Engine, actor: Actor, run: TestRun) -> RunProgress | None:
 
 
 def usage(engine: Engine, actor: Actor) -> list[dict[str, Any]]:
-    require(actor, Permission.READ)
+    require(actor, LAB)
     with unit_of_work(engine) as session:
         return configs.usage(session)
 
 
 def screen_names(engine: Engine, actor: Actor) -> list[str]:
-    require(actor, Permission.READ)
+    require(actor, LAB)
     with unit_of_work(engine) as session:
         return saved_screens.screen_names(session)
 
