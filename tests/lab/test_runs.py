@@ -26,8 +26,8 @@ def _symbols(n: int) -> list[str]:
 def test_a_run_stores_results_caches_history_and_reruns_identically(committed_engine):
     from core.premiums.filters import PremiumFilters
 
-    service.create_config(committed_engine, LOCAL_OPERATOR, "Wheel 30",
-                          service.Rules(per_day=2, capital=400_000, take_profit=50), filters=PremiumFilters())  # fmt: skip
+    rules = service.Rules(per_day=2, capital=400_000, take_profit=50)
+    service.create_config(committed_engine, LOCAL_OPERATOR, "Wheel 30", rules, filters=PremiumFilters())
     symbols = _symbols(8)
     runs = []
     for _ in range(2):
