@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, false, func, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db.base import Base, JSONType, utcnow, uuidpk
@@ -105,3 +105,7 @@ class SandboxStats(Base):
     date: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
     strategies_created: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     test_runs: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # added in 0009
+
+
+# Config names ignore case (revision 0009), like the names of revision 0008.
+Index("uq_sandbox_strategy_configs_strategy_id_lower", func.lower(SandboxStrategyConfig.strategy_id), unique=True)
