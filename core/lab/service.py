@@ -124,13 +124,17 @@ def work_inline(engine: Engine, actor: Actor, run: TestRun, **kwargs) -> TestRun
 
 
 def cancel_run(engine: Engine, actor: Actor, run_id: str) -> None:
-    """Cancel a queued or running test run: the worker stops at its next check and the run says so."""
+    """Cancel a queued or running test run: a queued one says so at once, a running one's worker stops at its next
+    check and says where."""
     require(actor, LAB)
     test = get_run(engine, actor, run_id)
     if test.job_run_id is None:
         return
     with unit_of_work(engine, write=True) as session:
         queue.cancel_run(session.connection(), test.job_run_id)
+        row = session.get(SandboxTestRun, run_id)
+        if (row.test_results or {}).get("status", "queued") == "queued":  # no worker has it: say so here
+            row.test_results = {"status": "cancelled", "message": "cancelled before it started"}
         record_activity(session, "lab_run_cancel", actor=actor, target=f"lab:{test.config}",
                         details={"test_run_id": run_id})  # fmt: skip
 
