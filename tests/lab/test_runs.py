@@ -86,3 +86,35 @@ def test_config_names_ignore_case_and_bad_requests_are_refused(committed_engine)
                                    rules=service.Rules(per_day=3))  # fmt: skip
     assert edited.name == "Wheel 30" and not edited.active and edited.rules.per_day == 3
     assert [c.name for c in service.list_configs(committed_engine, LOCAL_OPERATOR)] == ["Wheel 30"]
+
+
+def test_the_sidecar_kind_works_queued_runs_and_uses_stored_snapshots(committed_engine):
+    import threading
+
+    from core.db.models import OpportunitySnapshot
+    from core.jobs.kinds import JobContext
+    from core.lab.runs import work_lab_runs
+    from core.premiums.filters import PremiumFilters
+    from core.premiums.saved_screens import save_screen
+
+    with unit_of_work(committed_engine, write=True) as session:
+        save_screen(session, "Puts", PremiumFilters())
+        session.add(OpportunitySnapshot(
+            opportunity_id=f"Puts|{START}|AAPL put", symbol="AAPL", strategy_type="csp",
+            data={"screen": "Puts", "quote_date": START.isoformat(), "symbol": "AAPL", "option_type": "put",
+                  "strike": 150.0, "expiration_date": "2025-03-28", "premium": 321.0, "iv": 0.3},
+            expires_at=dt.datetime(2025, 3, 28, 21, tzinfo=dt.UTC),
+            created_at=dt.datetime.combine(START, dt.time(21), dt.UTC),
+        ))  # fmt: skip
+    service.create_config(committed_engine, LOCAL_OPERATOR, "From snapshots", service.Rules(), screen="Puts")
+    run = service.start_run(committed_engine, LOCAL_OPERATOR, "From snapshots", START, END, symbols=["AAPL", "MSFT"])
+    context = JobContext(committed_engine, "worker-1", threading.Event(), dt.timedelta(seconds=60), 50)
+    assert work_lab_runs(context) == 2
+    finished = service.get_run(committed_engine, LOCAL_OPERATOR, run.id)
+    assert finished.status == "completed"
+    first = finished.results["trades"][0]
+    assert (first["symbol"], first["strike"], first["premium"], first["source"]) == ("AAPL", 150.0, 321.0, "snapshot")
+    assert first["opened_on"] == START.isoformat()
+    assert finished.results["summary"]["snapshot_trades"] == 1
+    assert all(t["source"] == "modelled" for t in finished.results["trades"][1:])
+    assert work_lab_runs(context) == 0  # nothing left to claim
