@@ -41,6 +41,23 @@ def show_run(run_id: str, name: str) -> None:
         panels.figures(run.results)
         st.plotly_chart(panels.equity_figure({name: run.results}), key="lab.run.equity")
         panels.trades_table(run.results, "lab.run.trades")
+        if service.assistant_available():  # no endpoint configured: no box
+            ask_box(name, run.id)
+
+
+def ask_box(name: str, run_id: str) -> None:
+    """Ask about this strategy: the config and this run's results go to the configured assistant."""
+    with st.expander("Ask about this strategy"):
+        question = st.text_area("Question", key="lab.ask.question")
+        if st.button("Ask", key="lab.ask.go"):
+            with database_guard(), st.spinner("Asking"):
+                try:
+                    service.ask_assistant(eng, actor, name, question, run_id)
+                except service.AssistantError as exc:
+                    st.error(str(exc))
+        for asked, answer in reversed(service.conversations(eng, actor, name)):
+            st.markdown(f"**{asked}**")
+            st.text(answer)  # the model's text, shown as plain text
 
 
 configs_tab, run_tab, compare_tab = st.tabs(["Configs", "Run a test", "Compare runs"])

@@ -15,11 +15,13 @@ from sqlalchemy import Engine, select
 
 from core.auth.audit import record_activity
 from core.auth.roles import Actor, Permission, require
+from core.config import get_settings
 from core.db.engine import unit_of_work
-from core.db.models import SandboxTestRun
+from core.db.models import SandboxAIConversation, SandboxTestRun
 from core.jobs import queue
 from core.jobs.progress import RunProgress, run_progress
-from core.lab import configs
+from core.lab import assistant, configs
+from core.lab.assistant import AssistantError
 from core.lab.configs import ConfigError, LabConfig
 from core.lab.rules import InvalidRules, Rules
 from core.lab.runs import RunRequestError, enqueue_test_run, run_test_run
@@ -180,11 +182,53 @@ def screen_names(engine: Engine, actor: Actor) -> list[str]:
         return saved_screens.screen_names(session)
 
 
+def assistant_available(settings=None) -> bool:
+    """Whether an assistant endpoint is configured (the page shows its box only then)."""
+    return assistant.configured(settings or get_settings())
+
+
+def ask_assistant(engine: Engine, actor: Actor, config_name: str, question: str, run_id: str | None = None) -> str:
+    """Ask the configured assistant about a config (and one of its runs); the exchange is stored. AssistantError
+    when none is configured or it does not answer; nothing is stored then."""
+    require(actor, LAB)
+    question = (question or "").strip()
+    if not question:
+        raise AssistantError("ask a question first")
+    settings = get_settings()
+    if not assistant.configured(settings):
+        raise AssistantError("no assistant is configured: set LLM_BASE_URL and LLM_MODEL")
+    config = get_config(engine, actor, config_name)
+    run = get_run(engine, actor, run_id) if run_id else None
+    about = assistant.context(config.describe(), None if run is None else {"parameters": run.parameters,
+                                                                          "results": run.results})  # fmt: skip
+    answer = assistant.ask(settings, question, about)
+    with unit_of_work(engine, write=True) as session:
+        session.add(SandboxAIConversation(config_id=config.id, user_message=question, ai_response=answer))
+        record_activity(session, "lab_assistant", actor=actor, target=f"lab:{config.name}",
+                        details={"test_run_id": run_id})  # fmt: skip
+    return answer
+
+
+def conversations(engine: Engine, actor: Actor, config_name: str) -> list[tuple[str, str]]:
+    """The stored (question, answer) pairs about a config, oldest first."""
+    require(actor, LAB)
+    with unit_of_work(engine) as session:
+        config_id = configs.get_config(session, config_name).id
+        rows = session.execute(
+            select(SandboxAIConversation.user_message, SandboxAIConversation.ai_response)
+            .where(SandboxAIConversation.config_id == config_id)
+            .order_by(SandboxAIConversation.created_at, SandboxAIConversation.id)
+        ).all()
+    return [(q, a) for q, a in rows]
+
+
 def _plain(row: SandboxTestRun, config: str) -> TestRun:
     params = dict(row.test_parameters or {})
     return TestRun(row.id, config, params.get("job_run_id"), params, dict(row.test_results or {}))
 
 
-__all__ = ["ConfigError", "InvalidRules", "LabConfig", "Rules", "RunRequestError", "TestRun", "cancel_run",
-           "create_config", "get_config", "get_run", "list_configs", "list_runs", "progress", "screen_names",
-           "start_run", "update_config", "usage", "work_inline"]  # fmt: skip
+__all__ = [
+    "AssistantError", "ConfigError", "InvalidRules", "LabConfig", "Rules", "RunRequestError", "TestRun",
+    "ask_assistant", "assistant_available", "cancel_run", "conversations", "create_config", "get_config", "get_run",
+    "list_configs", "list_runs", "progress", "screen_names", "start_run", "update_config", "usage", "work_inline",
+]  # fmt: skip

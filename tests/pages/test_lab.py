@@ -94,3 +94,21 @@ def test_two_runs_compared_and_a_cancelled_run_says_so(open_lab, committed_engin
 def test_a_viewer_cannot_open_it(open_lab):
     viewer = open_lab("viewer")
     assert "Strategy Lab" not in texts(viewer.title) and not viewer.dataframe
+
+
+def test_the_assistant_box_answers_when_an_endpoint_is_configured(open_lab, committed_engine, monkeypatch):
+    from tests.servers.chat import ANSWER, Endpoint
+
+    run = _finished_run(committed_engine, "Hold")
+    assert "Ask about this strategy" not in [e.label for e in open_lab(**{"lab.run.id": run.id}).expander]
+    served = Endpoint()
+    try:
+        monkeypatch.setenv("LLM_BASE_URL", served.url)
+        monkeypatch.setenv("LLM_MODEL", "tiny")
+        app = open_lab(**{"lab.run.id": run.id})
+        app.text_area(key="lab.ask.question").input("Why so many assignments?")
+        app.button(key="lab.ask.go").click().run()
+        no_exception(app)
+        assert ANSWER in texts(app.text) and len(served.requests) == 1
+    finally:
+        served.close()
