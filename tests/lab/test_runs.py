@@ -118,3 +118,24 @@ def test_the_sidecar_kind_works_queued_runs_and_uses_stored_snapshots(committed_
     assert finished.results["summary"]["snapshot_trades"] == 1
     assert all(t["source"] == "modelled" for t in finished.results["trades"][1:])
     assert work_lab_runs(context) == 0  # nothing left to claim
+
+
+def test_expired_cache_rows_are_fetched_again(committed_engine):
+    from sqlalchemy import update
+
+    from core.premiums.filters import PremiumFilters
+
+    service.create_config(committed_engine, LOCAL_OPERATOR, "Cache", service.Rules(), filters=PremiumFilters())
+    first = service.work_inline(committed_engine, LOCAL_OPERATOR, service.start_run(
+        committed_engine, LOCAL_OPERATOR, "Cache", START, END, symbols=["AAPL"]))  # fmt: skip
+    with unit_of_work(committed_engine, write=True) as session:
+        row = session.scalars(select(SandboxHistoricalCache)).one()
+        assert row.expires_at > dt.datetime.now(dt.UTC) + dt.timedelta(days=29)  # a past window: kept 30 days
+        session.execute(update(SandboxHistoricalCache).values(
+            data=[[START.isoformat(), 1.0]], expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)))  # fmt: skip
+    again = service.work_inline(committed_engine, LOCAL_OPERATOR, service.start_run(
+        committed_engine, LOCAL_OPERATOR, "Cache", START, END, symbols=["AAPL"]))  # fmt: skip
+    assert again.results["trades"] == first.results["trades"]  # the stale row was replaced, not read
+    with unit_of_work(committed_engine) as session:
+        row = session.scalars(select(SandboxHistoricalCache)).one()
+    assert len(row.data) > 100 and row.expires_at > dt.datetime.now(dt.UTC)

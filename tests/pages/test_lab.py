@@ -112,3 +112,17 @@ def test_the_assistant_box_answers_when_an_endpoint_is_configured(open_lab, comm
         assert ANSWER in texts(app.text) and len(served.requests) == 1
     finally:
         served.close()
+
+
+def test_edit_a_configs_rules_and_deactivate_it(open_lab, committed_engine):
+    service.create_config(committed_engine, LOCAL_OPERATOR, "Editable", service.Rules(), screen="Puts 30")
+    app = open_lab()
+    config = service.get_config(committed_engine, LOCAL_OPERATOR, "Editable")
+    app.toggle(key=f"lab.edit.active.{config.id}").set_value(False)
+    app.number_input(key=f"lab.edit.{config.id}.per_day").set_value(4)
+    app.radio(key=f"lab.edit.{config.id}.on_assignment").set_value("sell")
+    app.button(key="lab.edit.save").click().run()
+    no_exception(app)
+    edited = service.get_config(committed_engine, LOCAL_OPERATOR, "Editable")
+    assert not edited.active and edited.rules.per_day == 4 and edited.rules.on_assignment == "sell"
+    assert "Saved." in texts(app.success)
