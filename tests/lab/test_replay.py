@@ -3,11 +3,16 @@ premium and the close; an in-the-money put assigned with the right loss; the sam
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
+import numpy as np
 import pytest
 
 from core.lab.replay import replay
 from core.lab.rules import InvalidRules, Rules
 from core.premiums.filters import PremiumFilters
+from core.pricing import bsm
 from tests.lab.market import START, falling_stock, random_walks
 
 
@@ -65,7 +70,7 @@ def test_a_put_that_expires_in_the_money_is_assigned_with_the_loss_below_the_str
     first = result.trades[0]
     assert first["opened_on"] == START.isoformat() and first["option_type"] == "put"
     assert first["outcome"] == "assigned"
-    day = market.dates.index(__import__("datetime").date.fromisoformat(first["closed_on"]))
+    day = market.dates.index(dt.date.fromisoformat(first["closed_on"]))
     close = float(market.closes[day, 0])
     assert first["underlying_at_close"] == pytest.approx(close)
     loss = (first["strike"] - close) * 100
@@ -115,3 +120,16 @@ def test_stored_snapshots_are_used_where_they_exist():
 def test_bad_rules_say_which(bad, message):
     with pytest.raises(InvalidRules, match=message):
         Rules(**bad)
+
+
+def test_stored_implied_vols_price_the_premiums_where_known():
+
+    market = random_walks()
+    high = dataclasses.replace(market, ivs=np.full(market.closes.shape, 0.9))
+    rules = Rules(per_day=1)
+    first = replay(high, PremiumFilters(delta=None), rules, start=START).trades[0]
+    day = market.dates.index(START)
+    spot = market.closes[day, market.symbols.index(first["symbol"])]
+    days = (dt.date.fromisoformat(first["expiration_date"]) - START).days
+    expected = bsm.price(spot, first["strike"], days / 365, 0.9, 0.04, 0.0, "put") * 100
+    assert first["premium"] == pytest.approx(float(expected), abs=0.01)  # priced at the stored 90 %, not realised
