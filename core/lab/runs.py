@@ -187,6 +187,11 @@ def run_test_run(
             held = outcomes
         if on_chunk is not None:
             on_chunk(n + 1, len(chunks))
+    if not bars:  # nothing to replay: say so instead of an empty success
+        _store(engine, test_id, {"status": "failed", "message": "no daily history for any symbol in the window"})
+        with engine.begin() as conn:
+            queue.record_outcomes(conn, worker, held)
+        return len(claims)
     with Session(engine) as session:
         ivs = stored_ivs(session, sorted(bars), start - LOOKBACK, end)
     market = build_market(bars, ivs)

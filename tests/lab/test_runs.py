@@ -139,3 +139,13 @@ def test_expired_cache_rows_are_fetched_again(committed_engine):
     with unit_of_work(committed_engine) as session:
         row = session.scalars(select(SandboxHistoricalCache)).one()
     assert len(row.data) > 100 and row.expires_at > dt.datetime.now(dt.UTC)
+
+
+def test_a_window_without_history_fails_and_says_why(committed_engine):
+    from core.premiums.filters import PremiumFilters
+
+    service.create_config(committed_engine, LOCAL_OPERATOR, "Empty", service.Rules(), filters=PremiumFilters())
+    run = service.start_run(committed_engine, LOCAL_OPERATOR, "Empty", START, END, symbols=["NOSUCHSYMBOL"])
+    finished = service.work_inline(committed_engine, LOCAL_OPERATOR, run)
+    assert finished.status == "failed"
+    assert finished.results["message"] == "no daily history for any symbol in the window"
