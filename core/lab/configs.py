@@ -43,7 +43,8 @@ class LabConfig:
                 "rules": self.rules.to_json(), "filters": self.filters.to_json()}  # fmt: skip
 
 
-def _plain(row: SandboxStrategyConfig) -> LabConfig:
+def plain_config(row: SandboxStrategyConfig) -> LabConfig:
+    """A config row as plain values."""
     doc = row.config_data or {}
     return LabConfig(row.id, row.strategy_id, doc.get("screen"), PremiumFilters.from_json(doc.get("filters") or {}),
                      Rules.from_json(doc.get("rules") or {}), row.is_active)  # fmt: skip
@@ -82,7 +83,7 @@ def create_config(
     )
     session.add(row)
     session.flush()
-    return _plain(row)
+    return plain_config(row)
 
 
 def update_config(
@@ -108,19 +109,19 @@ def update_config(
     if active is not None:
         row.is_active = active
     session.flush()
-    return _plain(row)
+    return plain_config(row)
 
 
 def get_config(session: Session, name_or_id: str) -> LabConfig:
     row = _row(session, name_or_id)
     if row is None:
         raise ConfigError(f"no strategy config named {name_or_id!r}")
-    return _plain(row)
+    return plain_config(row)
 
 
 def list_configs(session: Session) -> list[LabConfig]:
     rows = session.scalars(select(SandboxStrategyConfig).order_by(func.lower(SandboxStrategyConfig.strategy_id)))
-    return [_plain(r) for r in rows]
+    return [plain_config(r) for r in rows]
 
 
 def count_use(session: Session, user: str, *, configs: int = 0, runs: int = 0, now: dt.datetime | None = None) -> None:
@@ -148,5 +149,5 @@ def usage(session: Session) -> list[dict[str, Any]]:
              "test_runs": r.test_runs} for r in rows]  # fmt: skip
 
 
-__all__ = ["ConfigError", "LabConfig", "count_use", "create_config", "get_config", "list_configs", "update_config",
-           "usage"]  # fmt: skip
+__all__ = ["ConfigError", "LabConfig", "count_use", "create_config", "get_config", "list_configs", "plain_config",
+           "update_config", "usage"]  # fmt: skip

@@ -25,9 +25,11 @@ from core.db.base import utcnow
 from core.db.models import JobItem, JobRun, OpportunitySnapshot, SandboxTestRun, Stock, SymbolDailyHistory, Watchlist
 from core.jobs import queue
 from core.jobs.kinds import JobContext, JobKind
-from core.lab.configs import LabConfig
+from core.lab.configs import LabConfig, plain_config
 from core.lab.history import LOOKBACK, build_market, load_closes, stored_ivs
 from core.lab.replay import ReplayStopped, replay
+from core.lab.rules import Rules
+from core.premiums.filters import PremiumFilters
 from core.providers import get_provider
 from core.symbols import plain_tickers
 
@@ -222,18 +224,13 @@ def run_test_run(
 
 
 def _config_of(test: SandboxTestRun) -> LabConfig | None:
-    from core.lab.configs import _plain
-
+    """The config as the run was queued: the rules and filters of its parameters, even if edited since."""
     if test.config is None:
         return None
-    config = _plain(test.config)
-    # The run replays the rules and filters it was queued with, even if the config was edited since.
-    from core.lab.rules import Rules
-    from core.premiums.filters import PremiumFilters
-
     params = test.test_parameters or {}
-    return dataclasses.replace(config, filters=PremiumFilters.from_json(params.get("filters") or {}),
-                               rules=Rules.from_json(params.get("rules") or {}))  # fmt: skip
+    filters = PremiumFilters.from_json(params.get("filters") or {})
+    rules = Rules.from_json(params.get("rules") or {})
+    return dataclasses.replace(plain_config(test.config), filters=filters, rules=rules)
 
 
 def _cancelled(engine: Engine, worker: str, test_id: str, claims: list[queue.Claim], where: str) -> int:
