@@ -15,7 +15,7 @@ from ui.sidebar import render_status
 
 st.set_page_config(page_title="Wheelhouse", page_icon=":material/sailing:", layout="wide")
 
-# (file, title, icon, what opening it needs). Later pages slot in by permission: Strategy Lab Permission.READ.
+# (file, title, icon, what opening it needs). Later pages slot in by permission.
 PAGES = (
     ("pages/premiums.py", "Scan Premiums", ":material/payments:", Permission.READ),
     ("pages/watchlists.py", "Watchlists", ":material/list_alt:", Permission.READ),
@@ -23,6 +23,7 @@ PAGES = (
     ("pages/scanners.py", "Scanners", ":material/radar:", Permission.MANAGE_SCANNERS),
     ("pages/accounts.py", "Accounts", ":material/account_balance:", Permission.MANAGE_OWN_ACCOUNTS),
     ("pages/wheel.py", "Wheel", ":material/autorenew:", Permission.MANAGE_OWN_ACCOUNTS),
+    ("pages/lab.py", "Strategy Lab", ":material/science:", Permission.MANAGE_SAVED_SCREENS),
     ("pages/history.py", "History", ":material/history:", Permission.READ),
     ("pages/overview.py", "Overview", ":material/database:", Permission.READ),
     ("pages/users.py", "Users", ":material/group:", Permission.MANAGE_USERS),

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=65536, ge=1024)
     password_hash_parallelism: int = Field(default=4, ge=1, le=64)
     log_level: str = "INFO"
+    # The Strategy Lab's optional assistant (docs/lab.md): an OpenAI-compatible chat endpoint (Ollama works);
+    # unset, the assistant is not offered. The key is optional (a local server needs none) and never shown.
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)
 
     # The sidecar (docs/sidecar.md); `python -m core.sync` flags override the first three it names.
     sidecar_poll_seconds: float = Field(default=2.0, gt=0)  # how often an idle sidecar looks for queued work

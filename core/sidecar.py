@@ -29,13 +29,15 @@ from core.jobs import logs
 from core.jobs.kinds import JobKinds
 from core.jobs.settings import SidecarSettings
 from core.jobs.sidecar import Sidecar
+from core.lab.runs import lab_kind
 from core.providers import get_provider
 from core.scanner.jobs import scan_run_kind
 from core.sync.kind import chain_sync_kind
 
 
 def job_kinds(settings: Settings, provider_factory=get_provider) -> JobKinds:
-    """Every kind of queued work, in the order a poll works them: chain sync, scanner runs, account syncs."""
+    """Every kind of queued work, in the order a poll works them: chain sync, scanner runs, account syncs, lab
+    test runs."""
     sync = chain_sync_kind(
         interval_minutes=settings.sync_interval_minutes,
         market_hours_only=settings.sync_market_hours_only,
@@ -47,7 +49,7 @@ def job_kinds(settings: Settings, provider_factory=get_provider) -> JobKinds:
         sync_minutes=settings.account_sync_interval_minutes,
         feed_seconds=settings.account_feed_flush_seconds,
     )
-    return JobKinds([sync, scan_run_kind(), accounts])
+    return JobKinds([sync, scan_run_kind(), accounts, lab_kind()])
 
 
 def build_parser() -> argparse.ArgumentParser:

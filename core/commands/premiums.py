@@ -67,6 +67,29 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         description="Best cash-secured put (csp) or covered call (cc) per symbol, ranked in the database. "
         "Ranges are MIN-MAX and inclusive; 'any' lifts the --delta, --price and --iv limits.",
     )
+    add_filter_options(cmd)
+    cmd.add_argument(
+        "--holdings",
+        action="store_true",
+        help="covered calls only on symbols held in lots of a contract (100 shares); rows gain contracts_covered "
+        "and cost_basis (docs/wheel.md)",
+    )
+    cmd.add_argument(
+        "--account",
+        metavar="NAME",
+        help="with --holdings: this account's holdings (default: every account you see); with puts: size them to "
+        "its cash less what its open short puts reserve (rows gain contracts_affordable)",
+    )
+    cmd.add_argument("--never-below-cost", action="store_true", help="with --holdings: strikes at or above cost")
+    cmd.add_argument(
+        "--affordable-only", action="store_true", help="with --account and puts: hide what its cash cannot secure"
+    )
+    cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    cmd.set_defaults(handler=_premiums)
+
+
+def add_filter_options(cmd: argparse.ArgumentParser) -> None:
+    """The screen's filter options (shared with `lab create`); `filters_from_args` reads them back."""
     cmd.add_argument("--strategy", choices=("csp", "cc"), help="csp: puts, cc: calls (default csp; cc with --holdings)")
     dte, delta = "{}-{}".format(*_DEFAULT.dte), "{}-{}".format(*_DEFAULT.delta)
     cmd.add_argument("--dte", metavar="MIN-MAX", default=dte, help=f"days to expiry (default {dte})")
@@ -113,24 +136,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     cmd.add_argument("--as-of", metavar="YYYY-MM-DD", help="date DTE counts from (default today, New York)")
     cmd.add_argument("--limit", metavar="N", default=str(_DEFAULT.limit), help=f"rows (default {_DEFAULT.limit})")
-    cmd.add_argument(
-        "--holdings",
-        action="store_true",
-        help="covered calls only on symbols held in lots of a contract (100 shares); rows gain contracts_covered "
-        "and cost_basis (docs/wheel.md)",
-    )
-    cmd.add_argument(
-        "--account",
-        metavar="NAME",
-        help="with --holdings: this account's holdings (default: every account you see); with puts: size them to "
-        "its cash less what its open short puts reserve (rows gain contracts_affordable)",
-    )
-    cmd.add_argument("--never-below-cost", action="store_true", help="with --holdings: strikes at or above cost")
-    cmd.add_argument(
-        "--affordable-only", action="store_true", help="with --account and puts: hide what its cash cannot secure"
-    )
-    cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    cmd.set_defaults(handler=_premiums)
 
 
 # ---- parsing: every malformed value is a CommandError (one line, exit 1), never argparse's usage dump ----

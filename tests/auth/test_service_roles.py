@@ -22,6 +22,9 @@ from core.auth import users as users_service
 from core.calendars import service as calendars
 from core.db.engine import unit_of_work
 from core.db.models import ActivityLog, Scanner, ScannerTemplate, TradingHoursTemplate, TradingSession, Watchlist
+from core.lab import configs as lab_configs
+from core.lab import service as lab
+from core.lab.runs import enqueue_test_run
 from core.operations import service as operations
 from core.premiums import service as premiums
 from core.premiums.filters import PremiumFilters
@@ -206,6 +209,36 @@ CALLS = [
     Call("wheel.rolls", "trader", lambda e, a, w: _no_cash(wheel.rolls, e, a, 0)),
     Call("wheel.cycles", "trader", lambda e, a, w: wheel.cycles(e, a)),
     Call("wheel.cycle_chart", "trader", lambda e, a, w: wheel.cycle_chart(e, a, Cycle("x", "AAPL", dt.date.today()))),
+    # the Strategy Lab: traders and admins
+    Call("lab.list_configs", "trader", lambda e, a, w: lab.list_configs(e, a)),
+    Call("lab.screen_names", "trader", lambda e, a, w: lab.screen_names(e, a)),
+    Call("lab.usage", "trader", lambda e, a, w: lab.usage(e, a)),
+    Call("lab.get_config", "trader", lambda e, a, w: lab.get_config(e, a, _lab_config(e, a))),
+    Call("lab.list_runs", "trader", lambda e, a, w: lab.list_runs(e, a)),
+    Call("lab.get_run", "trader", lambda e, a, w: lab.get_run(e, a, _lab_run(e, a).id)),
+    Call("lab.progress", "trader", lambda e, a, w: lab.progress(e, a, _lab_run(e, a))),
+    Call(
+        "lab.create_config",
+        "trader",
+        lambda e, a, w: lab.create_config(e, a, "From saved", lab.Rules(), screen="Saved"),
+        "lab_config_create",
+    ),
+    Call(
+        "lab.update_config",
+        "trader",
+        lambda e, a, w: lab.update_config(e, a, _lab_config(e, a), active=False),
+        "lab_config_update",
+    ),
+    Call(
+        "lab.start_run",
+        "trader",
+        lambda e, a, w: lab.start_run(e, a, _lab_config(e, a), *LAB_WINDOW, symbols=["AAPL"]),
+        "lab_run",
+    ),
+    Call("lab.cancel_run", "trader", lambda e, a, w: lab.cancel_run(e, a, _lab_run(e, a).id), "lab_run_cancel"),
+    Call("lab.work_inline", "trader", lambda e, a, w: lab.work_inline(e, a, _lab_run(e, a))),
+    Call("lab.conversations", "trader", lambda e, a, w: lab.conversations(e, a, _lab_config(e, a))),
+    Call("lab.ask_assistant", "trader", lambda e, a, w: _unconfigured(lab.ask_assistant, e, a, "Matrix", "Why?")),
     # users
     Call("users.list_users", "admin", lambda e, a, w: users_service.list_users(e, a)),
     Call(
@@ -215,6 +248,34 @@ CALLS = [
         "user_create",
     ),
 ]
+
+
+LAB_WINDOW = (dt.date(2025, 3, 3), dt.date(2025, 3, 28))
+
+
+def _unconfigured(call, *args):
+    """The assistant past the role check, with no endpoint configured: the answer is that none is."""
+    try:
+        return call(*args)
+    except lab.AssistantError:
+        return None
+
+
+def _lab_config(engine, actor) -> str:
+    """A config stored without the service (no activity row), once the role check would pass."""
+    lab.require(actor, lab.LAB)
+    with unit_of_work(engine, write=True) as session:
+        if not lab_configs.list_configs(session):
+            lab_configs.create_config(session, "Matrix", PremiumFilters(), lab.Rules())
+    return "Matrix"
+
+
+def _lab_run(engine, actor) -> lab.TestRun:
+    """A queued test run of one symbol over four weeks, stored without the service."""
+    name = _lab_config(engine, actor)
+    with unit_of_work(engine, write=True) as session:
+        test, _ = enqueue_test_run(session, lab_configs.get_config(session, name), *LAB_WINDOW, symbols=["AAPL"])
+        return lab.TestRun(test.id, name, test.test_parameters["job_run_id"], test.test_parameters, {})
 
 
 def _no_cash(call, *args):
@@ -316,6 +377,7 @@ def test_the_matrix_covers_every_function_the_pages_call():
     modules["operations"] = operations
     modules["wheel"] = wheel
     modules["symbol_view"] = symbol_view
+    modules["lab"] = lab
     entry_points = set()
     for label, module in modules.items():
         for name in module.__all__:

@@ -20,6 +20,7 @@ PAGES = [
     "pages/watchlists.py",
     "pages/scanners.py",
     "pages/accounts.py",
+    "pages/lab.py",
     "pages/history.py",
     "pages/overview.py",
 ]

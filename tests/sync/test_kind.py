@@ -68,7 +68,7 @@ def test_the_periodic_sync_counts_from_the_last_request_so_restarts_do_not_postp
 def test_the_sidecar_works_chain_sync_then_scanner_runs_and_syncs_the_universe_on_its_interval():
     settings = Settings(sync_interval_minutes=45, account_ping_interval_seconds=30, account_feed_flush_seconds=3)
     kinds = job_kinds(settings)
-    assert kinds.names == ("sync", "scan", "accounts_sync")
+    assert kinds.names == ("sync", "scan", "accounts_sync", "lab")
     timer, ping, accounts, feed = kinds.timers()
     assert (timer.id, timer.seconds) == ("universe-sync", 45 * 60)
     assert [(ping.id, ping.seconds), (accounts.id, accounts.seconds)] == [("accounts-ping", 30), ("accounts-sync", 300)]

@@ -26,7 +26,7 @@ class JobRun(CreatedAt, Base):
 
     __tablename__ = "job_runs"
     __table_args__ = (
-        CheckConstraint("kind IN ('sync', 'scan', 'accounts_sync')", name="kind"),
+        CheckConstraint("kind IN ('sync', 'scan', 'accounts_sync', 'lab')", name="kind"),
         CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
         Index("idx_job_runs_status_created", "status", "created_at"),
     )

@@ -11,6 +11,9 @@ Differences from the seed, on purpose:
   schema. `sandbox_stats.date` stays a timestamp, as in the seed, so (user_id, date) is not unique.
 - `sandbox_strategy_configs.strategy_id` and `sandbox_stats.user_id` stay plain strings, not foreign keys: the
   seed identifies sandbox strategies and users by opaque ids, not `strategies.id` / `users.id` (integers).
+- `sandbox_ai_conversations.created_at` (revision 0009) orders a config's exchanges with the assistant.
+- `sandbox_stats.test_runs` (revision 0009) counts test runs beside `strategies_created`; config names
+  (`strategy_id`) are unique ignoring case through an index on lower(strategy_id) (0009, like revision 0008's).
 Unsized `String` columns are kept as in the seed (VARCHAR without a limit on both backends).
 """
 
@@ -19,10 +22,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, false, func, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db.base import Base, JSONType, utcnow, uuidpk
+from core.db.base import Base, CreatedAt, JSONType, utcnow, uuidpk
 
 __all__ = [
     "SandboxAIConversation",
@@ -65,7 +68,7 @@ class SandboxTestRun(Base):
     config: Mapped[SandboxStrategyConfig | None] = relationship(back_populates="test_runs")
 
 
-class SandboxAIConversation(Base):
+class SandboxAIConversation(CreatedAt, Base):
     """One exchange with the assistant about a config."""
 
     __tablename__ = "sandbox_ai_conversations"
@@ -102,3 +105,8 @@ class SandboxStats(Base):
     user_id: Mapped[str] = mapped_column(String)
     date: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
     strategies_created: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    test_runs: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # added in 0009
+
+
+# Config names ignore case (revision 0009), like the names of revision 0008.
+Index("uq_sandbox_strategy_configs_strategy_id_lower", func.lower(SandboxStrategyConfig.strategy_id), unique=True)
