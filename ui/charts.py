@@ -1,5 +1,5 @@
 """Plotly figures of the pages: the IV smile, IV and premium history, payoff at expiry, sync run history, and
-the Accounts page's P&L by position and allocation by holding.
+the Accounts page's P&L by position and allocation by holding, and a tracked screen's cumulative P&L.
 
 Figures only (no streamlit calls), each from a DataFrame core already shaped.
 """
@@ -132,4 +132,21 @@ def allocation_figure(holdings: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_pie(labels=value["symbol"], values=value["current_value"], hole=0.45, sort=True, textinfo="label+percent")
     fig.update_layout(title="Allocation by holding (current value)", **_LAYOUT)
+    return fig
+
+
+def cumulative_pnl_figure(by_day: pd.DataFrame, screen: str) -> go.Figure:
+    """A tracked screen's resolved P&L (dollars, one contract per snapshot) by expiration date, and its running
+    total (core.track.service.cumulative_pnl)."""
+    fig = go.Figure()
+    fig.add_bar(x=by_day["expiration_date"], y=by_day["pnl"], name="P&L that day", marker_color="#9ecae1")
+    fig.add_scatter(
+        x=by_day["expiration_date"], y=by_day["cumulative_pnl"], mode="lines+markers", name="cumulative P&L"
+    )
+    fig.update_layout(
+        title=f"{screen}: P&L held to expiry, one contract each",
+        xaxis_title="expiration date",
+        yaxis_title="dollars",
+        **_LAYOUT,
+    )
     return fig

@@ -22,6 +22,7 @@ from core.db.engine import unit_of_work
 from core.db.models import OpportunitySnapshot, ScanSession
 from core.premiums import saved_screens
 from core.premiums.saved_screens import ScreenError
+from core.track.resolve import ResolvePass, resolve_due
 
 SNAPSHOT_COLUMNS = [
     "screen",
@@ -119,6 +120,12 @@ def set_tracked(engine: Engine, actor: Actor, name: str, track: bool) -> bool:
         return changed
 
 
+def resolve_now(engine: Engine, actor: Actor) -> ResolvePass:
+    """Resolve the snapshots past expiry now, as the sidecar's timer does (asks the provider: the sync role)."""
+    require(actor, Permission.SYNC)
+    return resolve_due(engine)
+
+
 # ---- reads ----------------------------------------------------------------------------------------------------
 def _snapshots(session, screen: str | None) -> pd.DataFrame:
     snap, data = OpportunitySnapshot, OpportunitySnapshot.data
@@ -200,7 +207,9 @@ __all__ = [
     "SNAPSHOT_COLUMNS",
     "ScreenError",
     "ScreenRecord",
+    "ResolvePass",
     "cumulative_pnl",
+    "resolve_now",
     "screens",
     "set_tracked",
     "snapshots",
