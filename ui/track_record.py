@@ -48,9 +48,9 @@ SNAPSHOT_CONFIG = {
 
 def render_track_record(eng: Engine, actor: Actor) -> None:
     """The summary table, then one screen in depth."""
-    records = service.track_record(eng, actor)
     if actor.can(Permission.MANAGE_SAVED_SCREENS):
-        _tracking(eng, actor)
+        _tracking(eng, actor)  # first, so a change shows in the table below at once
+    records = service.track_record(eng, actor)
     if not records:
         st.info(
             "No tracked screen yet. Save a screen on **Scan Premiums** and track it here (or "

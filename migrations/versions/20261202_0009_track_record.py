@@ -29,7 +29,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("screen_name", sa.String(length=100), nullable=True))
         batch.add_column(sa.Column("quote_date", sa.Date(), nullable=True))
         batch.add_column(sa.Column("job_run_id", sa.Integer(), nullable=True))
-        batch.create_unique_constraint("uq_scan_sessions_screen_name_quote_date", ["screen_name", "quote_date"])
+        batch.create_unique_constraint(op.f("uq_scan_sessions_screen_name_quote_date"), ["screen_name", "quote_date"])
     with op.batch_alter_table("opportunity_snapshots") as batch:
         batch.add_column(sa.Column("outcome", sa.String(length=20), nullable=True))
         batch.add_column(sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True))
@@ -47,7 +47,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("opportunity_snapshots") as batch:
         batch.drop_index("idx_opportunity_snapshots_outcome_expires")
-        batch.drop_constraint("ck_opportunity_snapshots_outcome", type_="check")
+        batch.drop_constraint(op.f("ck_opportunity_snapshots_outcome"), type_="check")
         for column in (
             "unresolved_reason",
             "realized_annualized_return",
@@ -59,6 +59,6 @@ def downgrade() -> None:
         ):
             batch.drop_column(column)
     with op.batch_alter_table("scan_sessions") as batch:
-        batch.drop_constraint("uq_scan_sessions_screen_name_quote_date", type_="unique")
+        batch.drop_constraint(op.f("uq_scan_sessions_screen_name_quote_date"), type_="unique")
         for column in ("job_run_id", "quote_date", "screen_name"):
             batch.drop_column(column)

@@ -30,15 +30,6 @@ QUOTED = dt.date(2023, 9, 14)
 SPY_PUTS = PremiumFilters(strategy="csp", dte=(7, 45), delta=(0.2, 0.6), all_contracts=True)
 
 
-@pytest.fixture
-def spy_folder(shared_data, tmp_path):
-    """A csv-provider folder: Cboe's SPY chain after the close of 2023-09-14 and SPY's daily bars from 2023-10-03."""
-    shutil.copy(shared_data / "options/cboe_quotedata/SPY_quotedata_2023-09-14.csv", tmp_path)
-    (tmp_path / "ohlcv").mkdir()
-    shutil.copy(shared_data / "ohlcv/SPY_daily_2023-10-03_2024-10-01_ydownload.csv", tmp_path / "ohlcv/SPY.csv")
-    return tmp_path
-
-
 def _sync_all(engine, symbols, **request) -> int:
     """A completed universe sync of `symbols` (the stocks stored), worked here by the sidecar's worker."""
     with unit_of_work(engine, write=True) as session:
