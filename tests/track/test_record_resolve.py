@@ -195,3 +195,27 @@ def test_retention_removes_snapshots_past_expiry_and_old_sessions(committed_engi
     removed = health.housekeeping(committed_engine, short, utcnow())
     assert removed["opportunity_snapshots"] > 0 and removed["scan_sessions"] == 0
     assert _count(committed_engine, OpportunitySnapshot) == 0
+
+
+def test_a_draining_sidecar_records_the_tracked_screens_after_the_universe_sync_it_worked(committed_engine, db_url):
+    from core.config import Settings
+    from core.db.engine import create_db_engine
+    from core.jobs.settings import SidecarSettings
+    from core.jobs.sidecar import Sidecar
+    from core.sidecar import job_kinds
+
+    provider = get_provider("synthetic")
+    with unit_of_work(committed_engine, write=True) as session:
+        session.add_all(Stock(symbol=s, is_active=True) for s in provider.universe()[:5])
+        enqueue_sync(session, SyncRequest(all_symbols=True, provider="synthetic", as_of=dt.date(2026, 11, 20)))
+    _track(committed_engine, "weekly puts", PremiumFilters(dte=(1, 14), delta=(0.1, 0.5)))
+    engine = create_db_engine(db_url, sqlite_immediate=True)
+    try:
+        settings = SidecarSettings.from_settings(poll_seconds=0.05, lease_seconds=5, batch_size=10)
+        assert Sidecar(engine, settings, job_kinds(Settings())).drain() == 0
+    finally:
+        engine.dispose()
+    with unit_of_work(committed_engine) as session:
+        [row] = session.scalars(select(ScanSession)).all()
+        assert (row.screen_name, row.quote_date, row.status) == ("weekly puts", dt.date(2026, 11, 20), "COMPLETED")
+        assert row.opportunities_found == _count(committed_engine, OpportunitySnapshot) > 0
