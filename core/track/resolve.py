@@ -48,7 +48,12 @@ def resolve_due(
         due = session.execute(
             select(OpportunitySnapshot.id, OpportunitySnapshot.symbol, OpportunitySnapshot.data)
             .where(OpportunitySnapshot.outcome.is_(None), OpportunitySnapshot.expires_at <= now)
-            .order_by(OpportunitySnapshot.expires_at, OpportunitySnapshot.id)
+            # never tried first: snapshots whose close stays unknown must not starve the new ones of the budget
+            .order_by(
+                OpportunitySnapshot.unresolved_reason.is_not(None),
+                OpportunitySnapshot.expires_at,
+                OpportunitySnapshot.id,
+            )
         ).all()
     groups: dict[tuple[str | None, str | None, str], list[tuple[int, dict]]] = defaultdict(list)
     for snapshot_id, symbol, data in due:

@@ -219,3 +219,21 @@ def test_a_draining_sidecar_records_the_tracked_screens_after_the_universe_sync_
         [row] = session.scalars(select(ScanSession)).all()
         assert (row.screen_name, row.quote_date, row.status) == ("weekly puts", dt.date(2026, 11, 20), "COMPLETED")
         assert row.opportunities_found == _count(committed_engine, OpportunitySnapshot) > 0
+
+
+def test_snapshots_never_tried_go_before_those_whose_close_stays_unknown(committed_engine):
+    provider = get_provider("synthetic")
+    first, second = provider.universe()[:2]
+    _sync_all(committed_engine, [first, second], provider="synthetic", as_of=dt.date(2026, 9, 1))
+    _track(committed_engine, "puts", PremiumFilters(dte=(7, 45), delta=(0.1, 0.6)))
+    record_after_sync(committed_engine)
+    with unit_of_work(committed_engine, write=True) as session:  # the first symbol was tried before, in vain
+        session.execute(
+            OpportunitySnapshot.__table__.update()
+            .where(OpportunitySnapshot.symbol == first)
+            .values(unresolved_reason="the provider failed earlier")
+        )
+    assert resolve_due(committed_engine, max_symbols=1).resolved == 1  # one symbol a pass: the untried one
+    frame = service.snapshots(committed_engine, LOCAL_OPERATOR, "puts")
+    assert set(frame.loc[frame["status"] == "resolved", "symbol"]) == {second}
+    assert resolve_due(committed_engine, max_symbols=1).resolved == 1
