@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     retention_job_days: int = Field(default=30, gt=0)
     retention_resolved_error_days: int = Field(default=30, gt=0)
     retention_heartbeat_days: int = Field(default=7, gt=0)
+    retention_track_record_days: int = Field(default=1095, gt=0)  # tracked screens' sessions and snapshots
 
     @field_validator("*", mode="before")
     @classmethod

@@ -8,9 +8,9 @@ works the queue until nothing is left (waiting out other workers' leases), and e
 queue but never leads: no timers, no schedules, no housekeeping.
 
 This module is the composition root: the one place that knows every job kind. It builds the registry (chain
-sync from core.sync, scanner runs from core.scanner.jobs, broker-account syncs, pings and live feeds from
-core.accounts.kind) and hands it to the general machinery in core.jobs,
-which imports neither. The entry point stays `python -m core.sync` (DESIGN section 8): core/sync/__main__.py calls
+sync from core.sync, the track record from core.track.kind, scanner runs from core.scanner.jobs, broker-account
+syncs, pings and live feeds from core.accounts.kind) and hands it to the general machinery in core.jobs, which
+imports none of them. The entry point stays `python -m core.sync` (DESIGN section 8): core/sync/__main__.py calls
 `main` here.
 """
 
@@ -33,11 +33,12 @@ from core.lab.runs import lab_kind
 from core.providers import get_provider
 from core.scanner.jobs import scan_run_kind
 from core.sync.kind import chain_sync_kind
+from core.track.kind import track_record_kind
 
 
 def job_kinds(settings: Settings, provider_factory=get_provider) -> JobKinds:
-    """Every kind of queued work, in the order a poll works them: chain sync, scanner runs, account syncs, lab
-    test runs."""
+    """Every kind of work, in the order a poll works them: chain sync, the track record (right after a sync
+    completes), scanner runs, account syncs, lab test runs."""
     sync = chain_sync_kind(
         interval_minutes=settings.sync_interval_minutes,
         market_hours_only=settings.sync_market_hours_only,
@@ -49,7 +50,7 @@ def job_kinds(settings: Settings, provider_factory=get_provider) -> JobKinds:
         sync_minutes=settings.account_sync_interval_minutes,
         feed_seconds=settings.account_feed_flush_seconds,
     )
-    return JobKinds([sync, scan_run_kind(), accounts, lab_kind()])
+    return JobKinds([sync, track_record_kind(provider_factory), scan_run_kind(), accounts, lab_kind()])
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""History: sync runs, scan runs, critical errors, sidecar heartbeats, data coverage and (admins) the activity log."""
+"""History: sync runs, scan runs, critical errors, sidecar heartbeats, data coverage, the track record of tracked
+screens and (admins) the activity log."""
 
 import streamlit as st
 
@@ -9,6 +10,7 @@ from ui import charts
 from ui.activity import render_activity
 from ui.auth import require_page
 from ui.db import require_database
+from ui.track_record import render_track_record
 
 actor = require_page(Permission.READ)  # before anything else: who may open this page
 KEY = "history"
@@ -41,9 +43,9 @@ def _table(frame, name: str, empty: str, config: dict, notice=st.info) -> None:
         st.dataframe(frame, hide_index=True, key=f"{KEY}:{name}", column_config=config)
 
 
-names = ["Sync runs", "Scan runs", "Critical errors", "Sidecar heartbeats"]
+names = ["Sync runs", "Scan runs", "Critical errors", "Sidecar heartbeats", "Track record"]
 admin = actor.can(Permission.READ_ACTIVITY)  # the Activity tab is for admins only (and its service re-checks)
-runs, scans, errors, beats, *activity = st.tabs(names + ["Activity"] if admin else names)
+runs, scans, errors, beats, track, *activity = st.tabs(names + ["Activity"] if admin else names)
 with runs:
     if not report.sync_runs.empty:
         left, right = st.columns(2)
@@ -98,6 +100,8 @@ with beats:
             "details": cc.TextColumn("Details", width="large"),
         },
     )
+with track:
+    render_track_record(eng, actor)
 if activity:
     with activity[0]:
         render_activity(eng, actor)

@@ -10,7 +10,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("name", ["maths.md", "premiums.md", "wheel.md", "lab.md"])
+@pytest.mark.parametrize("name", ["maths.md", "premiums.md", "wheel.md", "lab.md", "track-record.md"])
 def test_doc_examples_run(name):
     result = doctest.testfile(str(DOCS / name), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

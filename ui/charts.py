@@ -1,6 +1,6 @@
 """Plotly figures of the pages: the IV smile, IV and premium history, payoff at expiry, sync run history, the
-Accounts page's P&L by position and allocation by holding, a wheel cycle's legs on its prices, and the Symbol
-page's smile wings, term structure and price and IV history.
+Accounts page's P&L by position and allocation by holding, a wheel cycle's legs on its prices, the Symbol
+page's smile wings, term structure and price and IV history, and a tracked screen's cumulative P&L.
 
 Figures only (no streamlit calls), each from a DataFrame core already shaped.
 """
@@ -209,6 +209,23 @@ def price_iv_figure(history: pd.DataFrame, symbol: str) -> go.Figure:
         title=f"{symbol}: price and IV history",
         yaxis_title="close ($)",
         yaxis2={"title": "IV30 (%)", "overlaying": "y", "side": "right"},
+        **_LAYOUT,
+    )
+    return fig
+
+
+def cumulative_pnl_figure(by_day: pd.DataFrame, screen: str) -> go.Figure:
+    """A tracked screen's resolved P&L (dollars, one contract per snapshot) by expiration date, and its running
+    total (core.track.service.cumulative_pnl)."""
+    fig = go.Figure()
+    fig.add_bar(x=by_day["expiration_date"], y=by_day["pnl"], name="P&L that day", marker_color="#9ecae1")
+    fig.add_scatter(
+        x=by_day["expiration_date"], y=by_day["cumulative_pnl"], mode="lines+markers", name="cumulative P&L"
+    )
+    fig.update_layout(
+        title=f"{screen}: P&L held to expiry, one contract each",
+        xaxis_title="expiration date",
+        yaxis_title="dollars",
         **_LAYOUT,
     )
     return fig

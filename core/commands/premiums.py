@@ -20,11 +20,11 @@ from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.db.models import Stock
 from core.exports import write_rows
-from core.premiums.export import export_frame
+from core.premiums.export import export_frame, json_rows, json_value
 from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
 from core.premiums.freshness import quote_freshness
 from core.premiums.query import CASH_COLUMNS, HOLDINGS_COLUMNS
-from core.premiums.screen import COLUMNS, DatabaseScanner, InvalidFilters, validate
+from core.premiums.screen import DatabaseScanner, InvalidFilters, validate
 
 SCOPE_COLUMNS = HOLDINGS_COLUMNS + CASH_COLUMNS
 
@@ -221,29 +221,8 @@ def filters_from_args(args: argparse.Namespace) -> PremiumFilters:
 
 
 # ---- output ----------------------------------------------------------------------------------------------
-def _json_value(value):
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
-        return value.isoformat()
-    if hasattr(value, "item"):  # NumPy scalars
-        return _json_value(value.item())
-    return value
-
-
-def json_rows(frame: pd.DataFrame) -> list[dict]:
-    """The frame as JSON-safe dicts in COLUMNS order (then a scope's columns): ISO dates, NaN/NA -> None."""
-    names = [c for c in COLUMNS if c in frame.columns] + [c for c in SCOPE_COLUMNS if c in frame.columns]
-    return [
-        {name: _json_value(value) for name, value in zip(names, row, strict=True)}
-        for row in frame[names].astype(object).itertuples(index=False, name=None)
-    ]
-
-
 def _cell(value, fmt: str) -> str:
-    value = _json_value(value)
+    value = json_value(value)
     return "" if value is None else fmt.format(value)
 
 
@@ -350,8 +329,8 @@ def _premiums(args: argparse.Namespace) -> int:
                 "filters": {**filters.to_json(), "as_of": as_of.isoformat()},
                 "count": len(frame),
                 "quotes": {
-                    "newest": _json_value(fresh.newest_quote),
-                    "date": _json_value(fresh.quote_date),
+                    "newest": json_value(fresh.newest_quote),
+                    "date": json_value(fresh.quote_date),
                     "trading_day": fresh.trading_day.isoformat(),
                     "stale": fresh.stale,
                 },

@@ -22,7 +22,9 @@ from core.db.models import (
     FINAL_RUN_STATUSES,
     CriticalErrorLog,
     JobRun,
+    OpportunitySnapshot,
     QuarantineCount,
+    ScanSession,
     ScheduleFire,
     SymbolDailyHistory,
     SystemHealthStatus,
@@ -133,6 +135,7 @@ class Retention:
     job_days: int
     resolved_error_days: int
     heartbeat_days: int
+    track_record_days: int = 1095  # tracked screens' snapshots (by expiry) and sessions (by start)
 
 
 def housekeeping(engine: Engine, retention: Retention, now: dt.datetime | None = None) -> dict[str, int]:
@@ -158,6 +161,11 @@ def housekeeping(engine: Engine, retention: Retention, now: dt.datetime | None =
             SystemHealthStatus.service_name == SERVICE_NAME,
             SystemHealthStatus.check_timestamp < now - retention.heartbeat_days * days,
         ),
+        # the track record: snapshots by expiry, then the sessions that recorded them
+        "opportunity_snapshots": delete(OpportunitySnapshot).where(
+            OpportunitySnapshot.expires_at < now - retention.track_record_days * days
+        ),
+        "scan_sessions": delete(ScanSession).where(ScanSession.started_at < now - retention.track_record_days * days),
     }
     removed = {}
     for name, statement in statements.items():

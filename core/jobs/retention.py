@@ -38,6 +38,7 @@ BOUNDS = {
     "job_days": (1, 3650),
     "resolved_error_days": (1, 3650),
     "heartbeat_days": (1, 365),
+    "track_record_days": (30, 3650),
 }
 LABELS = {
     "history_days": "daily history",
@@ -45,6 +46,7 @@ LABELS = {
     "job_days": "finished job runs and schedule fires",
     "resolved_error_days": "resolved errors",
     "heartbeat_days": "sidecar heartbeats",
+    "track_record_days": "track record (scan sessions and snapshots)",
 }
 
 

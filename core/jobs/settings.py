@@ -47,6 +47,7 @@ class SidecarSettings:
                 job_days=s.retention_job_days,
                 resolved_error_days=s.retention_resolved_error_days,
                 heartbeat_days=s.retention_heartbeat_days,
+                track_record_days=s.retention_track_record_days,
             ),
             "provider": s.market_data_provider,
         }

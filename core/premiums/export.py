@@ -9,9 +9,13 @@ spreadsheet would run as formulas with the shared export helper).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
+
+from core.premiums.query import CASH_COLUMNS, HOLDINGS_COLUMNS
+from core.premiums.query import COLUMNS as SCREEN_COLUMNS
 
 # (screen column, CSV heading, kind) in the order of the screen's columns
 EXPORT_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -97,4 +101,28 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(data, columns=[heading for _, heading, _ in present])
 
 
-__all__ = ["EXPORT_COLUMNS", "HEADINGS", "export_frame"]
+def json_value(value):
+    """One cell as JSON: ISO dates and times, NaN/NA/NaT -> None, NumPy scalars as Python numbers."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # NumPy scalars
+        return json_value(value.item())
+    return value
+
+
+def json_rows(frame: pd.DataFrame, columns=None) -> list[dict]:
+    """The frame as JSON-safe dicts in the screen's column order, then a scope's (holdings, cash), or `columns`:
+    ISO dates, NaN/NA -> None."""
+    known = (*SCREEN_COLUMNS, *HOLDINGS_COLUMNS, *CASH_COLUMNS)
+    names = [c for c in known if c in frame.columns] if columns is None else list(columns)
+    return [
+        {name: json_value(value) for name, value in zip(names, row, strict=True)}
+        for row in frame[names].astype(object).itertuples(index=False, name=None)
+    ]
+
+
+__all__ = ["EXPORT_COLUMNS", "HEADINGS", "export_frame", "json_rows", "json_value"]

@@ -31,6 +31,7 @@ from core.premiums.filters import PremiumFilters
 from core.scanner import service as scanners
 from core.symbol_view import service as symbol_view
 from core.sync import service as sync
+from core.track import service as track
 from core.watchlists import service as watchlists
 from core.wheel import service as wheel
 from core.wheel.cycles import Cycle
@@ -99,6 +100,12 @@ CALLS = [
         "screen_save",
     ),
     Call("premiums.delete_screen", "trader", lambda e, a, w: premiums.delete_screen(e, a, "Saved"), "screen_delete"),
+    # the track record
+    Call("track.track_record", "viewer", lambda e, a, w: track.track_record(e, a)),
+    Call("track.snapshots", "viewer", lambda e, a, w: track.snapshots(e, a, "Saved")),
+    Call("track.screens", "viewer", lambda e, a, w: track.screens(e, a)),
+    Call("track.set_tracked", "trader", lambda e, a, w: track.set_tracked(e, a, "Saved", True), "screen_track"),
+    Call("track.resolve_now", "trader", lambda e, a, w: track.resolve_now(e, a)),
     # Sync All
     Call("sync.request_sync", "trader", lambda e, a, w: sync.request_sync(e, a), "sync_enqueue"),
     Call("sync.active_sync", "viewer", lambda e, a, w: sync.active_sync(e, a)),
@@ -378,6 +385,7 @@ def test_the_matrix_covers_every_function_the_pages_call():
     modules["wheel"] = wheel
     modules["symbol_view"] = symbol_view
     modules["lab"] = lab
+    modules["track"] = track
     entry_points = set()
     for label, module in modules.items():
         for name in module.__all__:

@@ -18,6 +18,7 @@ from core.db.models import Base
 NOT_NAMES = {
     "stocks": "a company's name from the provider; the symbol is the key",
     "system_health_status": "a service's key in a time series of readings, one row per reading",
+    "scan_sessions": "the tracked saved screen a session ran: one session per screen and quote date",
 }
 # table -> columns a name is unique within (besides the name itself)
 OWNERS = {"trading_accounts": ("user_id",)}

@@ -17,7 +17,9 @@ from core.db.models import (
     CriticalErrorLog,
     JobItem,
     JobRun,
+    OpportunitySnapshot,
     QuarantineCount,
+    ScanSession,
     SymbolDailyHistory,
     SystemHealthStatus,
     TradingHoursTemplate,
@@ -173,6 +175,21 @@ def test_housekeeping_deletes_only_rows_past_retention(sidecar_engine):
         session.flush()
         session.add(JobItem(run_id=finished.id, symbol="OLD", status="synced"))
         session.add(JobRun(kind="sync", scope="sync:new", status="completed", finished_at=recent))
+    ancient = now - dt.timedelta(days=RETENTION.track_record_days + 5)  # the track record keeps three years
+    with unit_of_work(sidecar_engine, write=True) as session:
+        session.add(ScanSession(id="s-old", strategy="csp", started_at=ancient))
+        session.add(ScanSession(id="s-new", strategy="csp", started_at=recent))
+        for key, expires in (("old", ancient), ("new", old)):
+            session.add(
+                OpportunitySnapshot(
+                    opportunity_id=key,
+                    symbol="X",
+                    strategy_type="csp",
+                    data={},
+                    expires_at=expires,
+                    scan_session_id="s-new",
+                )
+            )
     health.write_heartbeat(sidecar_engine, "gone:1", "ok", {})
     with sidecar_engine.begin() as conn:
         conn.execute(update(SystemHealthStatus).values(check_timestamp=old))
@@ -184,7 +201,10 @@ def test_housekeeping_deletes_only_rows_past_retention(sidecar_engine):
         "job_runs": 1,
         "critical_error_logs": 1,
         "system_health_status": 1,
+        "opportunity_snapshots": 1,
+        "scan_sessions": 1,
     }
+    assert sidecars.count(sidecar_engine, OpportunitySnapshot) == 1  # expired 1000 days ago: kept
     assert sidecars.count(sidecar_engine, JobItem) == 0  # the old run's items went with it
     assert sidecars.count(sidecar_engine, CriticalErrorLog) == 1  # unresolved errors stay, however old
 

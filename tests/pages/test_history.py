@@ -118,3 +118,48 @@ def test_scopes_and_reasons_are_words_and_missing_texts_are_blank(open_page, com
     assert runs.iloc[0]["quarantined"] == "no bid: 12, ask below bid: 1"
     assert runs.iloc[0]["error"] == "" and runs.iloc[0]["requested_by"] == ""  # blank, not "None"
     assert "Rows kept out of rankings at the last sync, by reason: no bid: 12" in texts(app.caption)
+
+
+def test_track_record_tab_shows_each_screen_its_pnl_curve_and_snapshots(
+    open_page, committed_engine, db_url, shared_data, tmp_path
+):
+    from core.track.record import record_after_sync
+    from core.track.resolve import resolve_due
+    from tests.track.conftest import copy_spy_folder
+    from tests.track.test_record_resolve import QUOTED, SPY_PUTS, _sync_all, _track
+
+    folder = copy_spy_folder(shared_data, tmp_path)
+    _sync_all(committed_engine, ["SPY"], provider="csv", source=str(folder), as_of=QUOTED)
+    _track(committed_engine, "spy puts", SPY_PUTS)
+    record_after_sync(committed_engine)
+    resolve_due(committed_engine)
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    runs, summary, snapshots = (d.value for d in app.dataframe)
+    row = summary.iloc[0]
+    assert row["screen"] == "spy puts" and row["tracked"] and 0 < row["resolved"] < row["opportunities"]
+    assert len(snapshots) == row["opportunities"] and "screen" not in snapshots.columns
+    charts = app.get("plotly_chart")
+    assert len(charts) == 3  # run durations, contracts per run, the screen's cumulative P&L
+    assert "spy puts: P&L held to expiry" in charts[2].proto.spec
+    assert [s.value for s in app.selectbox if s.label == "Screen"] == ["spy puts"]
+
+
+def test_track_record_tab_says_how_to_start_and_a_viewer_cannot_change_tracking(open_page, committed_engine, db_url):
+    from core.auth import LOCAL_OPERATOR
+    from core.premiums import service as premiums
+    from core.premiums.filters import PremiumFilters
+
+    premiums.save_screen(committed_engine, LOCAL_OPERATOR, "weekly", PremiumFilters())
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    assert "No tracked screen yet" in texts(app.info)
+    [choice] = [m for m in app.multiselect if m.label == "Track these saved screens"]
+    choice.select("weekly")
+    app.button(key="history:track:save").click().run()
+    no_exception(app)
+    summary = app.dataframe[0].value  # no sync run yet: the first table is the track record's summary
+    assert (summary.iloc[0]["screen"], summary.iloc[0]["opportunities"]) == ("weekly", 0)
+    viewer = open_page(db_url, PAGE, role="viewer")
+    no_exception(viewer)
+    assert not [m for m in viewer.multiselect if m.label == "Track these saved screens"]

@@ -68,8 +68,9 @@ def test_the_periodic_sync_counts_from_the_last_request_so_restarts_do_not_postp
 def test_the_sidecar_works_chain_sync_then_scanner_runs_and_syncs_the_universe_on_its_interval():
     settings = Settings(sync_interval_minutes=45, account_ping_interval_seconds=30, account_feed_flush_seconds=3)
     kinds = job_kinds(settings)
-    assert kinds.names == ("sync", "scan", "accounts_sync", "lab")
-    timer, ping, accounts, feed = kinds.timers()
+    assert kinds.names == ("sync", "track", "scan", "accounts_sync", "lab")  # the track record right after a sync
+    timer, resolve, ping, accounts, feed = kinds.timers()
+    assert (resolve.id, resolve.seconds) == ("track-resolve", 30 * 60)
     assert (timer.id, timer.seconds) == ("universe-sync", 45 * 60)
     assert [(ping.id, ping.seconds), (accounts.id, accounts.seconds)] == [("accounts-ping", 30), ("accounts-sync", 300)]
     assert (feed.id, feed.seconds) == ("accounts-feed", 3)

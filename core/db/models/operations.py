@@ -14,6 +14,11 @@ Differences from the seed, on purpose:
   default; `opportunity_snapshots.id` has no extra index (the seed's `index=True` on the primary key would
   duplicate the primary key's own).
 - Defaulted counters and event timestamps are NOT NULL (with server defaults) like the rest of the schema.
+- The track record (docs/track-record.md, migration 0009): `scan_sessions` gains `screen_name`, `quote_date`
+  (unique together: one session per tracked screen and quote date) and `job_run_id` (the universe sync it
+  followed; no foreign key, job runs are housekept sooner); `opportunity_snapshots` gains its resolution at
+  expiry: `outcome`, `resolved_at`, `underlying_close`, `pnl` (dollars per contract), `realized_return`,
+  `realized_annualized_return` (percent), or `unresolved_reason` while the close is unknown.
 Unsized `String` columns are kept as in the seed (VARCHAR without a limit on both backends).
 """
 
@@ -22,10 +27,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db.base import Base, CreatedAt, JSONType, created_ts, intpk, utcnow, uuidpk
+from core.db.base import Base, CreatedAt, JSONType, UTCDateTime, created_ts, intpk, utcnow, uuidpk
 
 __all__ = ["CriticalErrorLog", "OpportunitySnapshot", "ScanSession", "SystemHealthStatus"]
 
@@ -62,6 +79,7 @@ class ScanSession(Base):
     """One opportunity scan of a strategy: when it ran, how it ended, what it found."""
 
     __tablename__ = "scan_sessions"
+    __table_args__ = (UniqueConstraint("screen_name", "quote_date", name="uq_scan_sessions_screen_name_quote_date"),)
 
     id: Mapped[uuidpk]
     strategy: Mapped[str] = mapped_column(String, index=True)
@@ -69,6 +87,9 @@ class ScanSession(Base):
     completed_at: Mapped[dt.datetime | None]
     opportunities_found: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     status: Mapped[str | None] = mapped_column(String, default="RUNNING", server_default=text("'RUNNING'"), index=True)
+    screen_name: Mapped[str | None] = mapped_column(String(100))  # the tracked saved screen it ran
+    quote_date: Mapped[dt.date | None] = mapped_column(Date)  # the quotes' New York date
+    job_run_id: Mapped[int | None] = mapped_column(Integer)  # the universe sync it followed
 
     # SET NULL in the database: the ORM nulls loaded snapshots itself and leaves unloaded ones to the DB.
     opportunities: Mapped[list[OpportunitySnapshot]] = relationship(back_populates="scan_session", passive_deletes=True)
@@ -78,6 +99,10 @@ class OpportunitySnapshot(CreatedAt, Base):
     """One opportunity a scan found, as a JSON document, valid until `expires_at`."""
 
     __tablename__ = "opportunity_snapshots"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('expired', 'assigned', 'called_away')", name="outcome"),
+        Index("idx_opportunity_snapshots_outcome_expires", "outcome", "expires_at"),
+    )
 
     id: Mapped[intpk]
     opportunity_id: Mapped[str] = mapped_column(String, unique=True, index=True)
@@ -86,5 +111,13 @@ class OpportunitySnapshot(CreatedAt, Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     expires_at: Mapped[dt.datetime]
     scan_session_id: Mapped[str | None] = mapped_column(ForeignKey("scan_sessions.id", ondelete="SET NULL"), index=True)
+    # the resolution at expiry (core.track.resolve); outcome NULL until resolved
+    outcome: Mapped[str | None] = mapped_column(String(20))  # expired | assigned | called_away
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    underlying_close: Mapped[float | None] = mapped_column(Float)
+    pnl: Mapped[float | None] = mapped_column(Float)  # dollars per contract held to expiry
+    realized_return: Mapped[float | None] = mapped_column(Float)  # percent of capital
+    realized_annualized_return: Mapped[float | None] = mapped_column(Float)  # percent a year
+    unresolved_reason: Mapped[str | None] = mapped_column(Text)  # why the close is not known yet
 
     scan_session: Mapped[ScanSession | None] = relationship(back_populates="opportunities")

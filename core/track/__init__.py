@@ -1,0 +1,1 @@
+"""The track record: tracked saved screens recorded after each universe sync and resolved at expiry."""
