@@ -195,15 +195,18 @@ def test_volatility_size_and_dividend_filters_and_columns(open_page, demo_url):
     assert {"earnings_before_expiry", "ex_dividend_before_expiry"} <= set(table.columns)
     caps = table["market_cap"].dropna().sort_values()
     low = float(caps.iloc[len(caps) // 2]) / 1e9  # the median cap, in billions: about half the rows stay
-    app.number_input(key="premiums:market_cap_min").set_value(low).run()
+    app.number_input(key="premiums:market_cap_min").set_value(low)
+    app.button(key="premiums:apply").click().run()  # inside the "More filters" form: applied together
     no_exception(app)
     big = _table(app)
     assert 0 < len(big) < len(table) and (big["market_cap"] >= low * 1e9).all()
-    app.number_input(key="premiums:market_cap_min").set_value(None).run()
+    app.number_input(key="premiums:market_cap_min").set_value(None)
+    app.button(key="premiums:apply").click().run()
     app.radio(key="premiums:strategy").set_value("cc").run()
     app.slider(key="premiums:dte").set_value((1, 120)).run()
     calls = _table(app)
-    app.checkbox(key="premiums:exclude_ex_dividend").set_value(True).run()
+    app.checkbox(key="premiums:exclude_ex_dividend").set_value(True)
+    app.button(key="premiums:apply").click().run()
     no_exception(app)
     safe = _table(app)
     assert calls["ex_dividend_before_expiry"].any(), "the demo must hold a call spanning an ex-dividend date"
