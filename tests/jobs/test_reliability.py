@@ -116,6 +116,7 @@ def _expected_contracts(symbols) -> int:
     return total
 
 
+@pytest.mark.slow
 def test_two_sidecars_process_every_item_and_every_fire_exactly_once(
     backend, committed_engine, db_url, tmp_path, universe
 ):
@@ -166,6 +167,7 @@ def _fired(engine, schedule_id) -> bool:
         return session.get(ScanSchedule, schedule_id).last_run is not None
 
 
+@pytest.mark.slow
 def test_one_leader_schedules_and_a_follower_takes_over_after_kill_9(backend, committed_engine, db_url, tmp_path):
     _postgres_only(backend)
     pair = {}
@@ -197,6 +199,7 @@ def test_one_leader_schedules_and_a_follower_takes_over_after_kill_9(backend, co
     assert "leading" in pair[survivor].log()
 
 
+@pytest.mark.slow
 def test_the_database_goes_away_and_comes_back(backend, committed_engine, db_url, tmp_path, universe):
     _postgres_only(backend)
     server = committed_engine.url
