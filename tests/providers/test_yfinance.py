@@ -271,7 +271,7 @@ def test_empty_expiry_is_retried_once_then_reported(fake, provider):
 
 def test_every_expiry_empty_is_a_failure_not_an_empty_market(fake, provider):
     fake.every_date_empty = True
-    with pytest.raises(ProviderError, match="all 19 listed expiries"):
+    with pytest.raises(ProviderError, match="all 19 requested expiries"):
         provider.snapshot("AAPL")
 
 

@@ -194,7 +194,7 @@ class YahooServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as Yahoo's edge
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 status, body, headers = server.answer(parts.path, parts.query)
                 b = server.behaviour
@@ -211,7 +211,7 @@ class YahooServer:
                 with server._lock:
                     server.stats.bytes += len(body)
 
-            do_POST = do_GET  # noqa: N815 (the consent form posts; it gets the same 404)
+            do_POST = do_GET
 
             def log_message(self, *args) -> None:  # quiet
                 pass
