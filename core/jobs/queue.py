@@ -251,7 +251,10 @@ def usage_totals(session: Session | Connection, run_ids: list[int]) -> dict[int,
         .where(JobItem.run_id.in_(run_ids), JobItem.requests.is_not(None))
         .group_by(JobItem.run_id)
     )
-    return {row[0]: dict(zip(USAGE_COLUMNS, (v or 0 for v in row[1:]), strict=True)) for row in session.execute(stmt)}
+    # float(): PostgreSQL sums a BIGINT as NUMERIC (a Decimal)
+    return {
+        row[0]: dict(zip(USAGE_COLUMNS, (float(v or 0) for v in row[1:]), strict=True)) for row in session.execute(stmt)
+    }
 
 
 def record_outcomes(conn: Connection, worker: str, outcomes: list[ItemOutcome]) -> None:

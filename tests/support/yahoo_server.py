@@ -51,6 +51,9 @@ class Stats:
     empties: int = 0
     bytes: int = 0
     arrivals: list[float] = field(default_factory=list)  # monotonic time of each options request
+    refusals: list[float] = field(default_factory=list)  # monotonic time of each 429
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most requests being answered at once (several fetchers at work)
     paths: list[str] = field(default_factory=list)
 
     def rate(self) -> float:
@@ -127,6 +130,7 @@ class YahooServer:
             self.stats.paths.append(path + (f"?{query}" if query else ""))
             if self._over_cap():
                 self.stats.rate_limited += 1
+                self.stats.refusals.append(time.monotonic())
                 return 429, b"Edge: Too Many Requests", {}
             roll_error, roll_empty = self._rng.random(), self._rng.random()
         if path in ("", "/"):
@@ -169,7 +173,7 @@ class YahooServer:
         stamp = dt.datetime.fromtimestamp(date, dt.UTC).strftime("%y%m%d")
         for contract in option["calls"] + option["puts"]:
             code = contract["contractSymbol"]
-            contract["contractSymbol"] = code[: -15] + stamp + code[-9:]
+            contract["contractSymbol"] = code[:-15] + stamp + code[-9:]
             contract["expiration"] = date
         option["expirationDate"] = date
         return body
@@ -196,6 +200,16 @@ class YahooServer:
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
+                with server._lock:
+                    server.stats.in_flight += 1
+                    server.stats.max_in_flight = max(server.stats.max_in_flight, server.stats.in_flight)
+                try:
+                    self._answer(parts)
+                finally:
+                    with server._lock:
+                        server.stats.in_flight -= 1
+
+            def _answer(self, parts) -> None:
                 status, body, headers = server.answer(parts.path, parts.query)
                 b = server.behaviour
                 delay = b.latency + (server._rng.uniform(-b.jitter, b.jitter) if b.jitter else 0.0)
