@@ -82,6 +82,7 @@ CALLS = [
     Call("premiums.best_per_symbol", "viewer", lambda e, a, w: premiums.best_per_symbol(e, a, PremiumFilters())),
     Call("premiums.screen_names", "viewer", lambda e, a, w: premiums.screen_names(e, a)),
     Call("premiums.freshness", "viewer", lambda e, a, w: premiums.freshness(e, a, dt.date(2026, 12, 1))),
+    Call("premiums.sync_windows", "viewer", lambda e, a, w: premiums.sync_windows(e, a)),
     Call("premiums.load_screen", "viewer", lambda e, a, w: premiums.load_screen(e, a, "Saved")),
     Call(
         "premiums.save_screen",

@@ -182,3 +182,18 @@ def test_fill_at_the_bid_toggle_prices_the_table_at_the_bid(open_page, demo_url)
     assert len(at_bid) > 0
     assert ((at_bid["premium"] - at_bid["bid"] * 100).abs() < 1e-6).all()
     assert at_bid["flat_annualized_return"].is_monotonic_decreasing
+
+
+def test_the_dte_filter_beyond_the_sync_window_says_the_data_stops_there(open_page, committed_engine, db_url):
+    from core.sync.requests import SyncRequest, enqueue_sync
+    from core.sync.worker import SyncWorker
+
+    with unit_of_work(committed_engine, write=True) as session:
+        seed_stocks(session, demo_symbols(5))
+        enqueue_sync(session, SyncRequest(all_symbols=True, provider="synthetic", max_dte=30))
+    SyncWorker(committed_engine).run_until_idle()
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    assert "synced 30 days out" in texts(app.caption)  # the default 7-45 days reaches past the window
+    app.slider(key="premiums:dte").set_value((7, 30)).run()
+    assert "synced 30 days out" not in texts(app.caption)
