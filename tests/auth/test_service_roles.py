@@ -61,6 +61,12 @@ CALLS = [
     Call("watchlists.view", "viewer", lambda e, a, w: watchlists.view(e, a, w.watchlist)),
     Call("watchlists.create", "trader", lambda e, a, w: watchlists.create(e, a, "New list"), "watchlist_create"),
     Call(
+        "watchlists.set_sync_window",
+        "trader",
+        lambda e, a, w: watchlists.set_sync_window(e, a, w.watchlist, 30),
+        "watchlist_sync_window",
+    ),
+    Call(
         "watchlists.rename", "trader", lambda e, a, w: watchlists.rename(e, a, w.watchlist, "Moved"), "watchlist_rename"
     ),
     Call(
