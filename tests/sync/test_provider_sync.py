@@ -198,3 +198,16 @@ def test_sync_inline_prints_the_requests(committed_engine, db_url, yahoo, tmp_pa
     )
     assert doc["max_dte"] == 75  # SYNC_MAX_DTE's default
     assert doc["requests"]["requests"] > 1 and doc["requests"]["bytes"] > 0
+
+
+def test_server_errors_and_empty_expiries_are_retried_and_counted(committed_engine, shared_data, tmp_path):
+    behaviour = Behaviour(error_rate=0.15, empty_rate=0.15, seed=21)
+    with YahooServer(shared_data / "yahoo_v7_raw", recorded=RECORDED, behaviour=behaviour) as server:
+        run_id = _sync(committed_engine, server, tmp_path, ["AAPL", "AMZN"], max_dte=0)
+    assert server.stats.errors > 0 and server.stats.empties > 0
+    with unit_of_work(committed_engine) as session:
+        items = list(session.scalars(select(JobItem).where(JobItem.run_id == run_id)))
+    assert {i.status for i in items} == {"synced"}  # a 503 or an empty expiry now and then fails nothing
+    # yfinance re-asks once itself after a 503; a second 503, or an empty expiry, is our retry
+    assert 0 < sum(i.retries for i in items) <= server.stats.errors + 2 * server.stats.empties
+    assert sum(i.requests for i in items) == server.stats.requests
