@@ -88,14 +88,17 @@ class TokenBucket:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        space_sends: bool = True,
     ) -> None:
         self._lock = threading.Lock()
+        self.space_sends = space_sends
         self._clock, self._sleep = clock, sleep
         self.rate, self.burst = 1.0, 1.0
         self.configure(rate, burst)
         self._tokens = self.burst
         self._stamp = clock()
         self._paused_until = float("-inf")
+        self._next_send = float("-inf")  # the earliest the next send may go out (burst of one)
         self.pauses = 0  # how many times a 429 paused the bucket (benchmarks report it)
 
     def configure(self, rate: float, burst: float | None = None) -> None:
@@ -126,9 +129,17 @@ class TokenBucket:
                 waited += wait
             if reserved:
                 with self._lock:
-                    # A 429 that arrived while we slept voids the slot: queue again behind the pause.
-                    if self._clock() >= self._paused_until:
-                        return waited
+                    now = self._clock()
+                    if now < self._paused_until:
+                        continue  # a 429 arrived while we slept: the slot is void, queue again behind the pause
+                    # Sends keep their spacing even when the slots did not: a thread that woke late (a busy CPU,
+                    # a held GIL) must not go out together with the next one, or the server sees a burst.
+                    gap = self._next_send - now if self.space_sends and self.burst <= 1.0 else 0.0
+                    self._next_send = max(now, self._next_send) + 1.0 / self.rate
+                if gap > 0:
+                    self._sleep(gap)
+                    waited += gap
+                return waited
 
     def pause(self, seconds: float) -> None:
         """Stop every user of this bucket for `seconds` (the server said 429); the pause then restarts at rate."""

@@ -360,13 +360,29 @@ def test_token_bucket_spaces_requests_and_allows_a_burst():
 
 def test_token_bucket_gives_concurrent_callers_distinct_slots():
     waits: list[float] = []
-    bucket = TokenBucket(2.0, clock=lambda: 0.0, sleep=waits.append)  # time stands still: pure reservations
+    # Time stands still: pure reservations (the spacing of actual sends would see every send at once).
+    bucket = TokenBucket(2.0, clock=lambda: 0.0, sleep=waits.append, space_sends=False)
     threads = [threading.Thread(target=lambda: [bucket.acquire() for _ in range(5)]) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert sorted(waits) == pytest.approx([0.5 * k for k in range(1, 40)])
+
+
+def test_a_caller_that_woke_late_does_not_go_out_with_the_next_one():
+    clock = FakeClock()
+    late = {"by": 0.4}
+
+    def sleep(seconds: float) -> None:  # the first sleeper oversleeps (a busy CPU): its send slips
+        clock.sleep(seconds + late.pop("by", 0.0))
+
+    bucket = TokenBucket(2.0, clock=clock.monotonic, sleep=sleep)
+    starts = []
+    for _ in range(4):
+        bucket.acquire()
+        starts.append(clock.now)
+    assert starts == pytest.approx([0.0, 0.9, 1.4, 1.9])  # never closer than 0.5 s, however the slots fell
 
 
 def test_a_pause_stops_every_caller_then_the_bucket_restarts_at_its_rate():
