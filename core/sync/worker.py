@@ -122,7 +122,7 @@ class SyncWorker:
                     continue  # never started: released below
                 while True:
                     try:
-                        result = future.result(timeout=max(1.0, self.lease.total_seconds() / 6))
+                        result = future.result(timeout=self.lease.total_seconds() / 6)
                         break
                     except FutureTimeout:
                         pass
