@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     yf_requests_per_second: float = Field(default=2.0, gt=0)
     yf_max_retries: int = Field(default=4, ge=0)
     yf_timeout_seconds: float = Field(default=20.0, gt=0)
+    # Every request for a *.yahoo.com host goes here instead when set (a Yahoo-compatible mirror; the tests' server).
+    yf_base_url: str | None = None
+    yf_pause_on_429_seconds: float = Field(default=5.0, ge=0)  # every fetcher of the process pauses this long
+    # Expiries more than this many days out are not requested (0: every listed expiry); docs/providers.md.
+    sync_max_dte: int = Field(default=75, ge=0, le=3660)
+    sync_fetchers: int = Field(default=4, ge=1, le=32)  # symbols fetched at once per worker (one shared bucket)
     synthetic_seed: int = 7
     synthetic_universe_size: int = Field(default=1200, ge=1, le=20000)
     # Fernet keys for broker API keys, comma-separated, newest first (docs/accounts.md); never shown.

@@ -65,6 +65,15 @@ with runs:
             "no_options": "No options",
             "contracts": cc.NumberColumn("Contracts", format="localized"),
             "quarantined": cc.TextColumn("Quarantined rows", help="Rows kept out of rankings, by reason."),
+            "max_dte": cc.NumberColumn(
+                "Window (days)", format="%d", help="Expiries asked for: within this many days; 0 means every expiry."
+            ),
+            "requests": cc.NumberColumn("Requests", format="localized", help="HTTP requests to the provider."),
+            "retries": "Retries",
+            "rate_limited": cc.NumberColumn("429s", help="Answers 'too many requests': every fetcher paused."),
+            "megabytes": cc.NumberColumn("MB", format="%.1f"),
+            "wait_s": cc.NumberColumn("Rate-limit wait (s)", format="%.0f", help="Summed over fetchers."),
+            "network_s": cc.NumberColumn("Network (s)", format="%.0f", help="Summed over fetchers."),
         },
     )
 with scans:

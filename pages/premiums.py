@@ -115,6 +115,9 @@ if fresh.stale:
     )
     if frame.empty:
         st.stop()
+window_note = service.sync_windows(eng, actor).message(flt.dte[1])
+if window_note:
+    st.caption(window_note)
 if frame.empty:
     st.info(
         "No contract matches these filters. Widen the days-to-expiry or |delta| range, lower the minimum "

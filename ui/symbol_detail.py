@@ -54,6 +54,8 @@ def render_detail(engine: Engine, actor: Actor, trade: Trade, as_of: str, versio
         f"{trade.symbol} {trade.expiration_date:%Y-%m-%d} {trade.strike:g} {kind}"
         + (f" — {detail.name}" if detail.name else "")
     )
+    if detail.sync_window:
+        st.caption(f"Chain: {detail.sync_window}.")
     cols = st.columns(4)
     cols[0].metric("Stock", f"${trade.underlying_price:,.2f}")
     cols[1].metric("Premium", f"${trade.mid * 100:,.0f}", help="Fill price (mid, or bid) x 100, per contract.")

@@ -52,6 +52,20 @@ def rename(eng: Engine, actor: Actor, old: str, field: str) -> None:
     _run(action)
 
 
+def set_window(eng: Engine, actor: Actor, name: str, field: str) -> None:
+    def action():
+        days = state.get(field)
+        info = service.set_sync_window(eng, actor, name, None if days is None else int(days))
+        said = "SYNC_MAX_DTE" if info.sync_max_dte is None else describe_days(info.sync_max_dte)
+        _report("success", f"Syncs of “{name}” now ask for {said}.")
+
+    _run(action)
+
+
+def describe_days(max_dte: int) -> str:
+    return "every listed expiry" if max_dte == 0 else f"expiries within {max_dte} days"
+
+
 def delete(eng: Engine, actor: Actor, name: str) -> None:
     def action():
         gone = service.delete(eng, actor, name)

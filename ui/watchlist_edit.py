@@ -49,6 +49,21 @@ def render_tabs(eng: Engine, actor: Actor, info: WatchlistInfo, add, remove, man
         field = f"{KEY}:rename_to:{info.id}"
         st.text_input("New name", value=info.name, key=field)
         st.button("Rename", key=f"{KEY}:rename", on_click=act.rename, args=(eng, actor, info.name, field))
+        window = f"{KEY}:window:{info.id}"
+        st.number_input(
+            "Sync window (days)",
+            min_value=0,
+            max_value=3660,
+            value=info.sync_max_dte,
+            step=1,
+            key=window,
+            placeholder="SYNC_MAX_DTE",
+            help="Syncs of this list ask only for expiries within this many days; 0 means every listed expiry; "
+            "empty means the SYNC_MAX_DTE setting.",
+        )
+        st.button(
+            "Set sync window", key=f"{KEY}:set_window", on_click=act.set_window, args=(eng, actor, info.name, window)
+        )
         _delete_with_confirmation(eng, actor, info.name)
 
 

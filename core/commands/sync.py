@@ -14,6 +14,7 @@ from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine, unit_of_work
 from core.db.migrate import require_current_schema
 from core.db.models import JobItem, JobRun
+from core.jobs.queue import USAGE_COLUMNS, usage_totals
 from core.providers import PROVIDER_NAMES, UnknownProvider
 from core.symbols import SymbolListError, parse_ticker_list
 from core.sync.requests import SyncRequest, SyncRequestError
@@ -35,6 +36,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         metavar="YYYY-MM-DD",
         help="market date for the synthetic provider (default today, New York)",
     )
+    sync.add_argument(
+        "--max-dte",
+        type=int,
+        metavar="N",
+        help="only expiries within N days (0: every expiry; default: the watchlist's window, else SYNC_MAX_DTE)",
+    )
     sync.add_argument("--inline", action="store_true", help="do the work in this process and wait for it")
     sync.add_argument("--format", choices=("table", "json"), default="table")
     sync.set_defaults(handler=_sync)
@@ -54,6 +61,7 @@ def _sync(args: argparse.Namespace) -> int:
             source=args.source,
             as_of=args.as_of,
             requested_by=_requested_by(actor),
+            max_dte=args.max_dte,
         )
         with unit_of_work(engine, write=True) as session:
             run, created = enqueue(session, actor, request)
@@ -82,6 +90,8 @@ def _sync(args: argparse.Namespace) -> int:
         "contracts": run.contracts,
         "quarantined": run.quarantined or {},
         "seconds": round(time.monotonic() - started, 2),
+        "max_dte": (run.params or {}).get("max_dte"),
+        "requests": request_totals(engine, run_id),
         "failures": [{"symbol": s, "error": e} for s, e in failures(engine, run_id)],
     }
     if args.format == "json":
@@ -92,6 +102,9 @@ def _sync(args: argparse.Namespace) -> int:
             f"{run.contracts:,} contracts, {run.failed_items} failed, {run.no_options_items} without options "
             f"in {summary['seconds']} s"
         )
+        usage = summary["requests"]
+        if usage["requests"]:
+            print(describe_requests(usage, run.done_items))
         shown = summary["failures"][:_FAILURES_SHOWN]
         for failure in shown:
             print(f"  failed {failure['symbol']}: {failure['error'] or 'no reason recorded'}")
@@ -117,6 +130,24 @@ def failures(engine, run_id: int) -> list[tuple[str, str | None]]:
             .order_by(JobItem.symbol)
         )
         return [(symbol, error) for symbol, error in session.execute(stmt)]
+
+
+def request_totals(engine, run_id: int) -> dict[str, float]:
+    """The run's request accounting summed over its items (zeros for a provider without a network)."""
+    with unit_of_work(engine) as session:
+        totals = usage_totals(session, [run_id]).get(run_id, {})
+    return {key: round(totals.get(key, 0), 3) for key in USAGE_COLUMNS}
+
+
+def describe_requests(usage: dict[str, float], symbols: int) -> str:
+    """One line: requests (per symbol), retries, 429s, megabytes, seconds waiting for the bucket vs network."""
+    per = f" ({usage['requests'] / symbols:.1f} a symbol)" if symbols else ""
+    return (
+        f"  {int(usage['requests']):,} requests{per}, {int(usage['retries'])} retries, "
+        f"{int(usage['rate_limited'])} rate limited (429), {usage['bytes'] / 1e6:.1f} MB; "
+        f"{usage['wait_seconds']:.1f} s waiting for the rate limit, {usage['network_seconds']:.1f} s on the network "
+        "(summed over fetchers)"
+    )
 
 
 def _load(engine, run_id: int) -> JobRun:

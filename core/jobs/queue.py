@@ -62,6 +62,18 @@ class ItemOutcome:
     contracts: int = 0
     quarantined: dict[str, int] | None = None
     error: str | None = None
+    usage: dict[str, float] | None = None  # request accounting (USAGE_COLUMNS); None when nothing was fetched
+
+
+# An item's request accounting: the keys of ItemOutcome.usage and the job_items columns they are stored in.
+USAGE_COLUMNS = {
+    "requests": "requests",
+    "retries": "retries",
+    "rate_limited": "rate_limited",
+    "bytes": "bytes_received",
+    "wait_seconds": "wait_seconds",
+    "network_seconds": "network_seconds",
+}
 
 
 def enqueue_run(
@@ -228,6 +240,23 @@ def extend_leases(conn: Connection, worker: str, item_ids: list[int], lease: dt.
     return result.rowcount
 
 
+def usage_totals(session: Session | Connection, run_ids: list[int]) -> dict[int, dict[str, float]]:
+    """Each run's request accounting summed over its items (USAGE_COLUMNS' keys); runs that fetched nothing
+    over a network are missing."""
+    if not run_ids:
+        return {}
+    columns = [getattr(JobItem, c) for c in USAGE_COLUMNS.values()]
+    stmt = (
+        select(JobItem.run_id, *[func.sum(c) for c in columns])
+        .where(JobItem.run_id.in_(run_ids), JobItem.requests.is_not(None))
+        .group_by(JobItem.run_id)
+    )
+    # float(): PostgreSQL sums a BIGINT as NUMERIC (a Decimal)
+    return {
+        row[0]: dict(zip(USAGE_COLUMNS, (float(v or 0) for v in row[1:]), strict=True)) for row in session.execute(stmt)
+    }
+
+
 def record_outcomes(conn: Connection, worker: str, outcomes: list[ItemOutcome]) -> None:
     """Store each item's outcome and refresh its run's totals (in the caller's transaction).
 
@@ -245,6 +274,7 @@ def record_outcomes(conn: Connection, worker: str, outcomes: list[ItemOutcome]) 
             contracts=bindparam("new_contracts"),
             quarantined=bindparam("new_quarantined"),
             error_message=bindparam("error"),
+            **{column: bindparam(f"usage_{column}") for column in USAGE_COLUMNS.values()},
             finished_at=now,
             lease_owner=None,
             lease_expires_at=None,
@@ -256,6 +286,7 @@ def record_outcomes(conn: Connection, worker: str, outcomes: list[ItemOutcome]) 
                 "new_contracts": o.contracts,
                 "new_quarantined": o.quarantined or None,
                 "error": o.error,
+                **{f"usage_{column}": (o.usage or {}).get(key) for key, column in USAGE_COLUMNS.items()},
             }
             for o in outcomes
         ],

@@ -25,6 +25,7 @@ from core.db.models import (
     SystemHealthStatus,
     Watchlist,
 )
+from core.jobs import queue
 from core.wording import describe_counts, scope_words
 
 FRESH_WITHIN = dt.timedelta(hours=24)
@@ -45,6 +46,13 @@ SYNC_COLUMNS = [
     "no_options",
     "contracts",
     "quarantined",
+    "max_dte",
+    "requests",
+    "retries",
+    "rate_limited",
+    "megabytes",
+    "wait_s",
+    "network_s",
     "error",
 ]
 SCAN_COLUMNS = [
@@ -99,7 +107,8 @@ def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> float | None
 
 
 def sync_runs(session: Session, limit: int = 200) -> pd.DataFrame:
-    runs = session.scalars(select(JobRun).where(JobRun.kind == "sync").order_by(JobRun.id.desc()).limit(limit))
+    runs = list(session.scalars(select(JobRun).where(JobRun.kind == "sync").order_by(JobRun.id.desc()).limit(limit)))
+    usage = queue.usage_totals(session, [r.id for r in runs])
     rows = [
         {
             "id": r.id,
@@ -117,11 +126,27 @@ def sync_runs(session: Session, limit: int = 200) -> pd.DataFrame:
             "no_options": r.no_options_items,
             "contracts": r.contracts,
             "quarantined": describe_counts(r.quarantined),
+            "max_dte": (r.params or {}).get("max_dte"),
+            **_usage_cells(usage.get(r.id)),
             "error": r.error_message,
         }
         for r in runs
     ]
     return _frame(rows, SYNC_COLUMNS, times=("created_at", "started_at", "finished_at"))
+
+
+def _usage_cells(usage: dict[str, float] | None) -> dict[str, float | None]:
+    """A run's summed request accounting as History's cells (blank for a provider without a network)."""
+    if not usage:
+        return dict.fromkeys(("requests", "retries", "rate_limited", "megabytes", "wait_s", "network_s"))
+    return {
+        "requests": int(usage["requests"]),
+        "retries": int(usage["retries"]),
+        "rate_limited": int(usage["rate_limited"]),
+        "megabytes": round(usage["bytes"] / 1e6, 2),
+        "wait_s": round(usage["wait_seconds"], 1),
+        "network_s": round(usage["network_seconds"], 1),
+    }
 
 
 def scan_runs(session: Session, limit: int = 200) -> pd.DataFrame:

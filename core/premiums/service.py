@@ -27,6 +27,8 @@ from core.premiums.freshness import QuoteFreshness, quote_freshness
 from core.premiums.saved_screens import ScreenError
 from core.premiums.screen import DatabaseScanner, InvalidFilters
 from core.premiums.symbol_detail import SymbolDetail, Trade, symbol_detail
+from core.premiums.window import SyncWindows
+from core.premiums.window import sync_windows as windows_of
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,13 @@ def freshness(engine: Engine, actor: Actor, as_of: dt.date) -> QuoteFreshness:
     require(actor, Permission.READ)
     with unit_of_work(engine) as session:
         return quote_freshness(session, as_of)
+
+
+def sync_windows(engine: Engine, actor: Actor) -> SyncWindows:
+    """How many synced symbols each expiry window covers (the DTE filter's note)."""
+    require(actor, Permission.READ)
+    with unit_of_work(engine) as session:
+        return windows_of(session)
 
 
 def detail(engine: Engine, actor: Actor, trade: Trade, as_of: dt.date | None = None) -> SymbolDetail:

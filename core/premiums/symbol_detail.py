@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.premiums.screen import DatabaseScanner
+from core.premiums.window import describe_window, symbol_window
 from core.pricing import metrics
 from core.pricing.metrics import CONTRACT_MULTIPLIER
 
@@ -61,6 +62,7 @@ class SymbolDetail:
     breakeven: float
     cushion_pct: float
     max_profit: float
+    sync_window: str = ""  # which expiries the symbol's last sync asked for, in words
 
 
 def payoff_at_expiry(trade: Trade, prices: np.ndarray) -> np.ndarray:
@@ -141,4 +143,5 @@ def symbol_detail(
         breakeven(trade),
         cushion_pct(trade),
         max_profit,
+        describe_window(symbol_window(session, trade.symbol)),
     )

@@ -37,6 +37,8 @@ def get_provider(
             requests_per_second=settings.yf_requests_per_second,
             max_retries=settings.yf_max_retries,
             timeout=settings.yf_timeout_seconds,
+            base_url=settings.yf_base_url,
+            pause_on_429=settings.yf_pause_on_429_seconds,
         )
     if name == "csv":
         from core.providers.csv_provider import CsvProvider

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
+
+from core.clock import NEW_YORK
 
 # The 14 columns of yfinance's Ticker.option_chain() frames, in yfinance's order.
 CHAIN_COLUMNS: tuple[str, ...] = (
@@ -81,12 +85,69 @@ class ChainSnapshot:
     expirations: list[dt.date]
     chain: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    max_dte: int = 0  # the expiry window it was fetched with; 0 = every listed expiry
+
+
+@dataclass(slots=True)
+class RequestUsage:
+    """What fetching one symbol cost: HTTP requests (cookie and crumb ones too), retries, 429s, bytes, time.
+
+    `wait_seconds` is time spent waiting for the rate limiter's token (politeness), `network_seconds` time in
+    requests (latency and transfer). A provider without a network leaves every field at zero.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    bytes: int = 0
+    wait_seconds: float = 0.0
+    network_seconds: float = 0.0
+
+    def add(self, other: RequestUsage) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def window_end(quote: Quote, max_dte: int) -> dt.date | None:
+    """The last expiry inside a `max_dte` window, counted from the quote's day in New York; None = no window."""
+    if max_dte <= 0:
+        return None
+    return quote.quote_time.astimezone(NEW_YORK).date() + dt.timedelta(days=max_dte)
+
+
+def within_window(expirations: list[dt.date], quote: Quote, max_dte: int) -> list[dt.date]:
+    """The expiries a sync with window `max_dte` asks for (all of them when `max_dte` is 0)."""
+    end = window_end(quote, max_dte)
+    return list(expirations) if end is None else [e for e in expirations if e <= end]
+
+
+def apply_window(snapshot: ChainSnapshot, max_dte: int) -> ChainSnapshot:
+    """`snapshot` cut to the expiries inside the window (for sources whose whole chain costs nothing extra)."""
+    snapshot.max_dte = max(0, max_dte)
+    kept = within_window(snapshot.expirations, snapshot.quote, snapshot.max_dte)
+    if len(kept) < len(snapshot.expirations):
+        snapshot.expirations = kept
+        snapshot.chain = snapshot.chain[snapshot.chain["expiration"].isin(set(kept))].reset_index(drop=True)
+    return snapshot
 
 
 class MarketDataProvider(ABC):
-    """Market data for one symbol at a time. Implementations must be safe to call from one thread."""
+    """Market data for one symbol at a time. Implementations must be safe to call from one thread.
+
+    A provider that sets `concurrent = True` may be called from several threads at once (the sync worker then
+    fetches with a small pool); its politeness must then hold across threads (yfinance: one token bucket).
+    """
 
     name: str = "abstract"
+    concurrent: bool = False
+
+    @contextmanager
+    def metering(self) -> Iterator[RequestUsage]:
+        """Count the requests this thread makes inside the block; a provider without a network counts none."""
+        yield RequestUsage()
 
     @abstractmethod
     def universe(self) -> list[str]:
@@ -117,18 +178,21 @@ class MarketDataProvider(ABC):
         """
         return None
 
-    def snapshot(self, symbol: str) -> ChainSnapshot:
-        """Quote, profile and all chains for `symbol`; raises `NoOptions` / `ProviderError`."""
+    def snapshot(self, symbol: str, max_dte: int = 0) -> ChainSnapshot:
+        """Quote, profile and the chains of every expiry within `max_dte` days (0: all); raises `NoOptions` /
+        `ProviderError`."""
         quote = self.quote(symbol)
         profile = self.profile(symbol)
-        expirations = self.expirations(symbol)
+        expirations = within_window(self.expirations(symbol), quote, max_dte)
         frames = []
         for expiry in expirations:
             frame = self.chain(symbol, expiry)
             if len(frame):
                 frames.append(frame.assign(expiration=expiry))
         chain = pd.concat(frames, ignore_index=True) if frames else empty_chain()
-        return ChainSnapshot(quote=quote, profile=profile, expirations=expirations, chain=chain)
+        return ChainSnapshot(
+            quote=quote, profile=profile, expirations=expirations, chain=chain, max_dte=max(0, max_dte)
+        )
 
 
 def empty_chain() -> pd.DataFrame:

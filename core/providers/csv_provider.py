@@ -28,6 +28,7 @@ from core.providers.base import (
     ProviderError,
     Quote,
     SymbolNotFound,
+    apply_window,
 )
 from core.providers.chain_files import (
     EXTRA_COLUMNS,
@@ -134,18 +135,19 @@ class CsvProvider(MarketDataProvider):
         keep = [*CHAIN_COLUMNS, "option_type", *[c for c in EXTRA_COLUMNS if c in chain]]
         return rows[keep].reset_index(drop=True)
 
-    def snapshot(self, symbol: str) -> ChainSnapshot:
+    def snapshot(self, symbol: str, max_dte: int = 0) -> ChainSnapshot:
         symbol = symbol.upper()
         snap = self._current(symbol, required=True)
         chain = snap.chain
         keep = [*CHAIN_COLUMNS, "option_type", "expiration", *[c for c in EXTRA_COLUMNS if c in chain]]
-        return ChainSnapshot(
+        snapshot = ChainSnapshot(
             quote=self.quote(symbol),
             profile=self.profile(symbol),
             expirations=sorted(set(chain["expiration"])),
             chain=chain[keep].copy(),
             warnings=list(snap.warnings),
         )
+        return apply_window(snapshot, max_dte)
 
     def history(self, symbol: str, start: dt.date, end: dt.date) -> pd.DataFrame:
         frame = self._read_history(symbol.upper())

@@ -27,6 +27,7 @@ from core.providers.base import (
     Profile,
     Quote,
     SymbolNotFound,
+    apply_window,
     empty_chain,
 )
 from core.providers.synthetic_calendar import (
@@ -145,10 +146,10 @@ class SyntheticProvider(MarketDataProvider):
         frame = self._chain_frame(i).iloc[k * rows : (k + 1) * rows]
         return frame.drop(columns="expiration").reset_index(drop=True)
 
-    def snapshot(self, symbol: str) -> ChainSnapshot:
+    def snapshot(self, symbol: str, max_dte: int = 0) -> ChainSnapshot:
         expirations = self.expirations(symbol)
         chain = self._chain_frame(self._row(symbol)).copy(deep=False)
-        return ChainSnapshot(self.quote(symbol), self.profile(symbol), expirations, chain)
+        return apply_window(ChainSnapshot(self.quote(symbol), self.profile(symbol), expirations, chain), max_dte)
 
     def snapshots(self, symbols: Iterable[str]) -> Iterator[ChainSnapshot]:
         """Snapshots priced many symbols at a time; a symbol without options yields an empty chain, not NoOptions.

@@ -19,10 +19,12 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -39,8 +41,10 @@ from core.providers.base import (
     Profile,
     ProviderError,
     Quote,
+    RequestUsage,
     SymbolNotFound,
     empty_chain,
+    within_window,
 )
 
 log = logging.getLogger(__name__)
@@ -84,13 +88,18 @@ class TokenBucket:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        space_sends: bool = True,
     ) -> None:
         self._lock = threading.Lock()
+        self.space_sends = space_sends
         self._clock, self._sleep = clock, sleep
         self.rate, self.burst = 1.0, 1.0
         self.configure(rate, burst)
         self._tokens = self.burst
         self._stamp = clock()
+        self._paused_until = float("-inf")
+        self._next_send = float("-inf")  # the earliest the next send may go out (burst of one)
+        self.pauses = 0  # how many times a 429 paused the bucket (benchmarks report it)
 
     def configure(self, rate: float, burst: float | None = None) -> None:
         """Change the rate (and burst) for every user of this bucket from now on."""
@@ -102,16 +111,49 @@ class TokenBucket:
                 self.burst = max(1.0, float(burst))
 
     def acquire(self) -> float:
-        """Take one token, sleeping until it is due; returns the seconds waited."""
+        """Take one token, sleeping until it is due (and past any pause); returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                reserved = now >= self._paused_until
+                if reserved:
+                    self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                    self._stamp = now
+                    self._tokens -= 1.0
+                    wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+                else:
+                    wait = self._paused_until - now
+            if wait > 0:
+                self._sleep(wait)
+                waited += wait
+            if reserved:
+                with self._lock:
+                    now = self._clock()
+                    if now < self._paused_until:
+                        continue  # a 429 arrived while we slept: the slot is void, queue again behind the pause
+                    # Sends keep their spacing even when the slots did not: a thread that woke late (a busy CPU,
+                    # a held GIL) must not go out together with the next one, or the server sees a burst.
+                    gap = self._next_send - now if self.space_sends and self.burst <= 1.0 else 0.0
+                    self._next_send = max(now, self._next_send) + 1.0 / self.rate
+                if gap > 0:
+                    self._sleep(gap)
+                    waited += gap
+                return waited
+
+    def pause(self, seconds: float) -> None:
+        """Stop every user of this bucket for `seconds` (the server said 429); the pause then restarts at rate."""
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            self._tokens -= 1.0
-            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
-        if wait > 0:
-            self._sleep(wait)
-        return wait
+            until = self._clock() + max(0.0, seconds)
+            if until > self._paused_until:
+                self._paused_until = until
+                self._tokens, self._stamp = 0.0, until
+                self.pauses += 1
+
+    def paused_for(self) -> float:
+        """Seconds left of the current pause (0 when none)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock())
 
 
 _SHARED_LIMITER = TokenBucket(rate=2.0)
@@ -126,11 +168,20 @@ class _RequestGate:
     """Makes every request of a session wait for the limiter, use our timeout, and leave its status behind.
 
     yfinance turns some HTTP failures into empty results (a 5xx option listing looks like "no expirations"),
-    so the provider reads the last status seen on this thread to tell them apart.
+    so the provider reads the last status seen on this thread to tell them apart. A 429 pauses the whole
+    bucket (every thread of the process) for `pause_on_429` seconds, doubling while 429s keep coming. Requests
+    are counted into the thread's meter when one is open (`YFinanceProvider.metering`). With `base_url`, every
+    request for a *.yahoo.com host goes to that server instead, path and query kept (a Yahoo-compatible mirror,
+    or the local server of the tests and benchmarks).
     """
 
-    def __init__(self, limiter: TokenBucket, timeout: float) -> None:
+    def __init__(
+        self, limiter: TokenBucket, timeout: float, *, base_url: str | None = None, pause_on_429: float = 5.0
+    ) -> None:
         self.limiter, self.timeout = limiter, timeout
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.pause_on_429, self.max_pause = pause_on_429, max(pause_on_429, 120.0)
+        self._streak = 0  # 429s in a row, process-wide (the pause doubles with it)
         self._local = threading.local()
 
     def install(self, session: Any) -> None:
@@ -138,14 +189,57 @@ class _RequestGate:
         inner = getattr(session, "_wheelhouse_inner_request", None) or session.request
 
         def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            self.limiter.acquire()
+            meter: RequestUsage | None = getattr(self._local, "meter", None)
+            waited = self.limiter.acquire()
             kwargs["timeout"] = self.timeout
-            response = inner(method, url, *args, **kwargs)
-            self._local.status = getattr(response, "status_code", None)
+            started = time.monotonic()
+            try:
+                response = inner(method, self.route(url), *args, **kwargs)
+            finally:
+                if meter is not None:
+                    meter.requests += 1
+                    meter.wait_seconds += waited
+                    meter.network_seconds += time.monotonic() - started
+            status = getattr(response, "status_code", None)
+            self._local.status = status
+            if meter is not None:
+                meter.bytes += len(getattr(response, "content", b"") or b"")
+            if status == 429:
+                if meter is not None:
+                    meter.rate_limited += 1
+                self._streak += 1
+                self.limiter.pause(min(self.max_pause, self.pause_on_429 * 2.0 ** (self._streak - 1)))
+            elif status is not None and status < 400:
+                self._streak = 0
             return response
 
         session._wheelhouse_inner_request = inner
         session.request = request
+
+    def route(self, url: str) -> str:
+        if self.base_url is None:
+            return url
+        parts = urlsplit(url)
+        if not (parts.hostname or "").endswith("yahoo.com"):
+            return url
+        return self.base_url + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    @contextmanager
+    def metering(self) -> Iterator[RequestUsage]:
+        usage = RequestUsage()
+        outer = getattr(self._local, "meter", None)
+        self._local.meter = usage
+        try:
+            yield usage
+        finally:
+            self._local.meter = outer
+            if outer is not None:
+                outer.add(usage)
+
+    def count_retry(self) -> None:
+        meter = getattr(self._local, "meter", None)
+        if meter is not None:
+            meter.retries += 1
 
     def forget(self) -> None:
         self._local.status = None
@@ -184,6 +278,7 @@ class YFinanceProvider(MarketDataProvider):
     """
 
     name = "yfinance"
+    concurrent = True  # one bucket and thread-local curl handles: safe to fetch from a pool
 
     def __init__(
         self,
@@ -200,6 +295,8 @@ class YFinanceProvider(MarketDataProvider):
         max_backoff: float = 60.0,
         listing_ttl: float = 60.0,
         cache_dir: str | Path | None = None,
+        base_url: str | None = None,
+        pause_on_429: float = 5.0,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
@@ -212,7 +309,7 @@ class YFinanceProvider(MarketDataProvider):
             rate_limiter = _SHARED_LIMITER
             rate_limiter.configure(requests_per_second)
         self._limiter = rate_limiter
-        self._gate = _RequestGate(rate_limiter, timeout)
+        self._gate = _RequestGate(rate_limiter, timeout, base_url=base_url, pause_on_429=pause_on_429)
         self._session = session if session is not None else _default_session()
         self._gate.install(self._session)
         self._listings: dict[str, _Listing] = {}
@@ -247,28 +344,33 @@ class YFinanceProvider(MarketDataProvider):
             frame.attrs["warning"] = warning
         return frame
 
-    def snapshot(self, symbol: str) -> ChainSnapshot:
-        """One listing request (quote, profile, dates) plus one request per expiry (two for a suspect one)."""
+    def metering(self) -> Any:
+        return self._gate.metering()
+
+    def snapshot(self, symbol: str, max_dte: int = 0) -> ChainSnapshot:
+        """One listing request (quote, profile, dates) plus one request per expiry within `max_dte` days of the
+        quote's day (every listed expiry when 0), two for a suspect empty one. Expiries beyond are not asked."""
         listing = self._fetch_listing(symbol)
         if not listing.expirations:
             raise NoOptions(f"{symbol}: Yahoo lists no option expirations")
         quote = _quote_from(symbol, listing.quote)
         profile, warnings = self._profile(symbol, listing)
+        wanted = within_window(listing.expirations, quote, max_dte)
         frames = []
-        for expiry in listing.expirations:
+        for expiry in wanted:
             frame, warning = self._fetch_chain(listing, symbol, expiry)
             if warning:
                 warnings.append(warning)
             if len(frame):
                 frames.append(frame.assign(expiration=expiry))
-        if not frames:
+        if not frames and wanted:
             raise ProviderError(
-                f"{symbol}: all {len(listing.expirations)} listed expiries came back with no "
+                f"{symbol}: all {len(wanted)} requested expiries came back with no "
                 "calls and no puts (Yahoo under load?)"
             )
-        chain = pd.concat(frames, ignore_index=True)
+        chain = pd.concat(frames, ignore_index=True) if frames else empty_chain()
         return ChainSnapshot(
-            quote=quote, profile=profile, expirations=list(listing.expirations), chain=chain, warnings=warnings
+            quote=quote, profile=profile, expirations=wanted, chain=chain, warnings=warnings, max_dte=max(0, max_dte)
         )
 
     def history(self, symbol: str, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -306,6 +408,7 @@ class YFinanceProvider(MarketDataProvider):
                     raise ProviderError(f"{symbol}: {what} failed: {type(exc).__name__}: {exc}") from exc
                 if attempt == self.max_retries:
                     raise ProviderError(f"{symbol}: {what} failed after {attempt + 1} attempts: {reason}") from exc
+                self._gate.count_retry()
                 delay = self._backoff(attempt, rate_limited=isinstance(exc, YFRateLimitError))
                 log.warning(
                     "%s: %s: %s; retry %d/%d in %.1fs", symbol, what, reason, attempt + 1, self.max_retries, delay
@@ -371,7 +474,9 @@ class YFinanceProvider(MarketDataProvider):
             raise ProviderError(f"{symbol}: {expiry.isoformat()} is not a listed expiry")
         key = expiry.isoformat()
         frame = _chain_frame(None, None)
-        for _ in range(2):  # an empty expiry of an optionable symbol is suspect: ask once more
+        for again in range(2):  # an empty expiry of an optionable symbol is suspect: ask once more
+            if again:
+                self._gate.count_retry()
             result = self._call(symbol, f"chain {key}", lambda: listing.ticker.option_chain(key))
             frame = _chain_frame(result.calls, result.puts)
             if len(frame):

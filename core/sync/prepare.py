@@ -20,7 +20,7 @@ import pandas as pd
 
 from core.clock import MARKET_CLOSE, NEW_YORK, new_york_date
 from core.pricing import bsm, iv, metrics, quality
-from core.providers.base import ChainSnapshot
+from core.providers.base import ChainSnapshot, window_end
 
 CONTRACT_KEY = ("symbol", "expiration_date", "option_type", "strike_price")
 CONTRACT_COLUMNS = (
@@ -60,6 +60,7 @@ class PreparedSymbol:
     history: dict[str, Any]
     quarantined: Counter = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    window_end: dt.date | None = None  # the last expiry the sync asked for; None: every listed expiry
 
     @property
     def stored(self) -> int:
@@ -307,6 +308,7 @@ def _summarise(
         "quarantined": dict(counts) or None,
         "sync_status": "synced",
         "fetched_at": fetched_at,
+        "sync_max_dte": snapshot.max_dte,
     }
     history = {
         "symbol": symbol,
@@ -320,7 +322,9 @@ def _summarise(
         "total_volume": int(np.nansum(contracts["volume"])),
         "total_open_interest": int(np.nansum(contracts["open_interest"])),
     }
-    return PreparedSymbol(symbol, contracts, stock, state, history, counts, list(snapshot.warnings))
+    prepared = PreparedSymbol(symbol, contracts, stock, state, history, counts, list(snapshot.warnings))
+    prepared.window_end = window_end(quote, snapshot.max_dte)
+    return prepared
 
 
 def contracts_frame(prepared: list[PreparedSymbol]) -> pd.DataFrame:

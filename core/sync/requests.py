@@ -6,11 +6,11 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
-from core.db.models import JobRun, Stock
+from core.db.models import JobRun, Stock, Watchlist
 from core.jobs import queue
 from core.providers import get_provider
 from core.symbols import WatchlistError, watchlist_symbols
@@ -31,6 +31,7 @@ class SyncRequest:
     source: str | None = None
     as_of: dt.date | None = None
     requested_by: str | None = None
+    max_dte: int | None = None  # expiry window in days (0: every expiry); None: the watchlist's, else SYNC_MAX_DTE
 
 
 def sync_scope(*, all_symbols: bool = False, watchlist: str | None = None, symbols: list[str] | None = None) -> str:
@@ -66,11 +67,30 @@ def resolve_symbols(session: Session, request: SyncRequest) -> tuple[str, list[s
     raise SyncRequestError("say what to sync: --all, --watchlist NAME or --symbols A,B")
 
 
+def resolve_max_dte(session: Session, request: SyncRequest) -> int:
+    """The expiry window of a request: its own, else its watchlist's, else SYNC_MAX_DTE (0: every expiry)."""
+    if request.max_dte is not None:
+        if request.max_dte < 0:
+            raise SyncRequestError(f"max-dte must be 0 (every expiry) or a number of days, not {request.max_dte}")
+        return request.max_dte
+    if request.watchlist is not None:
+        own = session.scalar(
+            select(Watchlist.sync_max_dte).where(func.lower(Watchlist.name) == request.watchlist.lower())
+        )
+        if own is not None:
+            return own
+    return get_settings().sync_max_dte
+
+
 def enqueue_sync(session: Session, request: SyncRequest) -> tuple[JobRun, bool]:
     """Queue a sync run for `request` (or return the one of the same scope already queued or running)."""
     scope, symbols = resolve_symbols(session, request)
     provider = request.provider or get_settings().market_data_provider
-    params = {"source": request.source, "as_of": request.as_of.isoformat() if request.as_of else None}
+    params = {
+        "source": request.source,
+        "as_of": request.as_of.isoformat() if request.as_of else None,
+        "max_dte": resolve_max_dte(session, request),
+    }
     return queue.enqueue_run(
         session,
         kind=KIND,

@@ -6,7 +6,9 @@ Contracts are the hot path (about 200 per symbol, a million per Sync All), so th
 - SQLite: one `executemany` of `INSERT ... ON CONFLICT DO UPDATE` inside the caller's transaction.
 Every value travels as a bound parameter or through COPY's data stream, never inside the SQL text.
 Contracts of a synced symbol that the provider no longer lists are deleted, so the table holds exactly the
-current chains. None of these functions commit: the caller's unit of work decides what is atomic.
+current chains; a sync with an expiry window (SYNC_MAX_DTE) only speaks for the expiries inside it, so stored
+contracts beyond the window are kept until they come inside a window or a full sync replaces them.
+None of these functions commit: the caller's unit of work decides what is atomic.
 """
 
 from __future__ import annotations
@@ -133,13 +135,31 @@ def _upsert_contracts_sqlite(conn: Connection, frame: pd.DataFrame) -> int:
     return len(rows)
 
 
-def delete_unlisted(conn: Connection, symbols: Sequence[str], fetched_at: dt.datetime) -> int:
-    """Delete contracts of `symbols` not refreshed by the sync stamped `fetched_at` (no longer listed)."""
+def delete_unlisted(
+    conn: Connection, symbols: Sequence[str], fetched_at: dt.datetime, window_ends: dict[str, dt.date] | None = None
+) -> int:
+    """Delete contracts of `symbols` not refreshed by the sync stamped `fetched_at` (no longer listed).
+
+    A symbol in `window_ends` was synced with an expiry window: only its contracts expiring on or before that
+    day are judged; later ones were not asked for and stay.
+    """
     if not symbols:
         return 0
     table = StockPremium.__table__
-    result = conn.execute(delete(table).where(table.c.symbol.in_(list(symbols)), table.c.fetched_at < fetched_at))
-    return result.rowcount
+    window_ends = window_ends or {}
+    stale = table.c.fetched_at < fetched_at
+    deleted = 0
+    full = [s for s in symbols if s not in window_ends]
+    if full:
+        deleted += conn.execute(delete(table).where(table.c.symbol.in_(full), stale)).rowcount
+    by_end: dict[dt.date, list[str]] = {}
+    for symbol in symbols:
+        if symbol in window_ends:
+            by_end.setdefault(window_ends[symbol], []).append(symbol)
+    for end, group in by_end.items():
+        inside = table.c.expiration_date <= end
+        deleted += conn.execute(delete(table).where(table.c.symbol.in_(group), stale, inside)).rowcount
+    return deleted
 
 
 def _upsert_rows(conn: Connection, table, rows: list[dict[str, Any]], key: Sequence[str]) -> None:
@@ -181,7 +201,8 @@ def write(conn: Connection, prepared: list[PreparedSymbol], no_options: list[str
     if prepared:
         upsert_stocks(conn, [p.stock for p in prepared])
         upsert_contracts(conn, contracts_frame(prepared))
-        delete_unlisted(conn, symbols, fetched_at)
+        ends = {p.symbol: p.window_end for p in prepared if p.window_end is not None}
+        delete_unlisted(conn, symbols, fetched_at, ends)
         upsert_daily_history(conn, [p.history for p in prepared])
         ranks = volatility_summaries(conn, symbols, {p.symbol: p.history["date"] for p in prepared})
         upsert_stock_data(conn, [{**p.state, **ranks.get(p.symbol, _NO_RANK)} for p in prepared])

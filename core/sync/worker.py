@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -53,6 +54,7 @@ class SyncWorker:
         lease: dt.timedelta = queue.DEFAULT_LEASE,
         stop: threading.Event | None = None,
         provider_factory: ProviderFactory = get_provider,
+        fetchers: int | None = None,
     ):
         self.engine = engine
         self.worker_id = worker_id or queue.new_worker_id()
@@ -61,7 +63,13 @@ class SyncWorker:
         self.stop = stop or threading.Event()
         self._provider_factory = provider_factory
         self._providers: dict[tuple, MarketDataProvider] = {}
-        self._risk_free_rate = get_settings().risk_free_rate
+        self._usage: dict[int, dict[str, float]] = {}  # item id -> request accounting, until its outcome is recorded
+        settings = get_settings()
+        self._risk_free_rate = settings.risk_free_rate
+        self._default_max_dte = settings.sync_max_dte
+        # Symbols fetched at once when the provider allows it: with network latency one fetcher leaves the rate
+        # limit idle between its requests; a few share the process-wide bucket and keep it busy.
+        self.fetchers = fetchers or settings.sync_fetchers
 
     def run_until_idle(self, run_id: int | None = None, on_batch: Callable[[BatchResult], None] | None = None) -> int:
         """Work batches until nothing is claimable (or `stop` is set); returns how many items were done.
@@ -101,20 +109,40 @@ class SyncWorker:
         fetched: list[tuple[queue.Claim, ChainSnapshot]] = []
         no_options: list[queue.Claim] = []
         outcomes: list[queue.ItemOutcome] = []
+        usage: dict[int, dict[str, float]] = {}
         last_beat = time.monotonic()
-        for index, claim in enumerate(claims):
-            if self.stop.is_set():
-                self._release([c.item_id for c in claims[index:]])
-                claims = claims[:index]
-                break
-            if time.monotonic() - last_beat > self.lease.total_seconds() / 3:
-                with self.engine.begin() as conn:
-                    # every claimed item, fetched ones too: they are not written until the batch is
-                    queue.extend_leases(conn, self.worker_id, [c.item_id for c in claims], self.lease)
-                last_beat = time.monotonic()
-            outcome = self._fetch(claim, runs[claim.run_id], fetched, no_options)
-            if outcome is not None:
-                outcomes.append(outcome)
+        providers = {run_id: self.provider_for(run) for run_id, run in runs.items()}
+        # A provider that is not `concurrent` is called from one thread at a time (a pool of one).
+        width = self.fetchers if all(p.concurrent for p in providers.values()) else 1
+        pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="sync-fetch")
+        try:
+            pending = [(c, pool.submit(self._fetch, c, runs[c.run_id])) for c in claims]
+            for claim, future in pending:
+                if self.stop.is_set() and future.cancel():
+                    continue  # never started: released below
+                while True:
+                    try:
+                        result = future.result(timeout=self.lease.total_seconds() / 6)
+                        break
+                    except FutureTimeout:
+                        pass
+                    finally:
+                        if time.monotonic() - last_beat > self.lease.total_seconds() / 3:
+                            with self.engine.begin() as conn:
+                                # every claimed item, fetched ones too: they are not written until the batch is
+                                queue.extend_leases(conn, self.worker_id, [c.item_id for c in claims], self.lease)
+                            last_beat = time.monotonic()
+                self._collect(claim, result, fetched, no_options, outcomes, usage)
+                if self.stop.is_set():
+                    for _, later in pending:
+                        later.cancel()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        unstarted = [c for c, f in pending if f.cancelled()]
+        if unstarted:
+            self._release([c.item_id for c in unstarted])
+            claims = [c for c, f in pending if not f.cancelled()]
+        self._usage.update(usage)
         prepared, failures = self._prepare(fetched, fetched_at)
         return claims, prepared, no_options, outcomes + failures, fetched_at
 
@@ -141,6 +169,9 @@ class SyncWorker:
     def _write_and_record(self, claims, prepared, no_options, outcomes, fetched_at) -> BatchResult:
         result = BatchResult(claimed=len(claims), outcomes=list(outcomes))
         result.outcomes.extend(self._write(prepared, no_options, fetched_at))
+        result.outcomes = [
+            replace(o, usage=self._usage.pop(o.item_id, None)) if o.usage is None else o for o in result.outcomes
+        ]
         self._record(result.outcomes, {c.item_id: c for c in claims})
         return result
 
@@ -157,12 +188,23 @@ class SyncWorker:
             self._providers[key] = self._provider_factory(run.provider, source=params.get("source"), as_of=as_of)
         return self._providers[key]
 
-    def _fetch(self, claim, run, fetched, no_options) -> queue.ItemOutcome | None:
+    def max_dte_for(self, run) -> int:
+        """The run's expiry window: what the request asked (params max_dte), else SYNC_MAX_DTE."""
+        value = (run.params or {}).get("max_dte")
+        return self._default_max_dte if value is None else int(value)
+
+    def _fetch(self, claim, run) -> tuple[ChainSnapshot | queue.ItemOutcome | None, dict[str, float]]:
+        """One symbol's snapshot (None: no options) or its failure, and what fetching it cost. Runs in a pool."""
+        provider = self.provider_for(run)
+        with provider.metering() as usage:
+            outcome = self._snapshot(provider, claim, self.max_dte_for(run))
+        return outcome, usage.as_dict()
+
+    @staticmethod
+    def _snapshot(provider, claim, max_dte: int) -> ChainSnapshot | queue.ItemOutcome | None:
         try:
-            fetched.append((claim, self.provider_for(run).snapshot(claim.symbol)))
-            return None
+            return provider.snapshot(claim.symbol, max_dte=max_dte)
         except NoOptions:
-            no_options.append(claim)
             return None
         except SymbolNotFound as exc:
             return queue.ItemOutcome(claim.item_id, "failed", error=f"unknown symbol: {exc}")
@@ -171,6 +213,18 @@ class SyncWorker:
         except Exception as exc:  # garbage from a provider must fail the symbol, not the run
             log.warning("symbol %s failed: %s: %s", claim.symbol, type(exc).__name__, exc)
             return queue.ItemOutcome(claim.item_id, "failed", error=f"{type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _collect(claim, result, fetched, no_options, outcomes, usage) -> None:
+        outcome, cost = result
+        if cost.get("requests"):
+            usage[claim.item_id] = cost
+        if outcome is None:
+            no_options.append(claim)
+        elif isinstance(outcome, queue.ItemOutcome):
+            outcomes.append(replace(outcome, usage=usage.get(claim.item_id)))
+        else:
+            fetched.append((claim, outcome))
 
     def _write(self, prepared, no_options, fetched_at) -> list[queue.ItemOutcome]:
         try:

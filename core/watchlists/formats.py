@@ -51,6 +51,7 @@ class WatchlistInfo:
     name: str
     description: str | None
     entries: tuple[Entry, ...]
+    sync_max_dte: int | None = None  # the expiry window its syncs use; None: SYNC_MAX_DTE
 
     @property
     def symbols(self) -> tuple[str, ...]:

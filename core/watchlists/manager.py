@@ -46,7 +46,7 @@ class WatchlistManager:
         tv = self._tv(watchlist.name)
         exchanges = {s.symbol: s.exchange for s in tv.symbols} if tv is not None else {}
         entries = tuple(Entry(str(s).upper(), exchanges.get(str(s).upper())) for s in watchlist.symbols or [])
-        return WatchlistInfo(watchlist.id, watchlist.name, watchlist.description, entries)
+        return WatchlistInfo(watchlist.id, watchlist.name, watchlist.description, entries, watchlist.sync_max_dte)
 
     def known_symbols(self) -> set[str]:
         return set(self.session.scalars(select(Stock.symbol)))
@@ -64,6 +64,15 @@ class WatchlistManager:
             self.session.execute(delete(TvWatchlistSymbol).where(TvWatchlistSymbol.watchlist_id == tv.id))
         self.session.flush()
         return self.get(name)
+
+    def set_sync_window(self, name: str, max_dte: int | None) -> WatchlistInfo:
+        """The expiry window syncs of this watchlist use (days; 0: every expiry; None: SYNC_MAX_DTE)."""
+        if max_dte is not None and not 0 <= max_dte <= 3660:
+            raise WatchlistError(f"a sync window is 0 (every expiry) to 3660 days, not {max_dte}")
+        watchlist = self._watchlist(name)
+        watchlist.sync_max_dte = max_dte
+        self.session.flush()
+        return self.get(watchlist.name)
 
     def rename(self, old: str, new: str) -> WatchlistInfo:
         new = _clean_name(new)

@@ -99,6 +99,17 @@ def rename(engine: Engine, actor: Actor, old: str, new: str) -> WatchlistInfo:
         return info
 
 
+def set_sync_window(engine: Engine, actor: Actor, name: str, max_dte: int | None) -> WatchlistInfo:
+    """Set the expiry window syncs of `name` use (days; 0: every expiry; None: back to SYNC_MAX_DTE)."""
+    require(actor, Permission.MANAGE_WATCHLISTS)
+    with unit_of_work(engine, write=True) as session:
+        info = WatchlistManager(session).set_sync_window(name, max_dte)
+        record_activity(
+            session, "watchlist_sync_window", actor=actor, target=f"watchlist:{info.name}", details={"max_dte": max_dte}
+        )
+        return info
+
+
 def deletion_impact(engine: Engine, actor: Actor, name: str) -> DeletionImpact:
     """How many symbols and scanner schedules go when `name` is deleted (WatchlistError when there is none)."""
     require(actor, Permission.MANAGE_WATCHLISTS)

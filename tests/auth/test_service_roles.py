@@ -68,6 +68,12 @@ CALLS = [
     Call("watchlists.view", "viewer", lambda e, a, w: watchlists.view(e, a, w.watchlist)),
     Call("watchlists.create", "trader", lambda e, a, w: watchlists.create(e, a, "New list"), "watchlist_create"),
     Call(
+        "watchlists.set_sync_window",
+        "trader",
+        lambda e, a, w: watchlists.set_sync_window(e, a, w.watchlist, 30),
+        "watchlist_sync_window",
+    ),
+    Call(
         "watchlists.rename", "trader", lambda e, a, w: watchlists.rename(e, a, w.watchlist, "Moved"), "watchlist_rename"
     ),
     Call(
@@ -92,6 +98,7 @@ CALLS = [
     Call("premiums.best_per_symbol", "viewer", lambda e, a, w: premiums.best_per_symbol(e, a, PremiumFilters())),
     Call("premiums.screen_names", "viewer", lambda e, a, w: premiums.screen_names(e, a)),
     Call("premiums.freshness", "viewer", lambda e, a, w: premiums.freshness(e, a, dt.date(2026, 12, 1))),
+    Call("premiums.sync_windows", "viewer", lambda e, a, w: premiums.sync_windows(e, a)),
     Call("premiums.load_screen", "viewer", lambda e, a, w: premiums.load_screen(e, a, "Saved")),
     Call(
         "premiums.save_screen",

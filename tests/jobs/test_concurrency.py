@@ -83,10 +83,10 @@ class SlowProvider(SyntheticProvider):
         super().__init__(**kw)
         self.calls, self.delay = calls, delay
 
-    def snapshot(self, symbol):
+    def snapshot(self, symbol, max_dte=0):
         self.calls[symbol] += 1
         time.sleep(self.delay)
-        return super().snapshot(symbol)
+        return super().snapshot(symbol, max_dte)
 
 
 def test_slow_fetches_keep_their_leases_and_each_symbol_is_fetched_once(committed_engine):

@@ -109,7 +109,7 @@ def _expected_contracts(symbols) -> int:
     total = 0
     for symbol in symbols:
         try:
-            snapshot = provider.snapshot(symbol)
+            snapshot = provider.snapshot(symbol, max_dte=settings.sync_max_dte)  # the window a run uses
         except NoOptions:
             continue
         total += prepare.prepare(snapshot, fetched_at=utcnow(), risk_free_rate=settings.risk_free_rate).stored
@@ -250,18 +250,18 @@ def test_the_database_goes_away_and_comes_back(backend, committed_engine, db_url
 class FlakyProvider(SyntheticProvider):
     """The synthetic market, except for a few symbols that time out, raise, or come back as garbage."""
 
-    def snapshot(self, symbol):
+    def snapshot(self, symbol, max_dte=0):
         if symbol == "MSFT":
             raise ProviderError("timed out after 20 s")
         if symbol == "NVDA":
             raise ConnectionResetError("connection reset by peer")
         if symbol == "AMD":
-            snapshot = super().snapshot(symbol)
+            snapshot = super().snapshot(symbol, max_dte)
             snapshot.chain = snapshot.chain.drop(columns=["option_type"])  # garbage: not a chain
             return snapshot
         if symbol == "INTC":
             return "<html>502 Bad Gateway</html>"
-        return super().snapshot(symbol)
+        return super().snapshot(symbol, max_dte)
 
 
 def test_a_failing_provider_fails_only_its_symbols(sidecar_engine, universe):

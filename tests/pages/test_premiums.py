@@ -211,3 +211,18 @@ def test_volatility_size_and_dividend_filters_and_columns(open_page, demo_url):
     safe = _table(app)
     assert calls["ex_dividend_before_expiry"].any(), "the demo must hold a call spanning an ex-dividend date"
     assert not safe["ex_dividend_before_expiry"].any() and len(safe) > 0
+
+
+def test_the_dte_filter_beyond_the_sync_window_says_the_data_stops_there(open_page, committed_engine, db_url):
+    from core.sync.requests import SyncRequest, enqueue_sync
+    from core.sync.worker import SyncWorker
+
+    with unit_of_work(committed_engine, write=True) as session:
+        seed_stocks(session, demo_symbols(5))
+        enqueue_sync(session, SyncRequest(all_symbols=True, provider="synthetic", max_dte=30))
+    SyncWorker(committed_engine).run_until_idle()
+    app = open_page(db_url, PAGE)
+    no_exception(app)
+    assert "synced 30 days out" in texts(app.caption)  # the default 7-45 days reaches past the window
+    app.slider(key="premiums:dte").set_value((7, 30)).run()
+    assert "synced 30 days out" not in texts(app.caption)

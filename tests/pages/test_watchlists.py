@@ -82,6 +82,13 @@ def test_upload_csv_rename_and_delete(open_page, demo_url, committed_engine):
     assert _lists(committed_engine)["From file"] == (["NVDA", "JPM"], [("NVDA", "NASDAQ"), ("JPM", "NYSE")])
 
     list_id = next(b.key for b in app.button if b.key.endswith(":sync")).split(":")[1]
+    app.number_input(key=f"watchlists:window:{list_id}").set_value(21).run()
+    app.button(key="watchlists:set_window").click().run()
+    no_exception(app)
+    assert "now ask for expiries within 21 days" in texts(app.success)
+    with unit_of_work(committed_engine) as session:
+        assert session.scalar(select(Watchlist.sync_max_dte).where(Watchlist.name == "From file")) == 21
+
     app.text_input(key=f"watchlists:rename_to:{list_id}").input("Renamed").run()
     app.button(key="watchlists:rename").click().run()
     no_exception(app)

@@ -271,7 +271,7 @@ def test_empty_expiry_is_retried_once_then_reported(fake, provider):
 
 def test_every_expiry_empty_is_a_failure_not_an_empty_market(fake, provider):
     fake.every_date_empty = True
-    with pytest.raises(ProviderError, match="all 19 listed expiries"):
+    with pytest.raises(ProviderError, match="all 19 requested expiries"):
         provider.snapshot("AAPL")
 
 
@@ -360,13 +360,72 @@ def test_token_bucket_spaces_requests_and_allows_a_burst():
 
 def test_token_bucket_gives_concurrent_callers_distinct_slots():
     waits: list[float] = []
-    bucket = TokenBucket(2.0, clock=lambda: 0.0, sleep=waits.append)  # time stands still: pure reservations
+    # Time stands still: pure reservations (the spacing of actual sends would see every send at once).
+    bucket = TokenBucket(2.0, clock=lambda: 0.0, sleep=waits.append, space_sends=False)
     threads = [threading.Thread(target=lambda: [bucket.acquire() for _ in range(5)]) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert sorted(waits) == pytest.approx([0.5 * k for k in range(1, 40)])
+
+
+def test_a_caller_that_woke_late_does_not_go_out_with_the_next_one():
+    clock = FakeClock()
+    late = {"by": 0.4}
+
+    def sleep(seconds: float) -> None:  # the first sleeper oversleeps (a busy CPU): its send slips
+        clock.sleep(seconds + late.pop("by", 0.0))
+
+    bucket = TokenBucket(2.0, clock=clock.monotonic, sleep=sleep)
+    starts = []
+    for _ in range(4):
+        bucket.acquire()
+        starts.append(clock.now)
+    assert starts == pytest.approx([0.0, 0.9, 1.4, 1.9])  # never closer than 0.5 s, however the slots fell
+
+
+def test_a_pause_stops_every_caller_then_the_bucket_restarts_at_its_rate():
+    clock = FakeClock()
+    bucket = TokenBucket(4.0, clock=clock.monotonic, sleep=clock.sleep)
+    assert bucket.acquire() == 0.0
+    bucket.pause(3.0)  # a 429: nobody asks again for 3 s
+    assert bucket.paused_for() == 3.0
+    assert bucket.acquire() == pytest.approx(3.25)  # the pause, then one interval: no burst after it
+    assert bucket.acquire() == pytest.approx(0.25)
+    bucket.pause(1.0)
+    bucket.pause(0.5)  # a shorter pause never cuts a longer one short
+    assert bucket.paused_for() == 1.0 and bucket.pauses == 2
+
+
+def test_a_slot_reserved_before_a_pause_waits_for_its_end():
+    clock = FakeClock()
+    bucket = TokenBucket(2.0, clock=clock.monotonic, sleep=clock.sleep)
+    bucket.acquire()
+
+    def sleep(seconds: float) -> None:  # another fetcher's 429 arrives while this one waits for its slot
+        clock.sleep(seconds)
+        if clock.now < 1.0:
+            bucket.pause(5.0)
+
+    bucket._sleep = sleep
+    waited = bucket.acquire()
+    assert clock.now >= 0.5 + 5.0  # its 0.5 s slot fell inside the pause: it queued again behind it
+    assert waited == pytest.approx(clock.now)
+
+
+def test_a_429_pauses_the_bucket_for_every_thread(fake, backoffs, yf_cache):
+    limiter = TokenBucket(2.0, clock=fake.clock.monotonic, sleep=fake.clock.sleep)
+    provider = YFinanceProvider(
+        session=fake, rate_limiter=limiter, sleep=backoffs.append, cache_dir=yf_cache, pause_on_429=4.0, max_retries=3
+    )
+    fake.failures = [429, 429]
+    with provider.metering() as usage:
+        assert len(provider.expirations("QQQ")) == 28
+    # yfinance fetches a fresh crumb between the two (a success, so the second pause is not doubled)
+    assert limiter.pauses == 2
+    assert usage.rate_limited == 2 and usage.retries == 1
+    assert usage.wait_seconds >= 4.0 + 4.0  # every request after a 429 waited for the pause
 
 
 def test_providers_share_one_process_wide_limiter():

@@ -11,7 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db.base import Base, CreatedAt, JSONType, UTCDateTime, intpk, utcnow
@@ -76,6 +87,14 @@ class JobItem(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # What fetching the item cost (None when it fetched nothing): HTTP requests, retries, 429s, bytes, and the
+    # seconds waiting for the rate limiter versus on the network.
+    requests: Mapped[int | None] = mapped_column(Integer)
+    retries: Mapped[int | None] = mapped_column(Integer)
+    rate_limited: Mapped[int | None] = mapped_column(Integer)
+    bytes_received: Mapped[int | None] = mapped_column(BigInteger)
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    network_seconds: Mapped[float | None] = mapped_column(Float)
 
     run: Mapped[JobRun] = relationship(back_populates="items")
 

@@ -14,7 +14,7 @@ Differences from the seed, on purpose:
   default; `opportunity_snapshots.id` has no extra index (the seed's `index=True` on the primary key would
   duplicate the primary key's own).
 - Defaulted counters and event timestamps are NOT NULL (with server defaults) like the rest of the schema.
-- The track record (docs/track-record.md, migration 0009): `scan_sessions` gains `screen_name`, `quote_date`
+- The track record (docs/track-record.md, migration 0012): `scan_sessions` gains `screen_name`, `quote_date`
   (unique together: one session per tracked screen and quote date) and `job_run_id` (the universe sync it
   followed; no foreign key, job runs are housekept sooner); `opportunity_snapshots` gains its resolution at
   expiry: `outcome`, `resolved_at`, `underlying_close`, `pnl` (dollars per contract), `realized_return`,

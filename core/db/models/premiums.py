@@ -77,6 +77,7 @@ class StockData(Base):
     expirations: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     quarantined: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # {reason: count} of the last sync
     sync_status: Mapped[str | None] = mapped_column(String(20))  # synced / no_options / failed
+    sync_max_dte: Mapped[int | None] = mapped_column(Integer)  # the last sync's expiry window; 0 = every expiry
     fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     stock: Mapped[Stock] = relationship(back_populates="data")

@@ -11,8 +11,8 @@ Differences from the seed, on purpose:
   schema. `sandbox_stats.date` stays a timestamp, as in the seed, so (user_id, date) is not unique.
 - `sandbox_strategy_configs.strategy_id` and `sandbox_stats.user_id` stay plain strings, not foreign keys: the
   seed identifies sandbox strategies and users by opaque ids, not `strategies.id` / `users.id` (integers).
-- `sandbox_ai_conversations.created_at` (revision 0009) orders a config's exchanges with the assistant.
-- `sandbox_stats.test_runs` (revision 0009) counts test runs beside `strategies_created`; config names
+- `sandbox_ai_conversations.created_at` (revision 0011) orders a config's exchanges with the assistant.
+- `sandbox_stats.test_runs` (revision 0011) counts test runs beside `strategies_created`; config names
   (`strategy_id`) are unique ignoring case through an index on lower(strategy_id) (0009, like revision 0008's).
 Unsized `String` columns are kept as in the seed (VARCHAR without a limit on both backends).
 """
@@ -108,5 +108,5 @@ class SandboxStats(Base):
     test_runs: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # added in 0009
 
 
-# Config names ignore case (revision 0009), like the names of revision 0008.
+# Config names ignore case (revision 0011), like the names of revision 0008.
 Index("uq_sandbox_strategy_configs_strategy_id_lower", func.lower(SandboxStrategyConfig.strategy_id), unique=True)

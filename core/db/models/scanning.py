@@ -53,6 +53,7 @@ class Watchlist(Timestamps, Base):
     description: Mapped[str | None] = mapped_column(Text)
     symbols: Mapped[list[Any]] = mapped_column(JSONType)
     exchange: Mapped[str | None] = mapped_column(String(10), default="NSE", server_default=text("'NSE'"))
+    sync_max_dte: Mapped[int | None] = mapped_column(Integer)  # this watchlist's expiry window (None: the setting)
 
 
 class ScanResult(Base):
