@@ -20,6 +20,7 @@ from core.db.models import (
     OpportunitySnapshot,
     QuarantineCount,
     ScanSession,
+    StockPremium,
     SymbolDailyHistory,
     SystemHealthStatus,
     TradingHoursTemplate,
@@ -61,7 +62,11 @@ def test_drain_works_the_queue_beats_and_fills_calendars(sidecar_engine):
     sidecar = Sidecar(sidecar_engine, SETTINGS, sidecars.job_kinds())
     assert sidecar.drain() == 0
     status, total, done, failed, stored = sidecars.run_state(sidecar_engine, run_id)
-    assert (status, total, done, failed) == ("completed", 3, 3, 1) and stored > 300
+    assert (status, total, done, failed) == ("completed", 3, 3, 1)
+    with unit_of_work(sidecar_engine) as session:  # both good symbols' chains, within the default 75-day window
+        expiries = session.execute(select(StockPremium.symbol, StockPremium.expiration_date)).all()
+    assert stored == len(expiries) and {symbol for symbol, _ in expiries} == {"AAPL", "MSFT"}
+    assert max(expiry for _, expiry in expiries) <= AS_OF + dt.timedelta(days=75)
     with unit_of_work(sidecar_engine) as session:
         beat = session.get(SystemHealthStatus, health.heartbeat_id(sidecar.worker_id))
         assert (beat.service_name, beat.status) == ("sidecar", "stopped")
