@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.accounts.scope import ShortOption
 from core.db.models import StockPremium
-from core.wheel.books import ShortOption
 
 COLUMNS = ["position_id", "account", "symbol", "underlying", "option_type", "strike", "expiration_date", "dte",
            "quantity", "contracts", "average_price", "mid", "price_source", "underlying_price", "delta", "gamma",
