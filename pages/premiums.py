@@ -9,6 +9,7 @@ from core.premiums.service import InvalidFilters, ScreenError
 from ui.auth import require_page
 from ui.db import require_database
 from ui.premium_filters import premium_filters_form, set_filter_state
+from ui.premium_scope import scope_form
 from ui.premium_table import premium_columns, render_summary, shown_frame, table_height
 from ui.progress import sync_button, sync_progress
 from ui.queries import best_premiums, choices, current_version
@@ -67,6 +68,8 @@ with progress:
     sync_progress(eng, actor, key=KEY)
 
 flt = premium_filters_form(KEY, opts.sectors, opts.watchlists)
+owns_accounts = actor.can(Permission.MANAGE_OWN_ACCOUNTS)
+scope = scope_form(KEY, actor, service.account_choices(eng, actor) if owns_accounts else {}, flt.strategy)
 with st.expander("Saved screens", icon=":material/bookmarks:", expanded=f"{KEY}:notice" in state):
     if f"{KEY}:notice" in state:
         kind, text = state.pop(f"{KEY}:notice")
@@ -93,7 +96,17 @@ if opts.synced == 0:
     )
     st.stop()
 try:
-    frame = best_premiums(eng, actor, flt, version)
+    if scope is None:
+        frame = best_premiums(eng, actor, flt, version)
+    elif flt.strategy == "cc":
+        frame = service.covered_calls(eng, actor, flt, account=scope.account, never_below_cost=scope.never_below_cost)
+    else:
+        frame = service.sized_puts(eng, actor, flt, account=scope.account, affordable_only=scope.affordable_only)
+        cash = frame.attrs["cash"]
+        st.caption(
+            f"Free cash ${cash['free']:,.2f}: ${cash['available']:,.2f} available less ${cash['reserved']:,.2f} "
+            "reserved by open short puts."
+        )
 except InvalidFilters as exc:
     st.warning(f"These filters cannot be used: {exc}")
     st.stop()

@@ -33,6 +33,20 @@ if not stocks:
     st.info("No stocks are stored yet: run `python -m core demo` or click **Sync All** on Scan Premiums.")
     st.stop()
 labels = {s.symbol: s.label for s in stocks}
+linked = str(st.query_params.get("symbol", "")).strip().upper()  # ?symbol=TICKER: from Scan Premiums, a bookmark
+if linked in labels and st.session_state.get(f"{KEY}:pick") != linked:
+    st.session_state[f"{KEY}:pick"] = linked
+
+
+def _keep_in_address() -> None:
+    """The picked stock goes into the address (a bookmark reopens it; a link's stale symbol cannot override)."""
+    picked = st.session_state.get(f"{KEY}:pick")
+    if picked:
+        st.query_params["symbol"] = picked
+    else:
+        st.query_params.pop("symbol", None)
+
+
 left, right = st.columns([3, 1])
 symbol = left.selectbox(
     "Search a symbol",
@@ -41,6 +55,7 @@ symbol = left.selectbox(
     format_func=labels.get,
     placeholder="Type a ticker or a company name",
     key=f"{KEY}:pick",
+    on_change=_keep_in_address,
 )
 as_of = right.date_input("As of", value=today_in_new_york(), key=f"{KEY}:as_of", format="YYYY-MM-DD")
 if symbol is None:

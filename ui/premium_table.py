@@ -9,6 +9,9 @@ cc = st.column_config
 
 SHOWN = [
     "symbol",
+    "contracts_covered",  # the "my holdings" scope's columns: only in its results
+    "cost_basis",
+    "contracts_affordable",
     "expiration_date",
     "dte",
     "strike",
@@ -59,6 +62,13 @@ def premium_columns(frame: pd.DataFrame) -> dict:
     return {
         "symbol": cc.TextColumn("Symbol", pinned=True, width="small"),
         "name": cc.TextColumn("Name", width="medium"),
+        "contracts_covered": cc.NumberColumn(
+            "Covers", format="%d", help="Contracts the holding covers: shares // 100."
+        ),
+        "cost_basis": cc.NumberColumn("Cost basis", format="dollar", help="Average price paid for the shares held."),
+        "contracts_affordable": cc.NumberColumn(
+            "Affords", format="%d", help="Contracts the free cash secures: free cash // (strike x 100)."
+        ),
         "sector": cc.TextColumn("Sector", width="medium"),
         "expiration_date": cc.DateColumn("Expiry", format="YYYY-MM-DD"),
         "dte": cc.NumberColumn("DTE", format="%d", help="Calendar days from the as-of date to expiry."),

@@ -12,6 +12,7 @@ from ui import charts
 from ui.queries import symbol_detail
 
 cc = st.column_config
+SYMBOL_PAGE = "pages/symbol.py"  # opened with ?symbol=TICKER: the stock preselected
 
 
 def trade_from_row(row: pd.Series, strategy: str, price_basis: str = "mid") -> Trade:
@@ -56,6 +57,13 @@ def render_detail(engine: Engine, actor: Actor, trade: Trade, as_of: str, versio
     )
     if detail.sync_window:
         st.caption(f"Chain: {detail.sync_window}.")
+    if st.button(
+        f"Open {trade.symbol} on the Symbol page",
+        key="premiums:open_symbol",
+        icon=":material/query_stats:",
+        help="Every expiry's chain, the term structure, price and IV history of this stock.",
+    ):
+        st.switch_page(SYMBOL_PAGE, query_params={"symbol": trade.symbol})
     cols = st.columns(4)
     cols[0].metric("Stock", f"${trade.underlying_price:,.2f}")
     cols[1].metric("Premium", f"${trade.mid * 100:,.0f}", help="Fill price (mid, or bid) x 100, per contract.")

@@ -16,7 +16,8 @@ PCT = cc.NumberColumn(format="%.1f")
 SCREEN_COLUMNS = ["symbol", "expiration_date", "dte", "strike", "mid", "premium", "extrinsic", "delta",
                   "flat_return", "flat_annualized_return", "breakeven", "cushion_pct", "underlying_price"]  # fmt: skip
 POSITION_COLUMNS = ["position_id", "account", "symbol", "dte", "quantity", "average_price", "mid", "pnl",
-                    "capture_pct", "delta", "assignment_risk", "status", "price_source"]  # fmt: skip
+                    "capture_pct", "delta", "assignment_risk", "ex_dividend_date", "status",
+                    "price_source"]  # fmt: skip
 FORMATS = {
     "strike": MONEY,
     "mid": MONEY,
@@ -33,6 +34,7 @@ FORMATS = {
     "contracts_affordable": cc.NumberColumn("affords", help="free cash // (strike x 100)"),
     "average_price": cc.NumberColumn("sold at", format="%.2f"),
     "pnl": cc.NumberColumn("P&L", format="%.2f"),
+    "ex_dividend_date": cc.DateColumn("ex-dividend", help="a date before expiry raises a short call's risk"),
     "capture_pct": cc.NumberColumn("captured %", format="%.0f", help="share of the premium kept so far"),
     "net_credit": cc.NumberColumn("net / share", format="%+.2f"),
     "net_credit_total": cc.NumberColumn("net", format="%+.2f"),

@@ -16,6 +16,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+CONTRACT_SIZE = 100  # shares per contract (US equity options); DESIGN section 4
+
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 _OCC = re.compile(r"^(?P<root>[A-Z][A-Z0-9.]{0,5}) *(?P<date>\d{6})(?P<type>[CP])(?P<strike>\d{8})$")

@@ -280,9 +280,10 @@ def _scope_arguments(args: argparse.Namespace, filters: PremiumFilters) -> Premi
 
 
 def _scoped_frame(args: argparse.Namespace, engine, filters: PremiumFilters) -> pd.DataFrame:
-    """The wheel's scopes go through its service, under the acting user's role (traders: their own accounts)."""
+    """The "my holdings" scopes go through the premiums service, under the acting user's role (traders: their own
+    accounts)."""
     from core.accounts.errors import AccountError
-    from core.wheel import service
+    from core.premiums import service
 
     actor = acting_actor(args, engine)
     try:

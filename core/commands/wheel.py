@@ -19,7 +19,7 @@ from core.db.migrate import require_current_schema
 POSITION_FIELDS = ("position_id", "account", "underlying", "option_type", "strike", "expiration_date", "dte",
                    "quantity", "average_price", "mid", "pnl", "capture_pct", "status", "symbol", "contracts",
                    "price_source", "underlying_price", "delta", "gamma", "theta", "vega", "iv", "in_the_money",
-                   "assignment_risk", "source")  # fmt: skip
+                   "assignment_risk", "ex_dividend_date", "ex_dividend_before_expiry", "source")  # fmt: skip
 _POSITIONS_TABLE = (("position_id", "id", "{}"), ("account", "account", "{}"), ("symbol", "symbol", "{}"),
                     ("dte", "dte", "{}"), ("quantity", "qty", "{}"), ("average_price", "sold", "{:.2f}"),
                     ("mid", "mid", "{:.2f}"), ("pnl", "p&l", "{:.2f}"), ("capture_pct", "capture%", "{:.0f}"),

@@ -44,10 +44,9 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from core.accounts.instruments import CONTRACT_SIZE
 from core.db.models import Holding, Stock, StockData, StockPremium
 from core.premiums.filters import RANGE_FILTERS, RANK_KEYS, PremiumFilters
-
-CONTRACT_SIZE = 100  # shares per contract (US equity options); DESIGN section 4
 
 # What a screen returns, in this order (prob_otm is added by the scanner; a chain adds quality_flag).
 COLUMNS: tuple[str, ...] = (

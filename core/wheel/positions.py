@@ -1,6 +1,6 @@
 """Open short options as the Wheel page and `python -m core positions` show them: the parsed contract, DTE, the
-current mid and greeks from our stored chains, P&L, the share of the maximum profit captured, assignment risk and
-a status (docs/wheel.md explains each).
+current mid and greeks from our stored chains, P&L, the share of the maximum profit captured, assignment risk (with
+the underlying's ex-dividend date for short calls, stocks.ex_dividend_date) and a status (docs/wheel.md explains each).
 
 The quote is the stored chain's row of the same contract (underlying, expiry, type, strike); without one the
 broker's last price stands in (`price_source` says which), and greeks are blank.
@@ -15,13 +15,13 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.models import StockPremium
-from core.wheel.books import ShortOption
+from core.accounts.scope import ShortOption
+from core.db.models import Stock, StockPremium
 
 COLUMNS = ["position_id", "account", "symbol", "underlying", "option_type", "strike", "expiration_date", "dte",
            "quantity", "contracts", "average_price", "mid", "price_source", "underlying_price", "delta", "gamma",
            "theta", "vega", "iv", "premium_received", "cost_to_close", "pnl", "capture_pct", "in_the_money",
-           "assignment_risk", "status", "source"]  # fmt: skip
+           "assignment_risk", "ex_dividend_date", "ex_dividend_before_expiry", "status", "source"]  # fmt: skip
 STATUSES = ("hold", "take profit", "roll", "let expire")
 
 
@@ -47,16 +47,28 @@ def quote(session: Session, option: ShortOption) -> StockPremium | None:
     )
 
 
-def assignment_risk(in_the_money: bool | None, abs_delta: float | None, dte: int) -> str:
+def assignment_risk(
+    in_the_money: bool | None, abs_delta: float | None, dte: int, ex_dividend_before_expiry: bool = False
+) -> str:
     """'high' in the money or |delta| >= 0.5; 'medium' at |delta| >= 0.3, or within a week while near (|delta|
-    >= 0.2); else 'low'; 'unknown' without a quote."""
+    >= 0.2); else 'low'; 'unknown' without a quote. A short call with an ex-dividend date before expiry is one
+    level higher (low -> medium -> high): its holder may exercise early to collect the dividend."""
     if in_the_money is None:
         return "unknown"
     if in_the_money or (abs_delta is not None and abs_delta >= 0.5):
-        return "high"
-    if abs_delta is not None and (abs_delta >= 0.3 or (dte <= 7 and abs_delta >= 0.2)):
-        return "medium"
-    return "low"
+        level = "high"
+    elif abs_delta is not None and (abs_delta >= 0.3 or (dte <= 7 and abs_delta >= 0.2)):
+        level = "medium"
+    else:
+        level = "low"
+    if ex_dividend_before_expiry:
+        level = {"low": "medium", "medium": "high"}.get(level, level)
+    return level
+
+
+def ex_dividend_before_expiry(ex_date: dt.date | None, as_of: dt.date, expiry: dt.date) -> bool:
+    """An ex-dividend date after the as-of date and on or before expiry (the screen's *Skip ex-dividend* rule)."""
+    return ex_date is not None and as_of < ex_date <= expiry
 
 
 def status(capture_pct: float | None, in_the_money: bool | None, dte: int, rules: StatusRules) -> str:
@@ -82,6 +94,8 @@ def position_row(session: Session, option: ShortOption, as_of: dt.date, rules: S
     pnl = None if price is None else (option.average_price - price) * option.shares
     capture = None if price is None or option.average_price <= 0 else (1 - price / option.average_price) * 100
     delta = row.delta if row is not None else None
+    ex_date = session.scalar(select(Stock.ex_dividend_date).where(Stock.symbol == c.underlying.upper()))
+    ex_div = c.option_type == "call" and ex_dividend_before_expiry(ex_date, as_of, c.expiry)
     return {
         "position_id": option.position_id,
         "account": option.account,
@@ -107,7 +121,9 @@ def position_row(session: Session, option: ShortOption, as_of: dt.date, rules: S
         "pnl": pnl,
         "capture_pct": capture,
         "in_the_money": itm,
-        "assignment_risk": assignment_risk(itm, None if delta is None else abs(delta), dte),
+        "assignment_risk": assignment_risk(itm, None if delta is None else abs(delta), dte, ex_div),
+        "ex_dividend_date": ex_date,
+        "ex_dividend_before_expiry": ex_div,
         "status": status(capture, itm, dte, rules),
         "source": option.source,
     }

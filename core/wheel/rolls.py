@@ -19,10 +19,10 @@ import datetime as dt
 
 import pandas as pd
 
+from core.accounts.scope import ShortOption
 from core.premiums.filters import PremiumFilters
 from core.premiums.query import Scope
 from core.premiums.screen import DatabaseScanner
-from core.wheel.books import ShortOption
 
 ROLL_COLUMNS = ["symbol", "contract_symbol", "option_type", "expiration_date", "dte", "strike", "bid", "ask", "mid",
                 "net_credit", "net_credit_total", "credit_kept", "new_breakeven", "flat_return",

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from core.auth import Actor, Permission
+from core.accounts import scope as books
+from core.auth import Actor
 from core.auth.audit import record_activity
 from core.clock import today_in_new_york
 from core.db.engine import unit_of_work
 from core.db.models import Position, Strategy, StrategyDeployment, Trade
-from core.premiums.filters import PremiumFilters
-from core.premiums.query import Scope
 from core.premiums.screen import DatabaseScanner, InvalidFilters
-from core.wheel import books
+from core.premiums.service import PutCash, account_choices, covered_calls, put_cash, sized_puts
 from core.wheel.cycles import Cycle, Fill, derive_cycles
 from core.wheel.positions import StatusRules, position_row, positions_frame
 from core.wheel.rolls import roll_candidates
@@ -32,56 +30,6 @@ WHEEL_STRATEGY = "Wheel"
 
 class PositionNotFound(LookupError):
     """No open short option with that id among the accounts the actor sees."""
-
-
-@dataclass(frozen=True)
-class PutCash:
-    """The cash that secures new puts: available cash less what open short puts already reserve."""
-
-    available: float | None
-    reserved: float
-    free: float | None
-
-
-def account_choices(engine: Engine, actor: Actor | None) -> dict[int, str]:
-    """The accounts the actor's wheel covers, id -> label (with the owner's name for an admin)."""
-    with unit_of_work(engine) as session:
-        ids = books.account_ids(session, actor, None)
-        return books.account_labels(session, ids, with_owner=actor.can(Permission.MANAGE_ALL_ACCOUNTS))
-
-
-def covered_calls(
-    engine: Engine, actor: Actor | None, filters: PremiumFilters, *, account=None, never_below_cost: bool = False
-) -> pd.DataFrame:
-    """The screen's covered calls on what these accounts hold in lots of a contract or more, with
-    contracts_covered and cost_basis; `never_below_cost` keeps strikes at or above the cost basis."""
-    with unit_of_work(engine) as session:
-        ids = books.account_ids(session, actor, account)
-        scope = Scope(account_ids=tuple(ids), holdings=True, never_below_cost=never_below_cost)
-        return DatabaseScanner(session).best_per_symbol(dataclasses.replace(filters, strategy="cc"), scope)
-
-
-def put_cash(engine: Engine, actor: Actor | None, *, account=None) -> PutCash:
-    """What the accounts' cash secures: available, reserved by open short puts, free (never below zero)."""
-    with unit_of_work(engine) as session:
-        available, reserved = books.put_cash(session, books.account_ids(session, actor, account))
-    free = None if available is None else max(available - reserved, 0.0)
-    return PutCash(available, reserved, free)
-
-
-def sized_puts(
-    engine: Engine, actor: Actor | None, filters: PremiumFilters, *, account=None, affordable_only: bool = True
-) -> pd.DataFrame:
-    """The screen's cash-secured puts with contracts_affordable (free cash // (strike x 100)); `affordable_only`
-    hides what the free cash cannot secure. frame.attrs carries the PutCash figures."""
-    cash = put_cash(engine, actor, account=account)
-    if cash.free is None:
-        raise InvalidFilters("account", "no cash reported for this account (sync it, or import its funds)")
-    with unit_of_work(engine) as session:
-        scope = Scope(cash=cash.free, affordable_only=affordable_only)
-        frame = DatabaseScanner(session).best_per_symbol(dataclasses.replace(filters, strategy="csp"), scope)
-    frame.attrs.update(cash=dataclasses.asdict(cash))
-    return frame
 
 
 def open_positions(

@@ -215,10 +215,12 @@ CALLS = [
         "housekeeping_request",
     ),
     # the wheel: roles as for Accounts (a trader's own accounts; the matrix's actors own none)
-    Call("wheel.covered_calls", "trader", lambda e, a, w: wheel.covered_calls(e, a, PremiumFilters(strategy="cc"))),
-    Call("wheel.account_choices", "trader", lambda e, a, w: wheel.account_choices(e, a)),
-    Call("wheel.put_cash", "trader", lambda e, a, w: wheel.put_cash(e, a)),
-    Call("wheel.sized_puts", "trader", lambda e, a, w: _no_cash(wheel.sized_puts, e, a, PremiumFilters())),
+    Call(
+        "premiums.covered_calls", "trader", lambda e, a, w: premiums.covered_calls(e, a, PremiumFilters(strategy="cc"))
+    ),
+    Call("premiums.account_choices", "trader", lambda e, a, w: premiums.account_choices(e, a)),
+    Call("premiums.put_cash", "trader", lambda e, a, w: premiums.put_cash(e, a)),
+    Call("premiums.sized_puts", "trader", lambda e, a, w: _no_cash(premiums.sized_puts, e, a, PremiumFilters())),
     Call("wheel.open_positions", "trader", lambda e, a, w: wheel.open_positions(e, a)),
     Call("wheel.rolls", "trader", lambda e, a, w: _no_cash(wheel.rolls, e, a, 0)),
     Call("wheel.cycles", "trader", lambda e, a, w: wheel.cycles(e, a)),
@@ -404,6 +406,11 @@ def test_the_matrix_covers_every_function_the_pages_call():
         "operations.sidebar_status",  # the status line of every signed-in page: no actor (module docstring)
         "operations.data_version",  # a cache key, no actor
         "premiums.data_version",  # the same function, re-exported
+        # the "my holdings" scope lives in core.premiums.service; the wheel's service re-exports it
+        "wheel.covered_calls",
+        "wheel.account_choices",
+        "wheel.put_cash",
+        "wheel.sized_puts",
     }
     assert entry_points - {c.name.split(" ")[0] for c in CALLS} - exempt == set()
     for name in exempt - {"operations.sidebar_status", "operations.data_version", "premiums.data_version"}:

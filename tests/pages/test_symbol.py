@@ -56,3 +56,25 @@ def test_every_role_reaches_it_from_the_navigation(open_page, demo_url, role):
     app.switch_page(PAGE).run()
     no_exception(app)
     assert app.title[0].value == "Symbol"
+
+
+def test_a_scan_premiums_row_opens_the_symbol_page_with_its_stock(open_page, demo_url):
+    app = open_page(demo_url)  # the dashboard: Scan Premiums is the first page
+    first = app.dataframe(key="premiums:table").value.iloc[0]
+    app.session_state["premiums:table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    app.run()
+    app.button(key="premiums:open_symbol").click().run()
+    no_exception(app)
+    assert app.title[0].value == "Symbol"
+    assert app.selectbox(key="symbol:pick").value == first["symbol"]
+    assert app.query_params.get("symbol") in (first["symbol"], [first["symbol"]])
+    assert app.subheader[0].value.startswith(f"{first['symbol']} ")  # the stock in depth, not the empty search
+
+
+def test_a_link_with_a_symbol_opens_it(open_page, demo_url):
+    app = open_page(demo_url)
+    stock = app.dataframe(key="premiums:table").value.iloc[-1]["symbol"]
+    app.query_params["symbol"] = stock.lower()
+    app.switch_page(PAGE).run()
+    no_exception(app)
+    assert app.selectbox(key="symbol:pick").value == stock

@@ -60,6 +60,7 @@ def test_positions_and_rolls_as_json(wheel_db, db_url):
     doc = _json("positions", "--as-of", str(AS_OF), "--format", "json", "--database-url", db_url)
     (row,) = doc["positions"]
     assert set(POSITION_FIELDS) <= set(row)
+    assert (row["ex_dividend_date"], row["ex_dividend_before_expiry"]) == (None, False)  # added, nothing renamed
     assert (row["account"], row["underlying"], row["option_type"], row["strike"], row["expiration_date"]) == (
         "alice-main",
         "AAA",

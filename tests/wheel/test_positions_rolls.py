@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db.engine import unit_of_work
-from core.db.models import Position, StockPremium
+from core.db.models import Position, Stock, StockPremium
 from core.wheel import service
 from core.wheel.positions import StatusRules, assignment_risk, status
 from tests.wheel.market import AS_OF, SHORT_PUT, mid_of
@@ -56,6 +56,42 @@ def test_status_and_risk_rules():
     assert assignment_risk(False, 0.22, 5) == "medium"
     assert assignment_risk(False, 0.1, 30) == "low"
     assert assignment_risk(None, None, 30) == "unknown"
+    # an ex-dividend date before expiry raises a short call's risk one level
+    assert assignment_risk(False, 0.1, 30, True) == "medium"
+    assert assignment_risk(False, 0.35, 30, True) == "high"
+    assert assignment_risk(None, None, 30, True) == "unknown"
+
+
+SHORT_CALL = "AAA   261215C00110000"  # AAA 110 call expiring 2026-12-15: |delta| 0.1, out of the money
+
+
+def _sell_call_and_set_ex_dividend(engine, ex_date: dt.date | None) -> None:
+    with unit_of_work(engine, write=True) as session:
+        put = session.scalar(select(Position).where(Position.symbol == SHORT_PUT))
+        if session.scalar(select(Position).where(Position.symbol == SHORT_CALL)) is None:
+            session.add(Position(account_id=put.account_id, symbol=SHORT_CALL, exchange="NASDAQ", quantity=-1,
+                                 average_price=0.80, source="import"))  # fmt: skip
+        session.scalar(select(Stock).where(Stock.symbol == "AAA")).ex_dividend_date = ex_date
+
+
+def test_an_ex_dividend_date_before_expiry_raises_a_short_calls_assignment_risk(wheel_db, alice):
+    _sell_call_and_set_ex_dividend(wheel_db, None)
+    before = service.open_positions(wheel_db, alice, as_of=AS_OF).set_index("symbol")
+    assert (
+        before.loc[SHORT_CALL, "assignment_risk"] == "low" and not before.loc[SHORT_CALL, "ex_dividend_before_expiry"]
+    )
+    put_risk = before.loc[SHORT_PUT, "assignment_risk"]
+    _sell_call_and_set_ex_dividend(wheel_db, dt.date(2026, 12, 10))  # between AS_OF and the 15 December expiry
+    during = service.open_positions(wheel_db, alice, as_of=AS_OF).set_index("symbol")
+    assert during.loc[SHORT_CALL, "assignment_risk"] == "medium"
+    assert during.loc[SHORT_CALL, "ex_dividend_before_expiry"]
+    assert during.loc[SHORT_CALL, "ex_dividend_date"] == dt.date(2026, 12, 10)
+    assert (
+        during.loc[SHORT_PUT, "assignment_risk"] == put_risk and not during.loc[SHORT_PUT, "ex_dividend_before_expiry"]
+    )
+    _sell_call_and_set_ex_dividend(wheel_db, dt.date(2026, 12, 16))  # the day after expiry: no early exercise
+    after = service.open_positions(wheel_db, alice, as_of=AS_OF).set_index("symbol")
+    assert after.loc[SHORT_CALL, "assignment_risk"] == "low"
 
 
 def _oracle(engine, strike: float, expiry: dt.date, close_mid: float, sold_at: float) -> pd.DataFrame:

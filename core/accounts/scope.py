@@ -1,5 +1,6 @@
-"""What the wheel reads of a trader's accounts, in the caller's session: which accounts, their cash, and their
-open short options parsed into contracts (core.accounts.instruments).
+"""What the wheel and Scan Premiums' "my holdings" scope read of a trader's accounts, in the caller's session:
+which accounts the actor may look at (`account_ids`: the role and ownership check), their cash, and their open
+short options parsed into contracts (core.accounts.instruments).
 
 Quantities: a position synced from OpenAlgo counts units (shares of the underlying: NIFTY's -75 is one short lot
 of 75), an imported CSV position counts contracts (-2 is two short contracts of 100 shares), as brokers' exports
@@ -13,11 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.accounts.instruments import OptionContract, parse_option_symbol
+from core.accounts.instruments import CONTRACT_SIZE, OptionContract, parse_option_symbol
 from core.accounts.registry import find_account
 from core.auth import Actor, Permission, require, require_account_owner
 from core.db.models import AccountFunds, Position, TradingAccount, User
-from core.premiums.query import CONTRACT_SIZE
 
 
 @dataclass(frozen=True)
