@@ -125,12 +125,11 @@ def test_track_record_tab_shows_each_screen_its_pnl_curve_and_snapshots(
 ):
     from core.track.record import record_after_sync
     from core.track.resolve import resolve_due
-    from tests.track.conftest import copy_spy_folder
-    from tests.track.test_record_resolve import QUOTED, SPY_PUTS, _sync_all, _track
+    from tests.support.track import QUOTED, SPY_PUTS, copy_spy_folder, sync_all, track
 
     folder = copy_spy_folder(shared_data, tmp_path)
-    _sync_all(committed_engine, ["SPY"], provider="csv", source=str(folder), as_of=QUOTED)
-    _track(committed_engine, "spy puts", SPY_PUTS)
+    sync_all(committed_engine, ["SPY"], provider="csv", source=str(folder), as_of=QUOTED)
+    track(committed_engine, "spy puts", SPY_PUTS)
     record_after_sync(committed_engine)
     resolve_due(committed_engine)
     app = open_page(db_url, PAGE)

@@ -12,7 +12,7 @@ from core.track.record import record_after_sync
 from core.track.resolve import resolve_due
 from tests.support.actors import ADMIN
 from tests.support.cli import run_cli
-from tests.track.test_record_resolve import QUOTED, SPY_PUTS, _sync_all
+from tests.support.track import QUOTED, SPY_PUTS, sync_all
 
 CONTRACT_KEYS = {
     "screen",
@@ -33,7 +33,7 @@ def test_track_then_report_as_json(committed_engine, db_url, spy_folder):
     premiums.save_screen(committed_engine, ADMIN, "spy puts", SPY_PUTS)
     result = _cli(db_url, "--track", "spy puts")
     assert result.returncode == 0 and "is tracked" in result.stdout
-    _sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
+    sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
     record_after_sync(committed_engine)
     resolve_due(committed_engine)
     result = _cli(db_url, "--format", "json")

@@ -10,7 +10,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.auth import LOCAL_OPERATOR
 from core.db.base import utcnow
@@ -21,34 +21,10 @@ from core.premiums import saved_screens
 from core.premiums.filters import PremiumFilters
 from core.providers import get_provider
 from core.sync.requests import SyncRequest, enqueue_sync
-from core.sync.worker import SyncWorker
 from core.track import service
 from core.track.record import record_after_sync
 from core.track.resolve import resolve_due
-
-QUOTED = dt.date(2023, 9, 14)
-SPY_PUTS = PremiumFilters(strategy="csp", dte=(7, 45), delta=(0.2, 0.6), all_contracts=True)
-
-
-def _sync_all(engine, symbols, **request) -> int:
-    """A completed universe sync of `symbols` (the stocks stored), worked here by the sidecar's worker."""
-    with unit_of_work(engine, write=True) as session:
-        session.add_all(Stock(symbol=s, is_active=True) for s in symbols)
-        run, _ = enqueue_sync(session, SyncRequest(all_symbols=True, **request))
-        run_id = run.id
-    SyncWorker(engine).run_until_idle(run_id)
-    return run_id
-
-
-def _track(engine, name: str, filters: PremiumFilters) -> None:
-    with unit_of_work(engine, write=True) as session:
-        saved_screens.save_screen(session, name, filters)
-        saved_screens.set_tracked(session, name, True)
-
-
-def _count(engine, model) -> int:
-    with unit_of_work(engine) as session:
-        return session.scalar(select(func.count()).select_from(model))
+from tests.support.track import QUOTED, SPY_PUTS, count, sync_all, track
 
 
 def _cboe_puts(folder) -> pd.DataFrame:
@@ -59,15 +35,15 @@ def _cboe_puts(folder) -> pd.DataFrame:
 
 
 def test_recorded_spy_puts_resolve_from_the_recorded_closes(committed_engine, spy_folder):
-    run_id = _sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
-    _track(committed_engine, "spy puts", SPY_PUTS)
+    run_id = sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
+    track(committed_engine, "spy puts", SPY_PUTS)
     [recorded] = record_after_sync(committed_engine)
     assert (recorded.screen, recorded.quote_date, recorded.status) == ("spy puts", QUOTED, "COMPLETED")
     assert record_after_sync(committed_engine) == []  # one session per screen and quote date
     with unit_of_work(committed_engine) as session:
         [row] = session.scalars(select(ScanSession)).all()
         assert (row.strategy, row.job_run_id, row.opportunities_found) == ("csp", run_id, recorded.opportunities)
-    assert _count(committed_engine, OpportunitySnapshot) == recorded.opportunities > 50
+    assert count(committed_engine, OpportunitySnapshot) == recorded.opportunities > 50
 
     # nothing has expired as of the quote date; by now everything has
     assert resolve_due(committed_engine, now=dt.datetime(2023, 9, 15, tzinfo=dt.UTC)).resolved == 0
@@ -122,9 +98,9 @@ def test_synthetic_universe_resolved_against_the_synthetic_close(committed_engin
     provider = get_provider("synthetic")
     symbols = provider.universe()[:12]
     as_of = dt.date(2026, 9, 1)
-    _sync_all(committed_engine, symbols, provider="synthetic", as_of=as_of)
-    _track(committed_engine, "near the money", PremiumFilters(strategy="csp", dte=(7, 45), delta=(0.35, 0.6)))
-    _track(committed_engine, "calls", PremiumFilters(strategy="cc", dte=(7, 45), delta=(0.2, 0.5)))
+    sync_all(committed_engine, symbols, provider="synthetic", as_of=as_of)
+    track(committed_engine, "near the money", PremiumFilters(strategy="csp", dte=(7, 45), delta=(0.35, 0.6)))
+    track(committed_engine, "calls", PremiumFilters(strategy="cc", dte=(7, 45), delta=(0.2, 0.5)))
     recorded = {r.screen: r for r in record_after_sync(committed_engine)}
     assert set(recorded) == {"near the money", "calls"} and all(r.quote_date == as_of for r in recorded.values())
     resolve_due(committed_engine)
@@ -142,8 +118,8 @@ def test_synthetic_universe_resolved_against_the_synthetic_close(committed_engin
 
 
 def test_an_unusable_provider_leaves_snapshots_unresolved_with_its_reason(committed_engine, spy_folder):
-    _sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
-    _track(committed_engine, "spy puts", SPY_PUTS)
+    sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
+    track(committed_engine, "spy puts", SPY_PUTS)
     record_after_sync(committed_engine)
     shutil.rmtree(spy_folder)  # the csv folder the sync read is gone
     done = resolve_due(committed_engine)
@@ -153,24 +129,24 @@ def test_an_unusable_provider_leaves_snapshots_unresolved_with_its_reason(commit
 
 
 def test_no_tracked_screen_or_no_completed_universe_sync_records_nothing(committed_engine, spy_folder):
-    _track(committed_engine, "spy puts", SPY_PUTS)
+    track(committed_engine, "spy puts", SPY_PUTS)
     assert record_after_sync(committed_engine) == []  # no universe sync yet
-    _sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
+    sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
     with unit_of_work(committed_engine, write=True) as session:
         saved_screens.set_tracked(session, "spy puts", False)
     assert record_after_sync(committed_engine) == []
 
 
 def test_a_screen_that_cannot_run_records_a_failed_session_once(committed_engine, spy_folder):
-    _sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
-    _track(committed_engine, "gone", PremiumFilters(watchlist="deleted list"))
+    sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
+    track(committed_engine, "gone", PremiumFilters(watchlist="deleted list"))
     [recorded] = record_after_sync(committed_engine)
     assert (recorded.status, recorded.opportunities) == ("FAILED", 0)
     assert record_after_sync(committed_engine) == []
 
 
 def test_saving_a_tracked_screen_again_keeps_it_tracked(committed_engine):
-    _track(committed_engine, "weekly", PremiumFilters())
+    track(committed_engine, "weekly", PremiumFilters())
     with unit_of_work(committed_engine, write=True) as session:
         saved_screens.save_screen(session, "weekly", PremiumFilters(dte=(1, 9)))
     with unit_of_work(committed_engine) as session:
@@ -178,8 +154,8 @@ def test_saving_a_tracked_screen_again_keeps_it_tracked(committed_engine):
 
 
 def test_retention_removes_snapshots_past_expiry_and_old_sessions(committed_engine, spy_folder):
-    _sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
-    _track(committed_engine, "spy puts", SPY_PUTS)
+    sync_all(committed_engine, ["SPY"], provider="csv", source=str(spy_folder), as_of=QUOTED)
+    track(committed_engine, "spy puts", SPY_PUTS)
     record_after_sync(committed_engine)
     keep = health.Retention(
         history_days=3650,
@@ -194,7 +170,7 @@ def test_retention_removes_snapshots_past_expiry_and_old_sessions(committed_engi
     short = health.Retention(**{**keep.__dict__, "track_record_days": 30})
     removed = health.housekeeping(committed_engine, short, utcnow())
     assert removed["opportunity_snapshots"] > 0 and removed["scan_sessions"] == 0
-    assert _count(committed_engine, OpportunitySnapshot) == 0
+    assert count(committed_engine, OpportunitySnapshot) == 0
 
 
 def test_a_draining_sidecar_records_the_tracked_screens_after_the_universe_sync_it_worked(committed_engine, db_url):
@@ -208,7 +184,7 @@ def test_a_draining_sidecar_records_the_tracked_screens_after_the_universe_sync_
     with unit_of_work(committed_engine, write=True) as session:
         session.add_all(Stock(symbol=s, is_active=True) for s in provider.universe()[:5])
         enqueue_sync(session, SyncRequest(all_symbols=True, provider="synthetic", as_of=dt.date(2026, 11, 20)))
-    _track(committed_engine, "weekly puts", PremiumFilters(dte=(1, 14), delta=(0.1, 0.5)))
+    track(committed_engine, "weekly puts", PremiumFilters(dte=(1, 14), delta=(0.1, 0.5)))
     engine = create_db_engine(db_url, sqlite_immediate=True)
     try:
         settings = SidecarSettings.from_settings(poll_seconds=0.05, lease_seconds=5, batch_size=10)
@@ -218,14 +194,14 @@ def test_a_draining_sidecar_records_the_tracked_screens_after_the_universe_sync_
     with unit_of_work(committed_engine) as session:
         [row] = session.scalars(select(ScanSession)).all()
         assert (row.screen_name, row.quote_date, row.status) == ("weekly puts", dt.date(2026, 11, 20), "COMPLETED")
-        assert row.opportunities_found == _count(committed_engine, OpportunitySnapshot) > 0
+        assert row.opportunities_found == count(committed_engine, OpportunitySnapshot) > 0
 
 
 def test_snapshots_never_tried_go_before_those_whose_close_stays_unknown(committed_engine):
     provider = get_provider("synthetic")
     first, second = provider.universe()[:2]
-    _sync_all(committed_engine, [first, second], provider="synthetic", as_of=dt.date(2026, 9, 1))
-    _track(committed_engine, "puts", PremiumFilters(dte=(7, 45), delta=(0.1, 0.6)))
+    sync_all(committed_engine, [first, second], provider="synthetic", as_of=dt.date(2026, 9, 1))
+    track(committed_engine, "puts", PremiumFilters(dte=(7, 45), delta=(0.1, 0.6)))
     record_after_sync(committed_engine)
     with unit_of_work(committed_engine, write=True) as session:  # the first symbol was tried before, in vain
         session.execute(
