@@ -17,12 +17,21 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.db.base import utcnow
-from core.db.models import JobItem, JobRun, OpportunitySnapshot, SandboxTestRun, Stock, SymbolDailyHistory, Watchlist
+from core.db.models import (
+    JobItem,
+    JobRun,
+    OpportunitySnapshot,
+    SandboxTestRun,
+    ScanSession,
+    Stock,
+    SymbolDailyHistory,
+    Watchlist,
+)
 from core.jobs import queue
 from core.jobs.kinds import JobContext, JobKind
 from core.lab.configs import LabConfig, plain_config
@@ -122,18 +131,17 @@ def _snapshots(engine: Engine, config: LabConfig, start: dt.date, end: dt.date) 
         return {}
     by_day: dict[dt.date, list[dict]] = {}
     with Session(engine) as session:
+        # by the quotes' date, not the day the row was written: a chain imported today for 2023 is 2023's
         rows = session.execute(
-            select(OpportunitySnapshot.data)
+            select(ScanSession.quote_date, OpportunitySnapshot.data)
+            .join(ScanSession, OpportunitySnapshot.scan_session_id == ScanSession.id)
+            .where(func.lower(ScanSession.screen_name) == config.screen.lower())
+            .where(ScanSession.quote_date.between(start, end))
             .where(OpportunitySnapshot.strategy_type == config.filters.strategy)
-            .where(OpportunitySnapshot.created_at >= dt.datetime.combine(start, dt.time(0), dt.UTC))
-            .where(OpportunitySnapshot.created_at < dt.datetime.combine(end + dt.timedelta(days=2), dt.time(0), dt.UTC))
-            .order_by(OpportunitySnapshot.id)
-        ).scalars()
-        for doc in rows:
-            if not isinstance(doc, dict) or doc.get("screen") != config.screen or not doc.get("quote_date"):
-                continue
-            day = dt.date.fromisoformat(str(doc["quote_date"])[:10])
-            if start <= day <= end:
+            .order_by(ScanSession.quote_date, OpportunitySnapshot.id)
+        ).all()
+        for day, doc in rows:
+            if isinstance(doc, dict):
                 by_day.setdefault(day, []).append(doc)
     return by_day
 

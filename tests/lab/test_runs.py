@@ -91,7 +91,7 @@ def test_config_names_ignore_case_and_bad_requests_are_refused(committed_engine)
 def test_the_sidecar_kind_works_queued_runs_and_uses_stored_snapshots(committed_engine):
     import threading
 
-    from core.db.models import OpportunitySnapshot
+    from core.db.models import OpportunitySnapshot, ScanSession
     from core.jobs.kinds import JobContext
     from core.lab.runs import work_lab_runs
     from core.premiums.filters import PremiumFilters
@@ -99,13 +99,20 @@ def test_the_sidecar_kind_works_queued_runs_and_uses_stored_snapshots(committed_
 
     with unit_of_work(committed_engine, write=True) as session:
         save_screen(session, "Puts", PremiumFilters())
-        session.add(OpportunitySnapshot(
-            opportunity_id=f"Puts|{START}|AAPL put", symbol="AAPL", strategy_type="csp",
-            data={"screen": "Puts", "quote_date": START.isoformat(), "symbol": "AAPL", "option_type": "put",
-                  "strike": 150.0, "expiration_date": "2025-03-28", "premium": 321.0, "iv": 0.3},
-            expires_at=dt.datetime(2025, 3, 28, 21, tzinfo=dt.UTC),
-            created_at=dt.datetime.combine(START, dt.time(21), dt.UTC),
-        ))  # fmt: skip
+        # as the track record stores it (core.track.record): a session per screen and quote date, written today
+        # for quotes of START (an imported past chain), so the quote date decides, not when the row was written
+        tracked = ScanSession(strategy="csp", screen_name="Puts", quote_date=START, status="COMPLETED")
+        other = ScanSession(strategy="csp", screen_name="Calls", quote_date=START, status="COMPLETED")
+        session.add_all([tracked, other])
+        session.flush()
+        for scan, strike in ((tracked, 150.0), (other, 999.0)):
+            session.add(OpportunitySnapshot(
+                opportunity_id=f"{scan.screen_name}|{START}|AAPL put", symbol="AAPL", strategy_type="csp",
+                data={"screen": scan.screen_name, "quote_date": START.isoformat(), "symbol": "AAPL",
+                      "option_type": "put", "strike": strike, "expiration_date": "2025-03-28", "premium": 321.0,
+                      "iv": 0.3},
+                expires_at=dt.datetime(2025, 3, 28, 21, tzinfo=dt.UTC), scan_session_id=scan.id,
+            ))  # fmt: skip
     service.create_config(committed_engine, LOCAL_OPERATOR, "From snapshots", service.Rules(), screen="Puts")
     run = service.start_run(committed_engine, LOCAL_OPERATOR, "From snapshots", START, END, symbols=["AAPL", "MSFT"])
     context = JobContext(committed_engine, "worker-1", threading.Event(), dt.timedelta(seconds=60), 50)
