@@ -57,8 +57,8 @@ def test_a_known_email_signs_in_as_its_user_and_is_checked_every_rerun(open_page
     no_exception(app)
     assert app.title[0].value == "Scan Premiums"
     assert "**ann** · trader" in texts(app.sidebar.markdown)
-    app.switch_page("pages/scanners.py").run()
-    assert app.title[0].value == "Scanners"
+    app.switch_page("pages/watchlists.py").run()  # not Scanners: it probes the sandbox, a process
+    assert app.title[0].value == "Watchlists"
     set_active(committed_engine, LOCAL_OPERATOR, "ann", False)
     app.run()
     assert "Sign in to open this page." in texts(app.warning) and not app.title
