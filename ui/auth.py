@@ -173,10 +173,10 @@ def render_user(actor: Actor) -> None:
     box = st.sidebar.container(border=True)
     name = actor.username.replace("_", r"\_")  # names may hold '_', which Markdown reads as emphasis
     box.markdown(f":material/person: **{name}** · {actor.role}")
-    change, leave = box.columns(2)
-    if actor.user_id is not None and change.button(
-        "Password", key="auth.change_password", icon=":material/key:", help="Change your password", width="stretch"
+    # one above the other: side by side in the sidebar's width, "Password" was cut to "Pass…"
+    if actor.user_id is not None and box.button(
+        "Change password", key="auth.change_password", icon=":material/key:", width="stretch"
     ):
         st.switch_page(ACCOUNT_PAGE)
-    if leave.button("Sign out", key="auth.sign_out", width="stretch"):
+    if box.button("Sign out", key="auth.sign_out", icon=":material/logout:", width="stretch"):
         sign_out()

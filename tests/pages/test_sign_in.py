@@ -104,7 +104,7 @@ def test_the_sidebar_names_the_user_and_signs_out(open_page, committed_engine, d
     create_user(committed_engine, LOCAL_OPERATOR, "ada", TEST_PASSWORD, "admin")
     app = signed_in(_app(open_page, db_url), db_url, "trader", username="Tess_T").run()
     assert r"**Tess\_T** · trader" in texts(app.sidebar.markdown)
-    assert [b.label for b in app.sidebar.button] == ["Password", "Sign out"]
+    assert [b.label for b in app.sidebar.button] == ["Change password", "Sign out"]
     _button(app, "Sign out").click()
     _through_dashboard(app).run()
     no_exception(app)
