@@ -150,7 +150,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
     if password is not None:
         where = f" at {args.url}" if args.url else ""
         print(f"==> first sign-in{where}: username {FIRST_ADMIN}, password {password}")
-        print("    (shown only this once: change it with the sidebar's Password button after signing in)")
+        print("    (shown only this once: change it with the sidebar's Change password button after signing in)")
     return 0
 
 
