@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 
 import pandas as pd
 
 from core.commands import CommandError, acting_actor, database_url, emit_json
 from core.db.engine import get_engine
 from core.db.migrate import require_current_schema
+from core.premiums.export import json_rows, json_value
 
 # `positions --format json` rows: DESIGN section 8's fields, then the rest of what the page shows.
 POSITION_FIELDS = ("position_id", "account", "underlying", "option_type", "strike", "expiration_date", "dte",
@@ -92,20 +92,9 @@ def _run(call, *args, **kwargs):
         raise CommandError(str(exc)) from None
 
 
-def _value(value):
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
-        return value.isoformat()
-    return value.item() if hasattr(value, "item") else value
-
-
 def _records(frame: pd.DataFrame, fields) -> list[dict]:
-    names = [f for f in fields if f in frame.columns]
-    return [{n: _value(v) for n, v in zip(names, row, strict=True)} for row in frame[names].astype(object).itertuples(
-        index=False, name=None)]  # fmt: skip
+    """The frame's `fields` that it has, as JSON-safe rows (the screen's JSON rules, core.premiums.export)."""
+    return json_rows(frame, [f for f in fields if f in frame.columns])
 
 
 def _table(rows: list[dict], layout) -> str:
@@ -155,7 +144,7 @@ def _rolls(args: argparse.Namespace) -> int:
                  limit=_whole("--limit", args.limit))  # fmt: skip
     rows = _records(frame, [*ROLL_COLUMNS, *(c for c in COLUMNS if c not in ROLL_COLUMNS)])
     if args.format == "json":
-        position = {k: _value(v) for k, v in frame.attrs["position"].items()}
+        position = {k: json_value(v) for k, v in frame.attrs["position"].items()}
         emit_json({"as_of": frame.attrs["as_of"].isoformat(), "position_id": position_id, "position": position,
                    "count": len(rows), "rolls": rows})  # fmt: skip
     elif not rows:
