@@ -142,9 +142,10 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"test run {run.id} {run.results.get('message') or run.status}")
     s, b = run.results["summary"], run.results["buy_and_hold"]
     print(_aligned(list(_TRADE_TABLE), [[str(t.get(k)) for k in _TRADE_TABLE] for t in run.results["trades"]]))
-    print(f"test run {run.id}: {s['trades']} trades, win rate {s['win_rate_pct']}%, total {s['total_return_pct']}%, "
-          f"annualised {s['annualized_return_pct']}%, max drawdown {s['max_drawdown_pct']}%; buy and hold: total "
-          f"{b['total_return_pct']}%, max drawdown {b['max_drawdown_pct']}%")  # fmt: skip
+    print(f"test run {run.id}: {s['trades']} trades, win rate {_pct(s['win_rate_pct'])}, total "
+          f"{_pct(s['total_return_pct'])}, annualised {_pct(s['annualized_return_pct'])}, max drawdown "
+          f"{_pct(s['max_drawdown_pct'])}; buy and hold: total {_pct(b['total_return_pct'])}, max drawdown "
+          f"{_pct(b['max_drawdown_pct'])}")  # fmt: skip
     return 0
 
 
@@ -152,3 +153,8 @@ def _aligned(headings: list[str], rows: list[list[str]]) -> str:
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headings)]
     return "\n".join("  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)).rstrip()
                      for line in [headings, *rows])  # fmt: skip
+
+
+def _pct(value) -> str:
+    """A percentage for the summary line: one decimal ("75.3 %"), "n/a" when there is none (no trades)."""
+    return "n/a" if value is None else f"{value:.1f} %"
