@@ -2,9 +2,9 @@
 quotes are, where implied volatility sits, and whose IV rank moved.
 
 Everything comes from `stocks`, `stock_data` (one row per symbol: the quote time, IV30, today's IV rank) and
-`symbol_daily_history` (IV30 per trading day). A past IV rank is recomputed here the way the sync computes today's
-(core.sync.store.iv_ranks: where IV30 sits between its low and high of the year before, 0-100), so "moved" means
-rank now minus rank then, both over their own year.
+`symbol_daily_history` (IV30 per trading day). A past IV rank is recomputed here with the rule the sync uses for
+today's (core.pricing.realised.iv_rank: where IV30 sits between its low and high of the year before, 0-100), so
+"moved" means rank now minus rank then, both over their own year.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.models import Stock, StockData, SymbolDailyHistory
+from core.pricing.realised import IV_RANK_DAYS, iv_rank
 
-YEAR = dt.timedelta(days=365)  # IV rank's window, as in core.sync.store
+YEAR = dt.timedelta(days=IV_RANK_DAYS)  # IV rank's window, as the sync computes it (core.sync.store)
 MOVE_DAYS = 7  # "top movers": IV rank now against a week ago
 TOP = 10
 # Quote ages, by market time of the quote (never when the row was written): upper bound, label.
@@ -66,8 +67,7 @@ def rank_on(points: pd.Series, day: dt.date) -> float | None:
     window = points[(points.index >= day - YEAR) & (points.index <= day)]
     if day not in window.index or len(window) < 2:
         return None
-    low, high, current = window.min(), window.max(), window[day]
-    return float(100.0 * (current - low) / (high - low)) if high > low else 50.0
+    return iv_rank(window[day], window.min(), window.max())
 
 
 def _movers(session: Session, stocks: pd.DataFrame) -> tuple[pd.DataFrame, dt.date | None]:

@@ -16,6 +16,7 @@ import numpy as np
 
 TRADING_DAYS = 252  # sessions a year: the annualising factor is sqrt(252)
 MAX_GAP_DAYS = 4  # Friday -> Tuesday over a Monday holiday; anything longer is not one session's return
+IV_RANK_DAYS = 365  # the window of IV rank and IV percentile: the year before the day, inclusive
 
 
 def daily_log_returns(dates: Sequence[dt.date], closes: Sequence[float]) -> np.ndarray:
@@ -46,3 +47,12 @@ def historical_volatility(dates: Sequence[dt.date], closes: Sequence[float], win
     if returns.size < window or window < 2:
         return None
     return float(np.std(returns[-window:], ddof=1) * math.sqrt(TRADING_DAYS))
+
+
+def iv_rank(current: float, low: float, high: float) -> float:
+    """Where `current` IV sits between the window's `low` and `high`, 0-100; 50 when the window is flat.
+
+    >>> round(iv_rank(0.35, 0.20, 0.40), 6), iv_rank(0.25, 0.25, 0.25)
+    (75.0, 50.0)
+    """
+    return float(100.0 * (current - low) / (high - low)) if high > low else 50.0

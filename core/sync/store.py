@@ -25,10 +25,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.db import pgcopy
 from core.db.models import Stock, StockData, StockPremium, SymbolDailyHistory
-from core.pricing.realised import historical_volatility
+from core.pricing.realised import IV_RANK_DAYS, historical_volatility, iv_rank
 from core.sync.prepare import CONTRACT_COLUMNS, CONTRACT_KEY, TIME_COLUMNS, PreparedSymbol, contracts_frame, utc_naive
 
-IV_HISTORY_DAYS = 365  # the window of IV rank and percentile
 _UPDATED = [c for c in CONTRACT_COLUMNS if c not in CONTRACT_KEY]
 _INT_COLUMNS = ("volume", "open_interest")
 _SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite
@@ -238,7 +237,7 @@ def volatility_summaries(
 ) -> dict[str, dict[str, float | None]]:
     """Per symbol, from its past year of our own `symbol_daily_history`: IV rank and IV percentile (0-100) of
     the latest iv30, and HV20 / HV60 (fractions) of the stored closes (core.pricing.realised)."""
-    oldest = min(dates.values()) - dt.timedelta(days=IV_HISTORY_DAYS)
+    oldest = min(dates.values()) - dt.timedelta(days=IV_RANK_DAYS)
     h = SymbolDailyHistory
     rows = conn.execute(
         select(h.symbol, h.date, h.iv30, h.close)
@@ -251,7 +250,7 @@ def volatility_summaries(
     ranks = {}
     for symbol, points in by_symbol.items():
         today = dates[symbol]
-        points = [p for p in points if today - dt.timedelta(days=IV_HISTORY_DAYS) <= p[0] <= today]
+        points = [p for p in points if today - dt.timedelta(days=IV_RANK_DAYS) <= p[0] <= today]
         closes = [(d, c) for d, _, c in points if c is not None and c > 0]
         summary = {
             **_NO_RANK,
@@ -262,7 +261,7 @@ def volatility_summaries(
         current = next((v for d, v, _ in points if d == today), None)
         if current is not None and len(window) >= 2:
             low, high = min(window), max(window)
-            summary["iv_rank"] = 100.0 * (current - low) / (high - low) if high > low else 50.0
+            summary["iv_rank"] = iv_rank(current, low, high)
             summary["iv_percentile"] = 100.0 * sum(v < current for v in window) / (len(window) - 1)
         ranks[symbol] = summary
     return ranks
