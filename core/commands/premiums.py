@@ -23,10 +23,7 @@ from core.exports import write_rows
 from core.premiums.export import export_frame, json_rows, json_value
 from core.premiums.filters import PRICE_BASES, RANK_KEYS, PremiumFilters
 from core.premiums.freshness import quote_freshness
-from core.premiums.query import CASH_COLUMNS, HOLDINGS_COLUMNS
 from core.premiums.screen import DatabaseScanner, InvalidFilters, validate
-
-SCOPE_COLUMNS = HOLDINGS_COLUMNS + CASH_COLUMNS
 
 _DEFAULT = PremiumFilters()
 
