@@ -6,7 +6,7 @@ import streamlit as st
 from core.accounts import service
 from core.auth import Permission
 from ui import account_panels as panels
-from ui import charts
+from ui import charts, tables
 from ui.auth import require_page
 from ui.db import database_guard, engine
 
@@ -58,7 +58,7 @@ with positions_tab:
     if book.positions.empty:
         st.info("No positions: sync the account, or import a CSV export under Manage.")
     else:
-        st.dataframe(
+        tables.show(
             book.positions,
             hide_index=True,
             width="stretch",
@@ -80,7 +80,7 @@ with holdings_tab:
     if book.holdings.empty:
         st.info("No holdings.")
     else:
-        st.dataframe(
+        tables.show(
             book.holdings,
             hide_index=True,
             width="stretch",
@@ -101,24 +101,24 @@ with today_tab:
     if book.orders.empty:
         st.caption("No orders today.")
     else:
-        st.dataframe(book.orders, hide_index=True, width="stretch", key="accounts.orders")
+        tables.show(book.orders, hide_index=True, width="stretch", key="accounts.orders")
     st.subheader("Trades")
     if book.trades.empty:
         st.caption("No trades today.")
     else:
-        st.dataframe(book.trades, hide_index=True, width="stretch", key="accounts.trades")
+        tables.show(book.trades, hide_index=True, width="stretch", key="accounts.trades")
 
 with funds_tab:
     if book.funds.empty:
         st.caption("No funds reported yet: they arrive with the first sync.")
     else:
-        st.dataframe(book.funds, hide_index=True, width="stretch", key="accounts.funds")
+        tables.show(book.funds, hide_index=True, width="stretch", key="accounts.funds")
 
 with failover_tab:
     if book.failovers.empty:
         st.caption("No failovers: every switch between a primary and its backups is listed here.")
     else:
-        st.dataframe(book.failovers, hide_index=True, width="stretch", key="accounts.failovers")
+        tables.show(book.failovers, hide_index=True, width="stretch", key="accounts.failovers")
 
 with manage_tab:
     add, change = st.tabs(["Add an account", "Change an account"])

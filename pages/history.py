@@ -6,7 +6,7 @@ import streamlit as st
 from core.auth import Permission
 from core.operations.service import history_report
 from core.wording import describe_counts
-from ui import charts
+from ui import charts, tables
 from ui.activity import render_activity
 from ui.auth import require_page
 from ui.db import require_database
@@ -40,7 +40,7 @@ def _table(frame, name: str, empty: str, config: dict, notice=st.info) -> None:
     if frame.empty:
         notice(empty)
     else:
-        st.dataframe(frame, hide_index=True, key=f"{KEY}:{name}", column_config=config)
+        tables.show(frame, hide_index=True, key=f"{KEY}:{name}", column_config=config)
 
 
 names = ["Sync runs", "Scan runs", "Critical errors", "Sidecar heartbeats", "Track record"]

@@ -8,6 +8,7 @@ import streamlit as st
 from core.auth import Permission
 from core.lab import service
 from ui import lab_panels as panels
+from ui import tables
 from ui.auth import require_page
 from ui.db import database_guard, engine
 
@@ -121,5 +122,5 @@ with compare_tab:
         st.info("No completed test runs yet.")
     else:
         runs = {label: labels[label].results for label in picked}
-        st.dataframe(panels.comparison(runs), key="lab.compare.table")
+        tables.show(panels.comparison(runs), key="lab.compare.table")
         st.plotly_chart(panels.equity_figure(runs), key="lab.compare.equity")

@@ -11,6 +11,7 @@ import streamlit as st
 from core.auth import AuthError, Permission
 from core.calendars.service import CalendarError, add_closure, calendar_view, refill_calendar, remove_closure
 from core.operations.service import RetentionError, request_housekeeping, retention_view, set_retention
+from ui import tables
 from ui.auth import require_page
 from ui.db import engine
 
@@ -41,7 +42,7 @@ with calendars_tab:
     codes = [e.code for e in view.exchanges]
     if not codes:
         st.info("No market calendars yet: the sidecar fills them when it first starts.", icon=":material/info:")
-    st.dataframe(
+    tables.show(
         [
             {
                 "exchange": e.code,
@@ -57,7 +58,7 @@ with calendars_tab:
         width="stretch",
     )
     st.subheader("Holidays and early closes ahead")
-    st.dataframe(view.upcoming, hide_index=True, width="stretch", key="operations.upcoming")
+    tables.show(view.upcoming, hide_index=True, width="stretch", key="operations.upcoming")
 
     if codes:
         st.subheader("Close a market")
@@ -163,7 +164,7 @@ with retention_tab:
     else:
         used = ", ".join(f"{policy.labels[k]} {v}" for k, v in last.retention.items() if k in policy.labels)
         st.caption(f"Last run {last.at:%Y-%m-%d %H:%M} UTC, keeping days of {used}:")
-        st.dataframe(
+        tables.show(
             [{"table": table, "rows removed": rows} for table, rows in last.removed.items()],
             hide_index=True,
             key="operations.last_run",

@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from core.auth import Permission
-from core.operations.service import database_overview, describe_age, market_overview
+from core.operations.service import database_overview, describe_since, market_overview
+from ui import tables
 from ui.auth import require_page
 from ui.db import database_guard, require_database
 
@@ -20,7 +21,7 @@ if market.with_chains == 0:
     st.info("No option chains stored yet: run `python -m core demo`, or **Sync All** on Scan Premiums.")
 cols = st.columns(4)
 cols[0].metric("Symbols with chains", f"{market.with_chains:,} / {market.symbols:,}")
-newest = describe_age(pd.Timestamp.now(tz="UTC") - market.newest_quote) if market.newest_quote else "never"
+newest = describe_since(pd.Timestamp.now(tz="UTC") - market.newest_quote) if market.newest_quote else "never"
 cols[1].metric("Newest quote", newest, help="Market time of the quote, never when it was stored.")
 cols[2].metric("Median IV rank", "–" if market.median_iv_rank is None else f"{market.median_iv_rank:.0f}")
 cols[3].metric("Median IV30", "–" if market.median_iv30 is None else f"{market.median_iv30:.1%}")
@@ -28,7 +29,7 @@ cols[3].metric("Median IV30", "–" if market.median_iv30 is None else f"{market
 left, right = st.columns(2)
 with left:
     st.markdown("**Coverage by sector**")
-    st.dataframe(
+    tables.show(
         market.by_sector,
         hide_index=True,
         height="content",
@@ -53,7 +54,7 @@ else:
     st.markdown("**Highest IV rank today**")
     st.caption("Not enough IV history for a week-ago rank yet, so these are today's highest IV ranks, not movers.")
     movers = market.movers.drop(columns=["iv_rank_before", "change"])
-st.dataframe(
+tables.show(
     movers,
     hide_index=True,
     height="content",
@@ -81,4 +82,4 @@ if actor.can(Permission.READ_OPERATIONS):
     mid.metric("Tables", len(overview.tables))
     right.metric("Rows", f"{sum(overview.tables.values()):,}")
     counts = pd.DataFrame({"table": list(overview.tables), "rows": list(overview.tables.values())})
-    st.dataframe(counts, hide_index=True, width="stretch", key="overview:tables")
+    tables.show(counts, hide_index=True, width="stretch", key="overview:tables")

@@ -6,6 +6,7 @@ from core.auth import Permission, PermissionDenied
 from core.clock import today_in_new_york
 from core.premiums import service
 from core.premiums.service import InvalidFilters, ScreenError
+from ui import tables
 from ui.auth import require_page
 from ui.db import require_database
 from ui.premium_filters import premium_filters_form, set_filter_state
@@ -141,7 +142,7 @@ if frame.empty:
 
 render_summary(frame)
 shown = shown_frame(frame)
-event = st.dataframe(
+event = tables.show(
     shown,
     column_config=premium_columns(shown),
     hide_index=True,

@@ -7,7 +7,7 @@ import streamlit as st
 from core.auth import Permission
 from core.scanner import service
 from core.wording import plural
-from ui import scanner_tabs
+from ui import scanner_tabs, tables
 from ui.auth import require_page
 from ui.code_input import code_input
 from ui.db import database_guard, engine
@@ -26,7 +26,7 @@ st.caption(f"Sandbox: {page.sandbox}. User code never runs in the dashboard: it 
 
 by_name = {s.name: s for s in page.scanners}
 with st.expander(f"All scanners ({len(by_name)})"):
-    st.dataframe(
+    tables.show(
         [{"name": s.name, "category": s.category, "description": s.description} for s in page.scanners],
         hide_index=True,
         width="stretch",
@@ -128,7 +128,7 @@ with results_tab:
     st.caption(results.summary)
     if results.errors:
         scanner_tabs.plain("Errors in this run:", results.errors, notice=st.warning)
-    st.dataframe(results.frame, hide_index=True, width="stretch")
+    tables.show(results.frame, hide_index=True, width="stretch")
     st.download_button(
         "Export CSV",
         service.results_csv(results.frame),
@@ -139,6 +139,6 @@ with results_tab:
     )
 
 with schedule_tab:
-    st.dataframe(service.schedule_table(eng, actor, scanner.id), hide_index=True, width="stretch")
+    tables.show(service.schedule_table(eng, actor, scanner.id), hide_index=True, width="stretch")
     if page.watchlists:
         scanner_tabs.schedule_form(eng, actor, scanner.id, page.watchlists)

@@ -5,7 +5,7 @@ import streamlit as st
 from core.auth import Permission
 from core.clock import today_in_new_york
 from core.symbol_view.service import UnknownSymbol
-from ui import charts
+from ui import charts, tables
 from ui.auth import require_page
 from ui.db import require_database
 from ui.queries import current_version, symbol_choices, symbol_expiry, symbol_overview
@@ -95,7 +95,7 @@ else:
         table = chain.side_by_side()
         flags = [c for c in table.columns if c.endswith("quality_flag")]
         table[flags] = table[flags].astype(object).where(table[flags].notna(), "")
-        st.dataframe(table, hide_index=True, column_config=chain_columns(), key=f"{KEY}:chain")
+        tables.show(table, hide_index=True, column_config=chain_columns(), key=f"{KEY}:chain")
     with tab_vol:
         left, right = st.columns(2)
         left.plotly_chart(charts.wings_figure(chain.smile, chain.spot or 0.0, expiry), key=f"{KEY}:smile")

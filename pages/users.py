@@ -8,6 +8,7 @@ import streamlit as st
 from core.auth import AuthError, Permission
 from core.auth.sso import set_sso_self_registration, sso_self_registration
 from core.auth.users import create_user, list_users, reset_password, set_active, set_role
+from ui import tables
 from ui.auth import require_page
 from ui.db import engine
 
@@ -32,7 +33,7 @@ def attempt(action, done: str) -> None:
 
 
 users = list_users(engine(), actor)
-st.dataframe(
+tables.show(
     [
         {
             "username": u.username,

@@ -4,8 +4,8 @@ import streamlit as st
 
 from core.auth import Permission
 from core.watchlists import service
+from ui import tables, watchlist_edit
 from ui import watchlist_actions as act
-from ui import watchlist_edit
 from ui.auth import require_page
 from ui.db import require_database
 from ui.progress import sync_button, sync_progress
@@ -53,7 +53,7 @@ with main:
             sync_button(eng, actor, key=f"{KEY}:{info.id}", watchlist=info.name, label="Sync this watchlist")
         with progress:
             sync_progress(eng, actor, key=f"{KEY}:{info.id}", watchlist=info.name)
-    st.dataframe(
+    tables.show(
         shown.table,
         hide_index=True,
         key=f"{KEY}:symbols",

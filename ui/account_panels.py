@@ -15,6 +15,7 @@ from core.accounts.errors import AccountError
 from core.auth import Actor, AuthError, Permission
 from core.operations.database import Engine
 from core.wording import plural
+from ui import tables
 from ui.db import database_guard
 from ui.progress import AGE_REFRESH_SECONDS, ended
 
@@ -55,7 +56,7 @@ def attempt(action, done: str | None = None):
 
 def status_table(views: list[service.AccountView]) -> None:
     """One row per account: status, last ping and sync, last error, role in failover, masked key."""
-    st.dataframe(
+    tables.show(
         [
             {
                 "account": v.name,
@@ -228,7 +229,7 @@ def import_section(eng: Engine, actor: Actor, view: service.AccountView) -> None
     if preview is None:
         return
     st.caption(f"{preview.file}: {len(preview.rows)} rows read as {preview.preset}; {len(preview.skipped)} skipped.")
-    st.dataframe([dataclasses.asdict(r) for r in preview.rows], hide_index=True, width="stretch")
+    tables.show([dataclasses.asdict(r) for r in preview.rows], hide_index=True, width="stretch")
     if preview.skipped:
         st.caption("Skipped: " + "; ".join(f"line {line}: {why}" for line, why in preview.skipped))
     if st.button(f"Import {len(preview.rows)} rows into {view.name}", type="primary", key="accounts.import.go"):

@@ -12,6 +12,7 @@ import streamlit as st
 from core.auth import Actor
 from core.operations.database import Engine
 from core.operations.service import activity, activity_choices
+from ui import tables
 
 KEY = "history:activity"
 EVERYONE, EVERY_ACTION = "Everyone", "Every action"
@@ -35,7 +36,7 @@ def render_activity(eng: Engine, actor: Actor) -> None:
         st.info("No activity matches these filters.")
         return
     st.caption(f"The newest {len(entries)} entries, newest first (at most {LIMIT}).")
-    st.dataframe(
+    tables.show(
         [dataclasses.asdict(e) for e in entries],
         hide_index=True,
         key=f"{KEY}:table",

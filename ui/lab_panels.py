@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.lab.rules import ON_ASSIGNMENT, Rules
+from ui import tables
 
 cc = st.column_config
 TRADE_COLUMNS = ["symbol", "option_type", "strike", "expiration_date", "opened_on", "contracts", "premium",
@@ -72,7 +73,7 @@ def trades_table(results: dict, key: str) -> None:
     if trades.empty:
         st.info("No trades: nothing passed the screen on any day of the window.")
         return
-    st.dataframe(trades[[c for c in TRADE_COLUMNS if c in trades.columns]], hide_index=True, width="stretch",
+    tables.show(trades[[c for c in TRADE_COLUMNS if c in trades.columns]], hide_index=True, width="stretch",
                  key=key, column_config=TRADE_FORMATS)  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.operations.database import Engine
-from core.operations.service import STALE_AFTER, DashboardStatus, describe_age, sidebar_status
+from core.operations.service import STALE_AFTER, DashboardStatus, describe_age, describe_since, sidebar_status
 from core.wording import plural
 from ui.db import engine, masked_url
 
@@ -39,10 +39,10 @@ def render_status() -> None:
         sidebar.caption("Data: nothing synced yet")
     else:
         now = status.sidecar.now
-        newest, oldest = describe_age(now - status.newest_quote), describe_age(now - status.oldest_quote)
+        newest, oldest = describe_since(now - status.newest_quote), describe_age(now - status.oldest_quote)
         sidebar.caption(
             f"Data: {plural(status.symbols_with_data, 'symbol')}, newest quote {_when(status.newest_quote)} "
-            f"({newest} ago), oldest {oldest} old"
+            f"({newest}), oldest {oldest} old"
         )
     beat = status.sidecar
     if beat.last_beat is None:

@@ -8,7 +8,7 @@ import streamlit as st
 from core.auth import Actor
 from core.operations.database import Engine
 from core.premiums.symbol_detail import SymbolDetail, Trade, side_by_side
-from ui import charts
+from ui import charts, tables
 from ui.queries import symbol_detail
 
 cc = st.column_config
@@ -73,7 +73,7 @@ def render_detail(engine: Engine, actor: Actor, trade: Trade, as_of: str, versio
     chain = side_by_side(detail.chain)
     flags = [c for c in chain.columns if c.endswith("quality_flag")]
     chain[flags] = chain[flags].astype(object).where(chain[flags].notna(), "")
-    st.dataframe(chain, hide_index=True, column_config=chain_columns(), key="premiums:detail_chain")
+    tables.show(chain, hide_index=True, column_config=chain_columns(), key="premiums:detail_chain")
     left, right = st.columns(2)
     left.plotly_chart(charts.payoff_figure(detail), key="premiums:payoff")
     right.plotly_chart(charts.smile_figure(detail), key="premiums:smile")

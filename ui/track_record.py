@@ -9,7 +9,7 @@ import streamlit as st
 from core.auth import Actor, Permission
 from core.operations.database import Engine
 from core.track import service
-from ui import charts
+from ui import charts, tables
 
 KEY = "history:track"
 cc = st.column_config
@@ -58,7 +58,7 @@ def render_track_record(eng: Engine, actor: Actor) -> None:
             "its results, and resolves each one from the underlying's close after it expires."
         )
         return
-    st.dataframe([r.to_json() for r in records], hide_index=True, key=f"{KEY}:summary", column_config=SUMMARY_COLUMNS)
+    tables.show([r.to_json() for r in records], hide_index=True, key=f"{KEY}:summary", column_config=SUMMARY_COLUMNS)
     screen = st.selectbox("Screen", [r.screen for r in records], key=f"{KEY}:screen")
     frame = service.snapshots(eng, actor, screen)
     by_day = service.cumulative_pnl(frame)
@@ -71,7 +71,7 @@ def render_track_record(eng: Engine, actor: Actor) -> None:
     )
     shown = frame if status in (None, "all") else frame[frame["status"] == status]
     st.caption(f"{len(shown):,} of {len(frame):,} snapshots, newest first. P&L per contract held to expiry.")
-    st.dataframe(shown.drop(columns=["screen"]), hide_index=True, key=f"{KEY}:snapshots", column_config=SNAPSHOT_CONFIG)
+    tables.show(shown.drop(columns=["screen"]), hide_index=True, key=f"{KEY}:snapshots", column_config=SNAPSHOT_CONFIG)
 
 
 def _tracking(eng: Engine, actor: Actor) -> None:

@@ -13,6 +13,7 @@ from core.operations.database import Engine
 from core.watchlists import service
 from core.watchlists.service import AddResult, Parsed, WatchlistError
 from core.wording import plural
+from ui import tables
 
 KEY = "watchlists"
 state = st.session_state
@@ -128,7 +129,7 @@ def render_report() -> None:
     kind, text, result = report
     getattr(st, kind)(text)
     if result is not None and result.skipped:
-        st.dataframe(
+        tables.show(
             {"entry": [s.entry for s in result.skipped], "reason": [s.reason for s in result.skipped]},
             hide_index=True,
             key=_k("skipped"),

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.premiums.filters import PremiumFilters
-from ui import charts
+from ui import charts, tables
 
 cc = st.column_config
 MONEY = cc.NumberColumn(format="%.2f")
@@ -57,7 +57,7 @@ def screen_form(key: str, strategy: str, as_of: dt.date) -> PremiumFilters:
 def table(frame: pd.DataFrame, columns: list[str], key: str) -> None:
     shown = frame[[c for c in columns if c in frame.columns]].copy()
     shown.attrs = {}  # the screen's as-of date and filters: not the table's
-    st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=FORMATS)
+    tables.show(shown, hide_index=True, width="stretch", key=key, column_config=FORMATS)
 
 
 def cycle_chart(closes: pd.DataFrame, legs: pd.DataFrame, title: str, key: str) -> None:

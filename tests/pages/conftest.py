@@ -66,11 +66,28 @@ def open_page(monkeypatch):
         get_settings.cache_clear()
         st.cache_data.clear()
         app = AppTest.from_file(str(REPO_ROOT / page), default_timeout=60)
-        return (signed_in(app, url, role) if role else app).run()
+        app = (signed_in(app, url, role) if role else app).run()
+        assert_tables_read_well(app)
+        return app
 
     yield open_with
     get_settings.cache_clear()
     st.cache_data.clear()
+
+
+def assert_tables_read_well(app: AppTest) -> None:
+    """Every table on a page shows a missing value as a dash, never the word "None" (or "nan") as if it were data.
+
+    Checked on every page any test opens, so a new table (or a new column of an old one) is held to it too.
+    """
+    from ui.tables import MISSING
+
+    for table in app.dataframe:
+        assert table.proto.placeholder == MISSING, "a table drawn without ui.tables.show"
+        frame = table.value
+        text = frame.select_dtypes(include="object").astype(str)
+        words = text.isin(["None", "nan", "NaN", "NaT", "<NA>"])
+        assert not words.any().any(), f"missing values written out as words: {frame[words.any(axis=1)].head()}"
 
 
 @pytest.fixture(scope="session")
