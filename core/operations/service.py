@@ -30,7 +30,7 @@ from core.operations import history, market, overview, status
 from core.operations.history import HistoryReport
 from core.operations.market import MarketOverview
 from core.operations.overview import DatabaseOverview
-from core.operations.status import DashboardStatus, describe_age
+from core.operations.status import DashboardStatus, describe_age, describe_since
 
 
 def sidebar_status(engine: Engine) -> DashboardStatus:
@@ -162,6 +162,7 @@ __all__ = [
     "data_version",
     "database_overview",
     "describe_age",
+    "describe_since",
     "history_report",
     "market_overview",
     "request_housekeeping",

@@ -96,4 +96,24 @@ def describe_age(age: dt.timedelta | None) -> str:
     return f"{seconds // 86400} d"
 
 
-__all__ = ["DATA_SOURCE_KEY", "DashboardStatus", "data_freshness", "data_version", "describe_age", "synthetic_data"]
+def describe_since(age: dt.timedelta | None) -> str:
+    """'5 min ago', or, for a stamp after now (a provider's clock or a file ahead of ours), 'ahead of now by 3 h'.
+
+    A minute's slack: clocks of two machines never agree to the second.
+    """
+    if age is None:
+        return "never"
+    if age < -dt.timedelta(minutes=1):
+        return f"ahead of now by {describe_age(-age)}"
+    return f"{describe_age(age)} ago"
+
+
+__all__ = [
+    "DATA_SOURCE_KEY",
+    "DashboardStatus",
+    "data_freshness",
+    "data_version",
+    "describe_age",
+    "describe_since",
+    "synthetic_data",
+]

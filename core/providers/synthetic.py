@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from core.clock import NEW_YORK, today_in_new_york
+from core.clock import NEW_YORK, new_york_date, today_in_new_york
 from core.providers.base import (
     CHAIN_COLUMNS,
     OHLCV_COLUMNS,
@@ -86,7 +86,10 @@ class SyntheticProvider(MarketDataProvider):
         self._expiry_dates: list[dt.date] = [d.item() for d in self._expiries]
         self._expiry_codes = [f"{d:%y%m%d}" for d in self._expiry_dates]
         day = self.market_date.item()
-        self._quote_time = dt.datetime.combine(day, dt.time(16), NEW_YORK).astimezone(dt.UTC)
+        close = dt.datetime.combine(day, dt.time(16), NEW_YORK).astimezone(dt.UTC)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        # A quote of today's session is never stamped after the moment it is given: before the close, "now".
+        self._quote_time = min(close, now) if day == new_york_date(now) else close
         self._open_seconds = int(
             (
                 dt.datetime.combine(day, dt.time(9, 30), NEW_YORK).astimezone(dt.UTC)

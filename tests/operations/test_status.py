@@ -14,7 +14,7 @@ from core.db.engine import unit_of_work
 from core.db.models import JobRun, Setting, SystemHealthStatus
 from core.jobs.health import sidecar_health
 from core.operations.service import sidebar_status
-from core.operations.status import DATA_SOURCE_KEY, data_version, describe_age, synthetic_data
+from core.operations.status import DATA_SOURCE_KEY, data_version, describe_age, describe_since, synthetic_data
 from tests import factories
 from tests.pages.conftest import DOWN_URL
 
@@ -22,6 +22,13 @@ from tests.pages.conftest import DOWN_URL
 def test_describe_age():
     assert [describe_age(dt.timedelta(seconds=s)) for s in (5, 600, 7200, 200000)] == ["5 s", "10 min", "2 h", "2 d"]
     assert describe_age(None) == "never"
+
+
+def test_describe_since_says_when_a_stamp_is_ahead_of_now():
+    assert describe_since(dt.timedelta(minutes=5)) == "5 min ago"
+    assert describe_since(dt.timedelta(seconds=-30)) == "0 s ago"  # two clocks a few seconds apart
+    assert describe_since(dt.timedelta(hours=-14)) == "ahead of now by 14 h"
+    assert describe_since(None) == "never"
 
 
 def test_sidecar_health_counts_live_beats(session):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.clock import NEW_YORK
 from core.providers.base import CHAIN_COLUMNS, OHLCV_COLUMNS, NoOptions, SymbolNotFound
 from core.providers.synthetic import SyntheticProvider
 from core.providers.synthetic_chain import YAHOO_IV_PLACEHOLDER, black_scholes, norm_cdf
@@ -355,3 +356,16 @@ def test_unknown_symbols_raise_symbol_not_found(market):
     with pytest.raises(SymbolNotFound):
         list(market.snapshots(["AAPL", "NOPE1"]))
     assert market.quote("aapl").symbol == "AAPL"
+
+
+def test_a_quote_of_todays_session_is_never_stamped_after_it_is_given():
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    provider = SyntheticProvider(n_symbols=20)  # as of today in New York
+    stamp = provider.quote(provider.universe()[0]).quote_time
+    close = dt.datetime.combine(provider.market_date.item(), dt.time(16), NEW_YORK)
+    if close <= before:  # the session has closed: its close
+        assert stamp == close
+    else:  # it has not: the moment of asking, not a close still to come
+        assert before <= stamp <= dt.datetime.now(dt.UTC)
+    past = SyntheticProvider(n_symbols=20, as_of=dt.date(2026, 11, 20))
+    assert past.quote(past.universe()[0]).quote_time == dt.datetime(2026, 11, 20, 21, tzinfo=dt.UTC)
