@@ -11,7 +11,8 @@ import csv
 import datetime as dt
 import functools
 import logging
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,30 @@ from core.providers.chain_files import (
 )
 
 log = logging.getLogger(__name__)
+
+_PARSED: OrderedDict[tuple[str, int, int], ChainFile] = OrderedDict()  # (path, size, mtime) -> the file read
+_PARSED_MAX = 64
+_PARSED_LOCK = threading.Lock()
+
+
+def _load_unchanged_once(path: Path) -> ChainFile:
+    """`load_chain_file(path)`, read again only when the file changed (its size or modification time).
+
+    A folder of chain files is read by every provider made over it (a sync makes one per run, the fetchers
+    share it); parsing is the costly part and most files never change once written.
+    """
+    info = path.stat()
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
+    with _PARSED_LOCK:
+        if (known := _PARSED.get(key)) is not None:
+            _PARSED.move_to_end(key)
+            return known
+    loaded = load_chain_file(path)
+    with _PARSED_LOCK:
+        _PARSED[key] = loaded
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return loaded
 
 
 @dataclass
@@ -171,7 +196,7 @@ class CsvProvider(MarketDataProvider):
             if path.suffix.lower() != ".csv" or not path.is_file() or "ohlcv" in {p.lower() for p in relative.parts}:
                 continue
             try:
-                loaded = load_chain_file(path)
+                loaded = _load_unchanged_once(path)
             except NotAChainFile as exc:
                 self.ignored[str(relative)] = str(exc)
                 continue

@@ -254,6 +254,23 @@ def test_design_layout_round_trip(design_folder):
     assert set(snap.chain["expiration"]) == {dt.date(2024, 1, 19), dt.date(2024, 2, 16)}
 
 
+def test_a_file_is_read_again_once_it_changes_and_not_before(design_folder, monkeypatch):
+    from core.providers import csv_provider
+
+    reads: list[str] = []
+    real = csv_provider.load_chain_file
+    monkeypatch.setattr(csv_provider, "load_chain_file", lambda path: reads.append(path.parent.name) or real(path))
+    newest = design_folder / "chains" / "2024-01-02" / "XYZ.csv"
+    write_design_snapshot(newest, 50.25, "2024-01-02T21:00:00Z")  # a new modification time: unknown to the cache
+
+    assert CsvProvider(design_folder).quote("XYZ").price == 50.25
+    assert CsvProvider(design_folder).quote("XYZ").price == 50.25  # a second provider, the same unchanged file
+    assert sorted(reads) == ["2023-12-29", "2024-01-02"]  # each file once
+    write_design_snapshot(newest, 51.75, "2024-01-02T21:00:00Z")  # rewritten: another size
+    assert CsvProvider(design_folder).quote("XYZ").price == 51.75
+    assert sorted(reads) == ["2023-12-29", "2024-01-02", "2024-01-02"]  # only the changed one again
+
+
 def test_as_of_selects_the_newest_snapshot_not_after_it(design_folder):
     provider = CsvProvider(design_folder, as_of="2023-12-31")
     assert provider.quote("XYZ").price == 48.10
