@@ -82,10 +82,15 @@ class AccountFeed:
         self._thread = threading.Thread(target=self._supervise, name=f"feed-{self.account_id}", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop the feed. With `wait` (the sidecar's exit) this returns once the connection and its row are
+        closed; without (a feed moved on failover) it returns at once and the feed's thread closes them when a
+        connection attempt in flight ends (the client's own wait: up to ten seconds on a dead server)."""
         self._stop.set()
+        if not wait:
+            return
         if self._thread is not None:
-            self._thread.join(timeout=15)  # a connection attempt in flight gives up within ten seconds
+            self._thread.join(timeout=15)
         self._disconnect()
 
     def track(self, instruments: list[Instrument]) -> bool:
@@ -132,6 +137,16 @@ class AccountFeed:
         self._close_row()
 
     def _supervise(self) -> None:
+        try:
+            self._keep_connected()
+        finally:
+            try:
+                self._disconnect()
+            except Exception as exc:  # the database down while closing the row: the next start opens a new one
+                failure = fields(account=self.name, error=type(exc).__name__)
+                log.warning("account feed not closed cleanly", extra=failure)
+
+    def _keep_connected(self) -> None:
         delays = iter(())  # the first connection is tried at once; after a drop, with backoff
         while not self._stop.is_set():
             if self.connected:
@@ -218,7 +233,7 @@ class FeedManager:
             current.track(open_instruments(self.engine, user_id))
             return current
         if current is not None:
-            current.stop()
+            current.stop(wait=False)  # a dead server's connection attempt must not hold up the move
             del self.feeds[user_id]
         if active is None or not active.ws_url:
             return None

@@ -99,9 +99,10 @@ def test_the_feed_follows_failover_to_the_backup_and_back(db, make_user, servers
         main.stop()
         main_feed.stop()
         ping_accounts(db, timeout=2, failures_before_down=1)
-        manager.refresh()
+        manager.refresh()  # moves at once: the old feed's attempt on the dead server ends in its own thread
         assert manager.feeds[user_id].account_id == backup.id
         wait_for(lambda: OPTION in spare_feed.subscribed())  # the same instruments, subscribed on the backup
+        wait_for(lambda: {status for status, *_ in connection_rows(db, primary.id)} == {"disconnected"}, timeout=15)
         spare_feed.push_ltp(*OPTION, 88.0)
         wait_for(lambda: manager.feeds[user_id].prices.get(OPTION) == 88.0)
 
