@@ -85,7 +85,7 @@ def assert_tables_read_well(app: AppTest) -> None:
     for table in app.dataframe:
         assert table.proto.placeholder == MISSING, "a table drawn without ui.tables.show"
         frame = table.value
-        text = frame.select_dtypes(include="object").astype(str)
+        text = frame.select_dtypes(include=["object", "str"]).astype(str)
         words = text.isin(["None", "nan", "NaN", "NaT", "<NA>"])
         assert not words.any().any(), f"missing values written out as words: {frame[words.any(axis=1)].head()}"
 

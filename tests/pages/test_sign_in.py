@@ -94,8 +94,8 @@ def test_signing_in_with_the_form_opens_the_first_page(open_page, committed_engi
     no_exception(app)
     assert app.title[0].value == "Scan Premiums"
     assert app.session_state["auth.token"]
-    app.switch_page("pages/scanners.py").run()
-    assert app.title[0].value == "Scanners"
+    app.switch_page("pages/watchlists.py").run()  # not Scanners: its sandbox probe starts a process
+    assert app.title[0].value == "Watchlists"
     assert _try_to_open(app, "pages/users.py").title == []  # admins only
     assert "tess (trader) cannot manage users" in texts(app.error).lower()
 
@@ -181,8 +181,8 @@ def test_a_revoked_session_is_signed_out_at_its_next_rerun(open_page, committed_
     create_user(committed_engine, LOCAL_OPERATOR, "ada", TEST_PASSWORD, "admin")
     app = signed_in(_app(open_page, db_url), db_url, "trader", username="rita")
     app.run()
-    app.switch_page("pages/scanners.py").run()
-    assert app.title[0].value == "Scanners"
+    app.switch_page("pages/watchlists.py").run()  # not Scanners: its sandbox probe starts a process
+    assert app.title[0].value == "Watchlists"
     revoke(committed_engine, app)
     app.run()  # the next click on the page
     no_exception(app)
