@@ -138,7 +138,7 @@ def _generic_with_a_bad_date_on_line_17(tmp_path) -> Path:
     ("name", "content", "message"),
     [
         ("pic.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8", "pic.csv: not a UTF-8 text file"),
-        ("nul.csv", b"date,action,symbol,quantity\n2026-01-02,buy,\x00XYZ,1\n", "nul.csv:2: holds NUL bytes: a binary file"),
+        ("nul.csv", b"date,action,symbol,quantity\n2026-01-02,buy,\x00XYZ,1\n", "nul.csv:2: holds NUL bytes"),
         ("empty.csv", b"", "empty.csv: the file is empty"),
         (
             "positions.csv",
@@ -204,7 +204,7 @@ def test_the_import_trades_command(cli, db, ira):
     assert status == 0 and (doc["added"], doc["stored"], doc["preset"], len(doc["rows"])) == (0, True, "schwab", 6)
     assert doc["rows"][0]["date"] == "2026-01-05" and doc["rows"][0]["fees"] == 0.66
     status, out, err = cli("accounts", "import-trades", "schwab-ira", str(DATA / "schwab_positions.csv"))
-    assert status == 1 and out == "" and "schwab_positions.csv:1: no header row" in err and "\n" == err[-1]
+    assert status == 1 and out == "" and "schwab_positions.csv:1: no header row" in err and err.count("\n") == 1
     status, _, err = cli("accounts", "import-trades", "nobody", str(SCHWAB))
     assert status == 1 and "nobody" in err
     assert len(stored(db, ira.id)) == 6
