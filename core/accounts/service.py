@@ -26,7 +26,7 @@ from core.accounts.portfolio import Portfolio, load_portfolio
 from core.accounts.queueing import KIND, account_sync_scope, queue_account_sync
 from core.accounts.registry import check_url, find_account, find_user
 from core.accounts.rotation import RotationReport, rotate_keys
-from core.accounts.trades_import import TradesPreview, TradesReport, import_trades, preview_trades
+from core.accounts.trades_import import TradesPreview, TradesReport, import_trades, new_rows, preview_trades
 from core.auth import Actor, Permission, require, require_account_owner
 from core.auth.audit import log_activity, record_activity
 from core.config import get_settings
@@ -545,10 +545,17 @@ def import_upload(
         return import_positions(engine, name, _spool(folder, data, filename), preset=preset, owner=owner, actor=actor)
 
 
-def preview_trades_upload(data: bytes, filename: str, *, preset: str | None = None) -> TradesPreview:
-    """The trades an uploaded transaction history would import (nothing is stored)."""
+def preview_trades_upload(
+    engine: Engine, actor: Actor | None, account_id: int, data: bytes, filename: str, *, preset: str | None = None
+) -> TradesReport:
+    """What importing an uploaded transaction history would do: its rows, and how many the account has already
+    (nothing is stored)."""
     with tempfile.TemporaryDirectory(prefix="wheelhouse-import-") as folder:
-        return preview_trades(_spool(folder, data, filename), preset=preset)
+        preview = preview_trades(_spool(folder, data, filename), preset=preset)
+    with unit_of_work(engine) as session:
+        account = _owned(session, actor, account_id)
+        new = len(new_rows(session, account.id, preview))
+        return TradesReport(account.account_name, preview, new, len(preview.rows) - new)
 
 
 def import_trades_upload(

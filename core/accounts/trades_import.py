@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from core.accounts.csv_import import read_rows
 from core.accounts.csv_presets import normalise_header
@@ -126,12 +127,7 @@ def import_trades(
     preview = preview_trades(path, preset=preset)
     with unit_of_work(engine, write=True) as session:
         target = find_account(session, account, owner)
-        stored = set(
-            session.scalars(
-                select(Trade.import_key).where(Trade.account_id == target.id, Trade.import_key.is_not(None))
-            )
-        )
-        new = [r for r in preview.rows if r.key not in stored]
+        new = new_rows(session, target.id, preview)
         for r in new:
             units = shares_per_unit("import") if parse_option_symbol(r.symbol) else 1
             session.add(
@@ -161,6 +157,15 @@ def import_trades(
             details={"message": f"{preview.file} into {target.account_name} ({preview.preset}): {len(new)} new"},
         )
         return TradesReport(target.account_name, preview, len(new), len(preview.rows) - len(new))
+
+
+def new_rows(session: Session, account_id: int, preview: TradesPreview) -> list[TradeRow]:
+    """The preview's rows the account does not have yet (by natural key)."""
+    keys = [r.key for r in preview.rows]
+    stored = set(
+        session.scalars(select(Trade.import_key).where(Trade.account_id == account_id, Trade.import_key.in_(keys)))
+    )
+    return [r for r in preview.rows if r.key not in stored]
 
 
 def _candidates(preset: str | None) -> list[TradeLayout]:
