@@ -5,6 +5,7 @@ history's ASSIGNED / EXPIRED rows and fees that are known, partial or unknown.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,25 @@ def test_fees_known_partial_or_unknown():
     assert (b.fees_status, b.fees, b.realized_pnl) == ("partial", 0.65, pytest.approx(60 - 0.65))
     assert (c.fees_status, c.fees, c.realized_pnl) == ("unknown", None, pytest.approx(60.0))
     assert c.to_json()["fees"] is None and c.to_json()["fees_status"] == "unknown"
+
+
+def test_the_commands_import_the_history_and_show_its_cycle_with_fees(ira, db_url, capsys):
+    from core.cli import main
+
+    history = str(DATA / "schwab_transactions.csv")
+    assert main(["accounts", "import-trades", "ivy-ira", history, "--database-url", db_url]) == 0
+    assert "6 new, 0 already stored" in capsys.readouterr().out
+    assert main(["cycles", "--account", "ivy-ira", "--as-of", str(AS_OF), "--format", "json",
+                 "--database-url", db_url]) == 0  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    (cycle,) = doc["cycles"]
+    assert (cycle["premiums"], cycle["fees"], cycle["fees_status"], cycle["realized_pnl"]) == (
+        500.0,
+        1.34,
+        "complete",
+        998.66,
+    )
+    assert doc["realized_pnl"] == 998.66 and [leg["fees"] for leg in cycle["legs"]] == [0.66, 0.0, 0.66, 0.02]
+    assert main(["cycles", "--account", "ivy-ira", "--as-of", str(AS_OF), "--database-url", db_url]) == 0
+    table = capsys.readouterr().out
+    assert "fees known" in table and "1.34" in table and "complete" in table and "998.66" in table
