@@ -35,6 +35,7 @@ class TradeLayout:
     columns: dict[str, tuple[str, ...]]
     read_action: Callable[[str], str | None]
     notes: str = ""
+    newest_first: bool = False  # the broker's row order when a file's first and last dates are the same
 
 
 _PLAIN = {
@@ -92,6 +93,7 @@ SCHWAB_TRADES = TradeLayout(
         "amount": ("Amount",),
     },
     read_action=plain_action,
+    newest_first=True,
     notes="History > Transactions > Export; newest first; dates '01/20/2026' or '01/20/2026 as of 01/16/2026'",
 )
 
@@ -110,6 +112,7 @@ FIDELITY_TRADES = TradeLayout(
         "amount": ("Amount ($)", "Amount"),
     },
     read_action=fidelity_action,
+    newest_first=True,
     notes="Activity & Orders > History > Download (Accounts_History.csv); options as ' -AAPL260116P150'",
 )
 

@@ -108,8 +108,10 @@ def preview_trades(path: str | Path, *, preset: str | None = None) -> TradesPrev
         raise ImportFileError(f"{path.name}: holds trades of {len(accounts)} broker accounts ({listed}): export one")
     if not parsed:
         raise ImportFileError(f"{path.name}:{header_line}: no trade rows below the header")
-    if parsed[0].date > parsed[-1].date:  # newest first, as Schwab and Fidelity export: store oldest first
+    # Schwab and Fidelity export newest first (a one-day file too); stored oldest first, file order kept in a day
+    if parsed[0].date > parsed[-1].date or (parsed[0].date == parsed[-1].date and layout.newest_first):
         parsed.reverse()
+    parsed.sort(key=lambda r: r.date)
     return TradesPreview(path.name, layout.name, _keyed(parsed), skipped)
 
 

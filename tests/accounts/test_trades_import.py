@@ -247,3 +247,13 @@ def test_the_pages_upload_previews_what_is_new_then_imports_it(db, ira, make_use
     with pytest.raises(PermissionDenied):
         service.import_trades_upload(db, otto, ira.id, data, "history.csv")
     assert len(stored(db, ira.id)) == 6
+
+
+def test_a_one_day_schwab_history_is_read_oldest_first_too(tmp_path):
+    path = tmp_path / "day.csv"
+    path.write_text(
+        '"Date","Action","Symbol","Description","Quantity","Price","Fees & Comm","Amount"\n'
+        '"03/02/2026","Buy to Close","XYZ 03/20/2026 45.00 P","PUT","1","$0.40","$0.66","-$40.66"\n'
+        '"03/02/2026","Sell to Open","XYZ 03/20/2026 45.00 P","PUT","1","$1.25","$0.66","$124.34"\n'
+    )
+    assert [r.action for r in preview_trades(path).rows] == ["SELL", "BUY"]
