@@ -163,9 +163,10 @@ def import_trades(
 
 def new_rows(session: Session, account_id: int, preview: TradesPreview) -> list[TradeRow]:
     """The preview's rows the account does not have yet (by natural key)."""
-    keys = [r.key for r in preview.rows]
+    # every key of the account rather than an IN list of the file's: a long history would pass SQLite's limit
+    # of bound parameters
     stored = set(
-        session.scalars(select(Trade.import_key).where(Trade.account_id == account_id, Trade.import_key.in_(keys)))
+        session.scalars(select(Trade.import_key).where(Trade.account_id == account_id, Trade.import_key.is_not(None)))
     )
     return [r for r in preview.rows if r.key not in stored]
 
