@@ -131,6 +131,12 @@ with manage_tab:
         with edit:
             panels.edit_form(eng, actor, target)
         with importing:
-            panels.import_section(eng, actor, target)
+            positions_file, trades_file = st.columns(2)
+            with positions_file:
+                st.markdown("**Positions and holdings** (a snapshot: replaces the last import)")
+                panels.import_section(eng, actor, target)
+            with trades_file:
+                st.markdown("**Trade history** (adds the trades not stored yet; the wheel's cycles come from it)")
+                panels.trades_import_section(eng, actor, target)
         with delete:
             panels.delete_section(eng, actor, target)

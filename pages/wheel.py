@@ -82,15 +82,18 @@ with cycles_tab:
     with database_guard():
         cycles = service.cycles(eng, actor, account=account, as_of=as_of)
     if not cycles:
-        st.info("No wheel cycles yet: they are derived from the synced trades (a put sold starts one).")
+        st.info("No wheel cycles yet: they are derived from the synced or imported trades (a put sold starts one).")
     else:
         frame = service.cycles_frame(cycles)
         closed = frame[frame.status == "closed"]
-        done, pnl, premiums = st.columns(3)
+        done, pnl, premiums, fees = st.columns(4)
         done.metric("Closed cycles", f"{len(closed)} of {len(frame)}")
-        pnl.metric("Realised P&L", f"{closed.realized_pnl.sum():,.2f}")
+        pnl.metric("Realised P&L", f"{closed.realized_pnl.sum():,.2f}", help="after the fees reported")
         premiums.metric("Premiums", f"{frame.premiums.sum():,.2f}")
+        fees.metric("Fees reported", "—" if frame.fees.isna().all() else f"{frame.fees.sum():,.2f}")
         panels.table(frame, list(frame.columns), "wheel.cycles")
+        if note := panels.fees_note(frame):
+            st.caption(note)
         names = [f"{c.underlying} {c.start} ({c.account}, {c.outcome})" for c in cycles]
         index = st.selectbox("Cycle", range(len(cycles)), format_func=names.__getitem__, key="wheel.cycle")
         cycle = cycles[index]

@@ -237,3 +237,34 @@ def import_section(eng: Engine, actor: Actor, view: service.AccountView) -> None
             lambda: service.import_upload(eng, actor, view.id, data, upload.name, preset=chosen),
             lambda r: f"Imported {r.positions} positions and {r.holdings} holdings into {r.account}.",
         )
+
+
+def trades_import_section(eng: Engine, actor: Actor, view: service.AccountView) -> None:
+    """Trades from a broker's transaction-history export: a preview (and what is new), then the import."""
+    upload = st.file_uploader("Transaction history CSV", type=["csv"], key=f"accounts.trades.file.{view.id}")
+    preset = st.selectbox("History layout", PRESETS, key="accounts.trades.preset", help="docs/accounts.md")
+    if upload is None:
+        return
+    data, chosen = upload.getvalue(), None if preset == "detect" else preset
+    preview = attempt(lambda: service.preview_trades_upload(eng, actor, view.id, data, upload.name, preset=chosen))
+    if preview is None:
+        return
+    read = preview.preview
+    st.caption(
+        f"{read.file}: {plural(len(read.rows), 'trade')} read as {read.preset}, {preview.added} new, "
+        f"{preview.already_stored} already stored; {plural(len(read.skipped), 'row')} skipped."
+    )
+    rows = [{k: v for k, v in dataclasses.asdict(r).items() if k not in ("key", "trade_id")} for r in read.rows]
+    st.dataframe(rows, hide_index=True, width="stretch", key="accounts.trades.preview")
+    if read.skipped:
+        st.caption("Skipped: " + "; ".join(f"line {line}: {why}" for line, why in read.skipped))
+    if st.button(
+        f"Import {plural(preview.added, 'new trade')} into {view.name}",
+        type="primary",
+        key="accounts.trades.go",
+        disabled=not preview.added,
+    ):
+        attempt(
+            lambda: service.import_trades_upload(eng, actor, view.id, data, upload.name, preset=chosen),
+            lambda r: f"Imported {plural(r.added, 'trade')} into {r.account} ({r.already_stored} already there).",
+        )

@@ -43,7 +43,23 @@ FORMATS = {
     "realized_pnl": cc.NumberColumn("realised P&L", format="%.2f"),
     "annualized_return": cc.NumberColumn("annualised %", format="%.1f"),
     "capital": MONEY,
+    "fees": cc.NumberColumn("fees", format="%.2f", help="the fees the trades reported; blank: none reported"),
+    "fees_status": cc.TextColumn(
+        "fees known", help="complete: every trade reported its fees; partial: some did; unknown: none did"
+    ),
 }
+
+
+def fees_note(frame: pd.DataFrame) -> str | None:
+    """A line saying which cycles' P&L is before fees nobody reported (None when every trade reported them)."""
+    incomplete = frame[frame.fees_status != "complete"]
+    if incomplete.empty:
+        return None
+    return (
+        f"{len(incomplete)} of {len(frame)} cycles have trades without reported fees (a synced OpenAlgo tradebook "
+        "reports none; import the broker's transaction history for them): their realised P&L is net only of the "
+        "fees that are known."
+    )
 
 
 def screen_form(key: str, strategy: str, as_of: dt.date) -> PremiumFilters:

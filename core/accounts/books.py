@@ -2,8 +2,9 @@
 
 Each write is a full snapshot of its source: positions and holdings of the account from that source that the
 new snapshot lacks are deleted (closed at the broker, gone here), the rest are updated in place (ids stay stable
-for the wheel) or inserted. Orders are upserted by the broker's order id; trades of the days the tradebook covers
-are replaced (OpenAlgo gives trades no id). A re-run with the same book changes nothing.
+for the wheel) or inserted. Orders are upserted by the broker's order id; synced trades of the days the tradebook
+covers are replaced (OpenAlgo gives trades no id); imported trades (core.accounts.trades_import) are kept. A
+re-run with the same book changes nothing.
 """
 
 from __future__ import annotations
@@ -150,7 +151,10 @@ def _replace_trades(session: Session, account_id: int, book: AccountBook) -> int
     days = {exchange_date(t.traded_at, t.exchange) for t in book.trades}
     exchanges = {r.exchange for r in [*book.orders, *book.positions, *book.trades]} or {"US"}
     days |= {dt.datetime.now(exchange_zone(e)).date() for e in exchanges}
-    session.execute(delete(Trade).where(Trade.account_id == account_id, Trade.trade_date.in_(days)))
+    # (imported history rows, source 'import', are the user's record and are never replaced by a sync)
+    session.execute(
+        delete(Trade).where(Trade.account_id == account_id, Trade.source == "openalgo", Trade.trade_date.in_(days))
+    )
     for record in book.trades:
         session.add(
             Trade(

@@ -65,7 +65,7 @@ def preview_positions(
 ) -> ImportPreview:
     """The rows a file would import, read with a preset (auto-detected when None) or a custom column mapping."""
     path = Path(path)
-    rows = _read_rows(path)
+    rows = read_rows(path)
     header_line, layout, index = _find_header(path, rows, _candidates(preset, columns))
     parsed, skipped, accounts = [], [], set()
     for line, cells in rows:
@@ -143,11 +143,12 @@ def _candidates(preset: str | None, columns: dict[str, str] | None) -> list[Pres
     return [PRESETS[preset]]
 
 
-def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
+def read_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line, cells) of a CSV file; an unreadable file (missing, not UTF-8 text, binary) is an ImportFileError."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
-            return [(reader.line_num, cells) for cells in reader]
+            rows = [(reader.line_num, cells) for cells in reader]
     except FileNotFoundError:
         raise ImportFileError(f"{path}: no such file") from None
     except UnicodeDecodeError:
@@ -156,6 +157,10 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
         raise ImportFileError(f"{path.name}: not a readable CSV file ({exc})") from None
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read ({exc.strerror})") from None
+    for line, cells in rows:  # Python's csv reads NUL bytes: a binary file that happens to be valid UTF-8
+        if any("\x00" in cell for cell in cells):
+            raise ImportFileError(f"{path.name}:{line}: holds NUL bytes: a binary file, not a CSV export")
+    return rows
 
 
 def _find_header(path: Path, rows, candidates: list[Preset]) -> tuple[int, Preset, dict[str, int]]:

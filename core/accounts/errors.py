@@ -55,4 +55,4 @@ class InvalidReply(BrokerError):
 
 # ---- CSV imports -----------------------------------------------------------------------------------------------
 class ImportFileError(AccountError):
-    """A positions file that cannot be read; the message names the file and the line."""
+    """A positions or trades file that cannot be read; the message names the file and the line."""

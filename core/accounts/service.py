@@ -26,6 +26,7 @@ from core.accounts.portfolio import Portfolio, load_portfolio
 from core.accounts.queueing import KIND, account_sync_scope, queue_account_sync
 from core.accounts.registry import check_url, find_account, find_user
 from core.accounts.rotation import RotationReport, rotate_keys
+from core.accounts.trades_import import TradesPreview, TradesReport, import_trades, new_rows, preview_trades
 from core.auth import Actor, Permission, require, require_account_owner
 from core.auth.audit import log_activity, record_activity
 from core.config import get_settings
@@ -271,6 +272,22 @@ def import_account_positions(
         account = _named(session, actor, name, owner)
         name, owner = account.account_name, account.user.username
     return import_positions(engine, name, path, preset=preset, columns=columns, owner=owner, actor=actor)
+
+
+def import_account_trades(
+    engine: Engine,
+    actor: Actor | None,
+    name: str,
+    path: str | Path,
+    *,
+    owner: str | None = None,
+    preset: str | None = None,
+) -> TradesReport:
+    """Add the trades of a broker's transaction-history CSV the named account does not have yet."""
+    with unit_of_work(engine) as session:
+        account = _named(session, actor, name, owner)
+        name, owner = account.account_name, account.user.username
+    return import_trades(engine, name, path, preset=preset, owner=owner, actor=actor)
 
 
 def rotate_account_keys(engine: Engine, actor: Actor | None, *, batch_size: int = 100) -> RotationReport:
@@ -528,6 +545,30 @@ def import_upload(
         return import_positions(engine, name, _spool(folder, data, filename), preset=preset, owner=owner, actor=actor)
 
 
+def preview_trades_upload(
+    engine: Engine, actor: Actor | None, account_id: int, data: bytes, filename: str, *, preset: str | None = None
+) -> TradesReport:
+    """What importing an uploaded transaction history would do: its rows, and how many the account has already
+    (nothing is stored)."""
+    with tempfile.TemporaryDirectory(prefix="wheelhouse-import-") as folder:
+        preview = preview_trades(_spool(folder, data, filename), preset=preset)
+    with unit_of_work(engine) as session:
+        account = _owned(session, actor, account_id)
+        new = len(new_rows(session, account.id, preview))
+        return TradesReport(account.account_name, preview, new, len(preview.rows) - new)
+
+
+def import_trades_upload(
+    engine: Engine, actor: Actor | None, account_id: int, data: bytes, filename: str, *, preset: str | None = None
+) -> TradesReport:
+    """Add the uploaded transaction history's trades the account does not have yet."""
+    with unit_of_work(engine) as session:
+        account = _owned(session, actor, account_id)
+        name, owner = account.account_name, account.user.username
+    with tempfile.TemporaryDirectory(prefix="wheelhouse-import-") as folder:
+        return import_trades(engine, name, _spool(folder, data, filename), preset=preset, owner=owner, actor=actor)
+
+
 def _spool(folder: str, data: bytes, filename: str) -> Path:
     path = Path(folder) / (Path(filename).name or "upload.csv")
     path.write_bytes(data)
@@ -574,6 +615,8 @@ __all__ = [
     "AccountView",
     "ImportPreview",
     "ImportReport",
+    "TradesPreview",
+    "TradesReport",
     "Portfolio",
     "RemovedAccount",
     "RotationReport",
@@ -586,8 +629,11 @@ __all__ = [
     "create_account",
     "delete_account",
     "import_account_positions",
+    "import_account_trades",
+    "import_trades_upload",
     "import_upload",
     "list_accounts",
+    "preview_trades_upload",
     "preview_upload",
     "queue_sync",
     "remove_account",

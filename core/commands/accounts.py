@@ -1,4 +1,4 @@
-"""`python -m core accounts add|list|test|sync|import-positions|rotate-keys|remove` (DESIGN section 8).
+"""`python -m core accounts add|list|test|sync|import-positions|import-trades|rotate-keys|remove` (DESIGN 8).
 
 Each acts as the local operator (an admin: every user's accounts) or, with `--as USER`, as that user: a trader
 manages only their own accounts, a viewer none, and `rotate-keys` (every user's keys) needs an admin.
@@ -66,6 +66,17 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     imp.add_argument("--owner", metavar="USER")
     imp.add_argument("--format", choices=("table", "json"), default="table")
     imp.set_defaults(handler=_import)
+
+    trades = actions.add_parser(
+        "import-trades", parents=[common], help="add a broker's CSV transaction history to the account's trades"
+    )
+    trades.add_argument("name", metavar="NAME")
+    trades.add_argument("file", metavar="FILE")
+    trades.add_argument("--preset", metavar="P", help="schwab, fidelity or generic (default: detected)")
+    trades.add_argument("--preview", action="store_true", help="show what would be stored and store nothing")
+    trades.add_argument("--owner", metavar="USER")
+    trades.add_argument("--format", choices=("table", "json"), default="table")
+    trades.set_defaults(handler=_import_trades)
 
     rotate = actions.add_parser("rotate-keys", parents=[common], help="re-encrypt every key under the newest key")
     rotate.add_argument("--batch-size", type=int, default=100, metavar="N")
@@ -250,6 +261,50 @@ def _import(args: argparse.Namespace) -> int:
         f"{verb}: {plural(kinds.count('position'), 'position')}, {plural(kinds.count('holding'), 'holding')} "
         f"({preview.preset} layout; {plural(len(preview.skipped), 'row')} skipped)"
     )
+    return 0
+
+
+def _import_trades(args: argparse.Namespace) -> int:
+    from core.accounts import service, trades_import
+
+    added = None
+    if args.preview:
+        preview = _run(trades_import.preview_trades, args.file, preset=args.preset)
+    else:
+        engine = _engine(args)
+        report = _run(
+            service.import_account_trades,
+            engine,
+            acting_actor(args, engine),
+            args.name,
+            args.file,
+            preset=args.preset,
+            owner=args.owner,
+        )
+        preview, added = report.preview, report.added
+    if args.format == "json":
+        rows = [{**row.__dict__, "date": row.date.isoformat()} for row in preview.rows]
+        emit_json(
+            {
+                "file": preview.file,
+                "preset": preview.preset,
+                "stored": not args.preview,
+                "added": added,
+                "rows": rows,
+                "skipped": [{"line": line, "reason": why} for line, why in preview.skipped],
+            }
+        )
+        return 0
+    for r in preview.rows:
+        fees = "fees ?" if r.fees is None else f"fees {r.fees:.2f}"
+        price = "" if r.price is None else f"@ {r.price:g}"
+        print(f"{r.line:>5} {r.date} {r.action:<8} {r.quantity:>6} {r.symbol:<28} {price:<12} {fees}")
+    skipped = plural(len(preview.skipped), "row")
+    read = f"{plural(len(preview.rows), 'trade')} read ({preview.preset} layout; {skipped} skipped)"
+    if args.preview:
+        print(f"would import: {read}")
+    else:
+        print(f"imported into {args.name}: {read}, {added} new, {len(preview.rows) - added} already stored")
     return 0
 
 

@@ -30,6 +30,7 @@ _ROLLS_TABLE = (("expiration_date", "expiry", "{}"), ("dte", "dte", "{}"), ("str
                 ("flat_annualized_return", "flat ann%", "{:.1f}"), ("delta", "delta", "{:.2f}"))  # fmt: skip
 _CYCLES_TABLE = (("account", "account", "{}"), ("underlying", "symbol", "{}"), ("start", "start", "{}"),
                  ("end", "end", "{}"), ("outcome", "outcome", "{}"), ("premiums", "premiums", "{:.2f}"),
+                 ("fees", "fees", "{:.2f}"), ("fees_status", "fees known", "{}"),
                  ("cost_basis", "basis", "{:.2f}"), ("realized_pnl", "realised", "{:.2f}"),
                  ("annualized_return", "ann%", "{:.1f}"))  # fmt: skip
 
@@ -165,7 +166,7 @@ def _cycles(args: argparse.Namespace) -> int:
         emit_json({"count": len(rows), "realized_pnl": round(sum(r["realized_pnl"] for r in closed), 2),
                    "premiums": round(sum(r["premiums"] for r in rows), 2), "cycles": rows})  # fmt: skip
     elif not rows:
-        print("no wheel cycles in the synced trades")
+        print("no wheel cycles in the synced or imported trades")
     else:
         print(_table(rows, _CYCLES_TABLE))
     return 0

@@ -12,21 +12,29 @@ The walk, per account and underlying, in time order (docs/wheel.md has a worked 
   assignment's settlement);
 - a cycle ends when no shares are held and no leg is open; shares sold beyond those the cycle bought (a call
   written on shares held before the trades we have) end it too, and only their premium counts.
+- a broker's transaction history (imported CSV) also reports the events themselves: an ASSIGNED row of a short
+  option is its assignment (the shares change hands at the strike) and an EXPIRED row its expiry. The history
+  usually reports the share trade of an assignment as well, on the same day or a few days apart, in either order:
+  whichever of the two comes first makes the leg, and the other only adds its fees.
 Money: premiums = option sales - purchases; share P&L = share sales - purchases (counted when the cycle has
-ended); realised P&L = premiums + share P&L - fees (the tradebook reports none: fees are unknown and shown blank);
-cost basis after premiums = (share cost - premiums) / shares bought; capital = the largest cash the cycle tied
+ended); fees = the sum of the fees the cycle's trades report; realised P&L = premiums + share P&L - fees; cost
+basis after premiums = (share cost - premiums + fees) / shares bought; capital = the largest cash the cycle tied
 up (a put's strike x shares, or the shares' cost); annualised return = realised P&L / capital x 365 / days.
+A trade without reported fees (OpenAlgo's tradebook reports none) is not a free trade: `fees_status` says
+whether every trade of the cycle reported its fees (complete), some did (partial) or none did (unknown, and
+`fees` is blank), so a P&L with unknown fees is never presented as net of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.accounts.instruments import OptionContract, parse_option_symbol
 
 GRACE_DAYS = 3  # an assignment's share trade may be reported a settlement day or two after expiry
 STRIKE_TOLERANCE = 0.005
+EVENTS = ("ASSIGNED", "EXPIRED")  # broker-reported option events (imported transaction histories)
 
 
 @dataclass(frozen=True)
@@ -35,11 +43,12 @@ class Fill:
 
     account: str
     symbol: str
-    action: str  # BUY / SELL
-    quantity: int  # shares, or option units (OpenAlgo counts option quantities in shares of the underlying)
+    action: str  # BUY / SELL, or ASSIGNED / EXPIRED (an option event a broker's history reports)
+    quantity: int  # shares, or option units in shares of the underlying (one contract of 100 is 100)
     price: float
     when: dt.datetime  # the order of fills
     day: dt.date  # the exchange's calendar day of the fill (the legs' dates)
+    fees: float | None = None  # commissions and fees; None: not reported
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,8 @@ class Leg:
     expiry: dt.date | None
     quantity: int
     price: float | None  # per share; None for an expiry
-    amount: float  # cash in (+) or out (-)
+    amount: float  # cash in (+) or out (-), before fees
+    fees: float | None = None  # the fees its trades reported (None: none reported)
 
 
 @dataclass
@@ -69,8 +79,17 @@ class Cycle:
     share_proceeds: float = 0.0
     shares_bought: int = 0
     capital: float = 0.0
-    fees: float | None = None  # not reported by the tradebook
+    fees: float | None = None  # the sum of the fees its trades reported; None when none reported any
+    fees_reported: int = 0  # trades of the cycle that reported their fees
+    fees_unknown: int = 0  # trades of the cycle that did not (OpenAlgo's tradebook never does)
     shares_from_before: int = 0  # shares sold that were held before the trades we have (cost unknown)
+
+    @property
+    def fees_status(self) -> str:
+        """complete (every trade reported its fees), partial (some did) or unknown (none did)."""
+        if not self.fees_unknown:
+            return "complete"
+        return "partial" if self.fees_reported else "unknown"
 
     @property
     def status(self) -> str:
@@ -106,7 +125,7 @@ class Cycle:
     def cost_basis(self) -> float | None:
         if not self.shares_bought:
             return None
-        return (self.share_cost - self.premiums) / self.shares_bought
+        return (self.share_cost - self.premiums + (self.fees or 0.0)) / self.shares_bought
 
     def to_json(self) -> dict:
         return {
@@ -118,7 +137,8 @@ class Cycle:
             "outcome": self.outcome,
             "days": self.days,
             "premiums": round(self.premiums, 2),
-            "fees": self.fees,
+            "fees": None if self.fees is None else round(self.fees, 2),
+            "fees_status": self.fees_status,
             "shares_bought": self.shares_bought,
             "shares_from_before": self.shares_from_before,
             "share_cost": round(self.share_cost, 2),
@@ -138,6 +158,7 @@ class Cycle:
                     "quantity": leg.quantity,
                     "price": leg.price,
                     "amount": round(leg.amount, 2),
+                    "fees": None if leg.fees is None else round(leg.fees, 2),
                 }
                 for leg in self.legs
             ],
@@ -154,6 +175,10 @@ class _Walk:
         self.long: dict[OptionContract, int] = {}  # bought, not to close a short: not the wheel, only counted
         self.cycle: Cycle | None = None
         self.done: list[Cycle] = []
+        # an assignment made by one of its two reports (the ASSIGNED row, or the share trade at the strike) waits
+        # here for the other, which only adds its fees: contract -> (shares, day, cycle, index of the leg, by)
+        self.assignments: dict[OptionContract, tuple[int, dt.date, Cycle, int, str]] = {}
+        self.expired: dict[OptionContract, tuple[Cycle, int]] = {}  # legs ended "expired", for a late EXPIRED row
 
     def _leg(self, day: dt.date, kind: str, contract: OptionContract | None, qty: int, price, amount: float):
         if self.cycle is None:
@@ -172,10 +197,25 @@ class _Walk:
             )
         )
 
+    @staticmethod
+    def _charge(cycle: Cycle, index: int, fees: float | None) -> None:
+        """Count one trade's fees into a leg of the cycle (known or not)."""
+        if fees is None:
+            cycle.fees_unknown += 1
+            return
+        cycle.fees_reported += 1
+        cycle.fees = (cycle.fees or 0.0) + fees
+        leg = cycle.legs[index]
+        cycle.legs[index] = replace(leg, fees=(leg.fees or 0.0) + fees)
+
+    def _charge_last(self, fees: float | None) -> None:
+        self._charge(self.cycle, len(self.cycle.legs) - 1, fees)
+
     def expire(self, before: dt.date) -> None:
         for contract in sorted(self.open, key=lambda c: c.expiry):
             if contract.expiry < before:
                 self._leg(contract.expiry, "expired", contract, self.open.pop(contract), None, 0.0)
+                self.expired[contract] = (self.cycle, len(self.cycle.legs) - 1)
         self._maybe_close()
 
     def _maybe_close(self) -> None:
@@ -192,12 +232,14 @@ class _Walk:
         amount = fill.price * fill.quantity
         if fill.action == "SELL":
             self._leg(day, f"{contract.option_type} sold", contract, fill.quantity, fill.price, amount)
+            self._charge_last(fill.fees)
             self.open[contract] = self.open.get(contract, 0) + fill.quantity
             self.cycle.premiums += amount
             secured = sum(c.strike * q for c, q in self.open.items() if c.option_type == "put")
             self.cycle.capital = max(self.cycle.capital, secured + self.cycle.share_cost - self.cycle.share_proceeds)
         else:
             self._leg(day, "bought back", contract, fill.quantity, fill.price, -amount)
+            self._charge_last(fill.fees)
             left = self.open.get(contract, 0) - fill.quantity
             if left > 0:
                 self.open[contract] = left
@@ -205,6 +247,44 @@ class _Walk:
                 self.open.pop(contract, None)
             self.cycle.premiums -= amount
             self._maybe_close()
+
+    def event(self, fill: Fill, contract: OptionContract) -> None:
+        """An ASSIGNED or EXPIRED row of a broker's history (see the module doc)."""
+        self.expire(fill.day - dt.timedelta(days=GRACE_DAYS))
+        if fill.action == "EXPIRED":
+            if contract in self.open:
+                self._leg(contract.expiry, "expired", contract, self.open.pop(contract), None, 0.0)
+                self._charge_last(fill.fees)
+                self._maybe_close()
+            elif contract in self.expired:  # already ended by the date: the row adds its fees
+                self._charge(*self.expired.pop(contract), fill.fees)
+            elif contract in self.long:
+                self.long.pop(contract)
+            return
+        waiting = self.assignments.get(contract)
+        if waiting is not None and waiting[4] == "shares":  # its share trade came first and made the leg
+            del self.assignments[contract]
+            self._charge(waiting[2], waiting[3], fill.fees)
+            return
+        if contract not in self.open:
+            return  # a contract sold before the trades we have, or a long one exercised: not a cycle we follow
+        shares = min(fill.quantity, self.open[contract]) if fill.quantity else self.open[contract]
+        side = "BUY" if contract.option_type == "put" else "SELL"
+        self._assign(fill.day, contract, shares, contract.strike, side, fill.fees, by="event")
+
+    def _assign(self, day: dt.date, contract, quantity: int, price: float, side: str, fees, *, by: str) -> None:
+        """Shares change hands at the strike: a put's assignment or a call's call-away."""
+        left = self.open.get(contract, 0) - quantity
+        if left > 0:  # some of the contracts assigned
+            self.open[contract] = left
+        else:
+            self.open.pop(contract, None)
+        amount = price * quantity
+        kind = "assigned" if contract.option_type == "put" else "called away"
+        self._leg(day, kind, contract, quantity, price, -amount if side == "BUY" else amount)
+        self._charge_last(fees)
+        self.assignments[contract] = (quantity, day, self.cycle, len(self.cycle.legs) - 1, by)
+        self._move_shares(side, quantity, price)
 
     def _long_option(self, fill: Fill, contract: OptionContract) -> bool:
         """A purchase that closes no short, or a sale of what was so bought: a long option, not the wheel."""
@@ -217,8 +297,27 @@ class _Walk:
             return True
         return False
 
+    def _reported_assignment(self, fill: Fill) -> OptionContract | None:
+        """The assignment an ASSIGNED row already made that this share trade settles, if any."""
+        kind = "call" if fill.action == "SELL" else "put"
+        for contract, (shares, day, _, _, by) in self.assignments.items():
+            if (
+                by == "event"
+                and contract.option_type == kind
+                and shares == fill.quantity
+                and abs(contract.strike - fill.price) <= STRIKE_TOLERANCE
+                and abs((fill.day - day).days) <= GRACE_DAYS
+            ):
+                return contract
+        return None
+
     def stock(self, fill: Fill) -> None:
         day = fill.day
+        settled = self._reported_assignment(fill)
+        if settled is not None:  # the share side of an ASSIGNED row: counted there, only its fees are new
+            _, _, cycle, index, _ = self.assignments.pop(settled)
+            self._charge(cycle, index, fill.fees)
+            return
         if fill.action == "SELL" and self.shares < fill.quantity and not self.open:
             return  # shares held from before the tradebook: not part of a cycle we can follow
         kind = "call" if fill.action == "SELL" else "put"
@@ -234,39 +333,48 @@ class _Walk:
             None,
         )
         self.expire(day - dt.timedelta(days=GRACE_DAYS))
-        amount = fill.price * fill.quantity
         if matched is not None:
-            self.open.pop(matched)
-            self._leg(day, "assigned" if kind == "put" else "called away", matched, fill.quantity, fill.price,
-                      -amount if kind == "put" else amount)  # fmt: skip
-        else:
-            self._leg(day, "shares bought" if fill.action == "BUY" else "shares sold", None, fill.quantity,
-                      fill.price, -amount if fill.action == "BUY" else amount)  # fmt: skip
-        if fill.action == "BUY":
-            self.shares += fill.quantity
+            self._assign(day, matched, fill.quantity, fill.price, fill.action, fill.fees, by="shares")
+            self._maybe_close()
+            return
+        amount = fill.price * fill.quantity
+        self._leg(day, "shares bought" if fill.action == "BUY" else "shares sold", None, fill.quantity,
+                  fill.price, -amount if fill.action == "BUY" else amount)  # fmt: skip
+        self._charge_last(fill.fees)
+        self._move_shares(fill.action, fill.quantity, fill.price)
+        self._maybe_close()
+
+    def _move_shares(self, side: str, quantity: int, price: float) -> None:
+        amount = price * quantity
+        if side == "BUY":
+            self.shares += quantity
             self.cycle.share_cost += amount
-            self.cycle.shares_bought += fill.quantity
+            self.cycle.shares_bought += quantity
             self.cycle.capital = max(self.cycle.capital, self.cycle.share_cost)
         else:
             # shares sold beyond those bought in the cycle were held from before the trades we have (a call
             # written on an imported holding): their cost is unknown, so their proceeds are no P&L of the cycle
-            followed = min(fill.quantity, self.shares)
-            self.cycle.shares_from_before += fill.quantity - followed
+            followed = min(quantity, self.shares)
+            self.cycle.shares_from_before += quantity - followed
             self.shares -= followed
-            self.cycle.share_proceeds += fill.price * followed
+            self.cycle.share_proceeds += price * followed
         self._maybe_close()
 
 
 def derive_cycles(fills: list[Fill], as_of: dt.date) -> list[Cycle]:
     """Every cycle of these trades (any accounts), oldest first per account and underlying; see the module doc."""
     walks: dict[tuple[str, str], _Walk] = {}
-    for fill in sorted(fills, key=lambda f: f.when):
+    # a broker's ASSIGNED / EXPIRED rows go before that moment's trades: a put sold the day the last one was
+    # assigned must not find the old put still open
+    for fill in sorted(fills, key=lambda f: (f.when, f.action not in EVENTS)):
         contract = parse_option_symbol(fill.symbol)
         underlying = contract.underlying if contract else fill.symbol.strip().upper()
         walk = walks.setdefault((fill.account, underlying), _Walk(fill.account, underlying))
-        if contract is not None:
+        if contract is not None and fill.action in EVENTS:
+            walk.event(fill, contract)
+        elif contract is not None:
             walk.option(fill, contract)
-        else:
+        elif fill.action not in EVENTS:
             walk.stock(fill)
     cycles: list[Cycle] = []
     for key in sorted(walks):

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from core.accounts import scope as books
+from core.accounts.instruments import parse_option_symbol
 from core.auth import Actor
 from core.auth.audit import record_activity
 from core.clock import today_in_new_york
@@ -92,7 +93,7 @@ def legs_frame(cycle: Cycle) -> pd.DataFrame:
 def cycles_frame(found: list[Cycle]) -> pd.DataFrame:
     """One row per cycle, for tables and totals."""
     columns = ["account", "underlying", "start", "end", "status", "outcome", "days", "premiums", "fees",
-               "cost_basis", "capital", "realized_pnl", "annualized_return"]  # fmt: skip
+               "fees_status", "cost_basis", "capital", "realized_pnl", "annualized_return"]  # fmt: skip
     rows = [{k: v for k, v in c.to_json().items() if k in columns} for c in found]
     return pd.DataFrame(rows, columns=columns)
 
@@ -116,8 +117,21 @@ def _fills(session: Session, ids: list[int]) -> list[Fill]:
     fills = []
     for t in trades:
         when = t.traded_at or dt.datetime.combine(t.trade_date, dt.time(), dt.UTC)
-        price = t.average_price if t.average_price is not None else (t.trade_value or 0) / max(t.quantity, 1)
-        fills.append(Fill(names[t.account_id], t.symbol, t.action.upper(), abs(t.quantity), price, when, t.trade_date))
+        price = t.average_price if t.average_price is not None else (t.trade_value or 0) / max(abs(t.quantity), 1)
+        # imported option trades count contracts, as the broker's file does; the walk counts shares
+        units = books.shares_per_unit(t.source) if parse_option_symbol(t.symbol) else 1
+        fills.append(
+            Fill(
+                names[t.account_id],
+                t.symbol,
+                t.action.upper(),
+                abs(t.quantity) * units,
+                price,
+                when,
+                t.trade_date,
+                t.fees,
+            )  # fmt: skip
+        )
     return fills
 
 

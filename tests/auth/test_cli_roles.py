@@ -36,6 +36,7 @@ def _count(engine, model) -> int:
         (["accounts", "sync", "--all"], "manage broker accounts"),
         (["accounts", "sync", "main", "--inline"], "manage broker accounts"),
         (["accounts", "import-positions", "main", "/nonexistent.csv"], "manage broker accounts"),
+        (["accounts", "import-trades", "main", "/nonexistent.csv"], "manage broker accounts"),
         (["accounts", "remove", "main"], "manage broker accounts"),
     ],
     ids=lambda v: v[0] if isinstance(v, list) else None,
@@ -90,6 +91,7 @@ def test_a_trader_manages_only_their_own_broker_accounts(committed_engine, db_ur
         ["test", "alices", "--owner", "alice"],
         ["sync", "alices", "--owner", "alice"],
         ["import-positions", "alices", "/nonexistent.csv", "--owner", "alice"],
+        ["import-trades", "alices", "/nonexistent.csv", "--owner", "alice"],
     ):
         result = run_cli("accounts", *command, "--as", "tom", *url)
         assert (result.returncode, result.stderr, result.stdout) == (1, refused, ""), command

@@ -207,3 +207,5 @@ def test_a_csv_only_account_has_nothing_to_sync(open_page, committed_engine, db_
     status = next(f.value for f in app.dataframe if "status" in f.value.columns)
     assert list(status["status"]) == ["CSV imports"] and list(status["key"]) == ["—"]
     assert "No positions: sync the account, or import a CSV export under Manage." in texts(app.info)
+    uploaders = [u.proto.label for u in app.get("file_uploader")]
+    assert uploaders == ["Broker CSV export", "Transaction history CSV"]  # positions and trades, side by side

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 import streamlit as st
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core.config import get_settings
@@ -91,3 +92,17 @@ def test_another_trader_sees_no_accounts_and_a_viewer_cannot_open_it(open_wheel)
     assert "No broker accounts yet" in texts(app.info)
     viewer = open_wheel(None, role="viewer")
     assert "Wheel" not in texts(viewer.title) and not viewer.dataframe
+
+
+def test_cycles_show_the_fees_reported_and_say_when_some_are_unknown(open_wheel, committed_engine):
+    with unit_of_work(committed_engine, write=True) as session:
+        for trade in session.scalars(select(Trade).where(Trade.symbol.like("AAA2%"))):
+            trade.fees = 0.65  # the two option sales report their fees; the share trades do not
+    app = open_wheel()
+    no_exception(app)
+    cycles = table(app, "wheel.cycles")
+    assert cycles.fees.iloc[0] == pytest.approx(1.30) and list(cycles.fees_status) == ["partial"]
+    assert cycles.realized_pnl.iloc[0] == pytest.approx(850.0 - 1.30)
+    assert "1.30" in [m.value for m in app.metric]
+    assert any("1 of 1 cycles have trades without reported fees" in c.value for c in app.caption)
+    assert list(table(app, "wheel.legs").fees.fillna(0)) == [0.65, 0.0, 0.65, 0.0]

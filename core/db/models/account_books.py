@@ -3,14 +3,17 @@
 AlgoMirror kept funds and trades as JSON blobs on the account row; here they are rows a query can sum and
 filter. `account_funds` is one snapshot per account, replaced by every sync. `trades` are fills as the broker's
 tradebook reports them: OpenAlgo gives no trade id, so a sync replaces an account's trades of the days its
-tradebook covers (a re-sync duplicates nothing, and older days are kept).
+tradebook covers (a re-sync duplicates nothing, and older days are kept). Trades imported from a broker's CSV
+history (`source='import'`, migration 0016) carry `import_key`, a natural key per file row unique per account, so
+importing a file twice adds nothing; a sync never touches them. `fees` is what the broker charged for the fill
+(commissions and fees), NULL when not reported (OpenAlgo's tradebook reports none).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, func
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, intpk, utcnow
@@ -43,6 +46,7 @@ class Trade(Base):
     __table_args__ = (
         Index("idx_trades_account_date", "account_id", "trade_date"),
         Index("idx_trades_order_id", "order_id"),
+        Index("uq_trades_account_import_key", "account_id", "import_key", unique=True),
     )
 
     id: Mapped[intpk]
@@ -57,4 +61,8 @@ class Trade(Base):
     trade_value: Mapped[float | None] = mapped_column(Float)
     traded_at: Mapped[dt.datetime | None]
     trade_date: Mapped[dt.date]  # the exchange's calendar day of the fill
+    fees: Mapped[float | None] = mapped_column(Float)  # commissions and fees of the fill; NULL: not reported
+    # 'openalgo' (a sync) or 'import' (a broker's CSV history; option quantities in contracts, as the file says)
+    source: Mapped[str] = mapped_column(String(10), default="openalgo", server_default=text("'openalgo'"))
+    import_key: Mapped[str | None] = mapped_column(String(64))  # an imported row's natural key (NULL when synced)
     fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
