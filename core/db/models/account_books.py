@@ -4,7 +4,7 @@ AlgoMirror kept funds and trades as JSON blobs on the account row; here they are
 filter. `account_funds` is one snapshot per account, replaced by every sync. `trades` are fills as the broker's
 tradebook reports them: OpenAlgo gives no trade id, so a sync replaces an account's trades of the days its
 tradebook covers (a re-sync duplicates nothing, and older days are kept). Trades imported from a broker's CSV
-history (`source='import'`, migration 0016) carry `import_key`, a natural key per file row unique per account, so
+history (`source='import'`, migration 0014) carry `import_key`, a natural key per file row unique per account, so
 importing a file twice adds nothing; a sync never touches them. `fees` is what the broker charged for the fill
 (commissions and fees), NULL when not reported (OpenAlgo's tradebook reports none).
 """

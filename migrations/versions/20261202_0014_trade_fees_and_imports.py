@@ -1,7 +1,7 @@
 """Fees per trade, and trades imported from a broker's CSV transaction history
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02 08:00:00.000000
 
 Issue 14 (the wheel). `trades.fees` is what the broker charged for a fill (commissions and fees), NULL when not
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

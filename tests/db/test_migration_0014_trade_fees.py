@@ -1,4 +1,4 @@
-"""Migration 0016 adds fees, source and an import key to `trades`, which already hold synced rows: the rows stay
+"""Migration 0014 adds fees, source and an import key to `trades`, which already hold synced rows: the rows stay
 with fees unknown (NULL, never 0) and source 'openalgo'; an import key is unique per account (NULL keys never
 clash); the downgrade gives the previous tables back with the rows."""
 
@@ -20,7 +20,7 @@ TRADE = (
 
 def test_upgrade_keeps_trades_with_unknown_fees_and_downgrade_gives_them_back(backend, empty_database_url):
     url = empty_database_url(backend)
-    before = ScriptDirectory.from_config(migrate.alembic_config(url)).get_revision("0016").down_revision
+    before = ScriptDirectory.from_config(migrate.alembic_config(url)).get_revision("0014").down_revision
     migrate.upgrade(url, before)
     engine = create_db_engine(url)
     try:
@@ -33,7 +33,7 @@ def test_upgrade_keeps_trades_with_unknown_fees_and_downgrade_gives_them_back(ba
             )
             for order in ("o1", "o2"):
                 conn.execute(text(TRADE.format(extra="", values="")), {"order": order})
-        migrate.upgrade(url, "0016")
+        migrate.upgrade(url, "0014")
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT order_id, fees, source, import_key FROM trades ORDER BY id")).all()
         assert rows == [("o1", None, "openalgo", None), ("o2", None, "openalgo", None)]
