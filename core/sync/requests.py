@@ -67,6 +67,27 @@ def resolve_symbols(session: Session, request: SyncRequest) -> tuple[str, list[s
     raise SyncRequestError("say what to sync: --all, --watchlist NAME or --symbols A,B")
 
 
+def _differences(run: JobRun, provider: str, params: dict) -> list[str]:
+    """How a queued or running run differs from a new request of the same scope ('' when it would do the same
+    work): joining it is right only when nothing differs, or a request for every expiry would get 75 days."""
+    theirs = run.params or {}
+    said = []
+    if run.provider != provider:
+        said.append(f"provider {run.provider} (you asked for {provider})")
+    if theirs.get("max_dte") != params["max_dte"]:
+        said.append(
+            f"an expiry window of {_window(theirs.get('max_dte'))} (you asked for {_window(params['max_dte'])})"
+        )
+    for key, label in (("as_of", "as-of date"), ("source", "source")):
+        if theirs.get(key) != params[key]:
+            said.append(f"{label} {theirs.get(key) or 'none'} (you asked for {params[key] or 'none'})")
+    return said
+
+
+def _window(max_dte: int | None) -> str:
+    return "every expiry" if not max_dte else f"{max_dte} days"
+
+
 def resolve_max_dte(session: Session, request: SyncRequest) -> int:
     """The expiry window of a request: its own, else its watchlist's, else SYNC_MAX_DTE (0: every expiry)."""
     if request.max_dte is not None:
@@ -91,6 +112,13 @@ def enqueue_sync(session: Session, request: SyncRequest) -> tuple[JobRun, bool]:
         "as_of": request.as_of.isoformat() if request.as_of else None,
         "max_dte": resolve_max_dte(session, request),
     }
+    running = queue.active_run(session, scope)
+    if running is not None and (differences := _differences(running, provider, params)):
+        raise SyncRequestError(
+            f"a sync of the same symbols is already {running.status} (run #{running.id}) with "
+            f"{'; '.join(differences)}: it would not do what you asked. Wait for it to finish (or cancel it), "
+            "then ask again"
+        )
     return queue.enqueue_run(
         session,
         kind=KIND,

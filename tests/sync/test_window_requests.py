@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from sqlalchemy import func, select
 
 from core.db.engine import unit_of_work
+from core.db.models import JobRun
 from core.sync.requests import SyncRequest, SyncRequestError
 from core.sync.service import enqueue
 from core.watchlists import service as watchlists
@@ -51,3 +55,24 @@ def test_bad_windows_are_refused_and_change_nothing(committed_engine):
     assert watchlists.view(committed_engine, TRADER, "Weeklies").info.sync_max_dte == 21
     with pytest.raises(SyncRequestError, match="max-dte"):
         _window(committed_engine, symbols=("AAPL",), max_dte=-5)
+
+
+def test_a_request_joins_a_running_sync_only_when_it_would_do_the_same_work(committed_engine):
+    def ask(**request):
+        with unit_of_work(committed_engine, write=True) as session:
+            run, created = enqueue(session, TRADER, SyncRequest(provider="synthetic", symbols=("AAPL",), **request))
+            return run.id, created
+
+    first, created = ask(max_dte=75)
+    assert created
+    assert ask(max_dte=75) == (first, False)  # the same work: joined
+    with pytest.raises(
+        SyncRequestError,
+        match=r"already queued \(run #\d+\) with an expiry window of 75 days "
+        r"\(you asked for every expiry\)",
+    ):
+        ask(max_dte=0)
+    with pytest.raises(SyncRequestError, match=r"as-of date none \(you asked for 2026-11-20\)"):
+        ask(max_dte=75, as_of=dt.date(2026, 11, 20))
+    with unit_of_work(committed_engine) as session:  # nothing was queued by the refused requests
+        assert session.scalar(select(func.count()).select_from(JobRun)) == 1
