@@ -95,6 +95,10 @@ def run_durations_figure(runs: pd.DataFrame) -> go.Figure:
         hovertemplate="%{x}<br>%{y:.1f} s<br>%{text}<extra></extra>",
     )
     fig.update_layout(title="Sync run durations", xaxis_title="finished", yaxis_title="seconds", **_LAYOUT)
+    if len(done):  # at least half an hour either side: one run alone would get an axis of milliseconds
+        first, last = pd.Timestamp(done["finished_at"].min()), pd.Timestamp(done["finished_at"].max())
+        pad = max((last - first) * 0.05, pd.Timedelta(minutes=30))
+        fig.update_xaxes(range=[first - pad, last + pad])
     return fig
 
 
