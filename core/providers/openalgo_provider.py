@@ -221,7 +221,8 @@ class OpenAlgoProvider(MarketDataProvider):
             if reason is None:
                 raise self._failure(symbol, what, endpoint, reply)
             if attempt == self.max_retries:
-                raise ProviderError(f"{symbol}: {what} failed after {attempt + 1} attempts: {reason}")
+                last = self._message(endpoint, reply)
+                raise ProviderError(f"{symbol}: {what} failed after {attempt + 1} attempts: {last}")
             if reason.startswith("rate limited"):
                 meter.rate_limited += 1
                 self._limiter.pause(self.pause_on_429 * 2.0**attempt)
@@ -246,16 +247,20 @@ class OpenAlgoProvider(MarketDataProvider):
             return f"HTTP {code} from OpenAlgo"
         return None
 
-    def _failure(self, symbol: str, what: str, endpoint: str, reply: Any) -> ProviderError:
-        """The error a failed, non-transient reply stands for (the client's error dictionary, read by
-        `raise_for_reply`), with the key masked should a server ever echo it."""
+    def _message(self, endpoint: str, reply: Any) -> str:
+        """What a failed reply says (the client's error dictionary, read by `raise_for_reply`: the host, the
+        endpoint and OpenAlgo's own reason), with the key masked should a server ever echo it."""
         try:
             raise_for_reply(reply, host=self.host, endpoint=endpoint, timeout=self.timeout)
             message = f"OpenAlgo at {self.host}: {endpoint} reply is not a success"  # pragma: no cover
         except BrokerError as exc:
             message = str(exc)
-        if self._key:
-            message = message.replace(self._key, "****")
+        return message.replace(self._key, "****") if self._key else message
+
+    def _failure(self, symbol: str, what: str, endpoint: str, reply: Any) -> ProviderError:
+        """The error a failed, non-transient reply stands for: `SymbolNotFound` when OpenAlgo's master contract
+        does not know the symbol, else `ProviderError`."""
+        message = self._message(endpoint, reply)
         code = reply.get("code") if isinstance(reply, dict) else None
         if endpoint in ("quotes", "history") and code in (400, 404) and "not found" in message.lower():
             return SymbolNotFound(f"{symbol}: {message}")
