@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from core.providers.base import MarketDataProvider
+from core.providers.base import MarketDataProvider, UnknownProvider
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -13,10 +13,6 @@ if TYPE_CHECKING:
 PROVIDER_NAMES = ("synthetic", "yfinance", "csv", "openalgo")
 # Providers that cannot list their symbols without the network (any well-formed ticker is accepted for them).
 ONLINE_PROVIDERS = ("yfinance", "openalgo")
-
-
-class UnknownProvider(ValueError):
-    """A provider name that is not one of PROVIDER_NAMES, or a provider missing what it needs."""
 
 
 def get_provider(

@@ -18,7 +18,7 @@ from core.accounts.registry import find_account
 from core.config import Settings, get_settings
 from core.db.engine import get_engine, unit_of_work
 from core.db.models import TradingAccount
-from core.providers import UnknownProvider
+from core.providers.base import UnknownProvider
 from core.providers.openalgo_provider import OpenAlgoProvider
 
 
