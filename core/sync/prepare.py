@@ -82,7 +82,15 @@ def contract_sizes(chain: pd.DataFrame) -> np.ndarray:
     (a lot size: OpenAlgo's `lotsize`), else 100 (yfinance writes 'REGULAR' for a standard US equity option)."""
     if "contractSize" not in chain:
         return np.full(len(chain), float(metrics.CONTRACT_MULTIPLIER))
-    size = pd.to_numeric(chain["contractSize"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    column = chain["contractSize"]
+    if not pd.api.types.is_numeric_dtype(column):  # yfinance's 'REGULAR' on every row: skip those, parse the rest
+        other = (column != "REGULAR").to_numpy(dtype=bool, na_value=True)
+        size = np.full(other.size, np.nan)
+        if other.any():
+            parsed = pd.to_numeric(column[other], errors="coerce")
+            size[other] = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        size = _numeric(chain, "contractSize")
     whole = np.isfinite(size) & (size >= 1) & (np.floor(size) == size)
     return np.where(whole, size, float(metrics.CONTRACT_MULTIPLIER))
 
