@@ -90,3 +90,14 @@ def test_the_scanner_sees_premiums_per_lot(nse):  # noqa: F811 (the fixture impo
     with nse.engine.connect() as conn:
         rows = option_rows(conn, ["INFY"], nse.run.created_at.date(), 0.065)["INFY"].rows
     assert rows and all(r["premium"] == pytest.approx(r["mid"] * 50) for r in rows if r["mid"] is not None)
+
+
+def test_the_symbol_views_payoff_is_per_lot(nse):  # noqa: F811 (the fixture imported above)
+    from core.symbol_view import service as symbol_view
+
+    expiry = sorted(nse.server.market.underlyings["INFY"].expiries)[0]
+    view = symbol_view.expiry(nse.engine, nse.actor, "INFY", expiry)
+    payoff = view.payoff("put", 1400.0)  # out of the money: the whole premium is the most it can make
+    assert payoff.trade.contract_size == 50
+    assert payoff.max_profit == pytest.approx(payoff.trade.mid * 50)
+    assert payoff.payoff.pnl.min() == pytest.approx((payoff.trade.mid - (1400.0 - payoff.payoff.price.min())) * 50)
