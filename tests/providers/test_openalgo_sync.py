@@ -128,3 +128,19 @@ def test_a_run_whose_account_is_gone_fails_its_items_with_the_reason(db, make_us
     items = _items(db, run_id)
     assert {status for status, _ in items.values()} == {"failed"}
     assert all("no account with id" in error for _, error in items.values())
+
+
+def test_sync_command_with_provider_openalgo_and_account(db, db_url, make_user, openalgo, add_account):
+    from tests.support.cli import run_cli
+
+    make_user("nisha", role="trader")
+    add_account("nse-main", openalgo, owner="nisha")
+    args = ("sync", "--symbols", "INFY,YESBANK", "--provider", "openalgo", "--max-dte", "0", "--inline")
+    done = run_cli(*args, "--account", "nse-main", "--format", "json", "--database-url", db_url)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert (doc["status"], doc["done"], doc["failed"], doc["no_options"]) == ("completed", 2, 0, 1)
+    assert doc["contracts"] == 3 * 34 and doc["requests"]["requests"] == 2 + 3 + 2  # INFY 2 + 3 chains, YESBANK 2
+    refused = run_cli(*args, "--database-url", db_url)  # the local operator owns no account
+    assert refused.returncode != 0 and "--account NAME" in refused.stderr
+    assert openalgo.api_key not in done.stdout + done.stderr + refused.stderr
