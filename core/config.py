@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
-    market_data_provider: Literal["synthetic", "yfinance", "csv"] = "synthetic"
+    market_data_provider: Literal["synthetic", "yfinance", "csv", "openalgo"] = "synthetic"
     market_data_source: str | None = Field(default=None, description="folder for the csv provider")
     risk_free_rate: float = Field(default=0.04, ge=-0.05, le=0.5)
     sync_interval_minutes: int = Field(default=30, ge=1)
@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     # Expiries more than this many days out are not requested (0: every listed expiry); docs/providers.md.
     sync_max_dte: int = Field(default=75, ge=0, le=3660)
     sync_fetchers: int = Field(default=4, ge=1, le=32)  # symbols fetched at once per worker (one shared bucket)
+    # The openalgo provider (docs/providers.md): the broker account it reads through by default (its name), the
+    # exchange of symbols that are not NSE/BSE indices, and its politeness per OpenAlgo host.
+    openalgo_account: str | None = None
+    openalgo_exchange: Literal["NSE", "BSE"] = "NSE"
+    openalgo_requests_per_second: float = Field(default=2.0, gt=0)
+    openalgo_max_retries: int = Field(default=3, ge=0)
     synthetic_seed: int = 7
     synthetic_universe_size: int = Field(default=1200, ge=1, le=20000)
     # Fernet keys for broker API keys, comma-separated, newest first (docs/accounts.md); never shown.

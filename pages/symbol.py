@@ -112,7 +112,10 @@ else:
             strike = st.selectbox("Strike", strikes, index=strikes.index(near), key=f"{KEY}:strike")
             payoff = chain.payoff(side, strike)
             cols = st.columns(3)
-            cols[0].metric("Premium", f"${payoff.trade.mid * 100:,.0f}", help="The mid x 100, per contract.")
+            premium = payoff.trade.mid * payoff.trade.contract_size
+            cols[0].metric(
+                "Premium", f"${premium:,.0f}", help="The mid x the contract size (100, or the lot), per contract."
+            )
             cols[1].metric("Breakeven at expiry", f"${payoff.breakeven:,.2f}")
             cols[2].metric("Max profit", f"${payoff.max_profit:,.0f}")
             st.plotly_chart(charts.payoff_figure(payoff), key=f"{KEY}:payoff")

@@ -255,7 +255,7 @@ def trades_import_section(eng: Engine, actor: Actor, view: service.AccountView) 
         f"{preview.already_stored} already stored; {plural(len(read.skipped), 'row')} skipped."
     )
     rows = [{k: v for k, v in dataclasses.asdict(r).items() if k not in ("key", "trade_id")} for r in read.rows]
-    st.dataframe(rows, hide_index=True, width="stretch", key="accounts.trades.preview")
+    tables.show(rows, key="accounts.trades.preview")
     if read.skipped:
         st.caption("Skipped: " + "; ".join(f"line {line}: {why}" for line, why in read.skipped))
     if st.button(

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.auth import Actor
 from core.operations.database import Engine
-from core.premiums.symbol_detail import SymbolDetail, Trade, side_by_side
+from core.premiums.symbol_detail import SymbolDetail, Trade, side_by_side, size_of
 from ui import charts, tables
 from ui.queries import symbol_detail
 
@@ -24,6 +24,7 @@ def trade_from_row(row: pd.Series, strategy: str, price_basis: str = "mid") -> T
         strike=float(row["strike"]),
         mid=float(row[price_basis]),
         underlying_price=float(row["underlying_price"]),
+        contract_size=size_of(float(row["premium"]), float(row[price_basis])),  # premium = price x contract size
     )
 
 

@@ -4,20 +4,22 @@ short options parsed into contracts (core.accounts.instruments).
 
 Quantities: a position synced from OpenAlgo counts units (shares of the underlying: NIFTY's -75 is one short lot
 of 75), an imported CSV position counts contracts (-2 is two short contracts of 100 shares), as brokers' exports
-write them. `shares` puts both in shares of the underlying, so every dollar figure is price x shares.
+write them. `shares` puts both in shares of the underlying, so every dollar figure is price x shares. A contract's
+size is its underlying's `stocks.contract_size` (100 for US equity options, the lot size where a market has one,
+as the last sync of its chain found it; 100 for a symbol never synced).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.accounts.instruments import CONTRACT_SIZE, OptionContract, parse_option_symbol
 from core.accounts.registry import find_account
 from core.auth import Actor, Permission, require, require_account_owner
-from core.db.models import AccountFunds, Position, TradingAccount, User
+from core.db.models import AccountFunds, Position, Stock, TradingAccount, User
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,24 @@ class ShortOption:
     average_price: float  # premium received per share
     last_price: float | None  # the broker's last price per share, if it sent one
     source: str
+    contract_size: int = CONTRACT_SIZE  # shares per contract of the underlying
 
     @property
     def contracts(self) -> float:
-        return self.shares / CONTRACT_SIZE
+        return self.shares / self.contract_size
 
 
-def shares_per_unit(source: str) -> int:
+def shares_per_unit(source: str, contract_size: int = CONTRACT_SIZE) -> int:
     """Shares of the underlying per unit of an option position's quantity (see the module docstring)."""
-    return CONTRACT_SIZE if source == "import" else 1
+    return contract_size if source == "import" else 1
+
+
+def contract_sizes(session: Session, symbols: list[str]) -> dict[str, int]:
+    """Shares per contract of each symbol (upper case) from `stocks.contract_size`; 100 for unknown symbols."""
+    wanted = sorted({s.upper() for s in symbols})
+    rows = session.execute(select(Stock.symbol, Stock.contract_size).where(func.upper(Stock.symbol).in_(wanted)))
+    known = {symbol.upper(): size for symbol, size in rows if size}
+    return {symbol: known.get(symbol, CONTRACT_SIZE) for symbol in wanted}
 
 
 def account_ids(session: Session, actor: Actor | None, account: str | int | None) -> list[int]:
@@ -87,11 +98,11 @@ def short_options(session: Session, ids: list[int]) -> list[ShortOption]:
     positions = session.scalars(
         select(Position).where(Position.account_id.in_(ids), Position.quantity < 0).order_by(Position.id)
     )
+    parsed = [(p, contract) for p in positions if (contract := parse_option_symbol(p.symbol)) is not None]
+    sizes = contract_sizes(session, [contract.underlying for _, contract in parsed])
     found = []
-    for p in positions:
-        contract = parse_option_symbol(p.symbol)
-        if contract is None:
-            continue
+    for p, contract in parsed:
+        size = sizes[contract.underlying.upper()]
         found.append(
             ShortOption(
                 position_id=p.id,
@@ -99,10 +110,11 @@ def short_options(session: Session, ids: list[int]) -> list[ShortOption]:
                 account=names[p.account_id],
                 contract=contract,
                 quantity=p.quantity,
-                shares=-p.quantity * shares_per_unit(p.source),
+                shares=-p.quantity * shares_per_unit(p.source, size),
                 average_price=p.average_price,
                 last_price=p.current_price,
                 source=p.source,
+                contract_size=size,
             )
         )
     return found

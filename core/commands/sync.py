@@ -1,4 +1,4 @@
-"""`python -m core sync (--all | --watchlist NAME | --symbols A,B) [--provider] [--source] [--inline]`."""
+"""`python -m core sync (--all | --watchlist NAME | --symbols A,B) [--provider] [--source] [--account] [--inline]`."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     sync.add_argument("--provider", choices=PROVIDER_NAMES, help="default: MARKET_DATA_PROVIDER")
     sync.add_argument("--source", metavar="PATH", help="folder for the csv provider")
     sync.add_argument(
+        "--account",
+        metavar="NAME",
+        help="broker account the openalgo provider reads through (default: OPENALGO_ACCOUNT, else your primary)",
+    )
+    sync.add_argument(
         "--as-of",
         type=dt.date.fromisoformat,
         metavar="YYYY-MM-DD",
@@ -62,6 +67,7 @@ def _sync(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             requested_by=_requested_by(actor),
             max_dte=args.max_dte,
+            account=args.account,
         )
         with unit_of_work(engine, write=True) as session:
             run, created = enqueue(session, actor, request)

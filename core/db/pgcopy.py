@@ -48,6 +48,13 @@ def int8(values: np.ndarray) -> Field:
     return Field(np.where(ok, 8, -1), values[ok].astype(np.int64).astype(">i8").view(np.uint8))
 
 
+def int4(values: np.ndarray) -> Field:
+    """integer from a float or int array (NaN becomes NULL)."""
+    values = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(values)
+    return Field(np.where(ok, 4, -1), values[ok].astype(np.int32).astype(">i4").view(np.uint8))
+
+
 def date(values: np.ndarray) -> Field:
     """date from datetime64 (NaT becomes NULL): days since 2000-01-01 as int32."""
     days = np.asarray(values, dtype="datetime64[D]")

@@ -44,7 +44,6 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from core.accounts.instruments import CONTRACT_SIZE
 from core.db.models import Holding, Stock, StockData, StockPremium
 from core.premiums.filters import RANGE_FILTERS, RANK_KEYS, PremiumFilters
 
@@ -129,6 +128,9 @@ class Metrics:
 
     def __init__(self, table, dialect: str, as_of: BindParameter, is_call: bool | None, basis: str = "mid"):
         c, hundred, zero = table.c, _const("100"), _const("0")
+        # the row's contract size (100 for US equity options, the lot size where a market has one): every money
+        # figure is per contract of this size; percentages below still multiply by the constant 100
+        size = cast(c.contract_size, Float)
         if dialect == "postgresql":
             self.dte = c.expiration_date - cast(as_of, Date)  # date - date is integer days
         else:
@@ -137,7 +139,7 @@ class Metrics:
         self.days = days
         # the price basis: what a sale fills at (the mid, or the bid for a conservative fill); never user text
         price = c.bid if basis == "bid" else c.mid
-        self.premium = price * hundred
+        self.premium = price * size
 
         def nonzero(x) -> ColumnElement[float]:
             return func.nullif(x, 0, type_=Float)
@@ -154,18 +156,18 @@ class Metrics:
             return call if is_call else put
 
         spot, strike = c.underlying_price, c.strike_price
-        self.capital = pick(spot, strike) * hundred
+        self.capital = pick(spot, strike) * size
         per_day = div(self.premium, nonzero(self.capital))
         self.monthly_return = per_day * div(_const("30"), days) * hundred
         self.annualized_return = per_day * div(_const("365"), days) * hundred
-        self.intrinsic = positive(pick(spot - strike, strike - spot)) * hundred
+        self.intrinsic = positive(pick(spot - strike, strike - spot)) * size
         self.extrinsic = positive(self.premium - self.intrinsic)
         self.flat_return = div(self.extrinsic, nonzero(self.capital)) * hundred
         self.flat_annualized_return = self.flat_return * div(_const("365"), days)
         self.breakeven = pick(spot - price, strike - price)
         self.cushion_pct = div(spot - self.breakeven, nonzero(spot)) * hundred
         self.pct_otm = div(pick(strike - spot, spot - strike), nonzero(spot)) * hundred
-        if_called = div(self.premium + (strike - spot) * hundred, nonzero(self.capital)) * hundred
+        if_called = div(self.premium + (strike - spot) * size, nonzero(self.capital)) * hundred
         self.if_called_return = pick(if_called, cast(null(), Float))  # puts have none
         self.spread_pct = div(c.ask - c.bid, nonzero(c.mid)) * hundred
         self.abs_delta = func.abs(c.delta)
@@ -258,10 +260,11 @@ class Scope:
     """Whose screen this is: what a trader's accounts add to the filters (the wheel, docs/wheel.md).
 
     - `account_ids` with `holdings`: covered calls only on symbols those accounts hold in lots of at least one
-      contract; each row gains `contracts_covered` (shares // 100) and `cost_basis` (the shares' average price,
-      weighted over the accounts); `never_below_cost` keeps strikes at or above the cost basis where it is known.
+      contract (of the row's contract size: 100 shares for US equity options, the lot size where a market has
+      one); each row gains `contracts_covered` (shares // contract size) and `cost_basis` (the shares' average
+      price, weighted over the accounts); `never_below_cost` keeps strikes at or above the cost basis where it is known.
     - `cash`: the cash that secures puts (available cash less what open short puts reserve); each row gains
-      `contracts_affordable` (cash // (strike x 100)), and `affordable_only` hides rows that secure none.
+      `contracts_affordable` (cash // (strike x contract size)), and `affordable_only` hides rows that secure none.
     - `symbols` and `strike`: one underlying and a strike range (a position's roll candidates).
     """
 
@@ -357,7 +360,6 @@ def bound_values(
         values["symbols"] = symbols
     if scope.holdings:
         values["account_ids"] = list(scope.account_ids)
-        values["contract_size"] = CONTRACT_SIZE
     if scope.cash is not None:
         values["cash"] = float(scope.cash)
     for name, bound in zip(("strike_low", "strike_high"), scope.strike, strict=True):
@@ -367,24 +369,21 @@ def bound_values(
 
 
 def held_shares(name: str):
-    """The holdings of the bound `account_ids` per symbol, in lots of at least one contract: symbol, shares,
-    contracts_covered (shares // contract size) and cost_basis (average price weighted by shares, over the rows
-    that report one; NULL when none does)."""
+    """The holdings of the bound `account_ids` per symbol: symbol, shares and cost_basis (average price weighted by
+    shares, over the rows that report one; NULL when none does). Whether they make a lot, and how many contracts
+    they cover, depends on the contract's size, so the screen compares them with each row's `contract_size`."""
     h = _HO.c
     shares = func.sum(h.quantity)
     priced = func.sum(case((h.average_price.is_not(None), h.quantity), else_=0))
     cost = func.sum(h.quantity * h.average_price)  # SUM skips the NULL products
-    size = _value("contract_size", Integer)
     return (
         select(
             func.upper(h.symbol).label("symbol"),
             shares.label("shares"),
-            (shares // size).label("contracts_covered"),
             (cast(cost, Float) / func.nullif(cast(priced, Float), 0)).label("cost_basis"),
         )
         .where(h.account_id.in_(bindparam("account_ids", expanding=True)), h.quantity > 0)
         .group_by(func.upper(h.symbol))
-        .having(shares >= size)
         .subquery(name)
     )
 
@@ -405,7 +404,8 @@ def _candidates(shape: Shape, dialect: str):
         source = source.join(_SD, _SD.c.symbol == c.symbol)
     if shape.holdings:
         held = held_shares("held_rank")
-        source = source.join(held, held.c.symbol == c.symbol)
+        # lots of at least one contract of this row's size (100 shares of a US stock, a lot of 50 on NSE)
+        source = source.join(held, and_(held.c.symbol == c.symbol, held.c.shares >= c.contract_size))
     where = [
         c.option_type == _value("option_type", String),
         c.quality_flag.is_(None),
@@ -497,7 +497,8 @@ def screen_statement(dialect: str, shape: Shape) -> Select:
     if shape.holdings:
         held = held_shares("held")
         joined = joined.join(held, held.c.symbol == _SP.c.symbol)
-        columns += [held.c.contracts_covered, held.c.cost_basis]
+        covered = cast(held.c.shares, Integer) // _SP.c.contract_size  # integer division on both backends
+        columns += [covered.label("contracts_covered"), held.c.cost_basis]
     if shape.cash:  # cash // capital: SQLite's CAST truncates (the floor of a positive number), PostgreSQL's rounds
         ratio = _value("cash") / func.nullif(out.capital, 0)
         whole = func.floor(ratio) if dialect == "postgresql" else ratio

@@ -45,6 +45,7 @@ class Trade:
     strike: float
     mid: float  # the fill price per share: the mid, or the bid for a conservative fill
     underlying_price: float
+    contract_size: int = CONTRACT_MULTIPLIER  # shares per contract: 100 for US equity options, else the lot size
 
     @property
     def option_type(self) -> str:
@@ -65,11 +66,19 @@ class SymbolDetail:
     sync_window: str = ""  # which expiries the symbol's last sync asked for, in words
 
 
+def size_of(premium: float | None, price: float | None) -> int:
+    """A screen row's contract size: its premium over the price it was computed from (the screen's premium is
+    price x the row's contract_size), 100 when either is missing."""
+    if premium is None or price is None or not np.isfinite(premium) or not np.isfinite(price) or price <= 0:
+        return CONTRACT_MULTIPLIER
+    return max(1, round(premium / price))
+
+
 def payoff_at_expiry(trade: Trade, prices: np.ndarray) -> np.ndarray:
     """Profit or loss in dollars per contract at expiry, for each underlying price.
 
-    Cash-secured put: keep the premium, pay max(K - S, 0). Covered call: 100 shares bought at today's price plus
-    a short call: (S - S0) + premium - max(S - K, 0).
+    Cash-secured put: keep the premium, pay max(K - S, 0). Covered call: a contract's shares (100, or the lot
+    size) bought at today's price plus a short call: (S - S0) + premium - max(S - K, 0).
 
     >>> trade = Trade("X", "csp", dt.date(2030, 1, 18), 100.0, 2.5, 104.0)
     >>> payoff_at_expiry(trade, np.array([90.0, 97.5, 110.0])).tolist()
@@ -80,7 +89,7 @@ def payoff_at_expiry(trade: Trade, prices: np.ndarray) -> np.ndarray:
         per_share = trade.mid - np.maximum(trade.strike - prices, 0.0)
     else:
         per_share = prices - trade.underlying_price + trade.mid - np.maximum(prices - trade.strike, 0.0)
-    return per_share * CONTRACT_MULTIPLIER
+    return per_share * trade.contract_size
 
 
 def payoff_curve(trade: Trade, points: int = 121) -> tuple[pd.DataFrame, float]:

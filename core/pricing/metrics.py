@@ -3,6 +3,8 @@
 Every function takes broadcastable arrays and never raises on bad rows: a row without a tradable mid, a
 non-positive capital or no day left gets NaN, and the quality rules (`core.pricing.quality`) say why.
 Returns and percentages are in percent (2.5 means 2.5 %). `is_call` is a boolean array or 'call'/'put'.
+`size` is the contract size per row (shares per contract: 100 for US equity options, the lot size where a
+market has one); it defaults to 100.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 from core.pricing.bsm import d2, is_call_mask
 from core.pricing.normal import norm_cdf
 
-CONTRACT_MULTIPLIER = 100  # shares per US equity option contract
+CONTRACT_MULTIPLIER = 100  # shares per US equity option contract: the default contract size
 PLACEHOLDER_IV = 1e-4  # Yahoo writes 1e-05 (and 0) where it has no IV; no listed option trades below 0.01 %
 
 
@@ -29,14 +31,14 @@ def mid(bid, ask) -> np.ndarray:
     return np.where(tradable, (bid + ask) / 2.0, np.nan)
 
 
-def premium(mid_price) -> np.ndarray:
-    """Dollars received per contract: mid x 100."""
-    return _f(mid_price) * CONTRACT_MULTIPLIER
+def premium(mid_price, size=CONTRACT_MULTIPLIER) -> np.ndarray:
+    """Money received per contract: mid x contract size (x 100 for a US equity option)."""
+    return _f(mid_price) * _f(size)
 
 
-def capital(strike, underlying, is_call) -> np.ndarray:
-    """Capital per contract: strike x 100 for a cash-secured put, underlying x 100 for a covered call."""
-    return np.where(is_call_mask(is_call), _f(underlying), _f(strike)) * CONTRACT_MULTIPLIER
+def capital(strike, underlying, is_call, size=CONTRACT_MULTIPLIER) -> np.ndarray:
+    """Capital per contract: strike x size for a cash-secured put, underlying x size for a covered call."""
+    return np.where(is_call_mask(is_call), _f(underlying), _f(strike)) * _f(size)
 
 
 def dte(expiration, as_of) -> np.ndarray:
@@ -62,11 +64,11 @@ def annualized_return(premium_usd, capital_usd, days) -> np.ndarray:
     return _period_return(premium_usd, capital_usd, days, 365.0)
 
 
-def intrinsic(strike, underlying, is_call) -> np.ndarray:
-    """Dollars per contract the option is in the money: max(K - S, 0) x 100 (put), max(S - K, 0) x 100 (call)."""
+def intrinsic(strike, underlying, is_call, size=CONTRACT_MULTIPLIER) -> np.ndarray:
+    """Money per contract the option is in the money: max(K - S, 0) x size (put), max(S - K, 0) x size (call)."""
     strike, underlying = _f(strike), _f(underlying)
     gap = np.where(is_call_mask(is_call), underlying - strike, strike - underlying)
-    return np.maximum(gap, 0.0) * CONTRACT_MULTIPLIER
+    return np.maximum(gap, 0.0) * _f(size)
 
 
 def extrinsic(premium_usd, intrinsic_usd) -> np.ndarray:
@@ -111,10 +113,10 @@ def pct_otm(strike, underlying, is_call) -> np.ndarray:
         return np.where(underlying > 0, gap / underlying * 100.0, np.nan)
 
 
-def if_called_return(premium_usd, strike, underlying, capital_usd, is_call) -> np.ndarray:
-    """Covered call called away at expiry: (premium + (K - S) x 100) / capital x 100; NaN for puts."""
+def if_called_return(premium_usd, strike, underlying, capital_usd, is_call, size=CONTRACT_MULTIPLIER) -> np.ndarray:
+    """Covered call called away at expiry: (premium + (K - S) x size) / capital x 100; NaN for puts."""
     premium_usd, capital_usd = _f(premium_usd), _f(capital_usd)
-    gain = premium_usd + (_f(strike) - _f(underlying)) * CONTRACT_MULTIPLIER
+    gain = premium_usd + (_f(strike) - _f(underlying)) * _f(size)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(is_call_mask(is_call) & (capital_usd > 0), gain / capital_usd * 100.0, np.nan)
 
@@ -159,8 +161,9 @@ class PremiumMetrics(NamedTuple):
     spread_pct: np.ndarray
 
 
-def premium_metrics(bid, ask, strike, underlying, days, iv, r, q, is_call) -> PremiumMetrics:
-    """Every section-4 metric at once; `days` is DTE in calendar days (prob_otm uses t = days / 365).
+def premium_metrics(bid, ask, strike, underlying, days, iv, r, q, is_call, size=CONTRACT_MULTIPLIER) -> PremiumMetrics:
+    """Every section-4 metric at once; `days` is DTE in calendar days (prob_otm uses t = days / 365); `size` is
+    the contract size (shares per contract).
 
     A 30-day cash-secured put, strike 95, quoted 1.90 x 2.10 with the stock at 100:
 
@@ -169,12 +172,18 @@ def premium_metrics(bid, ask, strike, underlying, days, iv, r, q, is_call) -> Pr
     200 2.1053 93.00 7.00
     >>> print(f"{m.annualized_return:.3f} {m.spread_pct:.1f} {m.prob_otm:.4f}")
     25.614 10.0 0.7261
+
+    The same put in lots of 50 (an NSE-style lot): premium and capital scale, returns do not.
+
+    >>> m = premium_metrics(1.9, 2.1, 95.0, 100.0, 30, 0.3, 0.05, 0.0, "put", size=50)
+    >>> print(f"{m.premium:.0f} {m.capital:.0f} {m.monthly_return:.4f}")
+    100 4750 2.1053
     """
     m = mid(bid, ask)
-    prem = premium(m)
-    cap = capital(strike, underlying, is_call)
+    prem = premium(m, size)
+    cap = capital(strike, underlying, is_call, size)
     be = breakeven(strike, underlying, m, is_call)
-    intr = intrinsic(strike, underlying, is_call)
+    intr = intrinsic(strike, underlying, is_call, size)
     extr = np.where(np.isfinite(prem), extrinsic(prem, intr), np.nan)
     flat = flat_return(extr, cap)
     with np.errstate(invalid="ignore"):
@@ -192,7 +201,7 @@ def premium_metrics(bid, ask, strike, underlying, days, iv, r, q, is_call) -> Pr
             flat_return=flat,
             flat_annualized_return=flat_annualized_return(flat, days),
             pct_otm=pct_otm(strike, underlying, is_call),
-            if_called_return=if_called_return(prem, strike, underlying, cap, is_call),
+            if_called_return=if_called_return(prem, strike, underlying, cap, is_call, size),
             prob_otm=prob_otm(underlying, strike, t, iv, r, q, is_call),
             spread_pct=spread_pct(bid, ask),
         )

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from core.providers.base import MarketDataProvider
+from core.providers.base import MarketDataProvider, UnknownProvider
 
-PROVIDER_NAMES = ("synthetic", "yfinance", "csv")
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-
-class UnknownProvider(ValueError):
-    """A provider name that is not one of PROVIDER_NAMES, or a provider missing what it needs."""
+PROVIDER_NAMES = ("synthetic", "yfinance", "csv", "openalgo")
+# Providers that cannot list their symbols without the network (any well-formed ticker is accepted for them).
+ONLINE_PROVIDERS = ("yfinance", "openalgo")
 
 
 def get_provider(
-    name: str | None = None, *, source: str | None = None, as_of: dt.date | None = None, n_symbols: int | None = None
+    name: str | None = None,
+    *,
+    source: str | None = None,
+    as_of: dt.date | None = None,
+    n_symbols: int | None = None,
+    account: int | str | None = None,
+    engine: Engine | None = None,
 ) -> MarketDataProvider:
-    """The provider called `name` (default: MARKET_DATA_PROVIDER). Only the yfinance adapter imports yfinance."""
+    """The provider called `name` (default: MARKET_DATA_PROVIDER). Only the yfinance adapter imports yfinance.
+
+    `openalgo` reads through a broker account: `account` (an id or a name; default OPENALGO_ACCOUNT), whose key
+    is decrypted from the database at `engine` (default: DATABASE_URL's).
+    """
     from core.config import get_settings
 
     settings = get_settings()
@@ -47,4 +59,8 @@ def get_provider(
         if not source:
             raise UnknownProvider("the csv provider needs a folder: pass --source DIR or set MARKET_DATA_SOURCE")
         return CsvProvider(source, as_of=as_of)
+    if name == "openalgo":
+        from core.providers.openalgo_account import provider_for_account
+
+        return provider_for_account(account, engine=engine, settings=settings)
     raise UnknownProvider(f"unknown market data provider {name!r}: choose one of {', '.join(PROVIDER_NAMES)}")

@@ -37,6 +37,10 @@ CHAIN_COLUMNS: tuple[str, ...] = (
 OHLCV_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
 
+class UnknownProvider(ValueError):
+    """A provider name that is not one of PROVIDER_NAMES, or a provider missing what it needs."""
+
+
 class ProviderError(RuntimeError):
     """The provider failed for this symbol (network, rate limit after retries, garbage); worth a retry later."""
 

@@ -380,6 +380,7 @@ def option_rows(conn: Connection, symbols: list[str], today: dt.date, rate: floa
                     p.vega,
                     p.underlying_price,
                     p.quality_flag,
+                    p.contract_size,
                 )
                 .where(p.symbol.in_(part), p.expiration_date >= today)
                 .order_by(p.symbol, p.expiration_date, p.option_type, p.strike_price)
@@ -404,6 +405,7 @@ def option_rows(conn: Connection, symbols: list[str], today: dt.date, rate: floa
             rate,
             dividend.to_numpy(dtype=float),
             frame["option_type"].to_numpy(),
+            size=frame["contract_size"].to_numpy(dtype=float),
         )
         for name in (
             "mid",

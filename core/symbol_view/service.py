@@ -17,7 +17,7 @@ from core.auth.roles import Actor, Permission, require
 from core.db.engine import unit_of_work
 from core.db.models import Stock, StockData
 from core.premiums.screen import DatabaseScanner
-from core.premiums.symbol_detail import CHAIN_COLUMNS, Trade, breakeven, payoff_curve, side_by_side
+from core.premiums.symbol_detail import CHAIN_COLUMNS, Trade, breakeven, payoff_curve, side_by_side, size_of
 from core.symbol_view.shapes import otm_wings, term_structure
 from core.symbols import is_ticker
 
@@ -101,7 +101,9 @@ class ExpiryView:
                 f"{self.symbol}: no tradable {option_type} at {strike:g} on {self.expiration_date}"
             )
         strategy = "csp" if option_type == "put" else "cc"
-        trade = Trade(self.symbol, strategy, self.expiration_date, float(strike), float(row["mid"].iloc[0]), self.spot)
+        mid = float(row["mid"].iloc[0])
+        size = size_of(float(row["premium"].iloc[0]), mid)  # the chain's premium is mid x the contract's size
+        trade = Trade(self.symbol, strategy, self.expiration_date, float(strike), mid, self.spot, size)
         curve, max_profit = payoff_curve(trade)
         return Payoff(trade, curve, breakeven(trade), max_profit)
 

@@ -45,6 +45,7 @@ CONTRACT_COLUMNS = (
     "quote_time",
     "fetched_at",
     "quality_flag",
+    "contract_size",
 )
 TIME_COLUMNS = ("last_trade_time", "quote_time", "fetched_at")
 
@@ -74,6 +75,24 @@ def _numeric(chain: pd.DataFrame, name: str) -> np.ndarray:
         return chain[name].to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):  # text such as '-' or '1,234': coerce, bad cells become NaN
         return pd.to_numeric(chain[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def contract_sizes(chain: pd.DataFrame) -> np.ndarray:
+    """Shares per contract from the chain's `contractSize`: a positive whole number where the provider gives one
+    (a lot size: OpenAlgo's `lotsize`), else 100 (yfinance writes 'REGULAR' for a standard US equity option)."""
+    if "contractSize" not in chain:
+        return np.full(len(chain), float(metrics.CONTRACT_MULTIPLIER))
+    column = chain["contractSize"]
+    if not pd.api.types.is_numeric_dtype(column):  # yfinance's 'REGULAR' on every row: skip those, parse the rest
+        other = (column != "REGULAR").to_numpy(dtype=bool, na_value=True)
+        size = np.full(other.size, np.nan)
+        if other.any():
+            parsed = pd.to_numeric(column[other], errors="coerce")
+            size[other] = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        size = _numeric(chain, "contractSize")
+    whole = np.isfinite(size) & (size >= 1) & (np.floor(size) == size)
+    return np.where(whole, size, float(metrics.CONTRACT_MULTIPLIER))
 
 
 _OPTION_TYPES = {"call": "call", "calls": "call", "c": "call", "put": "put", "puts": "put", "p": "put"}
@@ -133,6 +152,7 @@ def normalise(snapshots: list[ChainSnapshot]) -> dict[str, np.ndarray]:
         if "contractSymbol" in chain
         else np.full(n, None, dtype=object),
         "last_trade_time": utc_naive(chain.get("lastTradeDate"), n),
+        "contract_size": contract_sizes(chain),
     }
     if n > 1:
         order = np.lexsort(
@@ -228,7 +248,7 @@ def prepare_batch(
         "ask": ask,
         "last": cols["last"],
         "mid": mid,
-        "premium": metrics.premium(mid),
+        "premium": metrics.premium(mid, cols["contract_size"]),
         "volume": cols["volume"],
         "open_interest": cols["open_interest"],
         "implied_volatility": implied,
@@ -243,6 +263,7 @@ def prepare_batch(
         "quote_time": utc_naive(quote_times)[row],
         "fetched_at": np.full(row.size, utc_naive([fetched_at])[0]),
         "quality_flag": reasons,
+        "contract_size": cols["contract_size"],
         "_days": days,
         "_is_call": is_call,
         "_row": row,
@@ -285,6 +306,7 @@ def _summarise(
     )
     stock = {
         "symbol": symbol,
+        "contract_size": symbol_contract_size(days, contracts["contract_size"]),
         "name": profile.name,
         "sector": profile.sector,
         "industry": profile.industry,
@@ -325,6 +347,15 @@ def _summarise(
     prepared = PreparedSymbol(symbol, contracts, stock, state, history, counts, list(snapshot.warnings))
     prepared.window_end = window_end(quote, snapshot.max_dte)
     return prepared
+
+
+def symbol_contract_size(days: np.ndarray, sizes: np.ndarray) -> int:
+    """The symbol's contract size: its nearest expiry's (most common) size, 100 when it has no contracts."""
+    if not days.size:
+        return metrics.CONTRACT_MULTIPLIER
+    nearest = sizes[days == days.min()]
+    values, counts = np.unique(nearest, return_counts=True)
+    return int(values[np.argmax(counts)])
 
 
 def contracts_frame(prepared: list[PreparedSymbol]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.db.models import JobRun, Stock, Watchlist
 from core.jobs import queue
-from core.providers import get_provider
+from core.providers import ONLINE_PROVIDERS, UnknownProvider, get_provider
 from core.symbols import WatchlistError, watchlist_symbols
 
 KIND = "sync"  # the job_runs.kind of a chain sync
@@ -32,6 +32,9 @@ class SyncRequest:
     as_of: dt.date | None = None
     requested_by: str | None = None
     max_dte: int | None = None  # expiry window in days (0: every expiry); None: the watchlist's, else SYNC_MAX_DTE
+    # The broker account the openalgo provider reads through (an id or a name); None: OPENALGO_ACCOUNT, else the
+    # requesting user's primary account (core.sync.service fills that in). Ignored by the other providers.
+    account: int | str | None = None
 
 
 def sync_scope(*, all_symbols: bool = False, watchlist: str | None = None, symbols: list[str] | None = None) -> str:
@@ -48,7 +51,7 @@ def resolve_symbols(session: Session, request: SyncRequest) -> tuple[str, list[s
     """The scope key and the symbol list of a request."""
     if request.all_symbols:
         symbols = list(session.scalars(select(Stock.symbol).where(Stock.is_active).order_by(Stock.symbol)))
-        if not symbols:
+        if not symbols and (request.provider or get_settings().market_data_provider) not in ONLINE_PROVIDERS:
             symbols = get_provider(request.provider, source=request.source, as_of=request.as_of).universe()
         if not symbols:
             raise SyncRequestError(
@@ -78,9 +81,9 @@ def _differences(run: JobRun, provider: str, params: dict) -> list[str]:
         said.append(
             f"an expiry window of {_window(theirs.get('max_dte'))} (you asked for {_window(params['max_dte'])})"
         )
-    for key, label in (("as_of", "as-of date"), ("source", "source")):
-        if theirs.get(key) != params[key]:
-            said.append(f"{label} {theirs.get(key) or 'none'} (you asked for {params[key] or 'none'})")
+    for key, label in (("as_of", "as-of date"), ("source", "source"), ("account_id", "account")):
+        if theirs.get(key) != params.get(key):
+            said.append(f"{label} {theirs.get(key) or 'none'} (you asked for {params.get(key) or 'none'})")
     return said
 
 
@@ -103,6 +106,17 @@ def resolve_max_dte(session: Session, request: SyncRequest) -> int:
     return get_settings().sync_max_dte
 
 
+def resolve_account(session: Session, request: SyncRequest) -> int:
+    """The id of the broker account an openalgo sync reads through (the run stores the id, never a key)."""
+    from core.accounts.errors import AccountError
+    from core.providers.openalgo_account import account_id_of
+
+    try:
+        return account_id_of(session, request.account)
+    except (AccountError, UnknownProvider) as exc:
+        raise SyncRequestError(str(exc)) from None
+
+
 def enqueue_sync(session: Session, request: SyncRequest) -> tuple[JobRun, bool]:
     """Queue a sync run for `request` (or return the one of the same scope already queued or running)."""
     scope, symbols = resolve_symbols(session, request)
@@ -112,6 +126,8 @@ def enqueue_sync(session: Session, request: SyncRequest) -> tuple[JobRun, bool]:
         "as_of": request.as_of.isoformat() if request.as_of else None,
         "max_dte": resolve_max_dte(session, request),
     }
+    if provider == "openalgo":
+        params["account_id"] = resolve_account(session, request)
     running = queue.active_run(session, scope)
     if running is not None and (differences := _differences(running, provider, params)):
         raise SyncRequestError(

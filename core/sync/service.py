@@ -9,13 +9,14 @@ for a caller that holds its own session (the `sync` command).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core.auth.audit import record_activity
-from core.auth.roles import Actor, Permission, require
+from core.auth.roles import Actor, Permission, require, require_account_owner
+from core.config import get_settings
 from core.db.engine import unit_of_work
 from core.db.models import JobRun
 from core.jobs.health import sidecar_health
@@ -48,8 +49,14 @@ def request_sync(engine: Engine, actor: Actor, *, watchlist: str | None = None) 
 
 
 def enqueue(session: Session, actor: Actor, request: SyncRequest) -> tuple[JobRun, bool]:
-    """Check the actor may sync, queue `request` (or find its run) and log who asked: the page's and the CLI's way."""
+    """Check the actor may sync, queue `request` (or find its run) and log who asked: the page's and the CLI's way.
+
+    An openalgo sync reads through a broker account the actor owns (an admin: any): the one the request names,
+    else OPENALGO_ACCOUNT, else the actor's primary account.
+    """
     require(actor, Permission.SYNC)
+    if (request.provider or get_settings().market_data_provider) == "openalgo":
+        request = replace(request, account=_data_account(session, actor, request))
     run, created = enqueue_sync(session, request)
     session.flush()
     record_activity(
@@ -60,6 +67,19 @@ def enqueue(session: Session, actor: Actor, request: SyncRequest) -> tuple[JobRu
         details={"scope": run.scope, "created": created, "symbols": run.total_items},
     )
     return run, created
+
+
+def _data_account(session: Session, actor: Actor, request: SyncRequest) -> int:
+    from core.accounts.errors import AccountError
+    from core.providers import UnknownProvider
+    from core.providers.openalgo_account import find_data_account
+
+    try:
+        account = find_data_account(session, request.account, actor.user_id)
+    except (AccountError, UnknownProvider) as exc:
+        raise SyncRequestError(str(exc)) from None
+    require_account_owner(actor, account.user_id)
+    return account.id
 
 
 def active_sync(engine: Engine, actor: Actor, *, watchlist: str | None = None) -> RunProgress | None:

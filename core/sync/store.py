@@ -29,7 +29,7 @@ from core.pricing.realised import IV_RANK_DAYS, historical_volatility, iv_rank
 from core.sync.prepare import CONTRACT_COLUMNS, CONTRACT_KEY, TIME_COLUMNS, PreparedSymbol, contracts_frame, utc_naive
 
 _UPDATED = [c for c in CONTRACT_COLUMNS if c not in CONTRACT_KEY]
-_INT_COLUMNS = ("volume", "open_interest")
+_INT_COLUMNS = ("volume", "open_interest", "contract_size")
 _SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite
 _STAGE = "_stage_premiums"
 # A worker whose lease lapsed mid-batch may write after the worker that took its items over: never let an
@@ -74,6 +74,7 @@ _PG_ENCODERS = {
     "contract_symbol": pgcopy.text,
     "volume": pgcopy.int8,
     "open_interest": pgcopy.int8,
+    "contract_size": pgcopy.int4,
     "iv_source": pgcopy.text,
     "quality_flag": pgcopy.text,
     "last_trade_time": pgcopy.timestamp,

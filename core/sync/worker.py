@@ -26,7 +26,7 @@ from core.config import get_settings
 from core.db.base import utcnow
 from core.db.models import CriticalErrorLog, JobRun
 from core.jobs import queue
-from core.providers import get_provider
+from core.providers import UnknownProvider, get_provider
 from core.providers.base import ChainSnapshot, MarketDataProvider, NoOptions, ProviderError, SymbolNotFound
 from core.sync import prepare, store
 from core.sync.requests import KIND
@@ -111,12 +111,21 @@ class SyncWorker:
         outcomes: list[queue.ItemOutcome] = []
         usage: dict[int, dict[str, float]] = {}
         last_beat = time.monotonic()
-        providers = {run_id: self.provider_for(run) for run_id, run in runs.items()}
+        providers, unusable = {}, {}
+        for run_id, run in runs.items():
+            try:
+                providers[run_id] = self.provider_for(run)
+            except UnknownProvider as exc:  # e.g. an openalgo run whose account or key is gone: its items fail
+                unusable[run_id] = f"provider {run.provider}: {exc}"
+        for claim in claims:
+            if claim.run_id in unusable:
+                outcomes.append(queue.ItemOutcome(claim.item_id, "failed", error=unusable[claim.run_id]))
+        working = [c for c in claims if c.run_id not in unusable]
         # A provider that is not `concurrent` is called from one thread at a time (a pool of one).
         width = self.fetchers if all(p.concurrent for p in providers.values()) else 1
         pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="sync-fetch")
         try:
-            pending = [(c, pool.submit(self._fetch, c, runs[c.run_id])) for c in claims]
+            pending = [(c, pool.submit(self._fetch, c, runs[c.run_id])) for c in working]
             for claim, future in pending:
                 if self.stop.is_set() and future.cancel():
                     continue  # never started: released below
@@ -141,7 +150,8 @@ class SyncWorker:
         unstarted = [c for c, f in pending if f.cancelled()]
         if unstarted:
             self._release([c.item_id for c in unstarted])
-            claims = [c for c, f in pending if not f.cancelled()]
+            released = {c.item_id for c in unstarted}
+            claims = [c for c in claims if c.item_id not in released]
         self._usage.update(usage)
         prepared, failures = self._prepare(fetched, fetched_at)
         return claims, prepared, no_options, outcomes + failures, fetched_at
@@ -183,9 +193,13 @@ class SyncWorker:
     def provider_for(self, run) -> MarketDataProvider:
         params = run.params or {}
         as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None
-        key = (run.provider, params.get("source"), as_of)
+        account = params.get("account_id")  # openalgo: the broker account it reads through (its key stays in the db)
+        key = (run.provider, params.get("source"), as_of, account)
         if key not in self._providers:
-            self._providers[key] = self._provider_factory(run.provider, source=params.get("source"), as_of=as_of)
+            extra = {"account": account, "engine": self.engine} if account is not None else {}
+            self._providers[key] = self._provider_factory(
+                run.provider, source=params.get("source"), as_of=as_of, **extra
+            )
         return self._providers[key]
 
     def max_dte_for(self, run) -> int:

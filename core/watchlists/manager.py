@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.db.models import Stock, TvWatchlist, TvWatchlistSymbol, Watchlist
-from core.providers import UnknownProvider, get_provider
+from core.providers import ONLINE_PROVIDERS, UnknownProvider, get_provider
 from core.symbols import WatchlistError
 from core.watchlists.formats import Entry, Parsed, Skipped, WatchlistInfo
 
@@ -199,11 +199,11 @@ def _clean_name(name: str) -> str:
 def known_symbols(session: Session, provider: str | None = None) -> set[str] | None:
     """Symbols a watchlist may take: those in `stocks` plus those the provider lists offline.
 
-    None when the provider cannot list its symbols without the network (yfinance): any well-formed ticker is
+    None when the provider cannot list its symbols without the network (yfinance, openalgo): any well-formed ticker is
     accepted then, and its first sync tells whether it exists.
     """
     name = provider or get_settings().market_data_provider
-    if name == "yfinance":
+    if name in ONLINE_PROVIDERS:
         return None
     known = set(session.scalars(select(Stock.symbol)))
     with contextlib.suppress(UnknownProvider):  # e.g. csv without a folder configured: the database is all we know

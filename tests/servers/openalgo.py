@@ -5,7 +5,9 @@ as strings where OpenAlgo's brokers send strings (funds, positionbook) and as nu
 (holdings, orderbook prices), statistics blocks on holdings and orderbook, `403 {"status": "error", "message":
 "Invalid openalgo apikey"}` for a wrong key, `400` with marshmallow's message dict for a missing key, and `500
 {"status": "error", "message": ...}` for a broker failure. Tests change the book between calls, make endpoints
-fail (`fail`), slow (`timeout`), answer garbage, or take the whole server down and bring it back on the same port.
+fail (`fail`), slow (`timeout`), answer garbage or 429 (`rate_limit`, OpenAlgo's JSON for /api/ paths), or take
+the whole server down and bring it back on the same port. Market data (`quotes`, `expiry`, `optionchain`, `history`)
+comes from `market` (tests/servers/openalgo_market.py), which tests change between calls.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-ENDPOINTS = ("ping", "funds", "positionbook", "holdings", "orderbook", "tradebook")
+from tests.servers.openalgo_market import MARKET_ENDPOINTS, Market
+
+ENDPOINTS = ("ping", "funds", "positionbook", "holdings", "orderbook", "tradebook", *MARKET_ENDPOINTS)
 
 DEFAULT_FUNDS = {
     "availablecash": "320.66",
@@ -90,6 +94,7 @@ class OpenAlgoServer:
     def __init__(self, api_key: str | None = None, broker: str = "zerodha") -> None:
         self.api_key = api_key or secrets.token_hex(32)  # OpenAlgo's keys are 64 hex characters
         self.book = Book(broker=broker)
+        self.market = Market()
         self.failures: dict[str, tuple[str, int | None]] = {}  # endpoint or '*' -> (mode, times left)
         self.delay = 0.0  # seconds every reply waits (a 'timeout' failure waits `slow_seconds`)
         self.slow_seconds = 3.0
@@ -118,7 +123,8 @@ class OpenAlgoServer:
             self._httpd = None
 
     def fail(self, endpoint: str, mode: str, times: int | None = None) -> None:
-        """Make `endpoint` ('*' for all) fail: '500', 'broker_error', 'invalid_json', 'html_502', 'timeout'."""
+        """Make `endpoint` ('*' for all) fail: '500', 'broker_error', 'invalid_json', 'html_502', 'timeout',
+        'rate_limit' (429)."""
         self.failures[endpoint] = (mode, times)
 
     def heal(self) -> None:
@@ -162,6 +168,11 @@ class OpenAlgoServer:
             return 200, "application/json", '{"status": "success", "data": [{"symbol": '
         elif mode == "html_502":
             return 502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"
+        elif mode == "rate_limit":
+            message = "Rate limit exceeded. Please slow down your requests."
+            return _json(429, {"status": "error", "message": message, "retry_after": 60})
+        if endpoint in MARKET_ENDPOINTS:
+            return _json(*self.market.reply(endpoint, body))
         return _json(200, {"status": "success", "data": self._data(endpoint)})
 
     def _data(self, endpoint: str) -> Any:

@@ -53,6 +53,9 @@ class Stock(Base):
     next_earnings_date: Mapped[dt.date | None] = mapped_column(Date)
     ex_dividend_date: Mapped[dt.date | None] = mapped_column(Date)  # the provider's next (or latest) ex-date
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Shares (units of the underlying) per option contract: 100 for US equity options, the lot size where a market
+    # has one (NSE). The nearest expiry's size at the last sync; the wheel counts positions and holdings in it.
+    contract_size: Mapped[int] = mapped_column(Integer, default=100, server_default=text("100"))
 
     data: Mapped[StockData | None] = relationship(back_populates="stock", passive_deletes=True)
 
@@ -116,7 +119,7 @@ class StockPremium(Base):
     ask: Mapped[float | None] = mapped_column(Float)
     last: Mapped[float | None] = mapped_column(Float)
     mid: Mapped[float | None] = mapped_column(Float)
-    premium: Mapped[float | None] = mapped_column(Float)  # mid x 100: dollars per contract
+    premium: Mapped[float | None] = mapped_column(Float)  # mid x contract_size: money per contract
     volume: Mapped[int | None] = mapped_column(BigInteger)
     open_interest: Mapped[int | None] = mapped_column(BigInteger)
     implied_volatility: Mapped[float | None] = mapped_column(Float)  # solved from the mid: feeds every greek
@@ -131,6 +134,9 @@ class StockPremium(Base):
     quote_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     fetched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     quality_flag: Mapped[str | None] = mapped_column(String(30))
+    # Shares per contract as the provider listed it (100 for US equity options; the lot size on NSE, which is
+    # revised per expiry). Premium, intrinsic, capital and returns are all per contract of this size.
+    contract_size: Mapped[int] = mapped_column(Integer, default=100, server_default=text("100"))
     created_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime(), default=utcnow, server_default=text("CURRENT_TIMESTAMP")
     )
