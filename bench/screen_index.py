@@ -6,6 +6,8 @@
 One run per backend: a migrated scratch database, N synthetic symbols (~190 contracts each, 940k contracts at
 5,000) written by core.sync.prepare + core.sync.store.write in batches of 100 symbols as a sidecar does, then one
 warm-up update pass and a VACUUM, so that the table is in the steady state of a daily sync (dead space to reuse).
+The baseline is the layout before migration 0015 (idx_sp_rank on option_type, expiration_date, symbol), put back
+on the scratch database before the build; "replace_keys" is what migration 0015 adopts.
 Then, for each layout in --variants, in order (the baseline first and last shows any drift of the run):
 - the layout is applied (indexes created or replaced) and the table vacuumed and analysed;
 - the default put screen, `--runs` warm runs interleaved with its floor, exactly as bench/query.py does (the
@@ -232,6 +234,10 @@ def run_backend(url: str, backend: str, args) -> None:
     engine = create_db_engine(url)
     say = lambda line: print(f"{backend:<10} {line}", flush=True)
     try:
+        with engine.begin() as conn:  # the layout before migration 0015, whatever the scratch database has
+            conn.execute(text("DROP INDEX idx_sp_rank"))
+            conn.execute(text(ORIGINAL))
+        engine.dispose()
         started = time.perf_counter()
         kept = build(engine, args.symbols, args.as_of)
         contracts = sum(p.stored for p in kept)
