@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 from common import header, scratch_database
 from query import maintain
-from screen_index import build
+from screen_index import ORIGINAL, build
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.auth import LOCAL_OPERATOR
@@ -112,6 +113,10 @@ def run(url: str, args) -> None:
 
     as_of = today_in_new_york()
     engine = create_db_engine(url)
+    if args.before_0015:
+        with engine.begin() as conn:
+            conn.execute(text("DROP INDEX idx_sp_rank"))
+            conn.execute(text(ORIGINAL))
     started = time.perf_counter()
     contracts = sum(p.stored for p in build(engine, args.symbols, as_of))
     create_user(engine, LOCAL_OPERATOR, USER, PASSWORD, "admin")
@@ -174,10 +179,12 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=5000)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--warm-up", type=int, default=2)
+    parser.add_argument("--before-0015", action="store_true", help="with idx_sp_rank as it was before migration 0015")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    header(f"Scan Premiums in Chromium: filter change -> table redrawn, {args.symbols} synthetic symbols")
+    layout = "idx_sp_rank before migration 0015" if args.before_0015 else "idx_sp_rank as migrated"
+    header(f"Scan Premiums in Chromium: filter change -> table redrawn, {args.symbols} synthetic symbols, {layout}")
     with scratch_database(args.backend) as url:
         run(url, args)
 
