@@ -6,12 +6,13 @@ A migrated scratch database gets N synthetic symbols (~190 contracts each) writt
 Sync All does (as of today in New York, the page's default as-of date) and a user; then the dashboard runs as users
 start it (`python -m streamlit run dashboard.py`, tests/browser/conftest.py's start_dashboard) on a free port, and
 Debian's Chromium (/usr/bin/chromium, driven by Playwright) signs in and opens Scan Premiums on the default put
-screen. Each change types a Min premium ($ per contract, under More filters) just above the first row's premium
-and clicks Apply filters, so the first row must go and every change is a screen the page has not cached yet (a
-step of the |delta| slider often leaves the visible rows as they were: strikes are discrete). Timed in the browser
-(performance.now(), polled every animation frame): from the click until the table's cells (the data grid's
+screen. Each change types a stock price range (under More filters; windows that split the stored symbols into
+equal parts, cheapest first) and clicks Apply filters: the windows are disjoint, so the rows must change, and every
+change is a screen the page has not cached yet (a step of the |delta| slider often leaves the visible rows as they
+were, strikes being discrete; raising Min premium above the first row's soon leaves nothing to show). Timed in the
+browser (performance.now(), polled every animation frame): from the click until the table's cells (the data grid's
 accessible table, which it redraws with the canvas) differ from before, and until Streamlit's run has ended (no
-running indicator); then the first row's premium is checked against the minimum asked for. The first
+running indicator); then the first row's stock price is checked against the window asked for. The first
 changes warm the server's caches and imports and are not counted (--warm-up). The floor, in the same run: the
 screen alone in this process (DatabaseScanner.best_per_symbol for the same filters), so the rest is Streamlit,
 the network and the browser.
@@ -56,18 +57,18 @@ def settle(page) -> None:
     page.wait_for_timeout(600)
 
 
-def top_premium(page) -> float:
-    """The first row's Premium ($ per contract), read from the grid's accessible cells."""
+def first_price(page) -> float:
+    """The first row's stock price, read from the grid's accessible cells."""
     heads = page.evaluate(f"() => [...document.querySelectorAll('{GRID} table th')].map(t => t.innerText)")
     cells = page.evaluate(f"() => [...document.querySelectorAll('{GRID} table td')].map(c => c.innerText)")
-    return float(cells[heads.index("Premium")])
+    return float(cells[heads.index("Stock")])
 
 
-def one_change(page) -> dict:
-    """Raise Min premium above the first row's premium and apply: ms (browser clock) from the click until the
-    table's cells differ (that row is gone) and until Streamlit's run has ended; the value asked for."""
-    wanted = round(top_premium(page) + 0.5, 2)
-    page.get_by_label("Min premium ($ per contract)", exact=True).fill(f"{wanted:.2f}")
+def one_change(page, low: float, high: float) -> dict:
+    """Set the stock price range to low..high and apply: ms (browser clock) from the click until the table's cells
+    differ (another price window: other symbols) and until Streamlit's run has ended."""
+    page.get_by_label("Stock price from ($)", exact=True).fill(f"{low:.2f}")
+    page.get_by_label("Stock price to ($)", exact=True).fill(f"{high:.2f}")
     before = page.evaluate(CELLS)
     apply = page.get_by_role("button", name="Apply filters")
     apply.evaluate("(b) => b.addEventListener('click', () => { window.__t0 = performance.now(); }, {once: true})")
@@ -87,18 +88,30 @@ def one_change(page) -> dict:
     )
     t0, t1, t2 = page.evaluate("() => [window.__t0, window.__t1, window.__t2]")
     settle(page)  # nothing left running before the next change
-    shown = top_premium(page)
-    assert shown >= wanted, f"asked for a premium of at least {wanted}, the first row shows {shown}"
-    return {"redrawn": t1 - t0, "run_ended": max(t2, t1) - t0, "value": wanted}
+    shown = first_price(page)
+    assert low <= shown <= high, f"asked for stocks priced {low}-{high}, the first row shows {shown}"
+    return {"redrawn": t1 - t0, "run_ended": max(t2, t1) - t0, "value": (low, high)}
 
 
-def screen_floor(url: str, premiums: list[float], as_of) -> list[float]:
-    """ms of the screen alone (the scanner in this process) for each Min premium the page asked for."""
+def windows(url: str, n: int) -> list[tuple[float, float]]:
+    """n disjoint stock price windows, each holding as many of the stored symbols: each change shows others."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            prices = sorted(p for p in conn.execute(text("SELECT price FROM stock_data")).scalars() if p)
+    finally:
+        engine.dispose()
+    bounds = [round(prices[len(prices) * k // n], 2) for k in range(n)] + [round(prices[-1] + 0.01, 2)]
+    return [(bounds[k], round(bounds[k + 1] - 0.01, 2)) for k in range(n)]
+
+
+def screen_floor(url: str, prices: list[tuple[float, float]], as_of) -> list[float]:
+    """ms of the screen alone (the scanner in this process) for each price window the page asked for."""
     engine = create_db_engine(url)
     out = []
     try:
-        for premium in premiums:
-            filters = dataclasses.replace(PremiumFilters(as_of=as_of), min_premium=premium)
+        for window in prices:
+            filters = dataclasses.replace(PremiumFilters(as_of=as_of), price=window)
             started = time.perf_counter()
             with Session(engine) as session:
                 DatabaseScanner(session).best_per_symbol(filters)
@@ -143,8 +156,22 @@ def run(url: str, args) -> None:
                 page.wait_for_selector(f"{GRID} table td", state="attached")
                 settle(page)
                 page.get_by_text("More filters").click()
-                page.get_by_label("Min premium ($ per contract)", exact=True).wait_for()
-                results = [one_change(page) for _ in range(args.warm_up + args.changes)]
+                page.get_by_label("Stock price from ($)", exact=True).wait_for()
+                try:
+                    first, *rest = windows(url, 1 + args.warm_up + args.changes)
+                    # the first window may hold the default screen's first rows: applied untimed, so that every
+                    # timed change goes to a window with none of the rows shown before it
+                    page.get_by_label("Stock price from ($)", exact=True).fill(f"{first[0]:.2f}")
+                    page.get_by_label("Stock price to ($)", exact=True).fill(f"{first[1]:.2f}")
+                    page.get_by_role("button", name="Apply filters").click()
+                    page.wait_for_timeout(1000)
+                    settle(page)
+                    results = [one_change(page, *window) for window in rest]
+                except Exception:
+                    shot = Path(tempfile.gettempdir()) / "browser_filter_failed.png"
+                    page.screenshot(path=str(shot))
+                    sys.stderr.write(f"screenshot: {shot}\n")
+                    raise
                 browser.close()
         except Exception:
             log.seek(0)
@@ -153,13 +180,13 @@ def run(url: str, args) -> None:
         finally:
             stop_process(app)
     counted = results[args.warm_up :]
-    premiums = [r["value"] for r in counted]
-    floor = screen_floor(url, premiums, as_of)
+    prices = [r["value"] for r in counted]
+    floor = screen_floor(url, prices, as_of)
     redrawn = [r["redrawn"] for r in counted]
     ended = [r["run_ended"] for r in counted]
     print(
-        f"{args.backend}: {len(counted)} changes (Min premium {premiums[0]:,.2f} .. {premiums[-1]:,.2f} $) after "
-        f"{args.warm_up} warm-up changes"
+        f"{args.backend}: {len(counted)} changes (stock price windows ${prices[0][0]:.2f} to"
+        f" ${prices[-1][1]:.2f}) after {args.warm_up} warm-up changes"
     )
     for label, values in (
         ("click -> table redrawn", redrawn),

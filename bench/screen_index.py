@@ -12,12 +12,13 @@ Then, for each layout in --variants, in order (the baseline first and last shows
 - the layout is applied (indexes created or replaced) and the table vacuumed and analysed;
 - the default put screen, `--runs` warm runs interleaved with its floor, exactly as bench/query.py does (the
   scanner through SQLAlchemy with a session per run; the floor the same SQL text on a raw DBAPI cursor);
-- `--passes` Sync All update passes: every symbol written again through `core.sync.store.write` in batches of 100,
-  each batch in its own transaction, with the quotes of the build moved by a few per cent (bid/ask/mid/premium,
+- `--passes` Sync All update passes: every symbol written again through `core.sync.store.write` in batches of
+  100, each batch in its own transaction, with the quotes of the build moved by a few per cent (bid/ask/mid/premium,
   IV and greeks, spot) and a new fetched_at, as the next day's sync brings. Only store.write is timed (the provider
-  and prepare are outside the database's share). PostgreSQL also reports how many of the updates were HOT
-  (heap-only: no index entry written) from pg_stat_user_tables. A VACUUM follows each pass (not timed), as
-  autovacuum would after a sync that touched every row;
+  and prepare are outside the database's share): wall time, and this process's CPU time, which on SQLite is the
+  database's work as well and moves much less with the machine's load. PostgreSQL also reports how many of the
+  updates were HOT (heap-only: no index entry written) from pg_stat_user_tables. A VACUUM follows each pass (not
+  timed), as autovacuum would after a sync that touched every row;
 - the screen once more right after the last pass, before that VACUUM (on PostgreSQL the visibility map is then
   cleared, so an index-only scan must visit the heap): `--runs` // 2 runs;
 - the layout's index sizes, and the table's.
@@ -182,15 +183,16 @@ def update_pass(engine, kept: list[prepare.PreparedSymbol], seed: int) -> dict:
     rng = np.random.default_rng(seed)
     fetched_at = utcnow()
     before = hot_counts(engine)
-    seconds = 0.0
+    seconds = cpu = 0.0
     for start in range(0, len(kept), BATCH):
         batch = [moved(p, fetched_at, rng) for p in kept[start : start + BATCH]]
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         with engine.begin() as conn:
             store.write(conn, batch, [], fetched_at)
         seconds += time.perf_counter() - began
+        cpu += time.process_time() - began_cpu
     after = hot_counts(engine)
-    return {"seconds": seconds, "updated": after[0] - before[0], "hot": after[1] - before[1]}
+    return {"seconds": seconds, "cpu": cpu, "updated": after[0] - before[0], "hot": after[1] - before[1]}
 
 
 def hot_counts(engine) -> tuple[int, int]:
@@ -277,6 +279,7 @@ def run_backend(url: str, backend: str, args) -> None:
             engine.dispose()  # SQLite: a pooled connection may keep the dropped index's schema; start afresh
             update = statistics.median(r["seconds"] for r in passes)
             runs = ", ".join(f"{r['seconds']:.1f}" for r in passes)
+            cpu = ", ".join(f"{r['cpu']:.1f}" for r in passes)
             hot = (
                 ""
                 if backend == "sqlite"
@@ -288,7 +291,8 @@ def run_backend(url: str, backend: str, args) -> None:
                 f"{name:<12} screen rows {screen['rows']} p50 {p(ours, 50):6.1f} p90 {p(ours, 90):6.1f} ms"
                 f" floor p50 {p(floor, 50):6.1f} ms ratio {p(ours, 50) / p(floor, 50):.2f}"
                 f" | after sync, before vacuum: p50 {p(after['ours'], 50):6.1f} floor {p(after['floor'], 50):6.1f} ms"
-                f" | update passes {runs} s (median {update:.1f} s, {contracts / update:,.0f} contracts/s){hot}"
+                f" | update passes {runs} s (median {update:.1f} s, {contracts / update:,.0f} contracts/s;"
+                f" this process's CPU {cpu} s){hot}"
                 f" | index build {built:.1f} s; indexes {fresh:.0f} MB when built, {sum(indexes.values()):.0f} MB"
                 f" after the passes ({listed}); table {layout['stock_premiums']:.0f} MB"
             )
