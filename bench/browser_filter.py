@@ -126,7 +126,7 @@ def run(url: str, args) -> None:
 
     as_of = today_in_new_york()
     engine = create_db_engine(url)
-    if args.before_0015:
+    if args.before_0016:
         with engine.begin() as conn:
             conn.execute(text("DROP INDEX idx_sp_rank"))
             conn.execute(text(ORIGINAL))
@@ -206,11 +206,11 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=5000)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--warm-up", type=int, default=2)
-    parser.add_argument("--before-0015", action="store_true", help="with idx_sp_rank as it was before migration 0015")
+    parser.add_argument("--before-0016", action="store_true", help="with idx_sp_rank as it was before migration 0016")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    layout = "idx_sp_rank before migration 0015" if args.before_0015 else "idx_sp_rank as migrated"
+    layout = "idx_sp_rank before migration 0016" if args.before_0016 else "idx_sp_rank as migrated"
     header(f"Scan Premiums in Chromium: filter change -> table redrawn, {args.symbols} synthetic symbols, {layout}")
     with scratch_database(args.backend) as url:
         run(url, args)

@@ -10,7 +10,7 @@ does -- interleaved with the floor: the very SQL text the scanner sends (compile
 raw DBAPI cursor (psycopg2 / sqlite3) and fetched, with no SQLAlchemy or pandas. Prints p50/p90 of both and the
 ratio. Then ~30 days of symbol_daily_history are added and everything measured again (the screen must not slow
 down as history grows). --proposed-index also measures with the second, covering index issue 16 weighed
-(idx_sp_rank_delta, docs/premiums.md "Indexes") created by hand (and dropped afterwards); since migration 0015
+(idx_sp_rank_delta, docs/premiums.md "Indexes") created by hand (and dropped afterwards); since migration 0016
 idx_sp_rank itself covers the rank stage, and bench/screen_index.py weighs the layouts against the sync.
 """
 

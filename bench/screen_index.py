@@ -6,8 +6,8 @@
 One run per backend: a migrated scratch database, N synthetic symbols (~190 contracts each, 940k contracts at
 5,000) written by core.sync.prepare + core.sync.store.write in batches of 100 symbols as a sidecar does, then one
 warm-up update pass and a VACUUM, so that the table is in the steady state of a daily sync (dead space to reuse).
-The baseline is the layout before migration 0015 (idx_sp_rank on option_type, expiration_date, symbol), put back
-on the scratch database before the build; "replace_keys" is what migration 0015 adopts.
+The baseline is the layout before migration 0016 (idx_sp_rank on option_type, expiration_date, symbol), put back
+on the scratch database before the build; "replace_keys" is what migration 0016 adopts.
 Then, for each layout in --variants, in order (the baseline first and last shows any drift of the run):
 - the layout is applied (indexes created or replaced) and the table vacuumed and analysed;
 - the default put screen, `--runs` warm runs interleaved with its floor, exactly as bench/query.py does (the
@@ -45,8 +45,9 @@ from core.sync import prepare, store
 from core.sync.prepare import utc_naive
 
 BATCH = 100
-_COVERED = "symbol, strike_price, mid, underlying_price, delta, id"  # what the rank stage reads besides the keys
-_SQLITE_COVERED = "symbol, strike_price, mid, underlying_price, delta"  # SQLite indexes carry the rowid (id)
+# what the rank stage reads besides the keys (SQLite indexes carry the rowid, the id)
+_COVERED = "symbol, strike_price, mid, underlying_price, delta, contract_size, id"
+_SQLITE_COVERED = "symbol, strike_price, mid, underlying_price, delta, contract_size"
 ORIGINAL = (
     "CREATE INDEX idx_sp_rank ON stock_premiums (option_type, expiration_date, symbol) WHERE quality_flag IS NULL"
 )
@@ -94,7 +95,7 @@ VARIANTS: dict[str, dict[str, tuple[list[str], list[str]]]] = {
             [
                 "DROP INDEX idx_sp_rank",
                 "CREATE INDEX idx_sp_rank ON stock_premiums (option_type, expiration_date, symbol) "
-                "INCLUDE (strike_price, mid, underlying_price, delta, id) WHERE quality_flag IS NULL",
+                "INCLUDE (strike_price, mid, underlying_price, delta, contract_size, id) WHERE quality_flag IS NULL",
             ],
             ["DROP INDEX idx_sp_rank", ORIGINAL],
         ),
@@ -102,12 +103,12 @@ VARIANTS: dict[str, dict[str, tuple[list[str], list[str]]]] = {
             [
                 "DROP INDEX idx_sp_rank",
                 "CREATE INDEX idx_sp_rank ON stock_premiums (option_type, expiration_date, symbol, strike_price, "
-                "mid, underlying_price, delta) WHERE quality_flag IS NULL",
+                "mid, underlying_price, delta, contract_size) WHERE quality_flag IS NULL",
             ],
             ["DROP INDEX idx_sp_rank", ORIGINAL],
         ),
     },
-    # what migration 0015 adopts: idx_sp_rank with the rank inputs as key columns on both backends (one model
+    # what migration 0016 adopts: idx_sp_rank with the rank inputs as key columns on both backends (one model
     # for both; PostgreSQL adds the id as INCLUDE, SQLite's indexes carry the rowid anyway). quality_flag (NULL in
     # every entry) is there for SQLite 3.40, which calls an index covering only if it holds every column the query
     # names, the partial index's own WHERE column included: without it the variants above are not covering there.
@@ -116,7 +117,7 @@ VARIANTS: dict[str, dict[str, tuple[list[str], list[str]]]] = {
             [
                 "DROP INDEX idx_sp_rank",
                 "CREATE INDEX idx_sp_rank ON stock_premiums (option_type, expiration_date, symbol, strike_price, "
-                "mid, underlying_price, delta, quality_flag) INCLUDE (id) WHERE quality_flag IS NULL",
+                "mid, underlying_price, delta, contract_size, quality_flag) INCLUDE (id) WHERE quality_flag IS NULL",
             ],
             ["DROP INDEX idx_sp_rank", ORIGINAL],
         ),
@@ -124,7 +125,7 @@ VARIANTS: dict[str, dict[str, tuple[list[str], list[str]]]] = {
             [
                 "DROP INDEX idx_sp_rank",
                 "CREATE INDEX idx_sp_rank ON stock_premiums (option_type, expiration_date, symbol, strike_price, "
-                "mid, underlying_price, delta, quality_flag) WHERE quality_flag IS NULL",
+                "mid, underlying_price, delta, contract_size, quality_flag) WHERE quality_flag IS NULL",
             ],
             ["DROP INDEX idx_sp_rank", ORIGINAL],
         ),
@@ -236,7 +237,7 @@ def run_backend(url: str, backend: str, args) -> None:
     engine = create_db_engine(url)
     say = lambda line: print(f"{backend:<10} {line}", flush=True)
     try:
-        with engine.begin() as conn:  # the layout before migration 0015, whatever the scratch database has
+        with engine.begin() as conn:  # the layout before migration 0016, whatever the scratch database has
             conn.execute(text("DROP INDEX idx_sp_rank"))
             conn.execute(text(ORIGINAL))
         engine.dispose()

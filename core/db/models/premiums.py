@@ -99,7 +99,7 @@ class StockPremium(Base):
         UniqueConstraint("symbol", "expiration_date", "option_type", "strike_price", name="uq_stock_premiums_contract"),
         CheckConstraint("option_type IN ('put', 'call')", name="option_type"),
         # The screen's rank stage reads only these columns, so it is answered from the index alone (an
-        # index-only scan on PostgreSQL, a covering index on SQLite): docs/premiums.md "Indexes", migration 0015.
+        # index-only scan on PostgreSQL, a covering index on SQLite): docs/premiums.md "Indexes", migration 0016.
         Index(
             "idx_sp_rank",
             "option_type",
@@ -109,6 +109,7 @@ class StockPremium(Base):
             "mid",
             "underlying_price",
             "delta",
+            "contract_size",
             "quality_flag",  # always NULL here, but SQLite counts an index as covering only if it holds it
             postgresql_include=["id"],  # SQLite's index entries carry the rowid (= id) anyway
             postgresql_where=text("quality_flag IS NULL"),

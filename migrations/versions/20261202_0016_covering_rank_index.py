@@ -1,11 +1,11 @@
 """idx_sp_rank covers the screen's rank stage: the rank inputs become index columns
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02 08:00:00.000000
 
 Issue 16, "the screen at 50 ms". `idx_sp_rank (option_type, expiration_date, symbol) WHERE quality_flag IS NULL`
-gains strike_price, mid, underlying_price, delta and quality_flag as key columns (and, on PostgreSQL, the id as
+gains strike_price, mid, underlying_price, delta, contract_size (migration 0015) and quality_flag as key columns (and, on PostgreSQL, the id as
 an INCLUDE column; SQLite's index entries carry the rowid, which is the id). quality_flag is NULL in every entry of
 this partial index, but SQLite counts an index as covering only when it holds every column the query names. The
 rank stage of the Scan Premiums screen reads
@@ -20,14 +20,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _RANKABLE = sa.text("quality_flag IS NULL")
 _OLD = ["option_type", "expiration_date", "symbol"]
-_NEW = [*_OLD, "strike_price", "mid", "underlying_price", "delta", "quality_flag"]
+_NEW = [*_OLD, "strike_price", "mid", "underlying_price", "delta", "contract_size", "quality_flag"]
 
 
 def upgrade() -> None:

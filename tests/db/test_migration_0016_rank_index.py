@@ -1,4 +1,4 @@
-"""Migration 0015 makes idx_sp_rank cover the screen's rank stage: the rows stay, the index gains the rank inputs,
+"""Migration 0016 makes idx_sp_rank cover the screen's rank stage: the rows stay, the index gains the rank inputs,
 the downgrade gives the three-column index back, and the default put screen's rank stage can be answered from the
 index alone (an index-only scan on PostgreSQL, a covering index on SQLite)."""
 
@@ -14,7 +14,8 @@ from core.db.engine import create_db_engine
 from core.premiums.filters import PremiumFilters
 from core.premiums.screen import DatabaseScanner
 
-NEW = ["option_type", "expiration_date", "symbol", "strike_price", "mid", "underlying_price", "delta", "quality_flag"]
+NEW = ["option_type", "expiration_date", "symbol", "strike_price", "mid", "underlying_price", "delta", "contract_size",
+       "quality_flag"]  # fmt: skip
 
 
 def _rank_index(engine) -> dict:
@@ -23,7 +24,7 @@ def _rank_index(engine) -> dict:
 
 def test_upgrade_keeps_rows_and_downgrade_gives_the_three_column_index_back(backend, empty_database_url):
     url = empty_database_url(backend)
-    migrate.upgrade(url, "0015-1")
+    migrate.upgrade(url, "0016-1")
     engine = create_db_engine(url)
     try:
         with engine.begin() as conn:
@@ -36,7 +37,7 @@ def test_upgrade_keeps_rows_and_downgrade_gives_the_three_column_index_back(back
                 )
             )
         assert _rank_index(engine)["column_names"] == NEW[:3]
-        migrate.upgrade(url, "0015")
+        migrate.upgrade(url, "0016")
         engine.dispose()
         index = _rank_index(engine)
         assert index["column_names"] == NEW
@@ -44,7 +45,7 @@ def test_upgrade_keeps_rows_and_downgrade_gives_the_three_column_index_back(back
             assert list(index["dialect_options"]["postgresql_include"]) == ["id"]
         with engine.connect() as conn:
             assert conn.execute(text("SELECT symbol, mid FROM stock_premiums")).one() == ("AAPL", 2.5)
-        migrate.downgrade(url, "0015-1")
+        migrate.downgrade(url, "0016-1")
         engine.dispose()
         assert _rank_index(engine)["column_names"] == NEW[:3]
         with engine.connect() as conn:
