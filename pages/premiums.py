@@ -154,7 +154,7 @@ event = tables.show(
 as_of = str(as_of_day)
 st.download_button(
     "Download CSV",
-    service.table_csv(frame),
+    lambda: service.table_csv(frame),  # made on the click, not on every rerun (77 ms a rerun for 500 rows)
     file_name=f"premiums-{flt.strategy}-{as_of}.csv",
     mime="text/csv",
     icon=":material/download:",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -63,6 +64,7 @@ def drift(database_url: str) -> str | None:
     return None
 
 
+@functools.cache  # the migration scripts are files of this checkout: read once (30 ms), not on every page run
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
