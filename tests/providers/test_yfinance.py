@@ -26,6 +26,7 @@ from curl_cffi.requests import Response, Session
 from curl_cffi.requests.exceptions import Timeout
 
 from core.providers.base import CHAIN_COLUMNS, NoOptions, ProviderError, SymbolNotFound
+from core.providers.ratelimit import SEND_MARGIN
 from core.providers.yfinance_provider import TokenBucket, YFinanceProvider, shared_rate_limiter
 
 PLACEHOLDER_IV = 1.0000000000000003e-05
@@ -345,8 +346,9 @@ def test_every_request_waits_for_the_rate_limiter(fake, provider):
     times = [t for t, _ in fake.log]
     assert len(times) > 40
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) == pytest.approx(0.5)  # 2 requests a second, on the fake clock
-    assert times[-1] == pytest.approx(0.5 * (len(times) - 1))
+    spacing = (1 + SEND_MARGIN) * 0.5  # 2 requests a second, on the fake clock, sends a margin apart
+    assert min(gaps) == pytest.approx(spacing)
+    assert times[-1] == pytest.approx(spacing * (len(times) - 1))
 
 
 def test_token_bucket_spaces_requests_and_allows_a_burst():
@@ -382,7 +384,9 @@ def test_a_caller_that_woke_late_does_not_go_out_with_the_next_one():
     for _ in range(4):
         bucket.acquire()
         starts.append(clock.now)
-    assert starts == pytest.approx([0.0, 0.9, 1.4, 1.9])  # never closer than 0.5 s, however the slots fell
+    spacing = (1 + SEND_MARGIN) * 0.5
+    # never closer than 0.5 s and the margin, however the slots fell
+    assert starts == pytest.approx([0.0, 0.9, 0.9 + spacing, 0.9 + 2 * spacing])
 
 
 def test_a_pause_stops_every_caller_then_the_bucket_restarts_at_its_rate():
@@ -392,10 +396,10 @@ def test_a_pause_stops_every_caller_then_the_bucket_restarts_at_its_rate():
     bucket.pause(3.0)  # a 429: nobody asks again for 3 s
     assert bucket.paused_for() == 3.0
     assert bucket.acquire() == pytest.approx(3.25)  # the pause, then one interval: no burst after it
-    assert bucket.acquire() == pytest.approx(0.25)
+    assert bucket.acquire() == pytest.approx((1 + SEND_MARGIN) * 0.25)  # an interval and the send margin
     bucket.pause(1.0)
     bucket.pause(0.5)  # a shorter pause never cuts a longer one short
-    assert bucket.paused_for() == 1.0 and bucket.pauses == 2
+    assert bucket.paused_for() == pytest.approx(1.0) and bucket.pauses == 2
 
 
 def test_a_slot_reserved_before_a_pause_waits_for_its_end():
