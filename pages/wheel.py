@@ -6,6 +6,7 @@ import streamlit as st
 from core.auth import Permission
 from core.clock import today_in_new_york
 from core.wheel import service
+from core.wording import plural
 from ui import wheel_panels as panels
 from ui.auth import require_page
 from ui.db import database_guard, engine
@@ -38,13 +39,20 @@ with positions_tab:
         st.info("No open short options: sync the account, or import a CSV export on the Accounts page.")
     else:
         panels.table(positions, panels.POSITION_COLUMNS, "wheel.positions")
-        choices = {f"{r.position_id}: {r.symbol} ({r.status})": int(r.position_id) for r in positions.itertuples()}
-        chosen = st.selectbox("Roll candidates for", list(choices), key="wheel.roll_for")
+        live = positions[positions.status != "expired"]
+        expired = len(positions) - len(live)
+        if expired:
+            st.caption(
+                f"{plural(expired, 'position')} past {'its' if expired == 1 else 'their'} expiry: the broker's books "
+                "(or the imported file) still list them; close them there, or sync or import the account again."
+            )
+        choices = {f"{r.position_id}: {r.symbol} ({r.status})": int(r.position_id) for r in live.itertuples()}
+        chosen = st.selectbox("Roll candidates for", list(choices), key="wheel.roll_for") if choices else None
         with database_guard():
-            rolls = service.rolls(eng, actor, choices[chosen], as_of=as_of)
-        if rolls.empty:
+            rolls = service.rolls(eng, actor, choices[chosen], as_of=as_of) if chosen else None
+        if rolls is not None and rolls.empty:
             st.caption("No later expiry at this strike or further out of the money in the stored chains.")
-        else:
+        elif rolls is not None:
             cols = ["expiration_date", "dte", "strike", "mid", "net_credit", "net_credit_total", "new_breakeven",
                     "flat_return", "flat_annualized_return", "delta"]  # fmt: skip
             panels.table(rolls, cols, "wheel.rolls")

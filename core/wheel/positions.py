@@ -22,7 +22,7 @@ COLUMNS = ["position_id", "account", "symbol", "underlying", "option_type", "str
            "quantity", "contracts", "average_price", "mid", "price_source", "underlying_price", "delta", "gamma",
            "theta", "vega", "iv", "premium_received", "cost_to_close", "pnl", "capture_pct", "in_the_money",
            "assignment_risk", "ex_dividend_date", "ex_dividend_before_expiry", "status", "source"]  # fmt: skip
-STATUSES = ("hold", "take profit", "roll", "let expire")
+STATUSES = ("hold", "take profit", "roll", "let expire", "expired")
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,10 @@ def ex_dividend_before_expiry(ex_date: dt.date | None, as_of: dt.date, expiry: d
 
 
 def status(capture_pct: float | None, in_the_money: bool | None, dte: int, rules: StatusRules) -> str:
-    """roll (in the money near expiry) > let expire (out of the money near expiry) > take profit > hold."""
+    """expired (past its expiry: the broker's books or the imported file still list it) > roll (in the money near
+    expiry) > let expire (out of the money near expiry) > take profit > hold."""
+    if dte < 0:
+        return "expired"
     if in_the_money and dte <= rules.roll_within_days:
         return "roll"
     if in_the_money is False and dte <= rules.expire_within_days:
@@ -96,6 +99,7 @@ def position_row(session: Session, option: ShortOption, as_of: dt.date, rules: S
     delta = row.delta if row is not None else None
     ex_date = session.scalar(select(Stock.ex_dividend_date).where(Stock.symbol == c.underlying.upper()))
     ex_div = c.option_type == "call" and ex_dividend_before_expiry(ex_date, as_of, c.expiry)
+    abs_delta = None if delta is None else abs(delta)
     return {
         "position_id": option.position_id,
         "account": option.account,
@@ -121,7 +125,7 @@ def position_row(session: Session, option: ShortOption, as_of: dt.date, rules: S
         "pnl": pnl,
         "capture_pct": capture,
         "in_the_money": itm,
-        "assignment_risk": assignment_risk(itm, None if delta is None else abs(delta), dte, ex_div),
+        "assignment_risk": None if dte < 0 else assignment_risk(itm, abs_delta, dte, ex_div),
         "ex_dividend_date": ex_date,
         "ex_dividend_before_expiry": ex_div,
         "status": status(capture, itm, dte, rules),

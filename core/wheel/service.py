@@ -58,6 +58,11 @@ def rolls(
     as_of = as_of or today_in_new_york()
     with unit_of_work(engine) as session:
         option = _short_option(session, actor, position_id)
+        if option.contract.expiry < as_of:
+            raise PositionNotFound(
+                f"position {position_id} ({option.contract.symbol}) expired on {option.contract.expiry}: nothing to "
+                "roll; close it at the broker or sync (or import) the account again"
+            )
         close = position_row(session, option, as_of, StatusRules())["mid"]
         return roll_candidates(DatabaseScanner(session), option, close, as_of, limit=limit)
 

@@ -43,6 +43,11 @@ def test_an_open_short_put_with_its_mid_pnl_capture_and_status(wheel_db, alice):
     # eleven days later, out of the money with 3 days left: let it expire
     later = service.open_positions(wheel_db, alice, as_of=AS_OF + dt.timedelta(days=11))
     assert later.iloc[0].status == "let expire" and later.iloc[0].dte == 3
+    # past its expiry and still in the books: expired, no assignment risk to weigh and nothing to roll
+    gone = service.open_positions(wheel_db, alice, as_of=AS_OF + dt.timedelta(days=15)).iloc[0]
+    assert (gone.status, gone.dte, gone.assignment_risk) == ("expired", -1, None)
+    with pytest.raises(service.PositionNotFound, match=r"expired on 2026-12-15: nothing to roll"):
+        service.rolls(wheel_db, alice, int(gone.position_id), as_of=AS_OF + dt.timedelta(days=15))
 
 
 def test_status_and_risk_rules():
@@ -51,6 +56,7 @@ def test_status_and_risk_rules():
     assert status(10, False, 3, rules) == "let expire"
     assert status(55, False, 20, rules) == "take profit"
     assert status(20, None, 20, rules) == "hold"
+    assert status(90, True, -1, rules) == "expired"  # past expiry beats every other rule
     assert assignment_risk(True, 0.2, 30) == "high"
     assert assignment_risk(False, 0.35, 30) == "medium"
     assert assignment_risk(False, 0.22, 5) == "medium"
