@@ -42,9 +42,10 @@ with positions_tab:
         live = positions[positions.status != "expired"]
         expired = len(positions) - len(live)
         if expired:
+            its, it = ("its", "it") if expired == 1 else ("their", "them")
             st.caption(
-                f"{plural(expired, 'position')} past {'its' if expired == 1 else 'their'} expiry: the broker's books "
-                "(or the imported file) still list them; close them there, or sync or import the account again."
+                f"{plural(expired, 'position')} past {its} expiry: the broker's books (or the imported file) still "
+                f"list {it}; close {it} there, or sync or import the account again."
             )
         choices = {f"{r.position_id}: {r.symbol} ({r.status})": int(r.position_id) for r in live.itertuples()}
         chosen = st.selectbox("Roll candidates for", list(choices), key="wheel.roll_for") if choices else None
