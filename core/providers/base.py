@@ -8,6 +8,7 @@ into rows. Chains come back in yfinance's `option_chain()` shape, calls and puts
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,6 +114,21 @@ class RequestUsage:
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+@contextmanager
+def metered(local: threading.local) -> Iterator[RequestUsage]:
+    """Count the requests this thread makes into a fresh `RequestUsage` (kept on `local.meter`) while the block
+    runs; a meter already running on the thread (an outer block) gets the inner block's counts too."""
+    usage = RequestUsage()
+    outer = getattr(local, "meter", None)
+    local.meter = usage
+    try:
+        yield usage
+    finally:
+        local.meter = outer
+        if outer is not None:
+            outer.add(usage)
 
 
 def window_end(quote: Quote, max_dte: int) -> dt.date | None:

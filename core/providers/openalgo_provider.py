@@ -28,8 +28,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,7 @@ from core.providers.base import (
     RequestUsage,
     SymbolNotFound,
     empty_chain,
+    metered,
 )
 from core.providers.ratelimit import TokenBucket
 
@@ -183,17 +184,8 @@ class OpenAlgoProvider(MarketDataProvider):
         )
         return ohlcv_frame(reply.get("frame"), start, end)
 
-    @contextmanager
-    def metering(self) -> Iterator[RequestUsage]:
-        usage = RequestUsage()
-        outer = getattr(self._local, "meter", None)
-        self._local.meter = usage
-        try:
-            yield usage
-        finally:
-            self._local.meter = outer
-            if outer is not None:
-                outer.add(usage)
+    def metering(self) -> AbstractContextManager[RequestUsage]:
+        return metered(self._local)
 
     # -- requests ------------------------------------------------------------------------------------------
     def _request(self, symbol: str, what: str, method: Callable[..., Any], /, **payload: Any) -> dict[str, Any]:

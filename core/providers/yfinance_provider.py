@@ -19,8 +19,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +44,7 @@ from core.providers.base import (
     RequestUsage,
     SymbolNotFound,
     empty_chain,
+    metered,
     within_window,
 )
 from core.providers.ratelimit import TokenBucket
@@ -142,17 +143,8 @@ class _RequestGate:
             return url
         return self.base_url + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
-    @contextmanager
-    def metering(self) -> Iterator[RequestUsage]:
-        usage = RequestUsage()
-        outer = getattr(self._local, "meter", None)
-        self._local.meter = usage
-        try:
-            yield usage
-        finally:
-            self._local.meter = outer
-            if outer is not None:
-                outer.add(usage)
+    def metering(self) -> AbstractContextManager[RequestUsage]:
+        return metered(self._local)
 
     def count_retry(self) -> None:
         meter = getattr(self._local, "meter", None)
