@@ -48,15 +48,16 @@ with positions_tab:
                 f"list {it}; close {it} there, or sync or import the account again."
             )
         choices = {f"{r.position_id}: {r.symbol} ({r.status})": int(r.position_id) for r in live.itertuples()}
-        chosen = st.selectbox("Roll candidates for", list(choices), key="wheel.roll_for") if choices else None
-        with database_guard():
-            rolls = service.rolls(eng, actor, choices[chosen], as_of=as_of) if chosen else None
-        if rolls is not None and rolls.empty:
-            st.caption("No later expiry at this strike or further out of the money in the stored chains.")
-        elif rolls is not None:
-            cols = ["expiration_date", "dte", "strike", "mid", "net_credit", "net_credit_total", "new_breakeven",
-                    "flat_return", "flat_annualized_return", "delta"]  # fmt: skip
-            panels.table(rolls, cols, "wheel.rolls")
+        if choices:
+            chosen = st.selectbox("Roll candidates for", list(choices), key="wheel.roll_for")
+            with database_guard():
+                rolls = service.rolls(eng, actor, choices[chosen], as_of=as_of)
+            if rolls.empty:
+                st.caption("No later expiry at this strike or further out of the money in the stored chains.")
+            else:
+                cols = ["expiration_date", "dte", "strike", "mid", "net_credit", "net_credit_total",
+                        "new_breakeven", "flat_return", "flat_annualized_return", "delta"]  # fmt: skip
+                panels.table(rolls, cols, "wheel.rolls")
 
 with calls_tab:
     filters = panels.screen_form("wheel.calls", "cc", as_of)
